@@ -1,0 +1,98 @@
+//! Spread's daemon-name forms and where they lead.
+
+use crate::consts::DEFAULT_SPREAD_PORT;
+use crate::error::{Error, Result};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+
+/// Where a daemon listens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DaemonAddr {
+    Unix(PathBuf),
+    Tcp(Vec<SocketAddr>),
+}
+
+/// The directory of daemons' Unix sockets: `$SPREAD_SOCKET_DIR`, else `/tmp`
+/// (5.0.1's build default).
+pub fn unix_socket_dir() -> PathBuf {
+    std::env::var_os("SPREAD_SOCKET_DIR").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from)
+}
+
+fn port(text: &str, whole: &str) -> Result<u16> {
+    text.parse::<u16>().map_err(|_| Error::IllegalSpread(format!("{whole:?}: {text:?} is not a port")))
+}
+
+fn resolve(host: &str, port: u16, whole: &str) -> Result<DaemonAddr> {
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| Error::IllegalSpread(format!("{whole:?}: cannot resolve {host:?}: {e}")))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(Error::IllegalSpread(format!("{whole:?}: {host:?} has no address")));
+    }
+    Ok(DaemonAddr::Tcp(addrs))
+}
+
+/// Parses a daemon name: `""` or `"4803"` (Unix socket `/tmp/4803`),
+/// `"4803@host"` (TCP), and also `"host:port"`, `"[v6]:port"` and an
+/// absolute socket path.
+pub fn parse_daemon_name(name: &str) -> Result<DaemonAddr> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Ok(DaemonAddr::Unix(unix_socket_dir().join(DEFAULT_SPREAD_PORT.to_string())));
+    }
+    if name.starts_with('/') {
+        return Ok(DaemonAddr::Unix(PathBuf::from(name)));
+    }
+    if let Some((p, host)) = name.split_once('@') {
+        if host.is_empty() {
+            return Err(Error::IllegalSpread(format!("{name:?}: no host after '@'")));
+        }
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        return resolve(host, port(p, name)?, name);
+    }
+    if name.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(DaemonAddr::Unix(unix_socket_dir().join(port(name, name)?.to_string())));
+    }
+    if let Some(rest) = name.strip_prefix('[') {
+        let (host, p) = rest
+            .split_once("]:")
+            .ok_or_else(|| Error::IllegalSpread(format!("{name:?}: expected [address]:port")))?;
+        return resolve(host, port(p, name)?, name);
+    }
+    if let Some((host, p)) = name.rsplit_once(':') {
+        if !host.contains(':') {
+            return resolve(host, port(p, name)?, name);
+        }
+    }
+    Err(Error::IllegalSpread(format!(
+        "{name:?}: expected \"port\", \"port@host\", \"host:port\" or \"[address]:port\""
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        assert_eq!(parse_daemon_name("4803").unwrap(), DaemonAddr::Unix(unix_socket_dir().join("4803")));
+        assert_eq!(parse_daemon_name("").unwrap(), DaemonAddr::Unix(unix_socket_dir().join("4803")));
+        assert_eq!(parse_daemon_name("/run/s/4803").unwrap(), DaemonAddr::Unix("/run/s/4803".into()));
+        let tcp = DaemonAddr::Tcp(vec!["127.0.0.1:4803".parse().unwrap()]);
+        assert_eq!(parse_daemon_name("4803@127.0.0.1").unwrap(), tcp);
+        assert_eq!(parse_daemon_name("127.0.0.1:4803").unwrap(), tcp);
+        assert_eq!(
+            parse_daemon_name("[::1]:4803").unwrap(),
+            DaemonAddr::Tcp(vec!["[::1]:4803".parse().unwrap()])
+        );
+        assert!(matches!(parse_daemon_name("4803@localhost").unwrap(), DaemonAddr::Tcp(_)));
+    }
+
+    #[test]
+    fn illegal_forms() {
+        for bad in ["abc", "99999", "x@127.0.0.1", "4803@", "[::1]", "::1"] {
+            assert_eq!(parse_daemon_name(bad).unwrap_err().code(), -1, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! The client side of the handshake, byte for byte as 5.0.1's libspread.
+
+use super::addr::DaemonAddr;
+use super::stream::Stream;
+use crate::consts::*;
+use crate::error::{Error, Result};
+use crate::name::GroupName;
+use crate::wire::handshake::{encode_auth_choice, parse_auth_list, ConnectMessage};
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A client-side authentication method: its name, and the exchange it runs
+/// on the socket after the choice is sent (true = success).
+#[derive(Clone)]
+pub struct AuthMethod {
+    pub name: String,
+    pub authenticate: Arc<dyn Fn(RawFd) -> bool + Send + Sync>,
+}
+
+impl AuthMethod {
+    /// The NULL method: no bytes, always succeeds.
+    pub fn null() -> AuthMethod {
+        AuthMethod::trivial("NULL")
+    }
+
+    /// A method whose exchange has no bytes (NULL, IP).
+    pub fn trivial(name: &str) -> AuthMethod {
+        AuthMethod { name: name.to_string(), authenticate: Arc::new(|_| true) }
+    }
+}
+
+impl std::fmt::Debug for AuthMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AuthMethod({:?})", self.name)
+    }
+}
+
+/// How to connect.
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    /// Private name (at most 10 bytes are sent); empty = the daemon picks.
+    pub private_name: String,
+    pub priority: i32,
+    /// Receive membership messages.
+    pub membership: bool,
+    /// Covers the connect and the whole handshake; `None` = no limit.
+    pub timeout: Option<Duration>,
+    pub auth_methods: Vec<AuthMethod>,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            private_name: String::new(),
+            priority: LOW_PRIORITY,
+            membership: true,
+            timeout: None,
+            auth_methods: vec![AuthMethod::null()],
+        }
+    }
+}
+
+fn closed(what: &str, e: io::Error) -> Error {
+    if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) {
+        Error::CouldNotConnect(format!("timed out waiting for {what}"))
+    } else {
+        Error::ConnectionClosed(format!("while reading {what}: {e}"))
+    }
+}
+
+fn open(addr: &DaemonAddr, timeout: Option<Duration>) -> Result<Stream> {
+    match addr {
+        DaemonAddr::Unix(path) => UnixStream::connect(path)
+            .map(Stream::Unix)
+            .map_err(|e| Error::CouldNotConnect(format!("{}: {e}", path.display()))),
+        DaemonAddr::Tcp(addrs) => {
+            let mut last = None;
+            for a in addrs {
+                let r = match timeout {
+                    Some(t) => TcpStream::connect_timeout(a, t),
+                    None => TcpStream::connect(a),
+                };
+                match r {
+                    Ok(s) => {
+                        let _ = s.set_nodelay(true);
+                        return Ok(Stream::Tcp(s));
+                    }
+                    Err(e) => last = Some(format!("{a}: {e}")),
+                }
+            }
+            Err(Error::CouldNotConnect(last.unwrap_or_else(|| "no address".into())))
+        }
+    }
+}
+
+fn read_byte(s: &mut Stream, what: &str) -> Result<u8> {
+    let mut b = [0u8; 1];
+    s.read_exact(&mut b).map_err(|e| closed(what, e))?;
+    Ok(b[0])
+}
+
+/// Connects and runs the handshake; returns the stream and the private
+/// group name the daemon assigned.
+pub fn handshake(addr: &DaemonAddr, opts: &ConnectOptions) -> Result<(Stream, GroupName)> {
+    let deadline = opts.timeout.map(|t| Instant::now() + t);
+    let mut s = open(addr, opts.timeout)?;
+    let remaining = || deadline.map(|d| d.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)));
+    s.set_read_timeout(remaining()).map_err(|e| Error::CouldNotConnect(e.to_string()))?;
+    s.set_write_timeout(remaining()).map_err(|e| Error::CouldNotConnect(e.to_string()))?;
+
+    let hello = ConnectMessage::libspread(opts.private_name.as_bytes(), opts.membership, opts.priority);
+    s.write_all(&hello.encode()).map_err(|e| closed("the connect message", e))?;
+
+    let len = read_byte(&mut s, "the auth list")? as i8;
+    if len < 0 {
+        return Err(Error::from_reject_code(i32::from(len)));
+    }
+    let mut list = vec![0u8; len as usize];
+    s.read_exact(&mut list).map_err(|e| closed("the auth list", e))?;
+    let offered = parse_auth_list(&list);
+    for m in &opts.auth_methods {
+        if !offered.iter().any(|o| *o == m.name) {
+            return Err(Error::RejectAuth(format!("the daemon offers {offered:?}, not {:?}", m.name)));
+        }
+    }
+    let names: Vec<&str> = opts.auth_methods.iter().map(|m| m.name.as_str()).collect();
+    s.write_all(&encode_auth_choice(&names)).map_err(|e| closed("the auth choice", e))?;
+    for m in &opts.auth_methods {
+        if !(m.authenticate)(s.as_raw_fd()) {
+            return Err(Error::RejectAuth(format!("method {} failed", m.name)));
+        }
+    }
+
+    s.set_read_timeout(remaining()).map_err(|e| Error::CouldNotConnect(e.to_string()))?;
+    let code = read_byte(&mut s, "the accept")? as i8;
+    if i32::from(code) != ACCEPT_SESSION {
+        return Err(Error::from_reject_code(i32::from(code)));
+    }
+    let mut version = [0u8; 3];
+    s.read_exact(&mut version).map_err(|e| closed("the daemon version", e))?;
+    if (version[0] as i8) < 3 {
+        return Err(Error::RejectVersion(format!("daemon version {}.{}.{}", version[0], version[1], version[2])));
+    }
+    let p = read_byte(&mut s, "the private group")? as i8;
+    if p < 0 || p as usize >= MAX_GROUP_NAME {
+        return Err(Error::ConnectionClosed(format!("private group name of length {p}")));
+    }
+    let mut name = vec![0u8; p as usize];
+    s.read_exact(&mut name).map_err(|e| closed("the private group", e))?;
+    s.set_read_timeout(None).map_err(|e| Error::ConnectionClosed(e.to_string()))?;
+    s.set_write_timeout(None).map_err(|e| Error::ConnectionClosed(e.to_string()))?;
+    Ok((s, GroupName::new(&name)))
+}

@@ -1,0 +1,139 @@
+//! Errors of the client API, one variant per Spread error code.
+
+use crate::consts::*;
+
+/// A Spread error. Every variant has exactly one Spread code ([`Error::code`]);
+/// the text after the code says what went wrong in this instance.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("illegal spread name: {0}")]
+    IllegalSpread(String),
+    #[error("could not connect to the daemon: {0}")]
+    CouldNotConnect(String),
+    #[error("connection rejected: the daemon has too many sessions")]
+    RejectQuota,
+    #[error("connection rejected: no name")]
+    RejectNoName,
+    #[error("connection rejected: illegal private name")]
+    RejectIllegalName,
+    #[error("connection rejected: private name not unique at this daemon")]
+    RejectNotUnique,
+    #[error("connection rejected: version mismatch ({0})")]
+    RejectVersion(String),
+    #[error("connection closed: {0}")]
+    ConnectionClosed(String),
+    #[error("connection rejected: authentication failed ({0})")]
+    RejectAuth(String),
+    #[error("illegal session (mailbox unknown or closed)")]
+    IllegalSession,
+    #[error("illegal service type {0:#x}")]
+    IllegalService(u32),
+    #[error("illegal message: {0}")]
+    IllegalMessage(String),
+    #[error("illegal group name: {0}")]
+    IllegalGroup(String),
+    #[error("buffer too short: message body needs {needed} bytes")]
+    BufferTooShort { needed: usize },
+    #[error("groups too short: message names {needed} groups")]
+    GroupsTooShort { needed: usize },
+    #[error("message too long: {len} bytes of body and group names, limit {limit}")]
+    MessageTooLong { len: usize, limit: usize },
+    #[error("network error on session: {0}")]
+    NetErrorOnSession(String),
+    #[error("internal error: {0}")]
+    SpBug(String),
+    #[error("illegal time value")]
+    IllegalTime,
+    /// A code that no variant above names (only from a misbehaving peer).
+    #[error("unknown Spread error code {0}")]
+    Unknown(i32),
+}
+
+impl Error {
+    /// The Spread code of `sp.h` (always negative).
+    pub fn code(&self) -> i32 {
+        match self {
+            Error::IllegalSpread(_) => ILLEGAL_SPREAD,
+            Error::CouldNotConnect(_) => COULD_NOT_CONNECT,
+            Error::RejectQuota => REJECT_QUOTA,
+            Error::RejectNoName => REJECT_NO_NAME,
+            Error::RejectIllegalName => REJECT_ILLEGAL_NAME,
+            Error::RejectNotUnique => REJECT_NOT_UNIQUE,
+            Error::RejectVersion(_) => REJECT_VERSION,
+            Error::ConnectionClosed(_) => CONNECTION_CLOSED,
+            Error::RejectAuth(_) => REJECT_AUTH,
+            Error::IllegalSession => ILLEGAL_SESSION,
+            Error::IllegalService(_) => ILLEGAL_SERVICE,
+            Error::IllegalMessage(_) => ILLEGAL_MESSAGE,
+            Error::IllegalGroup(_) => ILLEGAL_GROUP,
+            Error::BufferTooShort { .. } => BUFFER_TOO_SHORT,
+            Error::GroupsTooShort { .. } => GROUPS_TOO_SHORT,
+            Error::MessageTooLong { .. } => MESSAGE_TOO_LONG,
+            Error::NetErrorOnSession(_) => NET_ERROR_ON_SESSION,
+            Error::SpBug(_) => SP_BUG,
+            Error::IllegalTime => ILLEGAL_TIME,
+            Error::Unknown(code) => *code,
+        }
+    }
+
+    /// The error for a reject code byte sent by a daemon during the handshake.
+    pub fn from_reject_code(code: i32) -> Error {
+        match code {
+            REJECT_QUOTA => Error::RejectQuota,
+            REJECT_NO_NAME => Error::RejectNoName,
+            REJECT_ILLEGAL_NAME => Error::RejectIllegalName,
+            REJECT_NOT_UNIQUE => Error::RejectNotUnique,
+            REJECT_VERSION => Error::RejectVersion("the daemon refused our version".into()),
+            REJECT_AUTH => Error::RejectAuth("the daemon refused the authentication".into()),
+            other => Error::Unknown(other),
+        }
+    }
+
+    /// The same text as 5.0.1's `SP_error` prints for a code.
+    pub fn describe_code(code: i32) -> String {
+        match code {
+            ILLEGAL_SPREAD => "SP_error: (-1) Illegal spread was provided".into(),
+            COULD_NOT_CONNECT => "SP_error: (-2) Could not connect. Is Spread running?".into(),
+            REJECT_QUOTA => "SP_error: (-3) Connection rejected, to many users".into(),
+            REJECT_NO_NAME => "SP_error: (-4) Connection rejected, no name was supplied".into(),
+            REJECT_ILLEGAL_NAME => "SP_error: (-5) Connection rejected, illegal name".into(),
+            REJECT_NOT_UNIQUE => "SP_error: (-6) Connection rejected, name not unique".into(),
+            REJECT_VERSION => {
+                "SP_error: (-7) Connection rejected, library does not fit daemon".into()
+            }
+            CONNECTION_CLOSED => "SP_error: (-8) Connection closed by spread".into(),
+            REJECT_AUTH => "SP_error: (-9) Connection rejected, authentication failed".into(),
+            ILLEGAL_SESSION => "SP_error: (-11) Illegal session was supplied".into(),
+            ILLEGAL_SERVICE => "SP_error: (-12) Illegal service request".into(),
+            ILLEGAL_MESSAGE => "SP_error: (-13) Illegal message".into(),
+            ILLEGAL_GROUP => "SP_error: (-14) Illegal group".into(),
+            BUFFER_TOO_SHORT => "SP_error: (-15) The supplied buffer was too short".into(),
+            GROUPS_TOO_SHORT => "SP_error: (-16) The supplied groups list was too short".into(),
+            MESSAGE_TOO_LONG => "SP_error: (-17) The message body + group names was too large to fit in a message".into(),
+            NET_ERROR_ON_SESSION => "SP_error: (-18) The network socket experienced an error. This Spread mailbox will no longer work until the connection is disconnected and then reconnected".into(),
+            other => format!("SP_error: (error {other}) unknown error"),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reject_bytes_map_back_to_their_variants() {
+        for code in [REJECT_QUOTA, REJECT_NO_NAME, REJECT_ILLEGAL_NAME, REJECT_NOT_UNIQUE, REJECT_VERSION, REJECT_AUTH] {
+            assert_eq!(Error::from_reject_code(code).code(), code);
+        }
+        assert_eq!(Error::from_reject_code(-100).code(), -100);
+    }
+
+    #[test]
+    fn codes_are_spreads() {
+        assert_eq!(Error::MessageTooLong { len: 1, limit: 0 }.code(), -17);
+        assert_eq!(Error::IllegalTime.code(), -20);
+        assert!(Error::describe_code(-8).contains("Connection closed"));
+    }
+}

@@ -1,0 +1,1 @@
+//! spread.conf (being written).

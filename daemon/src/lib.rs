@@ -1,0 +1,3 @@
+//! The `spread` daemon.
+
+pub mod config;
