@@ -1,3 +1,4 @@
 //! The `spread` daemon.
 
 pub mod config;
+pub mod engine;

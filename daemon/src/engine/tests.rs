@@ -1,0 +1,170 @@
+use super::*;
+use spread_core::wire::encode::request_head;
+use spread_core::wire::{split_frame, Limits, Message};
+
+const ME: Identity = Identity { proc_id: 482711334, daemon_index: 0, membership_time: 1000 };
+
+struct Harness {
+    engine: Engine,
+}
+
+fn pg(name: &str) -> GroupName {
+    GroupName::from(format!("#{name}#localhost").as_str())
+}
+
+impl Harness {
+    fn new(clients: &[(&str, bool)]) -> Harness {
+        let mut engine = Engine::new(ME);
+        for (i, (name, membership)) in clients.iter().enumerate() {
+            engine.open(SessionId(i as u64), SessionInfo { private_group: pg(name), membership: *membership });
+        }
+        Harness { engine }
+    }
+
+    fn send(&mut self, from: u64, service: u32, groups: &[&str], body: &[u8], order: ByteOrder) -> Vec<(u64, Message)> {
+        let sender = self.engine.sessions[&SessionId(from)].info.private_group;
+        let groups: Vec<GroupName> = groups.iter().map(|g| GroupName::from(*g)).collect();
+        let mut frame = request_head(service, &sender, &groups, 3, body.len(), order);
+        frame.extend_from_slice(body);
+        let header = Header::decode(frame[..HEADER_LEN].try_into().unwrap());
+        let mut out = Vec::new();
+        self.engine.request(SessionId(from), &header, Bytes::from(frame), &mut out);
+        decode(out)
+    }
+}
+
+fn decode(out: Vec<Output>) -> Vec<(u64, Message)> {
+    out.into_iter()
+        .filter_map(|o| match o {
+            Output::Deliver { session, frame } => {
+                let (f, used) = split_frame(&frame, &Limits::CLIENT).unwrap().unwrap();
+                assert_eq!(used, frame.len());
+                Some((session.0, Message::from_frame(&f).unwrap()))
+            }
+            Output::Close { .. } => None,
+        })
+        .collect()
+}
+
+fn data(m: &Message) -> &spread_core::wire::DataMessage {
+    match m {
+        Message::Data(d) => d,
+        other => panic!("expected data, got {other:?}"),
+    }
+}
+
+fn memb(m: &Message) -> &spread_core::wire::MembershipMessage {
+    match m {
+        Message::Membership(d) => d,
+        other => panic!("expected membership, got {other:?}"),
+    }
+}
+
+const LE: ByteOrder = ByteOrder::Little;
+
+#[test]
+fn join_then_own_message_in_that_order() {
+    let mut h = Harness::new(&[("a", true)]);
+    let out = h.send(0, JOIN_MESS, &["g"], b"", LE);
+    assert_eq!(out.len(), 1);
+    let v = memb(&out[0].1);
+    assert_eq!(v.cause(), CAUSED_BY_JOIN);
+    assert_eq!(v.group_id, spread_core::wire::GroupId { proc_id: ME.proc_id, time: 1000, index: 1 });
+    let out = h.send(0, AGREED_MESS, &["g"], b"hi", LE);
+    assert_eq!(data(&out[0].1).data, b"hi");
+    assert_eq!(data(&out[0].1).mess_type, 3);
+}
+
+#[test]
+fn one_copy_per_receiver_with_the_full_list() {
+    let mut h = Harness::new(&[("a", true), ("b", false)]);
+    h.send(1, JOIN_MESS, &["g1"], b"", LE);
+    h.send(1, JOIN_MESS, &["g2"], b"", LE);
+    let out = h.send(0, SAFE_MESS, &["g1", "g2", "#b#localhost", "nobody"], b"x", LE);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].0, 1);
+    assert_eq!(data(&out[0].1).groups.len(), 4);
+}
+
+#[test]
+fn self_discard_skips_only_the_sender() {
+    let mut h = Harness::new(&[("a", true), ("b", true)]);
+    h.send(0, JOIN_MESS, &["g"], b"", LE);
+    h.send(1, JOIN_MESS, &["g"], b"", LE);
+    let out = h.send(0, RELIABLE_MESS | SELF_DISCARD, &["g"], b"x", LE);
+    assert_eq!(out.iter().map(|o| o.0).collect::<Vec<_>>(), [1]);
+    assert_eq!(data(&out[0].1).service_type, RELIABLE_MESS | SELF_DISCARD);
+}
+
+#[test]
+fn big_endian_sender_is_remarked_but_its_hint_kept() {
+    let mut h = Harness::new(&[("a", true), ("b", true)]);
+    h.send(1, JOIN_MESS, &["g"], b"", LE);
+    let out = h.send(0, AGREED_MESS, &["g"], b"be", ByteOrder::Big);
+    let d = data(&out[0].1);
+    assert_eq!(d.service_type, AGREED_MESS);
+    assert_eq!(d.mess_type, 3);
+    assert_eq!(d.endian_mismatch, ByteOrder::NATIVE != ByteOrder::Big);
+}
+
+#[test]
+fn memberships_only_with_the_flag_and_self_leave_first() {
+    let mut h = Harness::new(&[("a", true), ("b", false), ("c", true)]);
+    for s in 0..3 {
+        h.send(s, JOIN_MESS, &["g"], b"", LE);
+    }
+    let out = h.send(0, LEAVE_MESS, &["g"], b"", LE);
+    assert!(matches!(out[0], (0, Message::SelfLeave { .. })));
+    assert_eq!(out.len(), 2);
+    let v = memb(&out[1].1);
+    assert_eq!(out[1].0, 2);
+    assert_eq!(v.cause(), CAUSED_BY_LEAVE);
+    assert_eq!(v.members, vec![pg("b"), pg("c")]);
+    assert_eq!(v.changed_member(), Some(&pg("a")));
+    assert_eq!(v.group_id.index, 4);
+}
+
+#[test]
+fn kill_sends_disconnect_views_then_closes() {
+    let mut h = Harness::new(&[("a", true), ("b", true)]);
+    for g in ["g1", "g2"] {
+        h.send(0, JOIN_MESS, &[g], b"", LE);
+        h.send(1, JOIN_MESS, &[g], b"", LE);
+    }
+    let mut out = Vec::new();
+    h.engine.kill(SessionId(0), &mut out);
+    assert_eq!(out.last(), Some(&Output::Close { session: SessionId(0) }));
+    let views = decode(out);
+    assert_eq!(views.len(), 2);
+    for (to, v) in &views {
+        assert_eq!(*to, 1);
+        assert_eq!(memb(v).cause(), CAUSED_BY_DISCONNECT);
+    }
+    // The name is free again and messages to it go nowhere.
+    assert!(h.send(1, FIFO_MESS, &["#a#localhost"], b"x", LE).is_empty());
+}
+
+#[test]
+fn illegal_join_is_refused_to_the_sender() {
+    let mut h = Harness::new(&[("a", true)]);
+    let out = h.send(0, JOIN_MESS, &["has space"], b"", LE);
+    match &out[0].1 {
+        Message::Reject(r) => {
+            assert_eq!(r.old_type, CAUSED_BY_JOIN);
+            assert_eq!(r.groups.last(), Some(&pg("a")));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(h.engine.group_count(), 0);
+}
+
+#[test]
+fn many_groups_are_all_delivered() {
+    let mut h = Harness::new(&[("a", true), ("b", true)]);
+    let names: Vec<String> = (0..100).map(|i| format!("g{i}")).collect();
+    h.send(1, JOIN_MESS, &["g99"], b"", LE);
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let out = h.send(0, AGREED_MESS, &refs, b"x", LE);
+    assert_eq!(out.len(), 1);
+    assert_eq!(data(&out[0].1).groups.len(), 100);
+}
