@@ -2,3 +2,6 @@
 
 pub mod config;
 pub mod engine;
+pub mod auth;
+pub mod runtime;
+pub mod sessions;

@@ -1,0 +1,164 @@
+//! The daemon side of the connection handshake.
+//!
+//! Unlike 5.0.1, every handshake runs in its own task with its own deadline,
+//! and each part is reassembled from however many segments it arrives in,
+//! so a slow or silent client never holds up anyone else. Well-formed
+//! clients see exactly 5.0.1's bytes and reject codes.
+
+use super::registry::Registry;
+use crate::auth::{AuthPolicy, Peer};
+use spread_core::consts::*;
+use spread_core::name::{is_legal_private_name, private_group_name, GroupName};
+use spread_core::wire::handshake::*;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::{timeout_at, Instant};
+
+/// A client that passed the handshake.
+#[derive(Debug)]
+pub struct Accepted {
+    pub private_name: Vec<u8>,
+    pub private_group: GroupName,
+    pub membership: bool,
+    pub version: (u8, u8, u8),
+}
+
+/// Why a handshake ended without a session (for the log).
+#[derive(Debug)]
+pub struct Refused(pub String);
+
+pub struct HandshakeContext<'a> {
+    pub daemon_name: &'a str,
+    pub auth: &'a AuthPolicy,
+    pub registry: &'a Registry,
+    /// Limit for each step the client must take.
+    pub step_timeout: Duration,
+    /// A number that makes daemon-chosen names differ (5.0.1 uses the fd).
+    pub session_number: u64,
+}
+
+async fn reject<S: AsyncWrite + Unpin>(s: &mut S, code: i32, why: String) -> Refused {
+    let _ = s.write_all(&[code_byte(code)]).await;
+    let _ = s.shutdown().await;
+    Refused(why)
+}
+
+/// Reads into `buf` until `done` says the bytes are enough, or the deadline.
+async fn read_until<S, T>(s: &mut S, buf: &mut Vec<u8>, deadline: Instant, what: &str, mut done: impl FnMut(&[u8]) -> Option<T>) -> Result<T, Refused>
+where
+    S: AsyncRead + Unpin,
+{
+    let mut chunk = [0u8; 256];
+    loop {
+        if let Some(t) = done(buf) {
+            return Ok(t);
+        }
+        match timeout_at(deadline, s.read(&mut chunk)).await {
+            Err(_) => return Err(Refused(format!("no complete {what} in time (closed without reply)"))),
+            Ok(Ok(0)) => return Err(Refused(format!("closed during the {what}"))),
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Ok(Err(e)) => return Err(Refused(format!("error reading the {what}: {e}"))),
+        }
+    }
+}
+
+fn random_name(ctx: &HandshakeContext<'_>, state: &mut u64) -> Vec<u8> {
+    // xorshift: names only need to differ, not to be unpredictable.
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    let mut name = format!("r{}-{}", *state % 9999, ctx.session_number).into_bytes();
+    name.truncate(9);
+    name
+}
+
+/// Runs the handshake; on success the private name is claimed in the
+/// registry (the caller releases it when the session ends).
+pub async fn handshake<S>(s: &mut S, peer: Peer, ctx: &HandshakeContext<'_>) -> Result<Accepted, Refused>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut buf = Vec::with_capacity(16);
+    let deadline = Instant::now() + ctx.step_timeout;
+    let parsed = read_until(s, &mut buf, deadline, "connect message", |b| match parse_connect(b) {
+        ConnectParse::Incomplete => None,
+        other => Some(other),
+    })
+    .await?;
+    let hello = match parsed {
+        ConnectParse::Complete(hello, used) if used == buf.len() => hello,
+        ConnectParse::Complete(..) => {
+            return Err(reject(s, REJECT_ILLEGAL_NAME, "bytes sent before the auth list (pipelined)".into()).await)
+        }
+        _ => return Err(reject(s, REJECT_ILLEGAL_NAME, "private name longer than 10 bytes".into()).await),
+    };
+    if hello.version() < OLDEST_CLIENT_VERSION {
+        let why = format!("client version {}.{}.{} is older than 3.1.0", hello.major, hello.minor, hello.patch);
+        return Err(reject(s, REJECT_VERSION, why).await);
+    }
+    if !is_legal_private_name(&hello.name) {
+        let why = format!("illegal private name {:?}", String::from_utf8_lossy(&hello.name));
+        return Err(reject(s, REJECT_ILLEGAL_NAME, why).await);
+    }
+    let name = if hello.name.is_empty() {
+        let mut state = ctx.session_number.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        state ^= std::process::id() as u64;
+        ctx.registry.claim_any(|| random_name(ctx, &mut state))
+    } else if ctx.registry.claim(&hello.name) {
+        hello.name.clone()
+    } else {
+        let why = format!("private name {:?} is taken at this daemon", String::from_utf8_lossy(&hello.name));
+        return Err(reject(s, REJECT_NOT_UNIQUE, why).await);
+    };
+    let outcome = authenticate(s, peer, &hello, ctx).await;
+    let accepted = match outcome {
+        Ok(()) => {
+            let private_group = private_group_name(&name, ctx.daemon_name.as_bytes());
+            let accept = encode_accept(has_patch_byte(hello.major, hello.minor), &private_group);
+            match s.write_all(&accept).await {
+                Ok(()) => Ok(Accepted {
+                    private_name: name.clone(),
+                    private_group,
+                    membership: hello.membership,
+                    version: (hello.major, hello.minor, hello.patch),
+                }),
+                Err(e) => Err(Refused(format!("error writing the accept: {e}"))),
+            }
+        }
+        Err(r) => Err(r),
+    };
+    if accepted.is_err() {
+        ctx.registry.release_name(&name);
+    }
+    accepted
+}
+
+async fn authenticate<S>(s: &mut S, peer: Peer, hello: &ConnectMessage, ctx: &HandshakeContext<'_>) -> Result<(), Refused>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    if hello.version() < AUTH_EXCHANGE_VERSION {
+        return match ctx.auth.check_old_client(peer) {
+            Ok(()) => Ok(()),
+            Err(why) => Err(reject(s, REJECT_AUTH, why).await),
+        };
+    }
+    let offered = ctx.auth.offered();
+    if offered.is_empty() {
+        return Err(reject(s, REJECT_AUTH, "no authentication method is enabled".into()).await);
+    }
+    if let Err(e) = s.write_all(&encode_auth_list(&offered)).await {
+        return Err(Refused(format!("error writing the auth list: {e}")));
+    }
+    let mut buf = Vec::with_capacity(AUTH_CHOICE_LEN);
+    let deadline = Instant::now() + ctx.step_timeout;
+    read_until(s, &mut buf, deadline, "auth choice", |b| (b.len() >= AUTH_CHOICE_LEN).then_some(())).await?;
+    if buf.len() > AUTH_CHOICE_LEN {
+        return Err(reject(s, REJECT_AUTH, "bytes sent after the auth choice before the accept".into()).await);
+    }
+    let choice: [u8; AUTH_CHOICE_LEN] = buf[..].try_into().expect("length checked");
+    match ctx.auth.check_choice(&parse_auth_choice(&choice), peer) {
+        Ok(()) => Ok(()),
+        Err(why) => Err(reject(s, REJECT_AUTH, why).await),
+    }
+}

@@ -1,0 +1,49 @@
+//! Client sessions: listeners, handshakes, and each session's reader and
+//! writer tasks. The only part of the daemon that does client I/O.
+
+pub mod handshake;
+pub mod listen;
+pub mod registry;
+pub mod session;
+pub mod validate;
+
+use crate::auth::AuthPolicy;
+use crate::engine::{SessionId, SessionInfo};
+use bytes::Bytes;
+use registry::Registry;
+use spread_core::wire::Header;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// What session tasks tell the core.
+#[derive(Debug)]
+pub enum Cmd {
+    Open { id: SessionId, info: SessionInfo, name: Vec<u8>, peer: String, out: Outbound },
+    Request { id: SessionId, header: Header, frame: Bytes },
+    Refuse { id: SessionId, header: Header, names: Bytes, why: String },
+    Gone { id: SessionId, reason: String },
+}
+
+/// The core's handle on a session's writer.
+#[derive(Debug)]
+pub struct Outbound {
+    pub tx: mpsc::UnboundedSender<Bytes>,
+    /// Messages handed to the writer and not yet written to the socket.
+    pub queued: Arc<AtomicUsize>,
+    /// Set to end the session's tasks at once.
+    pub abort: watch::Sender<bool>,
+}
+
+/// What every session task shares.
+#[derive(Debug)]
+pub struct Shared {
+    pub daemon_name: String,
+    pub auth: AuthPolicy,
+    pub registry: Registry,
+    pub core: mpsc::Sender<Cmd>,
+    pub next_id: AtomicU64,
+    /// Limit for each handshake step.
+    pub step_timeout: Duration,
+}

@@ -1,0 +1,187 @@
+//! One client connection: handshake, then a reader task feeding the core
+//! and a writer task draining the session's outbound queue.
+
+use super::handshake::{handshake, HandshakeContext};
+use super::validate::{check_header, Verdict};
+use super::{Cmd, Outbound, Shared};
+use crate::auth::Peer;
+use crate::engine::{SessionId, SessionInfo};
+use bytes::{Buf, Bytes, BytesMut};
+use spread_core::consts::{HEADER_LEN, KILL_MESS};
+use spread_core::name::GroupName;
+use spread_core::wire::Header;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info};
+
+const BATCH_BYTES: usize = 256 * 1024;
+
+/// Runs a connection whose halves are `split` out of `stream` after the
+/// handshake. Returns when the session is over.
+pub async fn serve<S, R, W>(mut stream: S, peer: Peer, peer_text: String, shared: Arc<Shared>, split: impl FnOnce(S) -> (R, W))
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    if !shared.registry.take_slot() {
+        let _ = stream.write_all(&[spread_core::wire::handshake::code_byte(spread_core::consts::REJECT_QUOTA)]).await;
+        info!(target: "spread::session", "refused {peer_text}: session limit reached");
+        return;
+    }
+    let number = shared.next_id.fetch_add(1, Ordering::Relaxed);
+    let ctx = HandshakeContext {
+        daemon_name: &shared.daemon_name,
+        auth: &shared.auth,
+        registry: &shared.registry,
+        step_timeout: shared.step_timeout,
+        session_number: number,
+    };
+    let accepted = match handshake(&mut stream, peer, &ctx).await {
+        Ok(a) => a,
+        Err(refused) => {
+            shared.registry.release_slot();
+            info!(target: "spread::session", "refused {peer_text}: {}", refused.0);
+            return;
+        }
+    };
+    let id = SessionId(number);
+    debug!(target: "spread::session", "{id}: {} connected from {peer_text}", accepted.private_group);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let queued = Arc::new(AtomicUsize::new(0));
+    let (abort_tx, abort_rx) = watch::channel(false);
+    let open = Cmd::Open {
+        id,
+        info: SessionInfo { private_group: accepted.private_group, membership: accepted.membership },
+        name: accepted.private_name,
+        peer: peer_text,
+        out: Outbound { tx, queued: queued.clone(), abort: abort_tx },
+    };
+    if shared.core.send(open).await.is_err() {
+        return;
+    }
+    let (r, w) = split(stream);
+    tokio::spawn(write_loop(w, rx, queued, abort_rx.clone(), id, shared.core.clone()));
+    let reason = read_loop(r, id, accepted.private_group, &shared, abort_rx).await;
+    if let Some(reason) = reason {
+        let _ = shared.core.send(Cmd::Gone { id, reason }).await;
+    }
+}
+
+async fn aborted(abort: &mut watch::Receiver<bool>) {
+    let _ = abort.wait_for(|a| *a).await;
+}
+
+/// Reads frames until the client disconnects or breaks the protocol.
+/// Returns why the session is gone, or None if the core already knows.
+async fn read_loop<R: AsyncRead + Unpin>(mut r: R, id: SessionId, me: GroupName, shared: &Shared, mut abort: watch::Receiver<bool>) -> Option<String> {
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut discard = 0usize;
+    loop {
+        if discard > 0 {
+            let k = discard.min(buf.len());
+            buf.advance(k);
+            discard -= k;
+        }
+        while discard == 0 && buf.len() >= HEADER_LEN {
+            let header = Header::decode(buf[..HEADER_LEN].try_into().expect("48 bytes"));
+            let cmd = match check_header(&header, &me) {
+                Verdict::Drop(why) => return Some(format!("protocol violation: {why}")),
+                Verdict::Accept { rest } => {
+                    if buf.len() < HEADER_LEN + rest {
+                        buf.reserve(HEADER_LEN + rest - buf.len());
+                        break;
+                    }
+                    let frame = buf.split_to(HEADER_LEN + rest).freeze();
+                    Cmd::Request { id, header, frame }
+                }
+                Verdict::Refuse { names, discard: body, why } => {
+                    if buf.len() < HEADER_LEN + names {
+                        break;
+                    }
+                    buf.advance(HEADER_LEN);
+                    let names = buf.split_to(names).freeze();
+                    discard = body;
+                    Cmd::Refuse { id, header, names, why }
+                }
+            };
+            if shared.core.send(cmd).await.is_err() {
+                return None;
+            }
+            if header.service_type & KILL_MESS != 0 {
+                // After its disconnect request nothing more is read.
+                return None;
+            }
+            if discard > 0 {
+                let k = discard.min(buf.len());
+                buf.advance(k);
+                discard -= k;
+            }
+        }
+        if buf.capacity() - buf.len() < 4096 {
+            buf.reserve(64 * 1024);
+        }
+        let n = tokio::select! {
+            biased;
+            _ = aborted(&mut abort) => return None,
+            n = r.read_buf(&mut buf) => n,
+        };
+        match n {
+            Ok(0) => return Some("connection closed by the client".into()),
+            Ok(_) => {}
+            Err(e) => return Some(format!("read error: {e}")),
+        }
+    }
+}
+
+/// Writes queued frames in batches until the core closes the session.
+async fn write_loop<W: AsyncWrite + Unpin>(
+    mut w: W,
+    mut rx: mpsc::UnboundedReceiver<Bytes>,
+    queued: Arc<AtomicUsize>,
+    mut abort: watch::Receiver<bool>,
+    id: SessionId,
+    core: mpsc::Sender<Cmd>,
+) {
+    let mut batch = Vec::with_capacity(BATCH_BYTES);
+    loop {
+        let first = tokio::select! {
+            biased;
+            _ = aborted(&mut abort) => break,
+            m = rx.recv() => match m { Some(m) => m, None => break },
+        };
+        let mut count = 1;
+        let result = if first.len() >= BATCH_BYTES {
+            tokio::select! {
+                biased;
+                _ = aborted(&mut abort) => break,
+                r = w.write_all(&first) => r,
+            }
+        } else {
+            batch.clear();
+            batch.extend_from_slice(&first);
+            while batch.len() < BATCH_BYTES {
+                match rx.try_recv() {
+                    Ok(m) => {
+                        batch.extend_from_slice(&m);
+                        count += 1;
+                    }
+                    Err(_) => break,
+                }
+            }
+            tokio::select! {
+                biased;
+                _ = aborted(&mut abort) => break,
+                r = w.write_all(&batch) => r,
+            }
+        };
+        queued.fetch_sub(count, Ordering::AcqRel);
+        if let Err(e) = result {
+            let _ = core.send(Cmd::Gone { id, reason: format!("write error: {e}") }).await;
+            break;
+        }
+    }
+    let _ = w.shutdown().await;
+}

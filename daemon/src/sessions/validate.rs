@@ -1,0 +1,97 @@
+//! What the daemon accepts in a client's message header.
+
+use spread_core::consts::*;
+use spread_core::name::GroupName;
+use spread_core::wire::Header;
+
+/// The daemon's ruling on a header, made before the rest of the frame is
+/// read so nothing is buffered for a frame that will not be accepted.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Read `rest` more bytes (names and body) and process the frame.
+    Accept { rest: usize },
+    /// Too large to carry: read the `names` bytes, refuse the message to
+    /// its sender, and discard the `discard` body bytes that follow.
+    Refuse { names: usize, discard: usize, why: String },
+    /// A protocol violation: the session ends.
+    Drop(String),
+}
+
+const SERVICE_BITS: u32 = REGULAR_MESS | JOIN_MESS | LEAVE_MESS | KILL_MESS;
+
+/// The checks of 5.0.1 (client-protocol §5.3), except that a well-formed
+/// but oversized message is refused instead of ending the session.
+pub fn check_header(h: &Header, me: &GroupName) -> Verdict {
+    let service = h.service_type & SERVICE_BITS;
+    if service.count_ones() != 1 {
+        return Verdict::Drop(format!("service type {:#x} has not exactly one service bit", h.service_type));
+    }
+    if h.sender.canonical() != *me {
+        return Verdict::Drop(format!("sender field {:?} is not its own private group {me}", h.sender));
+    }
+    if h.num_groups < 0 || h.num_groups as usize > MAX_GROUPS_PER_MESSAGE {
+        return Verdict::Drop(format!("{} destination groups (0 to {MAX_GROUPS_PER_MESSAGE})", h.num_groups));
+    }
+    if !h.hint.is_well_formed() {
+        return Verdict::Drop(format!("hint {:02x?} has bits outside mess_type", h.hint.0));
+    }
+    if h.data_len < 0 {
+        return Verdict::Drop(format!("negative data_len {}", h.data_len));
+    }
+    let names = h.num_groups as usize * MAX_GROUP_NAME;
+    let body = h.data_len as usize;
+    if names + body > MAX_MESSAGE_PAYLOAD {
+        return Verdict::Refuse {
+            names,
+            discard: body,
+            why: format!(
+                "message of {body} bytes to {} groups exceeds {MAX_MESSAGE_PAYLOAD} bytes of body and names",
+                h.num_groups
+            ),
+        };
+    }
+    Verdict::Accept { rest: names + body }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spread_core::wire::{ByteOrder, Hint};
+
+    fn header(service_type: u32, num_groups: i32, data_len: i32) -> Header {
+        Header {
+            service_type,
+            sender: "#me#d".into(),
+            num_groups,
+            hint: Hint::new(0, ByteOrder::Little),
+            data_len,
+            order: ByteOrder::Little,
+        }
+    }
+
+    #[test]
+    fn each_rule() {
+        let me = GroupName::from("#me#d");
+        let ok = |h: &Header| check_header(h, &me);
+        assert_eq!(ok(&header(AGREED_MESS, 1, 10)), Verdict::Accept { rest: 42 });
+        assert_eq!(ok(&header(AGREED_MESS | SELF_DISCARD, 0, 0)), Verdict::Accept { rest: 0 });
+        assert!(matches!(ok(&header(AGREED_MESS | SAFE_MESS, 1, 0)), Verdict::Drop(_)));
+        assert!(matches!(ok(&header(JOIN_MESS | AGREED_MESS, 1, 0)), Verdict::Drop(_)));
+        assert!(matches!(ok(&header(SELF_DISCARD, 1, 0)), Verdict::Drop(_)));
+        let mut spoof = header(AGREED_MESS, 1, 0);
+        spoof.sender = "#other#d".into();
+        assert!(matches!(ok(&spoof), Verdict::Drop(_)));
+        assert!(matches!(ok(&header(AGREED_MESS, 101, 0)), Verdict::Drop(_)));
+        assert!(matches!(ok(&header(AGREED_MESS, -1, 0)), Verdict::Drop(_)));
+        assert!(matches!(ok(&header(AGREED_MESS, 1, -5)), Verdict::Drop(_)));
+        let mut hint = header(AGREED_MESS, 1, 0);
+        hint.hint = Hint([0x81, 0, 0, 0x80]);
+        assert!(matches!(ok(&hint), Verdict::Drop(_)));
+        assert_eq!(ok(&header(AGREED_MESS, 100, 143_952 - 3200)), Verdict::Accept { rest: 143_952 });
+        assert!(matches!(
+            ok(&header(AGREED_MESS, 2, 143_952)),
+            Verdict::Refuse { names: 64, discard: 143_952, .. }
+        ));
+        assert!(matches!(ok(&header(AGREED_MESS, 0, i32::MAX)), Verdict::Refuse { .. }));
+    }
+}
