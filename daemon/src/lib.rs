@@ -5,3 +5,6 @@ pub mod engine;
 pub mod auth;
 pub mod runtime;
 pub mod sessions;
+pub mod cli;
+pub mod logging;
+pub mod setup;

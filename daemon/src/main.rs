@@ -1,1 +1,128 @@
-fn main() {}
+//! `spread`: the daemon binary.
+
+use spread_daemon::auth::IpRules;
+use spread_daemon::cli;
+use spread_daemon::config::Config;
+use spread_daemon::logging;
+use spread_daemon::runtime::Bound;
+use spread_daemon::setup::settings_from;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tracing::{error, info, warn};
+
+fn load_config(explicit: Option<&Path>) -> Result<Config, String> {
+    if let Some(p) = explicit {
+        return Config::load(p).map_err(|e| e.to_string());
+    }
+    for candidate in ["./spread.conf", "/etc/spread.conf"] {
+        if Path::new(candidate).exists() {
+            return Config::load(Path::new(candidate)).map_err(|e| e.to_string());
+        }
+    }
+    Ok(Config::embedded_default())
+}
+
+fn main() -> ExitCode {
+    let args = match cli::parse(std::env::args().skip(1)) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("spread: {e}\n{}", cli::USAGE);
+            return ExitCode::from(1);
+        }
+    };
+    if args.help {
+        println!("{}", cli::USAGE);
+        return ExitCode::SUCCESS;
+    }
+    if args.version {
+        println!("spread {} (Spread 5.0.1 protocol)", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    let config = match load_config(args.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let me = match config.find_me(args.name.as_deref()) {
+        Ok(me) => me,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    logging::init(&config, args.log);
+    for (line, option) in config.unsupported_options() {
+        warn!(target: "spread::config", "{}:{line}: {option} is not supported by this daemon yet; it has no effect", config.source);
+    }
+    let total: usize = config.segments.iter().map(|s| s.daemons.len()).sum();
+    if total > 1 {
+        warn!(target: "spread::config", "{}: {total} daemons configured; this daemon does not form a ring yet and serves its own clients alone", config.source);
+    }
+    let (rules, rules_file, rule_warnings) = IpRules::load_default();
+    for w in rule_warnings {
+        warn!(target: "spread::auth", "{}:{w}", rules_file.as_deref().unwrap_or("access rules"));
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let settings = match settings_from(&config, me, rules, now as i32) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("spread: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let unix: Option<PathBuf> = settings.unix.clone();
+    let code = runtime.block_on(async move {
+        let describe = format!(
+            "daemon {:?} (id {}) of {}: clients on TCP {:?} and {}",
+            settings.daemon_name,
+            settings.identity.proc_id,
+            config.source,
+            settings.tcp,
+            settings.unix.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+        );
+        let bound = match Bound::bind(settings).await {
+            Ok(b) => b,
+            Err(e) => {
+                error!(target: "spread", "cannot listen: {e}");
+                eprintln!("spread: cannot listen: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        info!(target: "spread", "{describe}");
+        tokio::select! {
+            _ = bound.serve() => {}
+            _ = shutdown_signal() => info!(target: "spread", "exiting on signal"),
+        }
+        ExitCode::SUCCESS
+    });
+    if let Some(path) = unix {
+        let _ = std::fs::remove_file(path);
+    }
+    code
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let term = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,66 @@
+//! Structured logs on stderr, quiet by default. DebugFlags name log targets
+//! (`spread::session`, `spread::groups`, ...), EventPriority sets the level.
+
+use crate::config::{Config, DebugFlag, EventPriority};
+use tracing::level_filters::LevelFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::prelude::*;
+
+/// The log target a DebugFlag turns on.
+pub fn target_of(flag: DebugFlag) -> Option<&'static str> {
+    Some(match flag {
+        DebugFlag::All => "spread",
+        DebugFlag::Session => "spread::session",
+        DebugFlag::Groups => "spread::groups",
+        DebugFlag::Configuration => "spread::config",
+        DebugFlag::Protocol => "spread::protocol",
+        DebugFlag::Membership => "spread::membership",
+        DebugFlag::Network | DebugFlag::DataLink => "spread::network",
+        DebugFlag::FlowControl => "spread::flow_control",
+        DebugFlag::Status => "spread::status",
+        DebugFlag::Events => "spread::events",
+        DebugFlag::Security | DebugFlag::Acm => "spread::auth",
+        DebugFlag::Memory | DebugFlag::Skiplist | DebugFlag::Debug => "spread::debug",
+        DebugFlag::None | DebugFlag::Exit | DebugFlag::Print => return None,
+    })
+}
+
+/// The filter a configuration asks for: start-up lines and warnings by
+/// default; each enabled DebugFlag adds its target at debug level.
+pub fn filter_for(config: &Config) -> Targets {
+    let base = match config.event_priority {
+        Some(EventPriority::Debug) => LevelFilter::DEBUG,
+        Some(EventPriority::Info) | None => LevelFilter::INFO,
+        Some(EventPriority::Warning) => LevelFilter::WARN,
+        Some(EventPriority::Error) | Some(EventPriority::Critical) | Some(EventPriority::Fatal) => LevelFilter::ERROR,
+    };
+    let mut t = Targets::new()
+        .with_default(LevelFilter::WARN.min(base))
+        .with_target("spread", base)
+        .with_target("spread::session", LevelFilter::WARN.min(base));
+    let mut flags: Vec<(bool, DebugFlag)> = config.debug_flags.clone();
+    if flags.iter().any(|&(on, f)| on && f == DebugFlag::None) {
+        flags.retain(|&(_, f)| f != DebugFlag::None);
+    }
+    for (on, flag) in flags {
+        if let Some(target) = target_of(flag) {
+            let level = if on { LevelFilter::DEBUG } else { LevelFilter::WARN.min(base) };
+            t = t.with_target(target, level);
+        }
+    }
+    t
+}
+
+/// Installs the subscriber (once per process).
+pub fn init(config: &Config, enabled: bool) {
+    let filter = if !enabled {
+        Targets::new().with_default(LevelFilter::OFF)
+    } else {
+        match std::env::var("SPREAD_LOG").ok().and_then(|s| s.parse::<Targets>().ok()) {
+            Some(t) => t,
+            None => filter_for(config),
+        }
+    };
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(true);
+    let _ = tracing_subscriber::registry().with(fmt.with_filter(filter)).try_init();
+}

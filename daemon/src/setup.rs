@@ -1,0 +1,43 @@
+//! From a configuration to the runtime's settings: which daemon this is,
+//! where it listens, how clients authenticate.
+
+use crate::auth::{AuthPolicy, IpRules};
+use crate::config::Config;
+use crate::engine::Identity;
+use crate::runtime::Settings;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How long a client may take for each step of its handshake.
+pub const HANDSHAKE_STEP_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The settings for daemon `me` (segment, index) of `config`.
+pub fn settings_from(config: &Config, me: (usize, usize), rules: IpRules, membership_time: i32) -> Result<Settings, String> {
+    let seg = &config.segments[me.0];
+    let entry = &seg.daemons[me.1];
+    let daemon_index = config.segments[..me.0].iter().map(|s| s.daemons.len()).sum::<usize>() + me.1;
+    let client_ifaces: Vec<IpAddr> = entry.interfaces.iter().filter(|i| i.client).map(|i| i.addr).collect();
+    let tcp = if entry.interfaces.is_empty() {
+        vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), seg.port)]
+    } else {
+        client_ifaces.iter().map(|a| SocketAddr::new(*a, seg.port)).collect()
+    };
+    let dir = config.runtime_dir.clone().unwrap_or_else(|| PathBuf::from("/tmp"));
+    let auth = AuthPolicy::new(
+        config.allowed_auth_methods.as_deref(),
+        config.required_auth_methods.as_deref(),
+        rules,
+    )
+    .map_err(|e| format!("{}: {e}", config.source))?;
+    Ok(Settings {
+        daemon_name: entry.name.clone(),
+        identity: Identity { proc_id: entry.id, daemon_index, membership_time },
+        tcp,
+        unix: Some(dir.join(seg.port.to_string())),
+        max_sessions: config.max_sessions,
+        max_session_messages: config.max_session_messages,
+        auth,
+        step_timeout: HANDSHAKE_STEP_TIMEOUT,
+    })
+}

@@ -1,0 +1,233 @@
+//! Starts real `spread` daemons for tests and speaks raw bytes to them.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A daemon process on a free port with its own directory (for its Unix
+/// socket and access file); killed and cleaned up on drop.
+pub struct TestDaemon {
+    child: Child,
+    pub port: u16,
+    pub dir: PathBuf,
+    pub log: PathBuf,
+}
+
+pub fn free_port() -> u16 {
+    // Keep clear of ports other tests may hold; the kernel picks.
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl TestDaemon {
+    /// Starts a daemon named `localhost` with `extra` appended to its config.
+    pub fn start(extra: &str) -> TestDaemon {
+        TestDaemon::start_with(extra, None)
+    }
+
+    /// Also writes `access` as the daemon's `spread.access_ip`.
+    pub fn start_with(extra: &str, access: Option<&str>) -> TestDaemon {
+        let dir = std::env::temp_dir().join(format!("spread-test-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst)));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        if let Some(a) = access {
+            std::fs::write(dir.join("spread.access_ip"), a).unwrap();
+        }
+        let port = free_port();
+        let conf = format!(
+            "Spread_Segment 127.0.0.255:{port} {{\n\tlocalhost 127.0.0.1\n}}\nRuntimeDir = {}\n{extra}\n",
+            dir.display()
+        );
+        std::fs::write(dir.join("spread.conf"), conf).unwrap();
+        let log = dir.join("daemon.log");
+        let child = Command::new(env!("CARGO_BIN_EXE_spread"))
+            .args(["-n", "localhost", "-c", "spread.conf"])
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start spread");
+        let mut d = TestDaemon { child, port, dir, log };
+        d.wait_ready();
+        d
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("daemon exited with {status}: {}", self.log_text());
+            }
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() && self.unix_path().exists() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("daemon did not start: {}", self.log_text());
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn unix_path(&self) -> PathBuf {
+        self.dir.join(self.port.to_string())
+    }
+
+    /// The daemon name a client uses for TCP: `port@127.0.0.1`.
+    pub fn tcp_name(&self) -> String {
+        format!("{}@127.0.0.1", self.port)
+    }
+
+    /// The daemon name a client uses for the Unix socket (its path).
+    pub fn unix_name(&self) -> String {
+        self.unix_path().display().to_string()
+    }
+
+    pub fn raw(&self) -> Raw {
+        Raw::tcp(self.port)
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for TestDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        } else {
+            eprintln!("daemon log:\n{}", self.log_text());
+        }
+    }
+}
+
+/// A raw byte connection to a daemon.
+pub struct Raw {
+    pub s: Box<dyn ReadWrite>,
+}
+
+pub trait ReadWrite: Read + Write + Send {
+    fn shutdown_write(&self);
+    fn set_timeout(&self, t: Duration);
+}
+
+impl ReadWrite for TcpStream {
+    fn shutdown_write(&self) {
+        let _ = self.shutdown(std::net::Shutdown::Write);
+    }
+    fn set_timeout(&self, t: Duration) {
+        self.set_read_timeout(Some(t)).unwrap();
+    }
+}
+
+impl ReadWrite for std::os::unix::net::UnixStream {
+    fn shutdown_write(&self) {
+        let _ = self.shutdown(std::net::Shutdown::Write);
+    }
+    fn set_timeout(&self, t: Duration) {
+        self.set_read_timeout(Some(t)).unwrap();
+    }
+}
+
+impl Raw {
+    pub fn tcp(port: u16) -> Raw {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_nodelay(true).unwrap();
+        s.set_timeout(Duration::from_secs(5));
+        Raw { s: Box::new(s) }
+    }
+
+    pub fn unix(path: &Path) -> Raw {
+        let s = std::os::unix::net::UnixStream::connect(path).unwrap();
+        s.set_timeout(Duration::from_secs(5));
+        Raw { s: Box::new(s) }
+    }
+
+    pub fn send(&mut self, b: &[u8]) {
+        self.s.write_all(b).unwrap();
+    }
+
+    pub fn read_exact(&mut self, n: usize) -> Vec<u8> {
+        let mut v = vec![0u8; n];
+        self.s.read_exact(&mut v).unwrap_or_else(|e| panic!("reading {n} bytes: {e}"));
+        v
+    }
+
+    /// Everything until EOF (or a reset), failing if the peer stays open.
+    pub fn read_to_close(&mut self) -> Vec<u8> {
+        let mut v = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match self.s.read(&mut buf) {
+                Ok(0) => return v,
+                Ok(n) => v.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return v,
+                Err(e) => panic!("expected the daemon to close, got {e} after {v:?}"),
+            }
+        }
+    }
+
+    /// Runs the libspread 5.0.1 handshake for `name`; returns the accept.
+    pub fn handshake(&mut self, name: &str, membership: bool) -> Vec<u8> {
+        let mut hello = vec![5, 0, 1, u8::from(membership), name.len() as u8];
+        hello.extend_from_slice(name.as_bytes());
+        self.send(&hello);
+        assert_eq!(self.read_exact(6), b"\x05NULL ");
+        let mut choice = [0u8; 90];
+        choice[..4].copy_from_slice(b"NULL");
+        self.send(&choice);
+        let head = self.read_exact(5);
+        assert_eq!(head[..4], [1, 5, 0, 1], "accept");
+        let mut accept = head.clone();
+        accept.extend(self.read_exact(head[4] as usize));
+        accept
+    }
+
+    /// Reads one whole daemon frame.
+    pub fn read_frame(&mut self) -> Vec<u8> {
+        use spread_core::wire::{frame::rest_len, Header, Limits};
+        let head = self.read_exact(48);
+        let h = Header::decode(head[..].try_into().unwrap());
+        let n = rest_len(&h, &Limits::CLIENT).unwrap();
+        let mut v = head;
+        v.extend(self.read_exact(n));
+        v
+    }
+
+    pub fn message(&mut self) -> spread_core::wire::Message {
+        use spread_core::wire::{split_frame, Limits, Message};
+        let f = self.read_frame();
+        let (frame, _) = split_frame(&f, &Limits::CLIENT).unwrap().unwrap();
+        Message::from_frame(&frame).unwrap()
+    }
+
+    /// True if nothing arrives within `t`.
+    pub fn quiet_for(&mut self, t: Duration) -> bool {
+        self.s.set_timeout(t);
+        let mut b = [0u8; 1];
+        let r = match self.s.read(&mut b) {
+            Err(e) => matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+            Ok(_) => false,
+        };
+        self.s.set_timeout(Duration::from_secs(5));
+        r
+    }
+}
+
+/// A client request frame as libspread (little-endian) builds it.
+pub fn request(service: u32, sender: &str, groups: &[&str], mess_type: i16, body: &[u8]) -> Vec<u8> {
+    use spread_core::wire::{encode::request_head, ByteOrder};
+    let groups: Vec<_> = groups.iter().map(|g| spread_core::GroupName::from(*g)).collect();
+    let mut f = request_head(service, &sender.into(), &groups, mess_type, body.len(), ByteOrder::Little);
+    f.extend_from_slice(body);
+    f
+}
