@@ -80,7 +80,8 @@ fn main() -> ExitCode {
         }
     };
     let unix: Option<PathBuf> = settings.unix.clone();
-    let code = runtime.block_on(async move {
+    // Only a daemon that bound the socket file may remove it at exit.
+    let (code, owns_socket) = runtime.block_on(async move {
         let describe = format!(
             "daemon {:?} (id {}) of {}: clients on TCP {:?} and {}",
             settings.daemon_name,
@@ -94,7 +95,7 @@ fn main() -> ExitCode {
             Err(e) => {
                 error!(target: "spread", "cannot listen: {e}");
                 eprintln!("spread: cannot listen: {e}");
-                return ExitCode::from(1);
+                return (ExitCode::from(1), false);
             }
         };
         info!(target: "spread", "{describe}");
@@ -102,9 +103,9 @@ fn main() -> ExitCode {
             _ = bound.serve() => {}
             _ = shutdown_signal() => info!(target: "spread", "exiting on signal"),
         }
-        ExitCode::SUCCESS
+        (ExitCode::SUCCESS, true)
     });
-    if let Some(path) = unix {
+    if let (Some(path), true) = (unix, owns_socket) {
         let _ = std::fs::remove_file(path);
     }
     code

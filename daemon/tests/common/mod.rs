@@ -45,16 +45,30 @@ impl TestDaemon {
         );
         std::fs::write(dir.join("spread.conf"), conf).unwrap();
         let log = dir.join("daemon.log");
-        let child = Command::new(env!("CARGO_BIN_EXE_spread"))
-            .args(["-n", "localhost", "-c", "spread.conf"])
-            .current_dir(&dir)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start spread");
+        let child = TestDaemon::spawn(&dir, &log);
         let mut d = TestDaemon { child, port, dir, log };
         d.wait_ready();
         d
+    }
+
+    fn spawn(dir: &Path, log: &Path) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_spread"))
+            .args(["-n", "localhost", "-c", "spread.conf"])
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap())
+            .spawn()
+            .expect("start spread")
+    }
+
+    /// Kills the daemon with SIGKILL (leaving its socket file behind) and
+    /// starts it again on the same configuration.
+    pub fn kill9_and_restart(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        assert!(self.unix_path().exists(), "SIGKILL leaves the socket file");
+        self.child = TestDaemon::spawn(&self.dir, &self.log);
+        self.wait_ready();
     }
 
     fn wait_ready(&mut self) {
