@@ -1,9 +1,7 @@
 //! The handshake (client-protocol §3) against a real daemon: every reject
 //! code, bad input, and where we do better than 5.0.1.
 
-mod common;
-
-use common::{Raw, TestDaemon};
+use spread_testkit::{Raw, TestDaemon};
 use std::time::{Duration, Instant};
 
 fn hello(version: &[u8], flags: u8, name: &[u8]) -> Vec<u8> {
@@ -47,7 +45,14 @@ fn duplicate_name_is_refused_until_the_first_leaves() {
 #[test]
 fn illegal_names_get_0xfb() {
     let d = TestDaemon::start("");
-    for name in [&b"bad name"[..], b"#hash", b"ex!", b"q\"", b"\x7f", "é".as_bytes()] {
+    for name in [
+        &b"bad name"[..],
+        b"#hash",
+        b"ex!",
+        b"q\"",
+        b"\x7f",
+        "é".as_bytes(),
+    ] {
         let mut c = d.raw();
         c.send(&hello(V501, 1, name));
         assert_eq!(c.read_to_close(), [0xfb], "{name:?}");
@@ -70,8 +75,15 @@ fn empty_name_gets_a_daemon_chosen_one() {
     c.send(&null_choice());
     let head = c.read_exact(5);
     let name = String::from_utf8(c.read_exact(head[4] as usize)).unwrap();
-    let private = name.strip_prefix('#').unwrap().strip_suffix("#localhost").unwrap();
-    assert!(private.starts_with('r') && private.contains('-') && private.len() <= 9, "{name}");
+    let private = name
+        .strip_prefix('#')
+        .unwrap()
+        .strip_suffix("#localhost")
+        .unwrap();
+    assert!(
+        private.starts_with('r') && private.contains('-') && private.len() <= 9,
+        "{name}"
+    );
 }
 
 #[test]
@@ -141,7 +153,10 @@ fn silent_client_is_closed_without_reply_and_blocks_nobody() {
     for i in 0..5 {
         d.raw().handshake(&format!("q{i}"), true);
     }
-    assert!(t.elapsed() < Duration::from_secs(1), "handshakes waited for the silent ones");
+    assert!(
+        t.elapsed() < Duration::from_secs(1),
+        "handshakes waited for the silent ones"
+    );
     assert!(silent.read_to_close().is_empty());
     assert!(half.read_to_close().is_empty());
 }
@@ -195,5 +210,8 @@ fn ip_auth_works_on_tcp_and_on_the_unix_socket() {
 fn unix_socket_serves_and_a_stale_file_is_replaced() {
     let d = TestDaemon::start("");
     let mut c = Raw::unix(&d.unix_path());
-    assert_eq!(c.handshake("ux", true), b"\x01\x05\x00\x01\x0d#ux#localhost");
+    assert_eq!(
+        c.handshake("ux", true),
+        b"\x01\x05\x00\x01\x0d#ux#localhost"
+    );
 }

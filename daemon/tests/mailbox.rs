@@ -1,12 +1,10 @@
 //! The Rust client (`spread_core::client::Mailbox`) against a real daemon.
 
-mod common;
-
-use common::TestDaemon;
 use spread_core::client::{ConnectOptions, Mailbox};
 use spread_core::consts::*;
 use spread_core::wire::Message;
 use spread_core::{Error, GroupName};
+use spread_testkit::TestDaemon;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,7 +13,9 @@ fn connect(d: &TestDaemon, name: &str) -> Mailbox {
 }
 
 fn next(m: &Mailbox) -> Message {
-    m.receive_timeout(Duration::from_secs(5)).unwrap().expect("a message within 5 s")
+    m.receive_timeout(Duration::from_secs(5))
+        .unwrap()
+        .expect("a message within 5 s")
 }
 
 fn joined(m: &Mailbox, group: &str) {
@@ -29,16 +29,27 @@ fn joined(m: &Mailbox, group: &str) {
 #[test]
 fn every_daemon_name_form_connects() {
     let d = TestDaemon::start("");
-    for (i, name) in [d.tcp_name(), format!("127.0.0.1:{}", d.port), format!("{}@localhost", d.port), d.unix_name()]
-        .into_iter()
-        .enumerate()
+    for (i, name) in [
+        d.tcp_name(),
+        format!("127.0.0.1:{}", d.port),
+        format!("{}@localhost", d.port),
+        d.unix_name(),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let m = Mailbox::connect(&name, Some(&format!("f{i}")), 0, true).unwrap();
         assert_eq!(m.private_group().to_string(), format!("#f{i}#localhost"));
     }
     let err = Mailbox::connect("4803@", None, 0, true).unwrap_err();
     assert_eq!(err.code(), ILLEGAL_SPREAD);
-    let err = Mailbox::connect(&format!("{}@127.0.0.1", common::free_port()), None, 0, true).unwrap_err();
+    let err = Mailbox::connect(
+        &format!("{}@127.0.0.1", spread_testkit::free_port()),
+        None,
+        0,
+        true,
+    )
+    .unwrap_err();
     assert_eq!(err.code(), COULD_NOT_CONNECT);
 }
 
@@ -47,9 +58,22 @@ fn every_service_type_round_trips() {
     let d = TestDaemon::start("");
     let m = connect(&d, "svc");
     joined(&m, "g");
-    for (i, st) in [UNRELIABLE_MESS, RELIABLE_MESS, FIFO_MESS, CAUSAL_MESS, AGREED_MESS, SAFE_MESS].into_iter().enumerate() {
+    for (i, st) in [
+        UNRELIABLE_MESS,
+        RELIABLE_MESS,
+        FIFO_MESS,
+        CAUSAL_MESS,
+        AGREED_MESS,
+        SAFE_MESS,
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let body = format!("body {i}");
-        assert_eq!(m.multicast(st, "g", -(i as i16), body.as_bytes()).unwrap(), body.len());
+        assert_eq!(
+            m.multicast(st, "g", -(i as i16), body.as_bytes()).unwrap(),
+            body.len()
+        );
         match next(&m) {
             Message::Data(x) => {
                 assert_eq!(x.service_type, st);
@@ -70,12 +94,14 @@ fn scatter_multigroup_and_self_discard() {
     let b = connect(&d, "b");
     joined(&a, "g1");
     joined(&b, "g2");
-    a.scat_multicast(AGREED_MESS, "g1", 1, &[b"sc", b"at", b"ter"]).unwrap();
+    a.scat_multicast(AGREED_MESS, "g1", 1, &[b"sc", b"at", b"ter"])
+        .unwrap();
     match next(&a) {
         Message::Data(x) => assert_eq!(x.data, b"scatter"),
         other => panic!("{other:?}"),
     }
-    a.multigroup_multicast(SAFE_MESS | SELF_DISCARD, &["g1", "g2"], 2, b"both").unwrap();
+    a.multigroup_multicast(SAFE_MESS | SELF_DISCARD, &["g1", "g2"], 2, b"both")
+        .unwrap();
     match next(&b) {
         Message::Data(x) => {
             assert_eq!(x.groups, vec![GroupName::from("g1"), GroupName::from("g2")]);
@@ -83,9 +109,20 @@ fn scatter_multigroup_and_self_discard() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(a.receive_timeout(Duration::from_millis(150)).unwrap().is_none(), "self-discarded");
+    assert!(
+        a.receive_timeout(Duration::from_millis(150))
+            .unwrap()
+            .is_none(),
+        "self-discarded"
+    );
     assert_eq!(a.poll().unwrap(), 0);
-    b.multicast(FIFO_MESS, a.private_group().to_string().as_str(), 3, b"direct").unwrap();
+    b.multicast(
+        FIFO_MESS,
+        a.private_group().to_string().as_str(),
+        3,
+        b"direct",
+    )
+    .unwrap();
     let t = Instant::now();
     while a.poll().unwrap() == 0 && t.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(5));
@@ -106,7 +143,10 @@ fn memberships_leave_and_disconnect() {
             Message::Membership(v) => {
                 assert_eq!(v.members.len(), 2);
                 assert_eq!(v.group_id.index, 2);
-                assert_eq!(v.index_of(m.private_group()), Some(if std::ptr::eq(m, &a) { 0 } else { 1 }));
+                assert_eq!(
+                    v.index_of(m.private_group()),
+                    Some(if std::ptr::eq(m, &a) { 0 } else { 1 })
+                );
                 assert_eq!(v.changed_member(), Some(b.private_group()));
             }
             other => panic!("{other:?}"),
@@ -114,7 +154,9 @@ fn memberships_leave_and_disconnect() {
     }
     b.leave("g").unwrap();
     assert!(matches!(next(&b), Message::SelfLeave { group } if group == GroupName::from("g")));
-    assert!(matches!(next(&a), Message::Membership(v) if v.cause() == CAUSED_BY_LEAVE && v.members.len() == 1));
+    assert!(
+        matches!(next(&a), Message::Membership(v) if v.cause() == CAUSED_BY_LEAVE && v.members.len() == 1)
+    );
     b.join("g").unwrap();
     assert!(matches!(next(&a), Message::Membership(v) if v.cause() == CAUSED_BY_JOIN));
     b.disconnect().unwrap();
@@ -125,7 +167,10 @@ fn memberships_leave_and_disconnect() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(b.multicast(AGREED_MESS, "g", 0, b"x").unwrap_err().code(), ILLEGAL_SESSION);
+    assert_eq!(
+        b.multicast(AGREED_MESS, "g", 0, b"x").unwrap_err().code(),
+        ILLEGAL_SESSION
+    );
 }
 
 #[test]
@@ -135,17 +180,41 @@ fn client_side_errors() {
     assert_eq!(m.join("").unwrap_err().code(), ILLEGAL_GROUP);
     assert_eq!(m.join("bad name").unwrap_err().code(), ILLEGAL_GROUP);
     assert_eq!(m.join(&"x".repeat(32)).unwrap_err().code(), ILLEGAL_GROUP);
-    assert_eq!(m.multicast(JOIN_MESS, "g", 0, b"").unwrap_err().code(), ILLEGAL_SERVICE);
-    assert_eq!(m.multicast(AGREED_MESS | REJECT_MESS, "g", 0, b"").unwrap_err().code(), ILLEGAL_SERVICE);
-    assert_eq!(m.multicast(AGREED_MESS | SAFE_MESS, "g", 0, b"").unwrap_err().code(), ILLEGAL_SERVICE);
+    assert_eq!(
+        m.multicast(JOIN_MESS, "g", 0, b"").unwrap_err().code(),
+        ILLEGAL_SERVICE
+    );
+    assert_eq!(
+        m.multicast(AGREED_MESS | REJECT_MESS, "g", 0, b"")
+            .unwrap_err()
+            .code(),
+        ILLEGAL_SERVICE
+    );
+    assert_eq!(
+        m.multicast(AGREED_MESS | SAFE_MESS, "g", 0, b"")
+            .unwrap_err()
+            .code(),
+        ILLEGAL_SERVICE
+    );
     let big = vec![0u8; MAX_INTEROPERABLE_PAYLOAD];
-    assert!(matches!(m.multicast(AGREED_MESS, "g", 0, &big), Err(Error::MessageTooLong { .. })));
-    assert_eq!(m.multicast(AGREED_MESS, "g", 0, &big[32..]).unwrap(), big.len() - 32);
+    assert!(matches!(
+        m.multicast(AGREED_MESS, "g", 0, &big),
+        Err(Error::MessageTooLong { .. })
+    ));
+    assert_eq!(
+        m.multicast(AGREED_MESS, "g", 0, &big[32..]).unwrap(),
+        big.len() - 32
+    );
     let dup = Mailbox::connect(&d.tcp_name(), Some("err"), 0, true).unwrap_err();
     assert_eq!(dup, Error::RejectNotUnique);
     let too_many: Vec<String> = (0..101).map(|i| format!("g{i}")).collect();
     let refs: Vec<&str> = too_many.iter().map(String::as_str).collect();
-    assert_eq!(m.multigroup_multicast(AGREED_MESS, &refs, 0, b"").unwrap_err().code(), ILLEGAL_GROUP);
+    assert_eq!(
+        m.multigroup_multicast(AGREED_MESS, &refs, 0, b"")
+            .unwrap_err()
+            .code(),
+        ILLEGAL_GROUP
+    );
 }
 
 #[test]
@@ -186,7 +255,8 @@ fn one_thread_receives_while_others_send_and_disconnect_wakes_it() {
             let m = m.clone();
             std::thread::spawn(move || {
                 for i in 0..500 {
-                    m.multicast(AGREED_MESS, "g", t, format!("{t}:{i}").as_bytes()).unwrap();
+                    m.multicast(AGREED_MESS, "g", t, format!("{t}:{i}").as_bytes())
+                        .unwrap();
                 }
             })
         })
@@ -205,5 +275,8 @@ fn one_thread_receives_while_others_send_and_disconnect_wakes_it() {
     m.disconnect().unwrap();
     let (n, err) = receiver.join().unwrap();
     assert_eq!(n, 2000);
-    assert!(matches!(err.code(), ILLEGAL_SESSION | CONNECTION_CLOSED), "{err}");
+    assert!(
+        matches!(err.code(), ILLEGAL_SESSION | CONNECTION_CLOSED),
+        "{err}"
+    );
 }

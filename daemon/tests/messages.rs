@@ -1,10 +1,8 @@
 //! Messages and groups (client-protocol §4-§7) against a real daemon.
 
-mod common;
-
-use common::{request, Raw, TestDaemon};
 use spread_core::consts::*;
 use spread_core::wire::Message;
+use spread_testkit::{request, Raw, TestDaemon};
 use std::time::{Duration, Instant};
 
 fn client(d: &TestDaemon, name: &str) -> (Raw, String) {
@@ -17,7 +15,11 @@ fn join(c: &mut Raw, me: &str, group: &str) {
     c.send(&request(JOIN_MESS, me, &[group], 0, b""));
 }
 
-fn expect_membership(c: &mut Raw, cause: u32, members: usize) -> spread_core::wire::MembershipMessage {
+fn expect_membership(
+    c: &mut Raw,
+    cause: u32,
+    members: usize,
+) -> spread_core::wire::MembershipMessage {
     match c.message() {
         Message::Membership(m) if m.cause() == cause && m.members.len() == members => m,
         other => panic!("expected membership {cause:#x} with {members} members, got {other:?}"),
@@ -75,7 +77,11 @@ fn oversized_message_is_refused_and_the_session_goes_on() {
     a.send(&request(AGREED_MESS, &pa, &["g"], 0, &max));
     assert_eq!(expect_data(&mut b).data.len(), max.len());
     assert_eq!(expect_data(&mut a).data.len(), max.len());
-    assert!(d.log_text().contains("refused a message from #a#localhost"), "{}", d.log_text());
+    assert!(
+        d.log_text().contains("refused a message from #a#localhost"),
+        "{}",
+        d.log_text()
+    );
 }
 
 #[test]
@@ -141,11 +147,20 @@ fn open_groups_private_groups_and_empty_groups() {
     expect_membership(&mut b, CAUSED_BY_JOIN, 1);
     a.send(&request(RELIABLE_MESS, &pa, &["g"], 1, b"open"));
     assert_eq!(expect_data(&mut b).data, b"open");
-    a.send(&request(UNRELIABLE_MESS, &pa, &["nobody", "#zz#localhost"], 2, b"void"));
+    a.send(&request(
+        UNRELIABLE_MESS,
+        &pa,
+        &["nobody", "#zz#localhost"],
+        2,
+        b"void",
+    ));
     a.send(&request(CAUSAL_MESS, &pa, &[&pb], 3, b"p2p"));
     let m = expect_data(&mut b);
     assert_eq!((m.data.as_slice(), m.mess_type), (&b"p2p"[..], 3));
-    assert!(a.quiet_for(Duration::from_millis(100)), "the sender is not in its targets");
+    assert!(
+        a.quiet_for(Duration::from_millis(100)),
+        "the sender is not in its targets"
+    );
 }
 
 #[test]
@@ -170,7 +185,9 @@ fn slow_reader_is_disconnected_and_nobody_else_slows() {
                     got += 1;
                     break;
                 }
-                Message::Membership(m) if m.cause() == CAUSED_BY_DISCONNECT => saw_disconnect = true,
+                Message::Membership(m) if m.cause() == CAUSED_BY_DISCONNECT => {
+                    saw_disconnect = true
+                }
                 other => panic!("message {i}: {other:?}"),
             }
         }
@@ -178,7 +195,11 @@ fn slow_reader_is_disconnected_and_nobody_else_slows() {
     assert_eq!(got, 2000);
     assert!(saw_disconnect, "the slow reader was not disconnected");
     assert!(t.elapsed() < Duration::from_secs(30));
-    assert!(d.log_text().contains("disconnecting slow"), "{}", d.log_text());
+    assert!(
+        d.log_text().contains("disconnecting slow"),
+        "{}",
+        d.log_text()
+    );
     assert!(d.log_text().contains("MaxSessionMessages"));
 }
 

@@ -1,13 +1,15 @@
 //! The daemon as a process: command line, configuration errors, sockets.
 
-mod common;
-
-use common::TestDaemon;
+use spread_testkit::TestDaemon;
 use std::process::Command;
 use std::time::Duration;
 
 fn spread(args: &[&str], dir: &std::path::Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_spread")).args(args).current_dir(dir).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_spread"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
 }
 
 fn temp_dir(tag: &str) -> std::path::PathBuf {
@@ -32,8 +34,14 @@ fn help_and_bad_arguments() {
 fn config_errors_name_file_and_line_and_exit_1() {
     let dir = temp_dir("conf");
     for (text, expect) in [
-        ("Spread_Segment 127.0.0.255:4803 {\n  d1 127.0.0.1\n}\nWindw = 3\n", "bad.conf:4:"),
-        ("Spread_Segment 127.0.0.255:4803 {\n  d1 127.0.0.1\n", "bad.conf:"),
+        (
+            "Spread_Segment 127.0.0.255:4803 {\n  d1 127.0.0.1\n}\nWindw = 3\n",
+            "bad.conf:4:",
+        ),
+        (
+            "Spread_Segment 127.0.0.255:4803 {\n  d1 127.0.0.1\n",
+            "bad.conf:",
+        ),
         ("# only a comment\n", "bad.conf"),
     ] {
         std::fs::write(dir.join("bad.conf"), text).unwrap();
@@ -45,7 +53,11 @@ fn config_errors_name_file_and_line_and_exit_1() {
     let out = spread(&["-c", "missing.conf"], &dir);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.conf"));
-    std::fs::write(dir.join("ok.conf"), "Spread_Segment 127.0.0.255:4803 {\n  d1 127.0.0.1\n}\n").unwrap();
+    std::fs::write(
+        dir.join("ok.conf"),
+        "Spread_Segment 127.0.0.255:4803 {\n  d1 127.0.0.1\n}\n",
+    )
+    .unwrap();
     let out = spread(&["-c", "ok.conf", "-n", "nobody"], &dir);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
@@ -56,15 +68,21 @@ fn options_of_later_features_are_logged_not_ignored() {
     let d = TestDaemon::start("Window = 100\nDangerousMonitor = true");
     std::thread::sleep(Duration::from_millis(100));
     let log = d.log_text();
-    assert!(log.contains("spread.conf:5: Window is not supported"), "{log}");
-    assert!(log.contains("spread.conf:6: DangerousMonitor is not supported"), "{log}");
+    assert!(
+        log.contains("spread.conf:5: Window is not supported"),
+        "{log}"
+    );
+    assert!(
+        log.contains("spread.conf:6: DangerousMonitor is not supported"),
+        "{log}"
+    );
 }
 
 #[test]
 fn stale_socket_file_is_replaced_after_a_crash() {
     let mut d = TestDaemon::start("");
     d.kill9_and_restart();
-    let mut c = common::Raw::unix(&d.unix_path());
+    let mut c = spread_testkit::Raw::unix(&d.unix_path());
     c.handshake("again", true);
 }
 
@@ -74,6 +92,6 @@ fn a_live_daemons_socket_is_not_stolen() {
     // Same directory and configuration: the TCP port and the socket are taken.
     let out = spread(&["-n", "localhost", "-c", "spread.conf"], &d.dir);
     assert_eq!(out.status.code(), Some(1));
-    let mut c = common::Raw::unix(&d.unix_path());
+    let mut c = spread_testkit::Raw::unix(&d.unix_path());
     c.handshake("still", true);
 }

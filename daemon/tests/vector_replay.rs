@@ -2,12 +2,10 @@
 //! and requires the daemon's answers byte for byte (but for the membership
 //! time, which differs on every run).
 
-mod common;
-
-use common::{Raw, TestDaemon};
 use spread_core::consts::{REG_MEMB_MESS, TRANSITION_MESS};
 use spread_core::vectors::{load_all, Direction, Step};
 use spread_core::wire::{split_frame, Limits};
+use spread_testkit::{Raw, TestDaemon};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -34,7 +32,11 @@ fn replay(file: &str, steps: &[Step], daemon: &TestDaemon) {
             Direction::ClientToDaemon => conns.get_mut(&s.conn).unwrap().send(&s.bytes),
             Direction::DaemonToClient => {
                 let c = conns.get_mut(&s.conn).unwrap();
-                let got = if s.bytes.len() >= 48 { c.read_frame() } else { c.read_exact(s.bytes.len()) };
+                let got = if s.bytes.len() >= 48 {
+                    c.read_frame()
+                } else {
+                    c.read_exact(s.bytes.len())
+                };
                 assert_eq!(mask(&got), mask(&s.bytes), "{here}");
             }
             Direction::Close if s.meaning.starts_with("client") => {
@@ -45,7 +47,10 @@ fn replay(file: &str, steps: &[Step], daemon: &TestDaemon) {
             Direction::Close => {
                 let c = conns.get_mut(&s.conn).unwrap();
                 let rest = c.read_to_close();
-                assert!(rest.is_empty(), "{here}: unexpected bytes before close: {rest:02x?}");
+                assert!(
+                    rest.is_empty(),
+                    "{here}: unexpected bytes before close: {rest:02x?}"
+                );
             }
         }
     }
@@ -57,7 +62,10 @@ fn run(files: &[&str], extra: &str, access: Option<&str>) {
     let all = load_all().expect("vectors");
     let daemon = TestDaemon::start_with(extra, access);
     for prefix in files {
-        let (name, steps) = all.iter().find(|(n, _)| n.starts_with(prefix)).unwrap_or_else(|| panic!("no vector {prefix}"));
+        let (name, steps) = all
+            .iter()
+            .find(|(n, _)| n.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no vector {prefix}"));
         replay(name, steps, &daemon);
     }
 }
@@ -79,5 +87,9 @@ fn rejections_and_dropped_sessions_replay() {
 
 #[test]
 fn ip_auth_vector_replays() {
-    run(&["08-"], "AllowedAuthMethods = \"NULL IP\"", Some("127.0.0.1\n"));
+    run(
+        &["08-"],
+        "AllowedAuthMethods = \"NULL IP\"",
+        Some("127.0.0.1\n"),
+    );
 }

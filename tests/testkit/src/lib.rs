@@ -1,5 +1,8 @@
 //! Starts real `spread` daemons for tests and speaks raw bytes to them.
-#![allow(dead_code)]
+//!
+//! The daemon binary is `$SPREAD_DAEMON_BIN`, else `spread` in the cargo
+//! target directory of the running test (built by `cargo build --bins`,
+//! which `cargo test --workspace` does before running any test).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -19,9 +22,37 @@ pub struct TestDaemon {
     pub log: PathBuf,
 }
 
+/// The `spread` binary under test.
+pub fn daemon_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("SPREAD_DAEMON_BIN") {
+        return PathBuf::from(p);
+    }
+    sibling_binary("spread")
+}
+
+/// A binary of this workspace, next to the running test's directory.
+pub fn sibling_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory");
+    let p = dir.join(name);
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo build --workspace --bins` first",
+        p.display()
+    );
+    p
+}
+
 pub fn free_port() -> u16 {
     // Keep clear of ports other tests may hold; the kernel picks.
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl TestDaemon {
@@ -32,7 +63,11 @@ impl TestDaemon {
 
     /// Also writes `access` as the daemon's `spread.access_ip`.
     pub fn start_with(extra: &str, access: Option<&str>) -> TestDaemon {
-        let dir = std::env::temp_dir().join(format!("spread-test-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst)));
+        let dir = std::env::temp_dir().join(format!(
+            "spread-test-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         if let Some(a) = access {
@@ -46,17 +81,28 @@ impl TestDaemon {
         std::fs::write(dir.join("spread.conf"), conf).unwrap();
         let log = dir.join("daemon.log");
         let child = TestDaemon::spawn(&dir, &log);
-        let mut d = TestDaemon { child, port, dir, log };
+        let mut d = TestDaemon {
+            child,
+            port,
+            dir,
+            log,
+        };
         d.wait_ready();
         d
     }
 
     fn spawn(dir: &Path, log: &Path) -> Child {
-        Command::new(env!("CARGO_BIN_EXE_spread"))
+        Command::new(daemon_binary())
             .args(["-n", "localhost", "-c", "spread.conf"])
             .current_dir(dir)
             .stdout(Stdio::null())
-            .stderr(std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap())
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(log)
+                    .unwrap(),
+            )
             .spawn()
             .expect("start spread")
     }
@@ -109,6 +155,12 @@ impl TestDaemon {
 
     pub fn is_running(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
+    }
+
+    /// Kills the daemon with SIGKILL: every client loses its connection.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -172,7 +224,9 @@ impl Raw {
 
     pub fn read_exact(&mut self, n: usize) -> Vec<u8> {
         let mut v = vec![0u8; n];
-        self.s.read_exact(&mut v).unwrap_or_else(|e| panic!("reading {n} bytes: {e}"));
+        self.s
+            .read_exact(&mut v)
+            .unwrap_or_else(|e| panic!("reading {n} bytes: {e}"));
         v
     }
 
@@ -229,7 +283,10 @@ impl Raw {
         self.s.set_timeout(t);
         let mut b = [0u8; 1];
         let r = match self.s.read(&mut b) {
-            Err(e) => matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+            Err(e) => matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
             Ok(_) => false,
         };
         self.s.set_timeout(Duration::from_secs(5));
@@ -238,10 +295,26 @@ impl Raw {
 }
 
 /// A client request frame as libspread (little-endian) builds it.
-pub fn request(service: u32, sender: &str, groups: &[&str], mess_type: i16, body: &[u8]) -> Vec<u8> {
+pub fn request(
+    service: u32,
+    sender: &str,
+    groups: &[&str],
+    mess_type: i16,
+    body: &[u8],
+) -> Vec<u8> {
     use spread_core::wire::{encode::request_head, ByteOrder};
-    let groups: Vec<_> = groups.iter().map(|g| spread_core::GroupName::from(*g)).collect();
-    let mut f = request_head(service, &sender.into(), &groups, mess_type, body.len(), ByteOrder::Little);
+    let groups: Vec<_> = groups
+        .iter()
+        .map(|g| spread_core::GroupName::from(*g))
+        .collect();
+    let mut f = request_head(
+        service,
+        &sender.into(),
+        &groups,
+        mess_type,
+        body.len(),
+        ByteOrder::Little,
+    );
     f.extend_from_slice(body);
     f
 }
