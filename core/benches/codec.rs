@@ -15,7 +15,14 @@ fn requests(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(size as u64));
         g.bench_with_input(BenchmarkId::from_parameter(size), &body, |b, body| {
             b.iter(|| {
-                let mut f = request_head(AGREED_MESS, &sender, &groups, 1, body.len(), ByteOrder::NATIVE);
+                let mut f = request_head(
+                    AGREED_MESS,
+                    &sender,
+                    &groups,
+                    1,
+                    body.len(),
+                    ByteOrder::NATIVE,
+                );
                 f.extend_from_slice(body);
                 black_box(f)
             })
@@ -34,7 +41,9 @@ fn decode(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(size as u64));
         g.bench_with_input(BenchmarkId::from_parameter(size), &frame, |b, frame| {
             b.iter(|| {
-                let (f, used) = split_frame(black_box(frame), &Limits::CLIENT).unwrap().unwrap();
+                let (f, used) = split_frame(black_box(frame), &Limits::CLIENT)
+                    .unwrap()
+                    .unwrap();
                 black_box((Message::from_frame(&f).unwrap(), used))
             })
         });
@@ -43,16 +52,42 @@ fn decode(c: &mut Criterion) {
 }
 
 fn memberships(c: &mut Criterion) {
-    let members: Vec<GroupName> = (0..50).map(|i| GroupName::from(format!("#m{i}#localhost").as_str())).collect();
-    let body = MembershipBody { group_id: GroupId { proc_id: 1, time: 2, index: 3 }, vs_sets: vec![members.clone()], local_vs_set: 0 };
+    let members: Vec<GroupName> = (0..50)
+        .map(|i| GroupName::from(format!("#m{i}#localhost").as_str()))
+        .collect();
+    let body = MembershipBody {
+        group_id: GroupId {
+            proc_id: 1,
+            time: 2,
+            index: 3,
+        },
+        vs_sets: vec![members.clone()],
+        local_vs_set: 0,
+    };
     let group = GroupName::from("g");
     c.bench_function("encode_membership_50", |b| {
-        b.iter(|| black_box(membership(CAUSED_BY_NETWORK, &group, &members, &body, ByteOrder::NATIVE)))
+        b.iter(|| {
+            black_box(membership(
+                CAUSED_BY_NETWORK,
+                &group,
+                &members,
+                &body,
+                ByteOrder::NATIVE,
+            ))
+        })
     });
-    let frame = membership(CAUSED_BY_NETWORK, &group, &members, &body, ByteOrder::NATIVE);
+    let frame = membership(
+        CAUSED_BY_NETWORK,
+        &group,
+        &members,
+        &body,
+        ByteOrder::NATIVE,
+    );
     c.bench_function("decode_membership_50", |b| {
         b.iter(|| {
-            let (f, _) = split_frame(black_box(&frame), &Limits::CLIENT).unwrap().unwrap();
+            let (f, _) = split_frame(black_box(&frame), &Limits::CLIENT)
+                .unwrap()
+                .unwrap();
             black_box(Message::from_frame(&f).unwrap())
         })
     });

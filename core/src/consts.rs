@@ -123,8 +123,7 @@ pub fn is_transition(service_type: u32) -> bool {
 
 /// A self-leave notice: CAUSED_BY_LEAVE with neither REG_MEMB nor TRANSITION.
 pub fn is_self_leave(service_type: u32) -> bool {
-    service_type & CAUSED_BY_LEAVE != 0
-        && service_type & (REG_MEMB_MESS | TRANSITION_MESS) == 0
+    service_type & CAUSED_BY_LEAVE != 0 && service_type & (REG_MEMB_MESS | TRANSITION_MESS) == 0
 }
 
 pub fn is_reject(service_type: u32) -> bool {

@@ -124,7 +124,14 @@ mod tests {
 
     #[test]
     fn reject_bytes_map_back_to_their_variants() {
-        for code in [REJECT_QUOTA, REJECT_NO_NAME, REJECT_ILLEGAL_NAME, REJECT_NOT_UNIQUE, REJECT_VERSION, REJECT_AUTH] {
+        for code in [
+            REJECT_QUOTA,
+            REJECT_NO_NAME,
+            REJECT_ILLEGAL_NAME,
+            REJECT_NOT_UNIQUE,
+            REJECT_VERSION,
+            REJECT_AUTH,
+        ] {
             assert_eq!(Error::from_reject_code(code).code(), code);
         }
         assert_eq!(Error::from_reject_code(-100).code(), -100);

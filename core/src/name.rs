@@ -1,6 +1,8 @@
 //! Name fields and the rules for private, daemon and group names.
 
-use crate::consts::{MAX_GROUP_NAME, MAX_PRIVATE_NAME, MAX_PROC_NAME, NAME_CHAR_MAX, NAME_CHAR_MIN};
+use crate::consts::{
+    MAX_GROUP_NAME, MAX_PRIVATE_NAME, MAX_PROC_NAME, NAME_CHAR_MAX, NAME_CHAR_MIN,
+};
 use crate::error::{Error, Result};
 use std::fmt;
 
@@ -34,7 +36,11 @@ impl GroupName {
 
     /// The name: the bytes before the first NUL (all 32 if there is none).
     pub fn as_bytes(&self) -> &[u8] {
-        let end = self.0.iter().position(|&b| b == 0).unwrap_or(MAX_GROUP_NAME);
+        let end = self
+            .0
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(MAX_GROUP_NAME);
         &self.0[..end]
     }
 
@@ -103,7 +109,8 @@ impl From<&str> for GroupName {
 }
 
 fn legal_chars(name: &[u8]) -> bool {
-    name.iter().all(|&b| (NAME_CHAR_MIN..=NAME_CHAR_MAX).contains(&b))
+    name.iter()
+        .all(|&b| (NAME_CHAR_MIN..=NAME_CHAR_MAX).contains(&b))
 }
 
 /// A group name a client may join, leave or send to: 1..=31 bytes, each in
@@ -154,9 +161,7 @@ pub fn split_private_group(name: &[u8]) -> Option<(&[u8], &[u8])> {
     let rest = name.strip_prefix(b"#")?;
     let sep = rest.iter().position(|&b| b == b'#')?;
     let (private, daemon) = (&rest[..sep], &rest[sep + 1..]);
-    let ok = !private.is_empty()
-        && is_legal_private_name(private)
-        && is_legal_daemon_name(daemon);
+    let ok = !private.is_empty() && is_legal_private_name(private) && is_legal_daemon_name(daemon);
     ok.then_some((private, daemon))
 }
 
@@ -195,7 +200,10 @@ mod tests {
     fn private_group_names() {
         let g = private_group_name(b"vecA", b"localhost");
         assert_eq!(g.as_bytes(), b"#vecA#localhost");
-        assert_eq!(split_private_group(g.as_bytes()), Some((&b"vecA"[..], &b"localhost"[..])));
+        assert_eq!(
+            split_private_group(g.as_bytes()),
+            Some((&b"vecA"[..], &b"localhost"[..]))
+        );
         assert_eq!(split_private_group(b"#a#"), None);
         assert_eq!(split_private_group(b"##d"), None);
         assert_eq!(split_private_group(b"plain"), None);

@@ -40,11 +40,25 @@ pub fn parse(text: &str) -> Result<Vec<Step>, String> {
                 .and_then(|w| w.strip_prefix("conn="))
                 .and_then(|w| w.parse().ok())
                 .ok_or_else(bad)?;
-            let meaning = rest.split_once(" : ").map(|(_, m)| m.to_string()).unwrap_or_default();
-            steps.push(Step { number, direction, conn, meaning, bytes: Vec::new() });
-        } else if line.len() > 6 && line.as_bytes()[4] == b':' && line[..4].chars().all(|c| c.is_ascii_hexdigit()) {
+            let meaning = rest
+                .split_once(" : ")
+                .map(|(_, m)| m.to_string())
+                .unwrap_or_default();
+            steps.push(Step {
+                number,
+                direction,
+                conn,
+                meaning,
+                bytes: Vec::new(),
+            });
+        } else if line.len() > 6
+            && line.as_bytes()[4] == b':'
+            && line[..4].chars().all(|c| c.is_ascii_hexdigit())
+        {
             let hex = line[6..].split("  |").next().unwrap_or("");
-            let step = steps.last_mut().ok_or_else(|| format!("line {}: bytes before any step", i + 1))?;
+            let step = steps
+                .last_mut()
+                .ok_or_else(|| format!("line {}: bytes before any step", i + 1))?;
             for h in hex.split_whitespace() {
                 let b = u8::from_str_radix(h, 16).map_err(|e| format!("line {}: {e}", i + 1))?;
                 step.bytes.push(b);
@@ -76,8 +90,14 @@ pub fn load_all() -> Result<Vec<(String, Vec<Step>)>, String> {
         .into_iter()
         .map(|p| {
             let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-            let name = p.file_name().unwrap_or_default().to_string_lossy().into_owned();
-            parse(&text).map(|s| (name.clone(), s)).map_err(|e| format!("{name}: {e}"))
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            parse(&text)
+                .map(|s| (name.clone(), s))
+                .map_err(|e| format!("{name}: {e}"))
         })
         .collect()
 }

@@ -23,7 +23,9 @@ impl Method {
     }
 
     pub fn by_name(name: &[u8]) -> Option<Method> {
-        Method::ALL.into_iter().find(|m| m.name().as_bytes() == name)
+        Method::ALL
+            .into_iter()
+            .find(|m| m.name().as_bytes() == name)
     }
 }
 
@@ -64,8 +66,14 @@ impl IpRules {
                 rules.push(Rule::Unix);
             } else {
                 let (a, p) = line.split_once('/').unwrap_or((line, "32"));
-                match (a.trim().parse::<std::net::Ipv4Addr>(), p.trim().parse::<u8>()) {
-                    (Ok(a), Ok(p)) if p <= 32 => rules.push(Rule::Net { addr: u32::from(a), prefix: p }),
+                match (
+                    a.trim().parse::<std::net::Ipv4Addr>(),
+                    p.trim().parse::<u8>(),
+                ) {
+                    (Ok(a), Ok(p)) if p <= 32 => rules.push(Rule::Net {
+                        addr: u32::from(a),
+                        prefix: p,
+                    }),
                     _ => warnings.push(format!("{}: not an address rule: {line:?}", i + 1)),
                 }
             }
@@ -87,7 +95,12 @@ impl IpRules {
 
     pub fn allows(&self, peer: Peer) -> bool {
         let v4 = match peer {
-            Peer::Unix => return self.rules.iter().any(|r| matches!(r, Rule::Unix | Rule::Local)),
+            Peer::Unix => {
+                return self
+                    .rules
+                    .iter()
+                    .any(|r| matches!(r, Rule::Unix | Rule::Local))
+            }
             Peer::Ip(IpAddr::V4(a)) => a,
             Peer::Ip(IpAddr::V6(a)) => match a.to_ipv4_mapped() {
                 Some(a) => a,
@@ -99,7 +112,11 @@ impl IpRules {
             Rule::Local => v4.is_loopback(),
             Rule::Unix => false,
             Rule::Net { addr, prefix } => {
-                let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+                let mask = if prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - prefix)
+                };
                 a & mask == addr & mask
             }
         })
@@ -117,12 +134,20 @@ pub struct AuthPolicy {
 impl AuthPolicy {
     /// From the config's method lists (`None` = the option is absent). The
     /// first of them present disables the implicit NULL.
-    pub fn new(allowed: Option<&[String]>, required: Option<&[String]>, rules: IpRules) -> Result<AuthPolicy, String> {
+    pub fn new(
+        allowed: Option<&[String]>,
+        required: Option<&[String]>,
+        rules: IpRules,
+    ) -> Result<AuthPolicy, String> {
         let parse = |names: Option<&[String]>| -> Result<Vec<Method>, String> {
             names
                 .unwrap_or_default()
                 .iter()
-                .map(|n| Method::by_name(n.as_bytes()).ok_or_else(|| format!("unknown authentication method {n:?} (known: NULL, IP)")))
+                .map(|n| {
+                    Method::by_name(n.as_bytes()).ok_or_else(|| {
+                        format!("unknown authentication method {n:?} (known: NULL, IP)")
+                    })
+                })
                 .collect()
         };
         let required = parse(required)?;
@@ -131,8 +156,15 @@ impl AuthPolicy {
             listed.push(Method::Null);
         }
         listed.extend(required.iter().copied());
-        let enabled = Method::ALL.into_iter().filter(|m| listed.contains(m)).collect();
-        Ok(AuthPolicy { enabled, required, rules })
+        let enabled = Method::ALL
+            .into_iter()
+            .filter(|m| listed.contains(m))
+            .collect();
+        Ok(AuthPolicy {
+            enabled,
+            required,
+            rules,
+        })
     }
 
     /// The names of the auth list, in registration order.
@@ -157,10 +189,20 @@ impl AuthPolicy {
         for name in chosen {
             match Method::by_name(name) {
                 Some(m) if self.enabled.contains(&m) => run.push(m),
-                _ => return Err(format!("method {:?} is not enabled", String::from_utf8_lossy(name))),
+                _ => {
+                    return Err(format!(
+                        "method {:?} is not enabled",
+                        String::from_utf8_lossy(name)
+                    ))
+                }
             }
         }
-        let extra: Vec<Method> = self.required.iter().copied().filter(|m| !run.contains(m)).collect();
+        let extra: Vec<Method> = self
+            .required
+            .iter()
+            .copied()
+            .filter(|m| !run.contains(m))
+            .collect();
         run.extend(extra);
         match run.into_iter().find(|&m| !self.run(m, peer)) {
             Some(m) => Err(format!("method {} refused the client", m.name())),
@@ -172,7 +214,11 @@ impl AuthPolicy {
     /// NULL if it is.
     pub fn check_old_client(&self, peer: Peer) -> Result<(), String> {
         if self.enabled.contains(&Method::Ip) {
-            return if self.rules.allows(peer) { Ok(()) } else { Err("IP check failed".into()) };
+            return if self.rules.allows(peer) {
+                Ok(())
+            } else {
+                Err("IP check failed".into())
+            };
         }
         if self.enabled.contains(&Method::Null) {
             return Ok(());
@@ -224,11 +270,23 @@ mod tests {
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].starts_with("5:"));
         let ok = |a: &str| rules.allows(Peer::Ip(a.parse().unwrap()));
-        assert!(ok("192.168.1.77") && ok("10.0.0.7") && ok("127.0.0.2") && ok("::1") && ok("::ffff:10.0.0.7"));
+        assert!(
+            ok("192.168.1.77")
+                && ok("10.0.0.7")
+                && ok("127.0.0.2")
+                && ok("::1")
+                && ok("::ffff:10.0.0.7")
+        );
         assert!(!ok("192.168.2.1") && !ok("10.0.0.8"));
-        assert!(rules.allows(Peer::Unix), "a local peer passes with the local rule");
+        assert!(
+            rules.allows(Peer::Unix),
+            "a local peer passes with the local rule"
+        );
         assert!(!IpRules::default().allows(Peer::Unix));
         let (unix_only, _) = IpRules::parse("unix\n");
-        assert!(unix_only.allows(Peer::Unix) && !unix_only.allows(Peer::Ip("127.0.0.1".parse().unwrap())));
+        assert!(
+            unix_only.allows(Peer::Unix)
+                && !unix_only.allows(Peer::Ip("127.0.0.1".parse().unwrap()))
+        );
     }
 }

@@ -28,7 +28,10 @@ logged; the environment variable SPREAD_LOG overrides them with a filter
 such as \"spread=debug\" or \"spread::session=debug,warn\".";
 
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
-    let mut out = Args { log: true, ..Args::default() };
+    let mut out = Args {
+        log: true,
+        ..Args::default()
+    };
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
         let mut value = |flag: &str| it.next().ok_or_else(|| format!("{flag} needs a value"));

@@ -1,10 +1,10 @@
 //! The `spread` daemon.
 
+pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod engine;
-pub mod auth;
+pub mod logging;
 pub mod runtime;
 pub mod sessions;
-pub mod cli;
-pub mod logging;
 pub mod setup;

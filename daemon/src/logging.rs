@@ -32,7 +32,9 @@ pub fn filter_for(config: &Config) -> Targets {
         Some(EventPriority::Debug) => LevelFilter::DEBUG,
         Some(EventPriority::Info) | None => LevelFilter::INFO,
         Some(EventPriority::Warning) => LevelFilter::WARN,
-        Some(EventPriority::Error) | Some(EventPriority::Critical) | Some(EventPriority::Fatal) => LevelFilter::ERROR,
+        Some(EventPriority::Error) | Some(EventPriority::Critical) | Some(EventPriority::Fatal) => {
+            LevelFilter::ERROR
+        }
     };
     let mut t = Targets::new()
         .with_default(LevelFilter::WARN.min(base))
@@ -44,7 +46,11 @@ pub fn filter_for(config: &Config) -> Targets {
     }
     for (on, flag) in flags {
         if let Some(target) = target_of(flag) {
-            let level = if on { LevelFilter::DEBUG } else { LevelFilter::WARN.min(base) };
+            let level = if on {
+                LevelFilter::DEBUG
+            } else {
+                LevelFilter::WARN.min(base)
+            };
             t = t.with_target(target, level);
         }
     }
@@ -56,11 +62,18 @@ pub fn init(config: &Config, enabled: bool) {
     let filter = if !enabled {
         Targets::new().with_default(LevelFilter::OFF)
     } else {
-        match std::env::var("SPREAD_LOG").ok().and_then(|s| s.parse::<Targets>().ok()) {
+        match std::env::var("SPREAD_LOG")
+            .ok()
+            .and_then(|s| s.parse::<Targets>().ok())
+        {
             Some(t) => t,
             None => filter_for(config),
         }
     };
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(true);
-    let _ = tracing_subscriber::registry().with(fmt.with_filter(filter)).try_init();
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(true);
+    let _ = tracing_subscriber::registry()
+        .with(fmt.with_filter(filter))
+        .try_init();
 }

@@ -35,7 +35,10 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if args.version {
-        println!("spread {} (Spread 5.0.1 protocol)", env!("CARGO_PKG_VERSION"));
+        println!(
+            "spread {} (Spread 5.0.1 protocol)",
+            env!("CARGO_PKG_VERSION")
+        );
         return ExitCode::SUCCESS;
     }
     let config = match load_config(args.config.as_deref()) {
@@ -64,7 +67,10 @@ fn main() -> ExitCode {
     for w in rule_warnings {
         warn!(target: "spread::auth", "{}:{w}", rules_file.as_deref().unwrap_or("access rules"));
     }
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let settings = match settings_from(&config, me, rules, now as i32) {
         Ok(s) => s,
         Err(e) => {
@@ -72,7 +78,11 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("spread: cannot start the runtime: {e}");
@@ -88,7 +98,11 @@ fn main() -> ExitCode {
             settings.identity.proc_id,
             config.source,
             settings.tcp,
-            settings.unix.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+            settings
+                .unix
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
         );
         let bound = match Bound::bind(settings).await {
             Ok(b) => b,

@@ -43,12 +43,20 @@ impl Bound {
             tcp.push(bind_tcp(*a).await?);
         }
         let unix = settings.unix.as_deref().map(bind_unix).transpose()?;
-        Ok(Bound { settings, tcp, unix })
+        Ok(Bound {
+            settings,
+            tcp,
+            unix,
+        })
     }
 
     /// Serves until the process ends.
     pub async fn serve(self) {
-        let Bound { settings, tcp, unix } = self;
+        let Bound {
+            settings,
+            tcp,
+            unix,
+        } = self;
         let (core_tx, core_rx) = mpsc::channel(4096);
         let shared = Arc::new(Shared {
             daemon_name: settings.daemon_name.clone(),
@@ -105,13 +113,31 @@ impl Core {
 
     fn handle(&mut self, cmd: Cmd, out: &mut Vec<Output>) {
         match cmd {
-            Cmd::Open { id, info, name, peer, out: outbound } => {
+            Cmd::Open {
+                id,
+                info,
+                name,
+                peer,
+                out: outbound,
+            } => {
                 debug!(target: "spread::session", "{} connected ({peer})", info.private_group);
                 self.engine.open(id, info);
-                self.sessions.insert(id, Handle { name, peer, out: outbound });
+                self.sessions.insert(
+                    id,
+                    Handle {
+                        name,
+                        peer,
+                        out: outbound,
+                    },
+                );
             }
             Cmd::Request { id, header, frame } => self.engine.request(id, &header, frame, out),
-            Cmd::Refuse { id, header, names, why } => {
+            Cmd::Refuse {
+                id,
+                header,
+                names,
+                why,
+            } => {
                 if let Some(h) = self.sessions.get(&id) {
                     warn!(target: "spread::session", "refused a message from {} ({}): {why}", header.sender, h.peer);
                 }
@@ -137,7 +163,9 @@ impl Core {
         for o in out.drain(..) {
             match o {
                 Output::Deliver { session, frame } => {
-                    let Some(h) = self.sessions.get(&session) else { continue };
+                    let Some(h) = self.sessions.get(&session) else {
+                        continue;
+                    };
                     if slow.contains(&session) {
                         continue;
                     }

@@ -13,17 +13,37 @@ use std::time::Duration;
 pub const HANDSHAKE_STEP_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The settings for daemon `me` (segment, index) of `config`.
-pub fn settings_from(config: &Config, me: (usize, usize), rules: IpRules, membership_time: i32) -> Result<Settings, String> {
+pub fn settings_from(
+    config: &Config,
+    me: (usize, usize),
+    rules: IpRules,
+    membership_time: i32,
+) -> Result<Settings, String> {
     let seg = &config.segments[me.0];
     let entry = &seg.daemons[me.1];
-    let daemon_index = config.segments[..me.0].iter().map(|s| s.daemons.len()).sum::<usize>() + me.1;
-    let client_ifaces: Vec<IpAddr> = entry.interfaces.iter().filter(|i| i.client).map(|i| i.addr).collect();
+    let daemon_index = config.segments[..me.0]
+        .iter()
+        .map(|s| s.daemons.len())
+        .sum::<usize>()
+        + me.1;
+    let client_ifaces: Vec<IpAddr> = entry
+        .interfaces
+        .iter()
+        .filter(|i| i.client)
+        .map(|i| i.addr)
+        .collect();
     let tcp = if entry.interfaces.is_empty() {
         vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), seg.port)]
     } else {
-        client_ifaces.iter().map(|a| SocketAddr::new(*a, seg.port)).collect()
+        client_ifaces
+            .iter()
+            .map(|a| SocketAddr::new(*a, seg.port))
+            .collect()
     };
-    let dir = config.runtime_dir.clone().unwrap_or_else(|| PathBuf::from("/tmp"));
+    let dir = config
+        .runtime_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
     let auth = AuthPolicy::new(
         config.allowed_auth_methods.as_deref(),
         config.required_auth_methods.as_deref(),
@@ -32,7 +52,11 @@ pub fn settings_from(config: &Config, me: (usize, usize), rules: IpRules, member
     .map_err(|e| format!("{}: {e}", config.source))?;
     Ok(Settings {
         daemon_name: entry.name.clone(),
-        identity: Identity { proc_id: entry.id, daemon_index, membership_time },
+        identity: Identity {
+            proc_id: entry.id,
+            daemon_index,
+            membership_time,
+        },
         tcp,
         unix: Some(dir.join(seg.port.to_string())),
         max_sessions: config.max_sessions,

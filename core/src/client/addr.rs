@@ -19,7 +19,8 @@ pub fn unix_socket_dir() -> PathBuf {
 }
 
 fn port(text: &str, whole: &str) -> Result<u16> {
-    text.parse::<u16>().map_err(|_| Error::IllegalSpread(format!("{whole:?}: {text:?} is not a port")))
+    text.parse::<u16>()
+        .map_err(|_| Error::IllegalSpread(format!("{whole:?}: {text:?} is not a port")))
 }
 
 fn resolve(host: &str, port: u16, whole: &str) -> Result<DaemonAddr> {
@@ -28,7 +29,9 @@ fn resolve(host: &str, port: u16, whole: &str) -> Result<DaemonAddr> {
         .map_err(|e| Error::IllegalSpread(format!("{whole:?}: cannot resolve {host:?}: {e}")))?
         .collect();
     if addrs.is_empty() {
-        return Err(Error::IllegalSpread(format!("{whole:?}: {host:?} has no address")));
+        return Err(Error::IllegalSpread(format!(
+            "{whole:?}: {host:?} has no address"
+        )));
     }
     Ok(DaemonAddr::Tcp(addrs))
 }
@@ -39,7 +42,9 @@ fn resolve(host: &str, port: u16, whole: &str) -> Result<DaemonAddr> {
 pub fn parse_daemon_name(name: &str) -> Result<DaemonAddr> {
     let name = name.trim();
     if name.is_empty() {
-        return Ok(DaemonAddr::Unix(unix_socket_dir().join(DEFAULT_SPREAD_PORT.to_string())));
+        return Ok(DaemonAddr::Unix(
+            unix_socket_dir().join(DEFAULT_SPREAD_PORT.to_string()),
+        ));
     }
     if name.starts_with('/') {
         return Ok(DaemonAddr::Unix(PathBuf::from(name)));
@@ -52,7 +57,9 @@ pub fn parse_daemon_name(name: &str) -> Result<DaemonAddr> {
         return resolve(host, port(p, name)?, name);
     }
     if name.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(DaemonAddr::Unix(unix_socket_dir().join(port(name, name)?.to_string())));
+        return Ok(DaemonAddr::Unix(
+            unix_socket_dir().join(port(name, name)?.to_string()),
+        ));
     }
     if let Some(rest) = name.strip_prefix('[') {
         let (host, p) = rest
@@ -76,9 +83,18 @@ mod tests {
 
     #[test]
     fn forms() {
-        assert_eq!(parse_daemon_name("4803").unwrap(), DaemonAddr::Unix(unix_socket_dir().join("4803")));
-        assert_eq!(parse_daemon_name("").unwrap(), DaemonAddr::Unix(unix_socket_dir().join("4803")));
-        assert_eq!(parse_daemon_name("/run/s/4803").unwrap(), DaemonAddr::Unix("/run/s/4803".into()));
+        assert_eq!(
+            parse_daemon_name("4803").unwrap(),
+            DaemonAddr::Unix(unix_socket_dir().join("4803"))
+        );
+        assert_eq!(
+            parse_daemon_name("").unwrap(),
+            DaemonAddr::Unix(unix_socket_dir().join("4803"))
+        );
+        assert_eq!(
+            parse_daemon_name("/run/s/4803").unwrap(),
+            DaemonAddr::Unix("/run/s/4803".into())
+        );
         let tcp = DaemonAddr::Tcp(vec!["127.0.0.1:4803".parse().unwrap()]);
         assert_eq!(parse_daemon_name("4803@127.0.0.1").unwrap(), tcp);
         assert_eq!(parse_daemon_name("127.0.0.1:4803").unwrap(), tcp);
@@ -86,7 +102,10 @@ mod tests {
             parse_daemon_name("[::1]:4803").unwrap(),
             DaemonAddr::Tcp(vec!["[::1]:4803".parse().unwrap()])
         );
-        assert!(matches!(parse_daemon_name("4803@localhost").unwrap(), DaemonAddr::Tcp(_)));
+        assert!(matches!(
+            parse_daemon_name("4803@localhost").unwrap(),
+            DaemonAddr::Tcp(_)
+        ));
     }
 
     #[test]

@@ -29,7 +29,10 @@ impl AuthMethod {
 
     /// A method whose exchange has no bytes (NULL, IP).
     pub fn trivial(name: &str) -> AuthMethod {
-        AuthMethod { name: name.to_string(), authenticate: Arc::new(|_| true) }
+        AuthMethod {
+            name: name.to_string(),
+            authenticate: Arc::new(|_| true),
+        }
     }
 }
 
@@ -65,7 +68,10 @@ impl Default for ConnectOptions {
 }
 
 fn closed(what: &str, e: io::Error) -> Error {
-    if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) {
+    if matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    ) {
         Error::CouldNotConnect(format!("timed out waiting for {what}"))
     } else {
         Error::ConnectionClosed(format!("while reading {what}: {e}"))
@@ -92,7 +98,9 @@ fn open(addr: &DaemonAddr, timeout: Option<Duration>) -> Result<Stream> {
                     Err(e) => last = Some(format!("{a}: {e}")),
                 }
             }
-            Err(Error::CouldNotConnect(last.unwrap_or_else(|| "no address".into())))
+            Err(Error::CouldNotConnect(
+                last.unwrap_or_else(|| "no address".into()),
+            ))
         }
     }
 }
@@ -108,50 +116,74 @@ fn read_byte(s: &mut Stream, what: &str) -> Result<u8> {
 pub fn handshake(addr: &DaemonAddr, opts: &ConnectOptions) -> Result<(Stream, GroupName)> {
     let deadline = opts.timeout.map(|t| Instant::now() + t);
     let mut s = open(addr, opts.timeout)?;
-    let remaining = || deadline.map(|d| d.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)));
-    s.set_read_timeout(remaining()).map_err(|e| Error::CouldNotConnect(e.to_string()))?;
-    s.set_write_timeout(remaining()).map_err(|e| Error::CouldNotConnect(e.to_string()))?;
+    let remaining = || {
+        deadline.map(|d| {
+            d.saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1))
+        })
+    };
+    s.set_read_timeout(remaining())
+        .map_err(|e| Error::CouldNotConnect(e.to_string()))?;
+    s.set_write_timeout(remaining())
+        .map_err(|e| Error::CouldNotConnect(e.to_string()))?;
 
-    let hello = ConnectMessage::libspread(opts.private_name.as_bytes(), opts.membership, opts.priority);
-    s.write_all(&hello.encode()).map_err(|e| closed("the connect message", e))?;
+    let hello =
+        ConnectMessage::libspread(opts.private_name.as_bytes(), opts.membership, opts.priority);
+    s.write_all(&hello.encode())
+        .map_err(|e| closed("the connect message", e))?;
 
     let len = read_byte(&mut s, "the auth list")? as i8;
     if len < 0 {
         return Err(Error::from_reject_code(i32::from(len)));
     }
     let mut list = vec![0u8; len as usize];
-    s.read_exact(&mut list).map_err(|e| closed("the auth list", e))?;
+    s.read_exact(&mut list)
+        .map_err(|e| closed("the auth list", e))?;
     let offered = parse_auth_list(&list);
     for m in &opts.auth_methods {
-        if !offered.iter().any(|o| *o == m.name) {
-            return Err(Error::RejectAuth(format!("the daemon offers {offered:?}, not {:?}", m.name)));
+        if !offered.contains(&m.name) {
+            return Err(Error::RejectAuth(format!(
+                "the daemon offers {offered:?}, not {:?}",
+                m.name
+            )));
         }
     }
     let names: Vec<&str> = opts.auth_methods.iter().map(|m| m.name.as_str()).collect();
-    s.write_all(&encode_auth_choice(&names)).map_err(|e| closed("the auth choice", e))?;
+    s.write_all(&encode_auth_choice(&names))
+        .map_err(|e| closed("the auth choice", e))?;
     for m in &opts.auth_methods {
         if !(m.authenticate)(s.as_raw_fd()) {
             return Err(Error::RejectAuth(format!("method {} failed", m.name)));
         }
     }
 
-    s.set_read_timeout(remaining()).map_err(|e| Error::CouldNotConnect(e.to_string()))?;
+    s.set_read_timeout(remaining())
+        .map_err(|e| Error::CouldNotConnect(e.to_string()))?;
     let code = read_byte(&mut s, "the accept")? as i8;
     if i32::from(code) != ACCEPT_SESSION {
         return Err(Error::from_reject_code(i32::from(code)));
     }
     let mut version = [0u8; 3];
-    s.read_exact(&mut version).map_err(|e| closed("the daemon version", e))?;
+    s.read_exact(&mut version)
+        .map_err(|e| closed("the daemon version", e))?;
     if (version[0] as i8) < 3 {
-        return Err(Error::RejectVersion(format!("daemon version {}.{}.{}", version[0], version[1], version[2])));
+        return Err(Error::RejectVersion(format!(
+            "daemon version {}.{}.{}",
+            version[0], version[1], version[2]
+        )));
     }
     let p = read_byte(&mut s, "the private group")? as i8;
     if p < 0 || p as usize >= MAX_GROUP_NAME {
-        return Err(Error::ConnectionClosed(format!("private group name of length {p}")));
+        return Err(Error::ConnectionClosed(format!(
+            "private group name of length {p}"
+        )));
     }
     let mut name = vec![0u8; p as usize];
-    s.read_exact(&mut name).map_err(|e| closed("the private group", e))?;
-    s.set_read_timeout(None).map_err(|e| Error::ConnectionClosed(e.to_string()))?;
-    s.set_write_timeout(None).map_err(|e| Error::ConnectionClosed(e.to_string()))?;
+    s.read_exact(&mut name)
+        .map_err(|e| closed("the private group", e))?;
+    s.set_read_timeout(None)
+        .map_err(|e| Error::ConnectionClosed(e.to_string()))?;
+    s.set_write_timeout(None)
+        .map_err(|e| Error::ConnectionClosed(e.to_string()))?;
     Ok((s, GroupName::new(&name)))
 }

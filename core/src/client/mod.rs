@@ -45,7 +45,9 @@ pub struct Mailbox {
 
 impl std::fmt::Debug for Mailbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mailbox").field("private_group", &self.private_group).finish()
+        f.debug_struct("Mailbox")
+            .field("private_group", &self.private_group)
+            .finish()
     }
 }
 
@@ -56,7 +58,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Mailbox {
     /// Connects as `SP_connect` does: `daemon` in any of Spread's forms,
     /// `private_name` (empty or `None` lets the daemon pick one).
-    pub fn connect(daemon: &str, private_name: Option<&str>, priority: i32, membership: bool) -> Result<Mailbox> {
+    pub fn connect(
+        daemon: &str,
+        private_name: Option<&str>,
+        priority: i32,
+        membership: bool,
+    ) -> Result<Mailbox> {
         let opts = ConnectOptions {
             private_name: private_name.unwrap_or("").to_string(),
             priority,
@@ -69,10 +76,16 @@ impl Mailbox {
     pub fn connect_with(daemon: &str, opts: &ConnectOptions) -> Result<Mailbox> {
         let addr = parse_daemon_name(daemon)?;
         let (stream, private_group) = connect::handshake(&addr, opts)?;
-        let clone = |s: &Stream| s.try_clone().map_err(|e| Error::CouldNotConnect(e.to_string()));
+        let clone = |s: &Stream| {
+            s.try_clone()
+                .map_err(|e| Error::CouldNotConnect(e.to_string()))
+        };
         Ok(Mailbox {
             private_group,
-            send: Mutex::new(Sender { stream: clone(&stream)?, scratch: Vec::with_capacity(2048) }),
+            send: Mutex::new(Sender {
+                stream: clone(&stream)?,
+                scratch: Vec::with_capacity(2048),
+            }),
             recv: Mutex::new(Receiver::new(clone(&stream)?, private_group)),
             control: stream,
             state: AtomicU8::new(OPEN),
@@ -87,22 +100,39 @@ impl Mailbox {
     fn check_open(&self) -> Result<()> {
         match self.state.load(Ordering::Acquire) {
             OPEN => Ok(()),
-            BROKEN => Err(Error::NetErrorOnSession("an earlier call lost the connection".into())),
+            BROKEN => Err(Error::NetErrorOnSession(
+                "an earlier call lost the connection".into(),
+            )),
             _ => Err(Error::IllegalSession),
         }
     }
 
     fn mark_broken(&self) {
-        let _ = self.state.compare_exchange(OPEN, BROKEN, Ordering::AcqRel, Ordering::Acquire);
+        let _ = self
+            .state
+            .compare_exchange(OPEN, BROKEN, Ordering::AcqRel, Ordering::Acquire);
     }
 
-    fn send_frame(&self, service_type: u32, groups: &[GroupName], mess_type: i16, parts: &[&[u8]]) -> Result<usize> {
+    fn send_frame(
+        &self,
+        service_type: u32,
+        groups: &[GroupName],
+        mess_type: i16,
+        parts: &[&[u8]],
+    ) -> Result<usize> {
         self.check_open()?;
         let body_len: usize = parts.iter().map(|p| p.len()).sum();
         let mut s = lock(&self.send);
         let mut frame = std::mem::take(&mut s.scratch);
         frame.clear();
-        frame.extend_from_slice(&request_head(service_type, &self.private_group, groups, mess_type, body_len, ByteOrder::NATIVE));
+        frame.extend_from_slice(&request_head(
+            service_type,
+            &self.private_group,
+            groups,
+            mess_type,
+            body_len,
+            ByteOrder::NATIVE,
+        ));
         for p in parts {
             frame.extend_from_slice(p);
         }
@@ -117,7 +147,8 @@ impl Mailbox {
     }
 
     fn check_service(service_type: u32) -> Result<()> {
-        let forbidden = REJECT_MESS | JOIN_MESS | LEAVE_MESS | KILL_MESS | REG_MEMB_MESS | TRANSITION_MESS;
+        let forbidden =
+            REJECT_MESS | JOIN_MESS | LEAVE_MESS | KILL_MESS | REG_MEMB_MESS | TRANSITION_MESS;
         if single_service_bit(service_type).is_none() || service_type & forbidden != 0 {
             return Err(Error::IllegalService(service_type));
         }
@@ -126,7 +157,13 @@ impl Mailbox {
 
     /// Sends to several groups (names used verbatim, cut to 31 bytes);
     /// `parts` are concatenated into the body. Returns the body length.
-    pub fn multigroup_scat_multicast(&self, service_type: u32, groups: &[GroupName], mess_type: i16, parts: &[&[u8]]) -> Result<usize> {
+    pub fn multigroup_scat_multicast(
+        &self,
+        service_type: u32,
+        groups: &[GroupName],
+        mess_type: i16,
+        parts: &[&[u8]],
+    ) -> Result<usize> {
         Mailbox::check_service(service_type)?;
         if groups.len() > MAX_GROUPS_PER_MESSAGE {
             return Err(Error::IllegalGroup(format!(
@@ -136,20 +173,41 @@ impl Mailbox {
         }
         let len = parts.iter().map(|p| p.len()).sum::<usize>() + groups.len() * MAX_GROUP_NAME;
         if len > MAX_INTEROPERABLE_PAYLOAD {
-            return Err(Error::MessageTooLong { len, limit: MAX_INTEROPERABLE_PAYLOAD });
+            return Err(Error::MessageTooLong {
+                len,
+                limit: MAX_INTEROPERABLE_PAYLOAD,
+            });
         }
         self.send_frame(service_type, groups, mess_type, parts)
     }
 
-    pub fn multicast(&self, service_type: u32, group: &str, mess_type: i16, data: &[u8]) -> Result<usize> {
+    pub fn multicast(
+        &self,
+        service_type: u32,
+        group: &str,
+        mess_type: i16,
+        data: &[u8],
+    ) -> Result<usize> {
         self.multigroup_scat_multicast(service_type, &[GroupName::from(group)], mess_type, &[data])
     }
 
-    pub fn scat_multicast(&self, service_type: u32, group: &str, mess_type: i16, parts: &[&[u8]]) -> Result<usize> {
+    pub fn scat_multicast(
+        &self,
+        service_type: u32,
+        group: &str,
+        mess_type: i16,
+        parts: &[&[u8]],
+    ) -> Result<usize> {
         self.multigroup_scat_multicast(service_type, &[GroupName::from(group)], mess_type, parts)
     }
 
-    pub fn multigroup_multicast(&self, service_type: u32, groups: &[&str], mess_type: i16, data: &[u8]) -> Result<usize> {
+    pub fn multigroup_multicast(
+        &self,
+        service_type: u32,
+        groups: &[&str],
+        mess_type: i16,
+        data: &[u8],
+    ) -> Result<usize> {
         let groups: Vec<GroupName> = groups.iter().map(|g| GroupName::from(*g)).collect();
         self.multigroup_scat_multicast(service_type, &groups, mess_type, &[data])
     }
@@ -157,12 +215,14 @@ impl Mailbox {
     /// Joins `group`; Ok only means the request was sent.
     pub fn join(&self, group: &str) -> Result<()> {
         check_group_name(group.as_bytes())?;
-        self.send_frame(JOIN_MESS, &[GroupName::from(group)], 0, &[]).map(|_| ())
+        self.send_frame(JOIN_MESS, &[GroupName::from(group)], 0, &[])
+            .map(|_| ())
     }
 
     pub fn leave(&self, group: &str) -> Result<()> {
         check_group_name(group.as_bytes())?;
-        self.send_frame(LEAVE_MESS, &[GroupName::from(group)], 0, &[]).map(|_| ())
+        self.send_frame(LEAVE_MESS, &[GroupName::from(group)], 0, &[])
+            .map(|_| ())
     }
 
     /// Receives the next message, blocking.
@@ -208,7 +268,10 @@ impl Mailbox {
     pub fn poll(&self) -> Result<usize> {
         self.check_open()?;
         let buffered = self.recv.try_lock().map(|r| r.buffered()).unwrap_or(0);
-        let kernel = self.control.readable_bytes().map_err(|e| Error::NetErrorOnSession(e.to_string()))?;
+        let kernel = self
+            .control
+            .readable_bytes()
+            .map_err(|e| Error::NetErrorOnSession(e.to_string()))?;
         Ok(buffered + kernel)
     }
 

@@ -22,7 +22,11 @@ fn closed(e: io::Error) -> Error {
 
 impl Receiver {
     pub(super) fn new(stream: Stream, private_group: GroupName) -> Receiver {
-        Receiver { reader: BufReader::with_capacity(256 * 1024, stream), pending: None, private_group }
+        Receiver {
+            reader: BufReader::with_capacity(256 * 1024, stream),
+            pending: None,
+            private_group,
+        }
     }
 
     pub fn private_group(&self) -> &GroupName {
@@ -62,7 +66,9 @@ impl Receiver {
     }
 
     fn pending_rest_len(&self) -> Result<(Header, usize)> {
-        let h = self.pending.ok_or_else(|| Error::SpBug("no pending header".into()))?;
+        let h = self
+            .pending
+            .ok_or_else(|| Error::SpBug("no pending header".into()))?;
         let n = rest_len(&h, &Limits::CLIENT).map_err(|e| Error::IllegalMessage(e.to_string()))?;
         Ok((h, n))
     }

@@ -55,7 +55,11 @@ impl Stream {
     /// Waits until the socket is readable (or closed); false on timeout.
     pub fn wait_readable(&self, timeout: Option<Duration>) -> io::Result<bool> {
         let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as i32);
-        let mut pfd = libc::pollfd { fd: self.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        let mut pfd = libc::pollfd {
+            fd: self.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
         loop {
             // SAFETY: one pollfd that lives on our stack for the call.
             let rc = unsafe { libc::poll(&mut pfd, 1, ms) };

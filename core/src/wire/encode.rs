@@ -31,7 +31,13 @@ pub fn request_head(
     out
 }
 
-fn daemon_header(service_type: u32, group: &GroupName, num_groups: usize, data_len: usize, order: ByteOrder) -> [u8; HEADER_LEN] {
+fn daemon_header(
+    service_type: u32,
+    group: &GroupName,
+    num_groups: usize,
+    data_len: usize,
+    order: ByteOrder,
+) -> [u8; HEADER_LEN] {
     Header {
         service_type,
         sender: group.canonical(),
@@ -44,10 +50,22 @@ fn daemon_header(service_type: u32, group: &GroupName, num_groups: usize, data_l
 }
 
 /// A regular membership message: REG_MEMB_MESS + `cause`.
-pub fn membership(cause: u32, group: &GroupName, members: &[GroupName], body: &MembershipBody, order: ByteOrder) -> Vec<u8> {
+pub fn membership(
+    cause: u32,
+    group: &GroupName,
+    members: &[GroupName],
+    body: &MembershipBody,
+    order: ByteOrder,
+) -> Vec<u8> {
     let len = body.encoded_len();
     let mut out = Vec::with_capacity(HEADER_LEN + members.len() * MAX_GROUP_NAME + len);
-    out.extend_from_slice(&daemon_header(REG_MEMB_MESS | cause, group, members.len(), len, order));
+    out.extend_from_slice(&daemon_header(
+        REG_MEMB_MESS | cause,
+        group,
+        members.len(),
+        len,
+        order,
+    ));
     for m in members {
         out.extend_from_slice(&m.canonical().0);
     }

@@ -18,7 +18,10 @@ impl Limits {
     /// What a client accepts from a daemon: membership lists can be long
     /// (every member of a group), bodies are bounded by the daemon's limits
     /// with a wide margin.
-    pub const CLIENT: Limits = Limits { max_groups: 1 << 20, max_data_len: 1 << 27 };
+    pub const CLIENT: Limits = Limits {
+        max_groups: 1 << 20,
+        max_data_len: 1 << 27,
+    };
 }
 
 /// Why a frame cannot be read.
@@ -43,7 +46,9 @@ pub struct Frame<'a> {
 
 impl Frame<'_> {
     pub fn groups(&self) -> impl Iterator<Item = GroupName> + '_ {
-        self.names.chunks_exact(MAX_GROUP_NAME).map(GroupName::from_field)
+        self.names
+            .chunks_exact(MAX_GROUP_NAME)
+            .map(GroupName::from_field)
     }
 }
 
@@ -51,18 +56,31 @@ impl Frame<'_> {
 pub fn rest_len(header: &Header, limits: &Limits) -> Result<usize, FrameError> {
     let (num_groups, data_len) = (header.num_groups, header.data_len);
     if num_groups < 0 || data_len < 0 {
-        return Err(FrameError::NegativeLength { num_groups, data_len });
+        return Err(FrameError::NegativeLength {
+            num_groups,
+            data_len,
+        });
     }
     if num_groups as usize > limits.max_groups || data_len as usize > limits.max_data_len {
-        return Err(FrameError::TooLarge { num_groups, data_len });
+        return Err(FrameError::TooLarge {
+            num_groups,
+            data_len,
+        });
     }
-    let reject_word = if header.service_type & REJECT_MESS != 0 { 4 } else { 0 };
+    let reject_word = if header.service_type & REJECT_MESS != 0 {
+        4
+    } else {
+        0
+    };
     Ok(reject_word + num_groups as usize * MAX_GROUP_NAME + data_len as usize)
 }
 
 /// Splits one complete frame off the front of `buf`; `Ok(None)` until the
 /// whole frame is there.
-pub fn split_frame<'a>(buf: &'a [u8], limits: &Limits) -> Result<Option<(Frame<'a>, usize)>, FrameError> {
+pub fn split_frame<'a>(
+    buf: &'a [u8],
+    limits: &Limits,
+) -> Result<Option<(Frame<'a>, usize)>, FrameError> {
     let Some(head) = buf.first_chunk::<HEADER_LEN>() else {
         return Ok(None);
     };
@@ -71,7 +89,10 @@ pub fn split_frame<'a>(buf: &'a [u8], limits: &Limits) -> Result<Option<(Frame<'
     if buf.len() - HEADER_LEN < rest {
         return Ok(None);
     }
-    Ok(Some((parse_rest(header, &buf[HEADER_LEN..HEADER_LEN + rest]), HEADER_LEN + rest)))
+    Ok(Some((
+        parse_rest(header, &buf[HEADER_LEN..HEADER_LEN + rest]),
+        HEADER_LEN + rest,
+    )))
 }
 
 /// Splits the bytes after a header (exactly `rest_len` of them) into parts.
@@ -82,7 +103,12 @@ pub fn parse_rest(header: Header, rest: &[u8]) -> Frame<'_> {
         (None, rest)
     };
     let names_len = header.num_groups as usize * MAX_GROUP_NAME;
-    Frame { header, old_type, names: &rest[..names_len], body: &rest[names_len..] }
+    Frame {
+        header,
+        old_type,
+        names: &rest[..names_len],
+        body: &rest[names_len..],
+    }
 }
 
 #[cfg(test)]
@@ -118,9 +144,15 @@ mod tests {
     #[test]
     fn hostile_lengths() {
         let buf = header(-1, 0, 0x10).encode();
-        assert!(matches!(split_frame(&buf, &Limits::CLIENT), Err(FrameError::NegativeLength { .. })));
+        assert!(matches!(
+            split_frame(&buf, &Limits::CLIENT),
+            Err(FrameError::NegativeLength { .. })
+        ));
         let buf = header(0, i32::MAX, 0x10).encode();
-        assert!(matches!(split_frame(&buf, &Limits::CLIENT), Err(FrameError::TooLarge { .. })));
+        assert!(matches!(
+            split_frame(&buf, &Limits::CLIENT),
+            Err(FrameError::TooLarge { .. })
+        ));
     }
 
     #[test]

@@ -136,7 +136,11 @@ pub fn encode_auth_list(methods: &[&str]) -> Vec<u8> {
 
 /// The names in an auth list's text.
 pub fn parse_auth_list(text: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(text).split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    String::from_utf8_lossy(text)
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The client's 90-byte choice: up to three NUL-padded 30-byte slots.
@@ -192,7 +196,14 @@ mod tests {
 
     #[test]
     fn old_versions_have_no_patch_byte() {
-        let m = ConnectMessage { major: 3, minor: 14, patch: 0, membership: true, priority: 1, name: b"x".to_vec() };
+        let m = ConnectMessage {
+            major: 3,
+            minor: 14,
+            patch: 0,
+            membership: true,
+            priority: 1,
+            name: b"x".to_vec(),
+        };
         assert_eq!(m.encode(), [3, 14, 0x11, 1, b'x']);
         assert!(has_patch_byte(3, 15));
     }
@@ -201,10 +212,20 @@ mod tests {
     fn splits_and_bad_lengths() {
         let full = ConnectMessage::libspread(b"abc", false, 2).encode();
         for cut in 0..full.len() {
-            assert_eq!(parse_connect(&full[..cut]), ConnectParse::Incomplete, "cut {cut}");
+            assert_eq!(
+                parse_connect(&full[..cut]),
+                ConnectParse::Incomplete,
+                "cut {cut}"
+            );
         }
-        assert_eq!(parse_connect(&[5, 0, 1, 1, 11]), ConnectParse::IllegalNameLength);
-        assert_eq!(parse_connect(&[5, 0, 1, 1, 0x80]), ConnectParse::IllegalNameLength);
+        assert_eq!(
+            parse_connect(&[5, 0, 1, 1, 11]),
+            ConnectParse::IllegalNameLength
+        );
+        assert_eq!(
+            parse_connect(&[5, 0, 1, 1, 0x80]),
+            ConnectParse::IllegalNameLength
+        );
     }
 
     #[test]
@@ -212,7 +233,10 @@ mod tests {
         let c = encode_auth_choice(&["IP", "NULL"]);
         assert_eq!(&c[0..3], b"IP\0");
         assert_eq!(&c[30..35], b"NULL\0");
-        assert_eq!(parse_auth_choice(&c), vec![b"IP".to_vec(), b"NULL".to_vec()]);
+        assert_eq!(
+            parse_auth_choice(&c),
+            vec![b"IP".to_vec(), b"NULL".to_vec()]
+        );
         assert!(parse_auth_choice(&[0; 90]).is_empty());
         assert_eq!(encode_auth_list(&["NULL", "IP"]), b"\x08NULL IP ");
         assert_eq!(parse_auth_list(b"NULL IP "), vec!["NULL", "IP"]);

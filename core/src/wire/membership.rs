@@ -56,7 +56,12 @@ pub const MEMBERSHIP_PREFIX_LEN: usize = GROUP_ID_LEN + 8;
 
 impl MembershipBody {
     pub fn encoded_len(&self) -> usize {
-        MEMBERSHIP_PREFIX_LEN + self.vs_sets.iter().map(|s| 4 + s.len() * MAX_GROUP_NAME).sum::<usize>()
+        MEMBERSHIP_PREFIX_LEN
+            + self
+                .vs_sets
+                .iter()
+                .map(|s| 4 + s.len() * MAX_GROUP_NAME)
+                .sum::<usize>()
     }
 
     /// The local offset as the wire counts it: from the first vs-set.
@@ -103,10 +108,19 @@ impl MembershipBody {
             let count = order.read_u32(field4(sets_bytes.get(at..at + 4)?, 0)) as usize;
             at += 4;
             let names = sets_bytes.get(at..at.checked_add(count.checked_mul(MAX_GROUP_NAME)?)?)?;
-            vs_sets.push(names.chunks(MAX_GROUP_NAME).map(GroupName::from_field).collect());
+            vs_sets.push(
+                names
+                    .chunks(MAX_GROUP_NAME)
+                    .map(GroupName::from_field)
+                    .collect(),
+            );
             at += names.len();
         }
-        Some(MembershipBody { group_id, vs_sets, local_vs_set: local_vs_set.unwrap_or(0) })
+        Some(MembershipBody {
+            group_id,
+            vs_sets,
+            local_vs_set: local_vs_set.unwrap_or(0),
+        })
     }
 }
 
@@ -117,7 +131,11 @@ mod tests {
     #[test]
     fn offsets_count_from_the_first_set() {
         let b = MembershipBody {
-            group_id: GroupId { proc_id: 1, time: 2, index: 1 },
+            group_id: GroupId {
+                proc_id: 1,
+                time: 2,
+                index: 1,
+            },
             vs_sets: vec![vec!["#netX#n1".into()], vec!["#netY#n2".into()]],
             local_vs_set: 1,
         };

@@ -67,7 +67,8 @@ impl MembershipMessage {
     }
 
     pub fn cause(&self) -> u32 {
-        self.service_type & (CAUSED_BY_JOIN | CAUSED_BY_LEAVE | CAUSED_BY_DISCONNECT | CAUSED_BY_NETWORK)
+        self.service_type
+            & (CAUSED_BY_JOIN | CAUSED_BY_LEAVE | CAUSED_BY_DISCONNECT | CAUSED_BY_NETWORK)
     }
 }
 
@@ -128,8 +129,9 @@ impl Message {
             }));
         }
         if is_reg_memb(st) {
-            let body = MembershipBody::decode(frame.body, h.order)
-                .ok_or_else(|| Error::IllegalMessage(format!("malformed membership body for {}", h.sender)))?;
+            let body = MembershipBody::decode(frame.body, h.order).ok_or_else(|| {
+                Error::IllegalMessage(format!("malformed membership body for {}", h.sender))
+            })?;
             return Ok(Message::Membership(MembershipMessage {
                 service_type: st,
                 group: h.sender,
@@ -143,11 +145,16 @@ impl Message {
         }
         if is_transition(st) {
             let group_id = GroupId::decode(frame.body, h.order).unwrap_or_default();
-            return Ok(Message::Transition(TransitionMessage { group: h.sender, group_id }));
+            return Ok(Message::Transition(TransitionMessage {
+                group: h.sender,
+                group_id,
+            }));
         }
         if is_self_leave(st) {
             return Ok(Message::SelfLeave { group: h.sender });
         }
-        Err(Error::IllegalMessage(format!("unknown service type {st:#x} from the daemon")))
+        Err(Error::IllegalMessage(format!(
+            "unknown service type {st:#x} from the daemon"
+        )))
     }
 }

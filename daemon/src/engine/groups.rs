@@ -39,8 +39,18 @@ impl Group {
 
     /// A lightweight view: one vs-set holding the member that changed.
     fn lightweight_view(&self, cause: u32, changed: &GroupName) -> Vec<u8> {
-        let body = MembershipBody { group_id: self.id, vs_sets: vec![vec![*changed]], local_vs_set: 0 };
-        encode::membership(cause, &self.name, &self.member_names(), &body, ByteOrder::NATIVE)
+        let body = MembershipBody {
+            group_id: self.id,
+            vs_sets: vec![vec![*changed]],
+            local_vs_set: 0,
+        };
+        encode::membership(
+            cause,
+            &self.name,
+            &self.member_names(),
+            &body,
+            ByteOrder::NATIVE,
+        )
     }
 }
 
@@ -72,10 +82,19 @@ impl Groups {
 
     /// Adds `member` to `group` (created with `membership` as its id base);
     /// `None` if it was already a member.
-    pub fn join(&mut self, group: GroupName, member: Member, membership: (u32, i32)) -> Option<Vec<u8>> {
+    pub fn join(
+        &mut self,
+        group: GroupName,
+        member: Member,
+        membership: (u32, i32),
+    ) -> Option<Vec<u8>> {
         let g = self.groups.entry(group).or_insert_with(|| Group {
             name: group,
-            id: GroupId { proc_id: membership.0, time: membership.1, index: 0 },
+            id: GroupId {
+                proc_id: membership.0,
+                time: membership.1,
+                index: 0,
+            },
             members: Vec::new(),
         });
         if g.position(&member.name).is_some() {
@@ -93,7 +112,12 @@ impl Groups {
     /// Removes `member` from `group` for `cause` (CAUSED_BY_LEAVE or
     /// CAUSED_BY_DISCONNECT). Returns the removed member, and the view for
     /// the remaining members unless the group is gone.
-    pub fn remove(&mut self, group: &GroupName, member: &GroupName, cause: u32) -> Option<(Member, Option<Vec<u8>>)> {
+    pub fn remove(
+        &mut self,
+        group: &GroupName,
+        member: &GroupName,
+        cause: u32,
+    ) -> Option<(Member, Option<Vec<u8>>)> {
         let g = self.groups.get_mut(group)?;
         let at = g.position(member)?;
         let gone = g.members.remove(at);
@@ -112,7 +136,11 @@ mod tests {
     use spread_core::wire::{split_frame, Limits, Message};
 
     fn member(name: &str, daemon_index: usize, session: u64) -> Member {
-        Member { name: name.into(), daemon_index, session: Some(SessionId(session)) }
+        Member {
+            name: name.into(),
+            daemon_index,
+            session: Some(SessionId(session)),
+        }
     }
 
     fn decode(frame: &[u8]) -> spread_core::wire::MembershipMessage {
@@ -132,7 +160,14 @@ mod tests {
         let view = decode(&g.join(grp, member("#a#d1", 0, 3), (7, 100)).unwrap());
         let names: Vec<String> = view.members.iter().map(|m| m.to_string()).collect();
         assert_eq!(names, ["#a#d1", "#b#d1", "#a#d2"]);
-        assert_eq!(view.group_id, GroupId { proc_id: 7, time: 100, index: 3 });
+        assert_eq!(
+            view.group_id,
+            GroupId {
+                proc_id: 7,
+                time: 100,
+                index: 3
+            }
+        );
         assert_eq!(view.changed_member().unwrap(), &GroupName::from("#a#d1"));
     }
 
@@ -152,7 +187,9 @@ mod tests {
         let grp = GroupName::from("g");
         g.join(grp, member("#a#d", 0, 1), (1, 1));
         g.join(grp, member("#b#d", 0, 2), (1, 1));
-        let (_, view) = g.remove(&grp, &"#a#d".into(), CAUSED_BY_DISCONNECT).unwrap();
+        let (_, view) = g
+            .remove(&grp, &"#a#d".into(), CAUSED_BY_DISCONNECT)
+            .unwrap();
         let view = decode(&view.unwrap());
         assert_eq!(view.cause(), CAUSED_BY_DISCONNECT);
         assert_eq!(view.group_id.index, 3);

@@ -91,8 +91,15 @@ impl Engine {
 
     /// A session finished its handshake.
     pub fn open(&mut self, id: SessionId, info: SessionInfo) {
-        self.by_private_group.insert(info.private_group.canonical(), id);
-        self.sessions.insert(id, Local { info, groups: BTreeSet::new() });
+        self.by_private_group
+            .insert(info.private_group.canonical(), id);
+        self.sessions.insert(
+            id,
+            Local {
+                info,
+                groups: BTreeSet::new(),
+            },
+        );
     }
 
     /// A request whose header the session layer validated; `frame` is the
@@ -101,8 +108,12 @@ impl Engine {
         if !self.sessions.contains_key(&id) {
             return;
         }
-        let names = &frame[HEADER_LEN..HEADER_LEN + header.num_groups.max(0) as usize * MAX_GROUP_NAME];
-        let first = names.chunks_exact(MAX_GROUP_NAME).next().map(|n| GroupName::from_field(n).canonical());
+        let names =
+            &frame[HEADER_LEN..HEADER_LEN + header.num_groups.max(0) as usize * MAX_GROUP_NAME];
+        let first = names
+            .chunks_exact(MAX_GROUP_NAME)
+            .next()
+            .map(|n| GroupName::from_field(n).canonical());
         let st = header.service_type;
         if st & JOIN_MESS != 0 {
             match first {
@@ -124,22 +135,37 @@ impl Engine {
     /// the body: an oversized one is never echoed).
     pub fn refuse(&mut self, id: SessionId, header: &Header, names: &[u8], out: &mut Vec<Output>) {
         let frame = encode::reject(header, names, &[], ByteOrder::NATIVE);
-        out.push(Output::Deliver { session: id, frame: frame.into() });
+        out.push(Output::Deliver {
+            session: id,
+            frame: frame.into(),
+        });
     }
 
     fn notify(&self, to: impl Iterator<Item = SessionId>, frame: Vec<u8>, out: &mut Vec<Output>) {
         let frame = Bytes::from(frame);
         for s in to {
             if self.sessions.get(&s).is_some_and(|l| l.info.membership) {
-                out.push(Output::Deliver { session: s, frame: frame.clone() });
+                out.push(Output::Deliver {
+                    session: s,
+                    frame: frame.clone(),
+                });
             }
         }
     }
 
     fn join(&mut self, id: SessionId, group: GroupName, out: &mut Vec<Output>) {
-        let Some(local) = self.sessions.get_mut(&id) else { return };
-        let member = Member { name: local.info.private_group.canonical(), daemon_index: self.me.daemon_index, session: Some(id) };
-        let Some(view) = self.groups.join(group, member, (self.me.proc_id, self.me.membership_time)) else {
+        let Some(local) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        let member = Member {
+            name: local.info.private_group.canonical(),
+            daemon_index: self.me.daemon_index,
+            session: Some(id),
+        };
+        let Some(view) =
+            self.groups
+                .join(group, member, (self.me.proc_id, self.me.membership_time))
+        else {
             return;
         };
         local.groups.insert(group);
@@ -147,8 +173,16 @@ impl Engine {
         self.notify(g.local_sessions(), view, out);
     }
 
-    fn remove(&mut self, id: SessionId, group: GroupName, cause: u32, out: &mut Vec<Output>) -> bool {
-        let Some(local) = self.sessions.get_mut(&id) else { return false };
+    fn remove(
+        &mut self,
+        id: SessionId,
+        group: GroupName,
+        cause: u32,
+        out: &mut Vec<Output>,
+    ) -> bool {
+        let Some(local) = self.sessions.get_mut(&id) else {
+            return false;
+        };
         let me = local.info.private_group.canonical();
         let Some((_, view)) = self.groups.remove(&group, &me, cause) else {
             return false;
@@ -165,7 +199,10 @@ impl Engine {
         // The leaver hears of its own leave before the others see the view.
         let mut rest = Vec::new();
         if self.remove(id, group, CAUSED_BY_LEAVE, &mut rest) && wants_notice {
-            out.push(Output::Deliver { session: id, frame: encode::self_leave(&group, ByteOrder::NATIVE).into() });
+            out.push(Output::Deliver {
+                session: id,
+                frame: encode::self_leave(&group, ByteOrder::NATIVE).into(),
+            });
         }
         out.append(&mut rest);
     }
@@ -173,18 +210,28 @@ impl Engine {
     /// The session is gone (disconnect request, dead socket or a fatal
     /// protocol error): it leaves every group, then is closed.
     pub fn kill(&mut self, id: SessionId, out: &mut Vec<Output>) {
-        let Some(local) = self.sessions.get(&id) else { return };
+        let Some(local) = self.sessions.get(&id) else {
+            return;
+        };
         let groups: Vec<GroupName> = local.groups.iter().copied().collect();
         for g in groups {
             self.remove(id, g, CAUSED_BY_DISCONNECT, out);
         }
         if let Some(local) = self.sessions.remove(&id) {
-            self.by_private_group.remove(&local.info.private_group.canonical());
+            self.by_private_group
+                .remove(&local.info.private_group.canonical());
         }
         out.push(Output::Close { session: id });
     }
 
-    fn deliver(&mut self, id: SessionId, header: &Header, names: &[u8], frame: &Bytes, out: &mut Vec<Output>) {
+    fn deliver(
+        &mut self,
+        id: SessionId,
+        header: &Header,
+        names: &[u8],
+        frame: &Bytes,
+        out: &mut Vec<Output>,
+    ) {
         let mut recipients = std::mem::take(&mut self.recipients);
         recipients.clear();
         for field in names.chunks_exact(MAX_GROUP_NAME) {
@@ -211,7 +258,10 @@ impl Engine {
                 v.extend_from_slice(&frame[HEADER_LEN..]);
                 Bytes::from(v)
             };
-            out.extend(recipients.iter().map(|&s| Output::Deliver { session: s, frame: frame.clone() }));
+            out.extend(recipients.iter().map(|&s| Output::Deliver {
+                session: s,
+                frame: frame.clone(),
+            }));
         }
         self.recipients = recipients;
     }

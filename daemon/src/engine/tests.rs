@@ -2,7 +2,11 @@ use super::*;
 use spread_core::wire::encode::request_head;
 use spread_core::wire::{split_frame, Limits, Message};
 
-const ME: Identity = Identity { proc_id: 482711334, daemon_index: 0, membership_time: 1000 };
+const ME: Identity = Identity {
+    proc_id: 482711334,
+    daemon_index: 0,
+    membership_time: 1000,
+};
 
 struct Harness {
     engine: Engine,
@@ -16,19 +20,33 @@ impl Harness {
     fn new(clients: &[(&str, bool)]) -> Harness {
         let mut engine = Engine::new(ME);
         for (i, (name, membership)) in clients.iter().enumerate() {
-            engine.open(SessionId(i as u64), SessionInfo { private_group: pg(name), membership: *membership });
+            engine.open(
+                SessionId(i as u64),
+                SessionInfo {
+                    private_group: pg(name),
+                    membership: *membership,
+                },
+            );
         }
         Harness { engine }
     }
 
-    fn send(&mut self, from: u64, service: u32, groups: &[&str], body: &[u8], order: ByteOrder) -> Vec<(u64, Message)> {
+    fn send(
+        &mut self,
+        from: u64,
+        service: u32,
+        groups: &[&str],
+        body: &[u8],
+        order: ByteOrder,
+    ) -> Vec<(u64, Message)> {
         let sender = self.engine.sessions[&SessionId(from)].info.private_group;
         let groups: Vec<GroupName> = groups.iter().map(|g| GroupName::from(*g)).collect();
         let mut frame = request_head(service, &sender, &groups, 3, body.len(), order);
         frame.extend_from_slice(body);
         let header = Header::decode(frame[..HEADER_LEN].try_into().unwrap());
         let mut out = Vec::new();
-        self.engine.request(SessionId(from), &header, Bytes::from(frame), &mut out);
+        self.engine
+            .request(SessionId(from), &header, Bytes::from(frame), &mut out);
         decode(out)
     }
 }
@@ -69,7 +87,14 @@ fn join_then_own_message_in_that_order() {
     assert_eq!(out.len(), 1);
     let v = memb(&out[0].1);
     assert_eq!(v.cause(), CAUSED_BY_JOIN);
-    assert_eq!(v.group_id, spread_core::wire::GroupId { proc_id: ME.proc_id, time: 1000, index: 1 });
+    assert_eq!(
+        v.group_id,
+        spread_core::wire::GroupId {
+            proc_id: ME.proc_id,
+            time: 1000,
+            index: 1
+        }
+    );
     let out = h.send(0, AGREED_MESS, &["g"], b"hi", LE);
     assert_eq!(data(&out[0].1).data, b"hi");
     assert_eq!(data(&out[0].1).mess_type, 3);
@@ -80,7 +105,13 @@ fn one_copy_per_receiver_with_the_full_list() {
     let mut h = Harness::new(&[("a", true), ("b", false)]);
     h.send(1, JOIN_MESS, &["g1"], b"", LE);
     h.send(1, JOIN_MESS, &["g2"], b"", LE);
-    let out = h.send(0, SAFE_MESS, &["g1", "g2", "#b#localhost", "nobody"], b"x", LE);
+    let out = h.send(
+        0,
+        SAFE_MESS,
+        &["g1", "g2", "#b#localhost", "nobody"],
+        b"x",
+        LE,
+    );
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].0, 1);
     assert_eq!(data(&out[0].1).groups.len(), 4);
@@ -133,7 +164,12 @@ fn kill_sends_disconnect_views_then_closes() {
     }
     let mut out = Vec::new();
     h.engine.kill(SessionId(0), &mut out);
-    assert_eq!(out.last(), Some(&Output::Close { session: SessionId(0) }));
+    assert_eq!(
+        out.last(),
+        Some(&Output::Close {
+            session: SessionId(0)
+        })
+    );
     let views = decode(out);
     assert_eq!(views.len(), 2);
     for (to, v) in &views {

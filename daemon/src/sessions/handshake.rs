@@ -44,7 +44,13 @@ async fn reject<S: AsyncWrite + Unpin>(s: &mut S, code: i32, why: String) -> Ref
 }
 
 /// Reads into `buf` until `done` says the bytes are enough, or the deadline.
-async fn read_until<S, T>(s: &mut S, buf: &mut Vec<u8>, deadline: Instant, what: &str, mut done: impl FnMut(&[u8]) -> Option<T>) -> Result<T, Refused>
+async fn read_until<S, T>(
+    s: &mut S,
+    buf: &mut Vec<u8>,
+    deadline: Instant,
+    what: &str,
+    mut done: impl FnMut(&[u8]) -> Option<T>,
+) -> Result<T, Refused>
 where
     S: AsyncRead + Unpin,
 {
@@ -54,7 +60,11 @@ where
             return Ok(t);
         }
         match timeout_at(deadline, s.read(&mut chunk)).await {
-            Err(_) => return Err(Refused(format!("no complete {what} in time (closed without reply)"))),
+            Err(_) => {
+                return Err(Refused(format!(
+                    "no complete {what} in time (closed without reply)"
+                )))
+            }
             Ok(Ok(0)) => return Err(Refused(format!("closed during the {what}"))),
             Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
             Ok(Err(e)) => return Err(Refused(format!("error reading the {what}: {e}"))),
@@ -74,30 +84,58 @@ fn random_name(ctx: &HandshakeContext<'_>, state: &mut u64) -> Vec<u8> {
 
 /// Runs the handshake; on success the private name is claimed in the
 /// registry (the caller releases it when the session ends).
-pub async fn handshake<S>(s: &mut S, peer: Peer, ctx: &HandshakeContext<'_>) -> Result<Accepted, Refused>
+pub async fn handshake<S>(
+    s: &mut S,
+    peer: Peer,
+    ctx: &HandshakeContext<'_>,
+) -> Result<Accepted, Refused>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut buf = Vec::with_capacity(16);
     let deadline = Instant::now() + ctx.step_timeout;
-    let parsed = read_until(s, &mut buf, deadline, "connect message", |b| match parse_connect(b) {
-        ConnectParse::Incomplete => None,
-        other => Some(other),
-    })
+    let parsed = read_until(
+        s,
+        &mut buf,
+        deadline,
+        "connect message",
+        |b| match parse_connect(b) {
+            ConnectParse::Incomplete => None,
+            other => Some(other),
+        },
+    )
     .await?;
     let hello = match parsed {
         ConnectParse::Complete(hello, used) if used == buf.len() => hello,
         ConnectParse::Complete(..) => {
-            return Err(reject(s, REJECT_ILLEGAL_NAME, "bytes sent before the auth list (pipelined)".into()).await)
+            return Err(reject(
+                s,
+                REJECT_ILLEGAL_NAME,
+                "bytes sent before the auth list (pipelined)".into(),
+            )
+            .await)
         }
-        _ => return Err(reject(s, REJECT_ILLEGAL_NAME, "private name longer than 10 bytes".into()).await),
+        _ => {
+            return Err(reject(
+                s,
+                REJECT_ILLEGAL_NAME,
+                "private name longer than 10 bytes".into(),
+            )
+            .await)
+        }
     };
     if hello.version() < OLDEST_CLIENT_VERSION {
-        let why = format!("client version {}.{}.{} is older than 3.1.0", hello.major, hello.minor, hello.patch);
+        let why = format!(
+            "client version {}.{}.{} is older than 3.1.0",
+            hello.major, hello.minor, hello.patch
+        );
         return Err(reject(s, REJECT_VERSION, why).await);
     }
     if !is_legal_private_name(&hello.name) {
-        let why = format!("illegal private name {:?}", String::from_utf8_lossy(&hello.name));
+        let why = format!(
+            "illegal private name {:?}",
+            String::from_utf8_lossy(&hello.name)
+        );
         return Err(reject(s, REJECT_ILLEGAL_NAME, why).await);
     }
     let name = if hello.name.is_empty() {
@@ -107,7 +145,10 @@ where
     } else if ctx.registry.claim(&hello.name) {
         hello.name.clone()
     } else {
-        let why = format!("private name {:?} is taken at this daemon", String::from_utf8_lossy(&hello.name));
+        let why = format!(
+            "private name {:?} is taken at this daemon",
+            String::from_utf8_lossy(&hello.name)
+        );
         return Err(reject(s, REJECT_NOT_UNIQUE, why).await);
     };
     let outcome = authenticate(s, peer, &hello, ctx).await;
@@ -133,7 +174,12 @@ where
     accepted
 }
 
-async fn authenticate<S>(s: &mut S, peer: Peer, hello: &ConnectMessage, ctx: &HandshakeContext<'_>) -> Result<(), Refused>
+async fn authenticate<S>(
+    s: &mut S,
+    peer: Peer,
+    hello: &ConnectMessage,
+    ctx: &HandshakeContext<'_>,
+) -> Result<(), Refused>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -152,9 +198,17 @@ where
     }
     let mut buf = Vec::with_capacity(AUTH_CHOICE_LEN);
     let deadline = Instant::now() + ctx.step_timeout;
-    read_until(s, &mut buf, deadline, "auth choice", |b| (b.len() >= AUTH_CHOICE_LEN).then_some(())).await?;
+    read_until(s, &mut buf, deadline, "auth choice", |b| {
+        (b.len() >= AUTH_CHOICE_LEN).then_some(())
+    })
+    .await?;
     if buf.len() > AUTH_CHOICE_LEN {
-        return Err(reject(s, REJECT_AUTH, "bytes sent after the auth choice before the accept".into()).await);
+        return Err(reject(
+            s,
+            REJECT_AUTH,
+            "bytes sent after the auth choice before the accept".into(),
+        )
+        .await);
     }
     let choice: [u8; AUTH_CHOICE_LEN] = buf[..].try_into().expect("length checked");
     match ctx.auth.check_choice(&parse_auth_choice(&choice), peer) {

@@ -12,16 +12,22 @@ use tokio::net::{TcpListener, UnixListener};
 use tracing::warn;
 
 pub async fn bind_tcp(addr: SocketAddr) -> io::Result<TcpListener> {
-    TcpListener::bind(addr).await.map_err(|e| io::Error::new(e.kind(), format!("TCP {addr}: {e}")))
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| io::Error::new(e.kind(), format!("TCP {addr}: {e}")))
 }
 
 /// Binds the Unix socket at `path`, replacing a stale file left by a daemon
 /// that died; refuses if a live daemon answers there.
 pub fn bind_unix(path: &Path) -> io::Result<UnixListener> {
-    let err = |e: io::Error| io::Error::new(e.kind(), format!("Unix socket {}: {e}", path.display()));
+    let err =
+        |e: io::Error| io::Error::new(e.kind(), format!("Unix socket {}: {e}", path.display()));
     if path.exists() {
         if std::os::unix::net::UnixStream::connect(path).is_ok() {
-            return Err(err(io::Error::new(io::ErrorKind::AddrInUse, "another daemon is listening there")));
+            return Err(err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                "another daemon is listening there",
+            )));
         }
         std::fs::remove_file(path).map_err(err)?;
     }
@@ -37,7 +43,9 @@ pub async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>) {
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
                 let peer = Peer::Ip(addr.ip().to_canonical());
-                tokio::spawn(serve(stream, peer, addr.to_string(), shared, |s| s.into_split()));
+                tokio::spawn(serve(stream, peer, addr.to_string(), shared, |s| {
+                    s.into_split()
+                }));
             }
             Err(e) => {
                 warn!(target: "spread::session", "accept on TCP failed: {e}");
@@ -53,7 +61,9 @@ pub async fn accept_unix(listener: UnixListener, path: PathBuf, shared: Arc<Shar
         match listener.accept().await {
             Ok((stream, _)) => {
                 let shared = shared.clone();
-                tokio::spawn(serve(stream, Peer::Unix, peer_text.clone(), shared, |s| s.into_split()));
+                tokio::spawn(serve(stream, Peer::Unix, peer_text.clone(), shared, |s| {
+                    s.into_split()
+                }));
             }
             Err(e) => {
                 warn!(target: "spread::session", "accept on {} failed: {e}", path.display());

@@ -20,10 +20,28 @@ use tokio::sync::{mpsc, watch};
 /// What session tasks tell the core.
 #[derive(Debug)]
 pub enum Cmd {
-    Open { id: SessionId, info: SessionInfo, name: Vec<u8>, peer: String, out: Outbound },
-    Request { id: SessionId, header: Header, frame: Bytes },
-    Refuse { id: SessionId, header: Header, names: Bytes, why: String },
-    Gone { id: SessionId, reason: String },
+    Open {
+        id: SessionId,
+        info: SessionInfo,
+        name: Vec<u8>,
+        peer: String,
+        out: Outbound,
+    },
+    Request {
+        id: SessionId,
+        header: Header,
+        frame: Bytes,
+    },
+    Refuse {
+        id: SessionId,
+        header: Header,
+        names: Bytes,
+        why: String,
+    },
+    Gone {
+        id: SessionId,
+        reason: String,
+    },
 }
 
 /// The core's handle on a session's writer.

@@ -20,7 +20,10 @@ struct Inner {
 
 impl Registry {
     pub fn new(max_sessions: usize) -> Registry {
-        Registry { inner: Mutex::new(Inner::default()), max_sessions }
+        Registry {
+            inner: Mutex::new(Inner::default()),
+            max_sessions,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -81,7 +84,11 @@ mod tests {
         let mut n = 0;
         let got = r.claim_any(|| {
             n += 1;
-            if n < 3 { b"a".to_vec() } else { b"b".to_vec() }
+            if n < 3 {
+                b"a".to_vec()
+            } else {
+                b"b".to_vec()
+            }
         });
         assert_eq!(got, b"b");
         r.release_name(b"a");

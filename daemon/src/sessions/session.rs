@@ -20,14 +20,23 @@ const BATCH_BYTES: usize = 256 * 1024;
 
 /// Runs a connection whose halves are `split` out of `stream` after the
 /// handshake. Returns when the session is over.
-pub async fn serve<S, R, W>(mut stream: S, peer: Peer, peer_text: String, shared: Arc<Shared>, split: impl FnOnce(S) -> (R, W))
-where
+pub async fn serve<S, R, W>(
+    mut stream: S,
+    peer: Peer,
+    peer_text: String,
+    shared: Arc<Shared>,
+    split: impl FnOnce(S) -> (R, W),
+) where
     S: AsyncRead + AsyncWrite + Unpin,
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
     if !shared.registry.take_slot() {
-        let _ = stream.write_all(&[spread_core::wire::handshake::code_byte(spread_core::consts::REJECT_QUOTA)]).await;
+        let _ = stream
+            .write_all(&[spread_core::wire::handshake::code_byte(
+                spread_core::consts::REJECT_QUOTA,
+            )])
+            .await;
         info!(target: "spread::session", "refused {peer_text}: session limit reached");
         return;
     }
@@ -54,16 +63,30 @@ where
     let (abort_tx, abort_rx) = watch::channel(false);
     let open = Cmd::Open {
         id,
-        info: SessionInfo { private_group: accepted.private_group, membership: accepted.membership },
+        info: SessionInfo {
+            private_group: accepted.private_group,
+            membership: accepted.membership,
+        },
         name: accepted.private_name,
         peer: peer_text,
-        out: Outbound { tx, queued: queued.clone(), abort: abort_tx },
+        out: Outbound {
+            tx,
+            queued: queued.clone(),
+            abort: abort_tx,
+        },
     };
     if shared.core.send(open).await.is_err() {
         return;
     }
     let (r, w) = split(stream);
-    tokio::spawn(write_loop(w, rx, queued, abort_rx.clone(), id, shared.core.clone()));
+    tokio::spawn(write_loop(
+        w,
+        rx,
+        queued,
+        abort_rx.clone(),
+        id,
+        shared.core.clone(),
+    ));
     let reason = read_loop(r, id, accepted.private_group, &shared, abort_rx).await;
     if let Some(reason) = reason {
         let _ = shared.core.send(Cmd::Gone { id, reason }).await;
@@ -76,7 +99,13 @@ async fn aborted(abort: &mut watch::Receiver<bool>) {
 
 /// Reads frames until the client disconnects or breaks the protocol.
 /// Returns why the session is gone, or None if the core already knows.
-async fn read_loop<R: AsyncRead + Unpin>(mut r: R, id: SessionId, me: GroupName, shared: &Shared, mut abort: watch::Receiver<bool>) -> Option<String> {
+async fn read_loop<R: AsyncRead + Unpin>(
+    mut r: R,
+    id: SessionId,
+    me: GroupName,
+    shared: &Shared,
+    mut abort: watch::Receiver<bool>,
+) -> Option<String> {
     let mut buf = BytesMut::with_capacity(64 * 1024);
     let mut discard = 0usize;
     loop {
@@ -97,14 +126,23 @@ async fn read_loop<R: AsyncRead + Unpin>(mut r: R, id: SessionId, me: GroupName,
                     let frame = buf.split_to(HEADER_LEN + rest).freeze();
                     Cmd::Request { id, header, frame }
                 }
-                Verdict::Refuse { names, discard: body, why } => {
+                Verdict::Refuse {
+                    names,
+                    discard: body,
+                    why,
+                } => {
                     if buf.len() < HEADER_LEN + names {
                         break;
                     }
                     buf.advance(HEADER_LEN);
                     let names = buf.split_to(names).freeze();
                     discard = body;
-                    Cmd::Refuse { id, header, names, why }
+                    Cmd::Refuse {
+                        id,
+                        header,
+                        names,
+                        why,
+                    }
                 }
             };
             if shared.core.send(cmd).await.is_err() {
@@ -179,7 +217,12 @@ async fn write_loop<W: AsyncWrite + Unpin>(
         };
         queued.fetch_sub(count, Ordering::AcqRel);
         if let Err(e) = result {
-            let _ = core.send(Cmd::Gone { id, reason: format!("write error: {e}") }).await;
+            let _ = core
+                .send(Cmd::Gone {
+                    id,
+                    reason: format!("write error: {e}"),
+                })
+                .await;
             break;
         }
     }

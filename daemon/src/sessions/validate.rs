@@ -12,7 +12,11 @@ pub enum Verdict {
     Accept { rest: usize },
     /// Too large to carry: read the `names` bytes, refuse the message to
     /// its sender, and discard the `discard` body bytes that follow.
-    Refuse { names: usize, discard: usize, why: String },
+    Refuse {
+        names: usize,
+        discard: usize,
+        why: String,
+    },
     /// A protocol violation: the session ends.
     Drop(String),
 }
@@ -24,13 +28,22 @@ const SERVICE_BITS: u32 = REGULAR_MESS | JOIN_MESS | LEAVE_MESS | KILL_MESS;
 pub fn check_header(h: &Header, me: &GroupName) -> Verdict {
     let service = h.service_type & SERVICE_BITS;
     if service.count_ones() != 1 {
-        return Verdict::Drop(format!("service type {:#x} has not exactly one service bit", h.service_type));
+        return Verdict::Drop(format!(
+            "service type {:#x} has not exactly one service bit",
+            h.service_type
+        ));
     }
     if h.sender.canonical() != *me {
-        return Verdict::Drop(format!("sender field {:?} is not its own private group {me}", h.sender));
+        return Verdict::Drop(format!(
+            "sender field {:?} is not its own private group {me}",
+            h.sender
+        ));
     }
     if h.num_groups < 0 || h.num_groups as usize > MAX_GROUPS_PER_MESSAGE {
-        return Verdict::Drop(format!("{} destination groups (0 to {MAX_GROUPS_PER_MESSAGE})", h.num_groups));
+        return Verdict::Drop(format!(
+            "{} destination groups (0 to {MAX_GROUPS_PER_MESSAGE})",
+            h.num_groups
+        ));
     }
     if !h.hint.is_well_formed() {
         return Verdict::Drop(format!("hint {:02x?} has bits outside mess_type", h.hint.0));
@@ -73,10 +86,22 @@ mod tests {
     fn each_rule() {
         let me = GroupName::from("#me#d");
         let ok = |h: &Header| check_header(h, &me);
-        assert_eq!(ok(&header(AGREED_MESS, 1, 10)), Verdict::Accept { rest: 42 });
-        assert_eq!(ok(&header(AGREED_MESS | SELF_DISCARD, 0, 0)), Verdict::Accept { rest: 0 });
-        assert!(matches!(ok(&header(AGREED_MESS | SAFE_MESS, 1, 0)), Verdict::Drop(_)));
-        assert!(matches!(ok(&header(JOIN_MESS | AGREED_MESS, 1, 0)), Verdict::Drop(_)));
+        assert_eq!(
+            ok(&header(AGREED_MESS, 1, 10)),
+            Verdict::Accept { rest: 42 }
+        );
+        assert_eq!(
+            ok(&header(AGREED_MESS | SELF_DISCARD, 0, 0)),
+            Verdict::Accept { rest: 0 }
+        );
+        assert!(matches!(
+            ok(&header(AGREED_MESS | SAFE_MESS, 1, 0)),
+            Verdict::Drop(_)
+        ));
+        assert!(matches!(
+            ok(&header(JOIN_MESS | AGREED_MESS, 1, 0)),
+            Verdict::Drop(_)
+        ));
         assert!(matches!(ok(&header(SELF_DISCARD, 1, 0)), Verdict::Drop(_)));
         let mut spoof = header(AGREED_MESS, 1, 0);
         spoof.sender = "#other#d".into();
@@ -87,11 +112,21 @@ mod tests {
         let mut hint = header(AGREED_MESS, 1, 0);
         hint.hint = Hint([0x81, 0, 0, 0x80]);
         assert!(matches!(ok(&hint), Verdict::Drop(_)));
-        assert_eq!(ok(&header(AGREED_MESS, 100, 143_952 - 3200)), Verdict::Accept { rest: 143_952 });
+        assert_eq!(
+            ok(&header(AGREED_MESS, 100, 143_952 - 3200)),
+            Verdict::Accept { rest: 143_952 }
+        );
         assert!(matches!(
             ok(&header(AGREED_MESS, 2, 143_952)),
-            Verdict::Refuse { names: 64, discard: 143_952, .. }
+            Verdict::Refuse {
+                names: 64,
+                discard: 143_952,
+                ..
+            }
         ));
-        assert!(matches!(ok(&header(AGREED_MESS, 0, i32::MAX)), Verdict::Refuse { .. }));
+        assert!(matches!(
+            ok(&header(AGREED_MESS, 0, i32::MAX)),
+            Verdict::Refuse { .. }
+        ));
     }
 }
