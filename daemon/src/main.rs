@@ -56,6 +56,9 @@ fn main() -> ExitCode {
         }
     };
     logging::init(&config, args.log);
+    for (line, text) in &config.warnings {
+        warn!(target: "spread::config", "{}:{line}: {text}", config.source);
+    }
     for (line, option) in config.unsupported_options() {
         warn!(target: "spread::config", "{}:{line}: {option} is not supported by this daemon yet; it has no effect", config.source);
     }

@@ -1,0 +1,382 @@
+use std::net::IpAddr;
+
+use super::*;
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn err(text: &str) -> String {
+    match Config::parse(text, "spread.conf") {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+const FULL_V4: &str = r#"# every option, IPv4 address forms
+DebugFlags = { PRINT EXIT ! DEBUG !MEMBERSHIP CONFIGURATION }
+EventPriority = WARNING
+EventLogFile = /var/log/spread-%h.log
+EventTimeStamp
+EventTimeStamp = "[%a %d %b %Y %H:%M:%S]"
+EventPreciseTimeStamp
+DangerousMonitor = True
+SocketPortReuse = OFF
+RuntimeDir = /run/spread
+DaemonUser = spread
+DaemonGroup = 'spread group'
+AllowedAuthMethods = "NULL IP"
+RequiredAuthMethods = IP
+AccessControlPolicy = PERMIT
+MaxSessionMessages = 500
+MaxSessions = 10
+ActiveIPVersion = IPv4
+Window = 200
+PersonalWindow = 30
+AcceleratedWindow = 25
+AcceleratedRing = yes
+TokenTimeout = 1000
+HurryTimeout = 400
+AliveTimeout = 200
+JoinTimeout = 200
+RepTimeout = 500
+SegTimeout = 400
+GatherTimeout = 1000
+FormTimeout = 1000
+LookupTimeout = 20000
+WideAreaNetwork = NO
+ExcludeSegAddrsFromHash = false
+IgnoreMulticastJoinErrors = Yes
+
+Spread_Segment 225.0.0.7:6803 225.0.0.8 {
+    a 127.0.0.5 VirtualID = 11 { D 127.0.0.5 C 0.0.0.0 M ::1 fe80::2%lo }
+    b 127.0.0.2 ;
+    127.0.0.3 { 127.0.0.3 } ;
+    "a-rather-long-daemon-name" 127.0.0.4 { M C 127.0.0.4 D 0.0.0.0 }
+    localhost
+}
+Spread_Segment 127.0.0.255 {
+    "C" 127.0.0.1   # same address, other port
+}
+"#;
+
+/// Segments and daemons one a line: `line port addrs` then `line name addr
+/// id [interfaces]`, with `!` marking an explicit id.
+fn render(c: &Config) -> String {
+    let mut out = String::new();
+    for s in &c.segments {
+        out += &format!("{} {} {:?}\n", s.line, s.port, s.addrs);
+        for d in &s.daemons {
+            let ifs: Vec<String> = (d.interfaces.iter())
+                .map(|i| {
+                    let kinds = [(i.monitor, "M"), (i.client, "C"), (i.daemon, "D")];
+                    let letters: String = kinds.iter().filter(|k| k.0).map(|k| k.1).collect();
+                    format!("{letters} {}", i.addr)
+                })
+                .collect();
+            let mark = if d.explicit_id { "!" } else { "" };
+            out += &format!(" {} {} {} {}{mark} {ifs:?}\n", d.line, d.name, d.addr, d.id);
+        }
+    }
+    out
+}
+
+#[test]
+fn full_grammar_ipv4() {
+    let c = Config::parse(FULL_V4, "full.conf").unwrap();
+    use DebugFlag::*;
+    let flags = [
+        (true, Print),
+        (true, Exit),
+        (false, Debug),
+        (false, Membership),
+    ];
+    assert_eq!(
+        c.debug_flags,
+        [&flags[..], &[(true, Configuration)]].concat()
+    );
+    assert_eq!(c.event_priority, Some(EventPriority::Warning));
+    assert_eq!(c.event_log_file.as_deref(), Some("/var/log/spread-%h.log"));
+    assert_eq!(
+        c.event_timestamp,
+        Some(Some("[%a %d %b %Y %H:%M:%S]".into()))
+    );
+    assert!(c.event_precise_timestamp && c.dangerous_monitor && c.ignore_multicast_join_errors);
+    assert_eq!(c.socket_port_reuse, TriState::Off);
+    assert_eq!(c.runtime_dir, Some("/run/spread".into()));
+    assert_eq!(c.daemon_user.as_deref(), Some("spread"));
+    assert_eq!(c.daemon_group.as_deref(), Some("spread group"));
+    assert_eq!(
+        c.allowed_auth_methods,
+        Some(vec!["NULL".into(), "IP".into()])
+    );
+    assert_eq!(c.required_auth_methods, Some(vec!["IP".into()]));
+    assert_eq!(c.access_control_policy.as_deref(), Some("PERMIT"));
+    assert_eq!((c.max_session_messages, c.max_sessions), (500, 10));
+    assert_eq!(c.active_ip_version, Some(IpVersion::V4));
+    let windows = (c.window, c.personal_window, c.accelerated_window);
+    assert_eq!(windows, (Some(200), Some(30), Some(25)));
+    assert_eq!(
+        (c.accelerated_ring, c.wide_area_network),
+        (Some(true), Some(false))
+    );
+    assert!(!c.exclude_seg_addrs_from_hash);
+    let t = c.timeouts.unwrap();
+    let all = [
+        t.token, t.hurry, t.alive, t.join, t.rep, t.seg, t.gather, t.form, t.lookup,
+    ];
+    assert_eq!(all, [1000, 400, 200, 200, 500, 400, 1000, 1000, 20000]);
+    let b = automatic_id("b");
+    let want = format!(
+        r#"36 6803 [225.0.0.7, 225.0.0.8]
+ 37 a 127.0.0.5 11! ["D 127.0.0.5", "C 0.0.0.0", "M ::1", "MCD fe80::2"]
+ 38 b 127.0.0.2 {b} []
+ 39 127.0.0.3 127.0.0.3 {} ["MCD 127.0.0.3"]
+ 40 a-rather-long-daemo 127.0.0.4 {} ["MC 127.0.0.4", "D 0.0.0.0"]
+ 41 localhost 127.0.0.1 482711334 []
+43 4803 [127.0.0.255]
+ 44 C 127.0.0.1 {} []
+"#,
+        automatic_id("127.0.0.3"),
+        automatic_id("a-rather-long-daemo"),
+        automatic_id("C"),
+    );
+    assert_eq!(render(&c), want);
+    // A loopback segment address does not work (spec 1.6) but 5.0.1 only warns.
+    assert_eq!(
+        c.warnings,
+        [(43, "segment address 127.0.0.255 is loopback".to_string())]
+    );
+}
+
+#[test]
+fn full_grammar_ipv6() {
+    let text = "ActiveIPVersion = IPv6\n\
+        Spread_Segment [ff02::1:5]:7000 ff02::1:6 {\n\
+        \tx fe80::1%eth0 { D fe80::1 C :: }\n\
+        \tfe80::2%eth0\n\
+        \t2001:db8:0:0:0:0:0:3 VirtualID = 999999999\n\
+        }\n";
+    let c = Config::parse(text, "v6.conf").unwrap();
+    // Names taken from addresses lose %ifname, then are cut to 19 bytes.
+    let want = format!(
+        "2 7000 [ff02::1:5, ff02::1:6]\n 3 x fe80::1 {} [\"D fe80::1\", \"C ::\"]\n \
+         4 fe80::2 fe80::2 {} []\n 5 2001:db8:0:0:0:0:0: 2001:db8::3 999999999! []\n",
+        automatic_id("x"),
+        automatic_id("fe80::2"),
+    );
+    assert_eq!(render(&c), want);
+    assert_eq!(c.ip_version(), IpVersion::V6);
+    assert!(c.warnings.is_empty());
+}
+
+#[test]
+fn embedded_default_and_identity() {
+    let c = Config::embedded_default();
+    assert_eq!(c.source, "<embedded default>");
+    let d = c.daemons().next().unwrap();
+    assert_eq!(
+        (d.name.as_str(), d.addr, d.id, c.segments[0].port),
+        ("localhost", ip("127.0.0.1"), 482_711_334, 4803)
+    );
+    assert_eq!(c.segments[0].addrs, [ip("127.0.0.255")]);
+    assert_eq!(c.find_me(Some("localhost")).unwrap(), (0, 0));
+    assert_eq!(
+        c.find_me(Some("nobody")).unwrap_err().to_string(),
+        "<embedded default>: no daemon named 'nobody' is configured"
+    );
+    // Loopback is present on any host that can run these tests.
+    assert_eq!(c.find_me(None).unwrap(), (0, 0));
+}
+
+#[test]
+fn identity_by_address_and_truncated_name() {
+    let c = Config::parse("Spread_Segment 10.0.0.255 { a 10.0.0.1 b 10.0.0.2 }\nSpread_Segment 10.1.0.255 { abcdefghijklmnopqrstu 10.1.0.1 }", "s.conf").unwrap();
+    assert_eq!(
+        c.find_me_among(None, &[ip("::1"), ip("10.1.0.1"), ip("10.0.0.2")])
+            .unwrap(),
+        (0, 1)
+    );
+    assert_eq!(c.find_me_among(None, &[ip("10.1.0.1")]).unwrap(), (1, 0));
+    assert_eq!(
+        c.find_me(Some("abcdefghijklmnopqrstuvwxyz")).unwrap(),
+        (1, 0)
+    );
+    assert_eq!(
+        c.find_me_among(None, &[ip("10.0.0.3")])
+            .unwrap_err()
+            .to_string(),
+        "s.conf: none of this host's addresses is a configured daemon's address (use -n name)"
+    );
+}
+
+#[test]
+fn unsupported_options_listed_with_lines() {
+    let c = Config::parse(FULL_V4, "full.conf").unwrap();
+    let names: Vec<&str> = c.unsupported_options().iter().map(|(_, n)| *n).collect();
+    let want = "EventLogFile EventTimeStamp EventTimeStamp EventPreciseTimeStamp DangerousMonitor \
+        SocketPortReuse DaemonUser DaemonGroup ActiveIPVersion Window PersonalWindow \
+        AcceleratedWindow AcceleratedRing TokenTimeout HurryTimeout AliveTimeout JoinTimeout \
+        RepTimeout SegTimeout GatherTimeout FormTimeout LookupTimeout WideAreaNetwork \
+        IgnoreMulticastJoinErrors";
+    assert_eq!(names.join(" "), want);
+    assert_eq!(c.unsupported_options()[0], (4, "EventLogFile"));
+    let acl = Config::parse(
+        "AccessControlPolicy = DENY\nMaxSessions = 3\nSpread_Segment 10.0.0.255 { a 10.0.0.1 }",
+        "t",
+    )
+    .unwrap();
+    assert_eq!(acl.unsupported_options(), [(1, "AccessControlPolicy")]);
+    assert!(Config::embedded_default().unsupported_options().is_empty());
+}
+
+#[test]
+fn defaults_and_edge_forms() {
+    let c = Config::parse(
+        "DebugFlags = { }\nSpread_Segment 10.0.0.255 { 'x;' 10.0.0.1 }\n",
+        "t",
+    )
+    .unwrap();
+    assert_eq!(c.debug_flags, [(true, DebugFlag::None)]);
+    assert_eq!(
+        (
+            c.max_session_messages,
+            c.max_sessions,
+            c.timeouts,
+            c.socket_port_reuse
+        ),
+        (1000, 997, None, TriState::Auto)
+    );
+    assert_eq!(c.daemons().next().unwrap().name, "x;");
+    assert_eq!(
+        c.warnings,
+        [(
+            2,
+            "daemon name 'x;' ends with ';' (white space must precede ';')".to_string()
+        )]
+    );
+    // "a 10.0.0.1" is one daemon; a ';' makes "b" and "10.0.0.3" two.
+    let c = Config::parse(
+        "ActiveIPVersion = IPv4\nSpread_Segment 10.0.0.255 { a 10.0.0.1 localhost ; 10.0.0.3 }",
+        "t",
+    )
+    .unwrap();
+    let names: Vec<&str> = c.daemons().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, ["a", "localhost", "10.0.0.3"]);
+}
+
+/// One case a line: `input => line: message`; `\n` in the input is a newline
+/// and `SEG(body)` stands for `Spread_Segment 225.1.1.1 {\n` body `\n}\n`.
+const ERRORS: &str = r"
+Windw = 5 => 1: unknown option 'Windw'
+\n\nWindow=160 => 3: unknown option 'Window=160' (put white space around '=')
+Window 160 => 1: expected '=' after Window, found number '160'
+Window = big => 1: Window expects a number (1 to 9 digits), found string 'big'
+Window = 1234567890 => 1: Window expects a number (1 to 9 digits), found string '1234567890'
+DangerousMonitor = maybe => 1: DangerousMonitor expects true, yes, false or no, found string 'maybe'
+SocketPortReuse = yes => 1: SocketPortReuse expects on, off or auto, found reserved word 'yes'
+EventPriority = DEBUG => 1: EventPriority expects pDEBUG, INFO, WARNING, ERROR, CRITICAL or FATAL, found reserved word 'DEBUG'
+ActiveIPVersion = ipv4 => 1: ActiveIPVersion must be IPv4 or IPv6, found string 'ipv4'
+DebugFlags = { PRINT\n FOO } => 2: expected a debug flag, '!' or '}', found string 'FOO'
+DebugFlags = { ! } => 1: expected a debug flag after '!', found '}'
+EventLogFile = 42 => 1: EventLogFile expects a string, found number '42'
+5 => 1: expected an option or Spread_Segment, found number '5'
+VirtualID = 3 => 1: VirtualID is only allowed after a daemon
+Spread_Segment { => 1: Spread_Segment expects an address, found '{'
+Spread_Segment [::1 { => 1: unexpected character '['
+Spread_Segment 1.2.3.4:70000 { => 1: port out of range in '1.2.3.4:70000'
+Spread_Segment 225.1.1.1 225.1.1.2:5 { => 1: only the first segment address may have a port: '225.1.1.2:5'
+Spread_Segment 225.1.1.1 foo { => 1: expected another segment address or '{', found string 'foo'
+Spread_Segment 225.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6 { => 1: more than 5 segment addresses
+Spread_Segment 225.1.1.1 {\n a 10.0.0.1\n => 2: Spread_Segment of line 1 is not closed
+SEG(C 10.0.0.1) => 2: expected a daemon or '}' (quote reserved words used as names), found reserved word 'C'
+SEG(a 10.0.0.1\nWindow = 5) => 3: expected a daemon or '}' (missing '}' before it?), found reserved word 'Window'
+SEG(a 10.0.0.1:4803) => 2: a daemon address takes no port: '10.0.0.1:4803'
+SEG(a 10.0.0.1 VirtualID 5) => 2: expected '=' after VirtualID, found number '5'
+SEG(a 10.0.0.1 { D }) => 2: expected an address after D, found '}'
+SEG(a 10.0.0.1 { DC 10.0.0.1 }) => 2: expected M, C, D, an address or '}', found string 'DC'
+SEG(a 10.0.0.1 { D 10.0.0.1:5 }) => 2: an interface address takes no port: '10.0.0.1:5'
+# nothing => 1: no Spread_Segment configured
+Spread_Segment 225.1.1.1 { }\n => 1: no daemon configured
+SEG(a 10.0.0.1\na 10.0.0.2) => 3: daemon name 'a' also used on line 2
+SEG(abcdefghijklmnopqrsXX 10.0.0.1\nabcdefghijklmnopqrsYY 10.0.0.2) => 3: daemon name 'abcdefghijklmnopqrs' also used on line 2
+SEG('' 10.0.0.1) => 2: empty daemon name
+SEG(a 10.0.0.1\nb 10.0.0.1) => 3: daemon 'b': address 10.0.0.1 port 4803 is daemon 'a''s (line 2)
+SEG(a 10.0.0.1 VirtualID = 7\nb 10.0.0.2 VirtualID = 7) => 3: daemon 'b': id 7 is daemon 'a''s (line 2)
+SEG(a 10.0.0.1 VirtualID = 0) => 2: VirtualID must be greater than 0
+SEG(a 0.0.0.0) => 2: daemon 'a': 0.0.0.0 is the unspecified address
+SEG(a 224.0.0.9) => 2: daemon 'a': 224.0.0.9 is a multicast address
+SEG(a 10.0.0.1\nb ::2) => 3: daemon 'b': ::2 is IPv6, not IPv4
+ActiveIPVersion = IPv6\nSEG(a ::1) => 2: segment address 225.1.1.1 is IPv4, not IPv6
+SEG(a 10.0.0.1)ActiveIPVersion = IPv6 => 4: ActiveIPVersion IPv6 conflicts with earlier IPv4 daemons
+Spread_Segment 0.0.0.0 { a 10.0.0.1 } => 1: segment address 0.0.0.0 is the unspecified address
+SEG(a 10.0.0.1 { C 10.0.0.1 D 10.0.0.2 }) => 2: daemon 'a': no D interface for 10.0.0.1
+SEG(a 10.0.0.1 { }) => 2: daemon 'a': empty interface list
+Window = 10\nSEG(a 10.0.0.1) => 4: PersonalWindow (20) exceeds Window (10)
+AcceleratedRing = true\nAcceleratedWindow = 21\nSEG(a 10.0.0.1) => 5: AcceleratedWindow (21) exceeds PersonalWindow (20)
+TokenTimeout = 100\nFormTimeout = 9\nSEG(a 10.0.0.1) => 5: set all nine timeouts or none; missing: HurryTimeout, AliveTimeout, JoinTimeout, RepTimeout, SegTimeout, GatherTimeout, LookupTimeout
+MaxSessionMessages = 0 => 1: MaxSessionMessages must be at least 1, found 0
+MaxSessions = 0 => 1: MaxSessions must be at least 1, found 0
+DaemonUser = abcdefghijklmnopqrstuvwxyzabcdefg => 1: DaemonUser is longer than 32 characters
+";
+
+#[test]
+fn error_messages() {
+    for case in ERRORS.lines().filter(|l| !l.is_empty()) {
+        let (input, want) = case.split_once(" => ").unwrap();
+        let mut text = input.replace("\\n", "\n");
+        if let Some((pre, rest)) = text.split_once("SEG(") {
+            let (body, post) = rest.rsplit_once(')').unwrap();
+            text = format!("{pre}Spread_Segment 225.1.1.1 {{\n{body}\n}}\n{post}");
+        }
+        assert_eq!(err(&text), format!("spread.conf:{want}"), "input: {text:?}");
+    }
+}
+
+#[test]
+fn limits() {
+    let many = |n: usize, f: &dyn Fn(usize) -> String| (0..n).map(f).collect::<String>();
+    let segs = many(21, &|i| {
+        format!("Spread_Segment 225.1.1.{i} {{ d{i} 10.0.0.{i} }}\n")
+    });
+    assert_eq!(err(&segs), "spread.conf:21: too many segments (at most 20)");
+    let daemons = many(129, &|i| format!("d{i} 10.0.0.{} ", i + 1));
+    let text = format!("Spread_Segment 225.1.1.1 {{\n{daemons} }}");
+    assert_eq!(err(&text), "spread.conf:2: too many daemons (at most 128)");
+    let ifs = many(11, &|i| format!("D 10.0.1.{i} "));
+    let text = format!("Spread_Segment 225.1.1.1 {{ a 10.0.0.1 {{ {ifs} }} }}");
+    assert_eq!(
+        err(&text),
+        "spread.conf:1: daemon 'a': more than 10 interfaces"
+    );
+}
+
+#[test]
+fn same_address_on_other_port_and_io_errors() {
+    let c = Config::parse("Spread_Segment 127.0.0.1:6810 { a 127.0.0.1 }\nSpread_Segment 127.0.0.1:6812 { b 127.0.0.1 }", "t").unwrap();
+    assert_eq!(c.daemons().count(), 2);
+    let e = Config::load(std::path::Path::new("/nonexistent/spread.conf")).unwrap_err();
+    assert!(matches!(e, ConfigError::Io { .. }));
+    assert!(
+        e.to_string().starts_with("/nonexistent/spread.conf: "),
+        "{e}"
+    );
+    assert_eq!(e.line(), None);
+}
+
+#[test]
+fn auth_methods() {
+    let seg = "Spread_Segment 10.0.0.255 { a 10.0.0.1 }\n";
+    let c = Config::parse(&format!("RequiredAuthMethods = IP\n{seg}"), "t").unwrap();
+    assert_eq!(c.allowed_auth_methods, Some(vec![]));
+    let c = Config::parse(
+        &format!("AllowedAuthMethods = A\nAllowedAuthMethods = 'B C'\n{seg}"),
+        "t",
+    )
+    .unwrap();
+    assert_eq!(
+        c.allowed_auth_methods,
+        Some(vec!["A".into(), "B".into(), "C".into()])
+    );
+    assert_eq!(c.required_auth_methods, None);
+}
