@@ -151,27 +151,32 @@ where
         );
         return Err(reject(s, REJECT_NOT_UNIQUE, why).await);
     };
-    let outcome = authenticate(s, peer, &hello, ctx).await;
-    let accepted = match outcome {
-        Ok(()) => {
-            let private_group = private_group_name(&name, ctx.daemon_name.as_bytes());
-            let accept = encode_accept(has_patch_byte(hello.major, hello.minor), &private_group);
-            match s.write_all(&accept).await {
-                Ok(()) => Ok(Accepted {
-                    private_name: name.clone(),
-                    private_group,
-                    membership: hello.membership,
-                    version: (hello.major, hello.minor, hello.patch),
-                }),
-                Err(e) => Err(Refused(format!("error writing the accept: {e}"))),
-            }
-        }
-        Err(r) => Err(r),
-    };
-    if accepted.is_err() {
+    if let Err(fail) = authenticate(s, peer, &hello, ctx).await {
+        // Free the name before answering, so a client that retries at once
+        // does not find its own name still taken.
         ctx.registry.release_name(&name);
+        return Err(match fail {
+            Fail::Reject(code, why) => reject(s, code, why).await,
+            Fail::Closed(r) => r,
+        });
     }
-    accepted
+    let private_group = private_group_name(&name, ctx.daemon_name.as_bytes());
+    let accept = encode_accept(has_patch_byte(hello.major, hello.minor), &private_group);
+    if let Err(e) = s.write_all(&accept).await {
+        ctx.registry.release_name(&name);
+        return Err(Refused(format!("error writing the accept: {e}")));
+    }
+    Ok(Accepted {
+        private_name: name,
+        private_group,
+        membership: hello.membership,
+        version: (hello.major, hello.minor, hello.patch),
+    })
+}
+
+enum Fail {
+    Reject(i32, String),
+    Closed(Refused),
 }
 
 async fn authenticate<S>(
@@ -179,40 +184,43 @@ async fn authenticate<S>(
     peer: Peer,
     hello: &ConnectMessage,
     ctx: &HandshakeContext<'_>,
-) -> Result<(), Refused>
+) -> Result<(), Fail>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     if hello.version() < AUTH_EXCHANGE_VERSION {
-        return match ctx.auth.check_old_client(peer) {
-            Ok(()) => Ok(()),
-            Err(why) => Err(reject(s, REJECT_AUTH, why).await),
-        };
+        return ctx
+            .auth
+            .check_old_client(peer)
+            .map_err(|why| Fail::Reject(REJECT_AUTH, why));
     }
     let offered = ctx.auth.offered();
     if offered.is_empty() {
-        return Err(reject(s, REJECT_AUTH, "no authentication method is enabled".into()).await);
+        return Err(Fail::Reject(
+            REJECT_AUTH,
+            "no authentication method is enabled".into(),
+        ));
     }
     if let Err(e) = s.write_all(&encode_auth_list(&offered)).await {
-        return Err(Refused(format!("error writing the auth list: {e}")));
+        return Err(Fail::Closed(Refused(format!(
+            "error writing the auth list: {e}"
+        ))));
     }
     let mut buf = Vec::with_capacity(AUTH_CHOICE_LEN);
     let deadline = Instant::now() + ctx.step_timeout;
     read_until(s, &mut buf, deadline, "auth choice", |b| {
         (b.len() >= AUTH_CHOICE_LEN).then_some(())
     })
-    .await?;
+    .await
+    .map_err(Fail::Closed)?;
     if buf.len() > AUTH_CHOICE_LEN {
-        return Err(reject(
-            s,
+        return Err(Fail::Reject(
             REJECT_AUTH,
             "bytes sent after the auth choice before the accept".into(),
-        )
-        .await);
+        ));
     }
     let choice: [u8; AUTH_CHOICE_LEN] = buf[..].try_into().expect("length checked");
-    match ctx.auth.check_choice(&parse_auth_choice(&choice), peer) {
-        Ok(()) => Ok(()),
-        Err(why) => Err(reject(s, REJECT_AUTH, why).await),
-    }
+    ctx.auth
+        .check_choice(&parse_auth_choice(&choice), peer)
+        .map_err(|why| Fail::Reject(REJECT_AUTH, why))
 }

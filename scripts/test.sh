@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting and lint gates, then the unit,
+# vector-replay and real-process suites (daemons on loopback, real sockets).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy -D warnings"
+cargo clippy --workspace --all-targets -q -- -D warnings
+echo "== build (binaries used by cross-process tests)"
+cargo build --workspace --bins -q
+echo "== cargo test"
+cargo test --workspace -q 2>&1 | tee target/test-output.txt
+# One closing line for the whole run.
+awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "%d passed, %d failed, %d skipped\n", p, f, i }' target/test-output.txt
