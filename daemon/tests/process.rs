@@ -95,3 +95,17 @@ fn a_live_daemons_socket_is_not_stolen() {
     let mut c = spread_testkit::Raw::unix(&d.unix_path());
     c.handshake("still", true);
 }
+
+#[test]
+fn debug_flags_turn_on_their_log_targets() {
+    let quiet = TestDaemon::start("");
+    let loud = TestDaemon::start("DebugFlags = { PRINT EXIT SESSION }");
+    for d in [&quiet, &loud] {
+        let mut c = d.raw();
+        c.handshake("talker", true);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!quiet.log_text().contains("#talker#localhost connected"), "{}", quiet.log_text());
+    assert!(loud.log_text().contains("#talker#localhost connected"), "{}", loud.log_text());
+    assert!(loud.log_text().contains("spread::session"));
+}
