@@ -105,7 +105,15 @@ fn debug_flags_turn_on_their_log_targets() {
         c.handshake("talker", true);
     }
     std::thread::sleep(Duration::from_millis(200));
-    assert!(!quiet.log_text().contains("#talker#localhost connected"), "{}", quiet.log_text());
-    assert!(loud.log_text().contains("#talker#localhost connected"), "{}", loud.log_text());
+    assert!(
+        !quiet.log_text().contains("#talker#localhost connected"),
+        "{}",
+        quiet.log_text()
+    );
+    assert!(
+        loud.log_text().contains("#talker#localhost connected"),
+        "{}",
+        loud.log_text()
+    );
     assert!(loud.log_text().contains("spread::session"));
 }
