@@ -76,6 +76,15 @@ impl Error {
         }
     }
 
+    /// The session can no longer be used (the connection is gone or closed);
+    /// other errors leave it working.
+    pub fn is_session_lost(&self) -> bool {
+        matches!(
+            self,
+            Error::ConnectionClosed(_) | Error::NetErrorOnSession(_) | Error::IllegalSession
+        )
+    }
+
     /// The error for a reject code byte sent by a daemon during the handshake.
     pub fn from_reject_code(code: i32) -> Error {
         match code {

@@ -112,6 +112,12 @@ fn bad_header_drops_only_that_session() {
             f[40] = 0x81;
             f
         },
+        {
+            let mut f = request(AGREED_MESS, "#e4#localhost", &["g"], 0, b"");
+            f[36..40].copy_from_slice(&101i32.to_le_bytes());
+            f
+        },
+        request(JOIN_MESS | AGREED_MESS, "#e5#localhost", &["g"], 0, b""),
     ]
     .into_iter()
     .enumerate()

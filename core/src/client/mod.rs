@@ -21,8 +21,8 @@ use crate::name::{check_group_name, GroupName};
 use crate::wire::encode::request_head;
 use crate::wire::{ByteOrder, Message};
 use std::io::Write;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 const OPEN: u8 = 0;
@@ -41,6 +41,7 @@ pub struct Mailbox {
     state: AtomicU8,
     send: Mutex<Sender>,
     recv: Mutex<Receiver>,
+    buffered: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for Mailbox {
@@ -80,13 +81,15 @@ impl Mailbox {
             s.try_clone()
                 .map_err(|e| Error::CouldNotConnect(e.to_string()))
         };
+        let receiver = Receiver::new(clone(&stream)?, private_group);
         Ok(Mailbox {
             private_group,
             send: Mutex::new(Sender {
                 stream: clone(&stream)?,
                 scratch: Vec::with_capacity(2048),
             }),
-            recv: Mutex::new(Receiver::new(clone(&stream)?, private_group)),
+            buffered: receiver.buffered_counter(),
+            recv: Mutex::new(receiver),
             control: stream,
             state: AtomicU8::new(OPEN),
         })
@@ -267,7 +270,7 @@ impl Mailbox {
     /// Bytes waiting to be read (0 = nothing); like `SP_poll`.
     pub fn poll(&self) -> Result<usize> {
         self.check_open()?;
-        let buffered = self.recv.try_lock().map(|r| r.buffered()).unwrap_or(0);
+        let buffered = self.buffered.load(Ordering::Acquire);
         let kernel = self
             .control
             .readable_bytes()

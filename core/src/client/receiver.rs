@@ -7,6 +7,8 @@ use crate::name::GroupName;
 use crate::wire::frame::{parse_rest, rest_len, Limits};
 use crate::wire::{Header, Message};
 use std::io::{self, BufRead, BufReader, Read};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub struct Receiver {
@@ -14,6 +16,9 @@ pub struct Receiver {
     /// A header read but whose frame is not consumed yet.
     pending: Option<Header>,
     private_group: GroupName,
+    /// Bytes read from the socket and not handed out, published after each
+    /// read so `poll` can count them while another thread holds the lock.
+    buffered: Arc<AtomicUsize>,
 }
 
 fn closed(e: io::Error) -> Error {
@@ -26,7 +31,17 @@ impl Receiver {
             reader: BufReader::with_capacity(256 * 1024, stream),
             pending: None,
             private_group,
+            buffered: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    pub(super) fn buffered_counter(&self) -> Arc<AtomicUsize> {
+        self.buffered.clone()
+    }
+
+    fn publish(&self) {
+        self.buffered
+            .store(self.reader.buffer().len(), Ordering::Release);
     }
 
     pub fn private_group(&self) -> &GroupName {
@@ -54,6 +69,7 @@ impl Receiver {
         }
         let mut b = [0u8; HEADER_LEN];
         self.reader.read_exact(&mut b).map_err(closed)?;
+        self.publish();
         let h = Header::decode(&b);
         if h.num_groups < 0 || h.data_len < 0 {
             return Err(Error::IllegalMessage(format!(
@@ -80,6 +96,7 @@ impl Receiver {
         buf.clear();
         buf.resize(n, 0);
         self.reader.read_exact(buf).map_err(closed)?;
+        self.publish();
         self.pending = None;
         Ok(h)
     }
@@ -96,6 +113,7 @@ impl Receiver {
             self.reader.consume(k);
             n -= k;
         }
+        self.publish();
         self.pending = None;
         Ok(h)
     }

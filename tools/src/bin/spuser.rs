@@ -144,13 +144,6 @@ enum Flow {
     Quit,
 }
 
-fn is_connection_error(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::ConnectionClosed(_) | Error::NetErrorOnSession(_) | Error::IllegalSession
-    )
-}
-
 struct Shell<R> {
     s: Arc<Session>,
     input: Input<R>,
@@ -162,7 +155,7 @@ impl<R: BufRead> Shell<R> {
     fn check<T>(&self, r: Result<T, Error>) -> Option<T> {
         match r {
             Ok(v) => Some(v),
-            Err(e) if is_connection_error(&e) => self.s.lost(&e),
+            Err(e) if e.is_session_lost() => self.s.lost(&e),
             Err(e) => {
                 self.s.say(&format!("spuser: {}", error_text(&e)));
                 None
