@@ -52,7 +52,7 @@ fn frames_with_plausible_headers_and_random_bodies() {
         let groups = (rng.next() % 4) as usize;
         let groups = groups.min(rest / 32);
         let data = rest - groups * 32;
-        let le = rng.next() % 2 == 0;
+        let le = rng.next() & 1 == 0;
         let marker = if le { 0x8000_0080u32 } else { 0 };
         let kinds = [0x10u32, 0x1100, 0x1800, 0x2000, 0x200, 0x40_0010, 0x1_0000];
         let kind = kinds[(rng.next() % kinds.len() as u64) as usize] | marker;
