@@ -1,0 +1,1 @@
+//! The E_ event loop (being written).
