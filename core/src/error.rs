@@ -98,30 +98,35 @@ impl Error {
         }
     }
 
-    /// The same text as 5.0.1's `SP_error` prints for a code.
+    /// What 5.0.1's `SP_error` prints for a code (without the newline).
     pub fn describe_code(code: i32) -> String {
-        match code {
-            ILLEGAL_SPREAD => "SP_error: (-1) Illegal spread was provided".into(),
-            COULD_NOT_CONNECT => "SP_error: (-2) Could not connect. Is Spread running?".into(),
-            REJECT_QUOTA => "SP_error: (-3) Connection rejected, to many users".into(),
-            REJECT_NO_NAME => "SP_error: (-4) Connection rejected, no name was supplied".into(),
-            REJECT_ILLEGAL_NAME => "SP_error: (-5) Connection rejected, illegal name".into(),
-            REJECT_NOT_UNIQUE => "SP_error: (-6) Connection rejected, name not unique".into(),
-            REJECT_VERSION => {
-                "SP_error: (-7) Connection rejected, library does not fit daemon".into()
-            }
-            CONNECTION_CLOSED => "SP_error: (-8) Connection closed by spread".into(),
-            REJECT_AUTH => "SP_error: (-9) Connection rejected, authentication failed".into(),
-            ILLEGAL_SESSION => "SP_error: (-11) Illegal session was supplied".into(),
-            ILLEGAL_SERVICE => "SP_error: (-12) Illegal service request".into(),
-            ILLEGAL_MESSAGE => "SP_error: (-13) Illegal message".into(),
-            ILLEGAL_GROUP => "SP_error: (-14) Illegal group".into(),
-            BUFFER_TOO_SHORT => "SP_error: (-15) The supplied buffer was too short".into(),
-            GROUPS_TOO_SHORT => "SP_error: (-16) The supplied groups list was too short".into(),
-            MESSAGE_TOO_LONG => "SP_error: (-17) The message body + group names was too large to fit in a message".into(),
-            NET_ERROR_ON_SESSION => "SP_error: (-18) The network socket experienced an error. This Spread mailbox will no longer work until the connection is disconnected and then reconnected".into(),
-            other => format!("SP_error: (error {other}) unknown error"),
-        }
+        format!("SP_error: ({code}) {}", strerror(code))
+    }
+}
+
+/// The text of a Spread code, as 5.0.1's `SP_strerror` gives it.
+pub fn strerror(code: i32) -> &'static str {
+    match code {
+        ILLEGAL_SPREAD => "Illegal spread name provided.",
+        COULD_NOT_CONNECT => "Could not connect.",
+        REJECT_QUOTA => "Connection rejected, too many users.",
+        REJECT_NO_NAME => "Connection rejected, no name was supplied.",
+        REJECT_ILLEGAL_NAME => "Connection rejected, illegal name.",
+        REJECT_NOT_UNIQUE => "Connection rejected, name not unique.",
+        REJECT_VERSION => "Connection rejected, client library incompatible with daemon.",
+        CONNECTION_CLOSED => "Connection closed by Spread.",
+        REJECT_AUTH => "Connection rejected, authentication failed.",
+        ILLEGAL_SESSION => "Illegal session was supplied.",
+        ILLEGAL_SERVICE => "Illegal service request.",
+        ILLEGAL_MESSAGE => "Illegal message.",
+        ILLEGAL_GROUP => "Illegal group.",
+        BUFFER_TOO_SHORT => "Buffer too short.",
+        GROUPS_TOO_SHORT => "Groups list too short.",
+        MESSAGE_TOO_LONG => "Message (body + group names) too large.",
+        NET_ERROR_ON_SESSION => "Network socket error. SP_kill() the mailbox.",
+        SP_BUG => "Internal Spread bug detected.",
+        ILLEGAL_TIME => "Illegal time.",
+        _ => "Unrecognized error.",
     }
 }
 
@@ -150,6 +155,10 @@ mod tests {
     fn codes_are_spreads() {
         assert_eq!(Error::MessageTooLong { len: 1, limit: 0 }.code(), -17);
         assert_eq!(Error::IllegalTime.code(), -20);
-        assert!(Error::describe_code(-8).contains("Connection closed"));
+        assert_eq!(
+            Error::describe_code(-8),
+            "SP_error: (-8) Connection closed by Spread."
+        );
+        assert_eq!(strerror(-100), "Unrecognized error.");
     }
 }

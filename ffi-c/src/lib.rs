@@ -1,6 +1,14 @@
 //! libspread: Spread 5's C client API (`include/sp.h`), implemented over
-//! `spread-core`. Every exported function checks its pointers and never
-//! lets a panic cross into C.
+//! `spread-core`. Every exported function checks its pointers, returns
+//! Spread's negative codes, and never lets a panic cross into C.
 
+mod auth;
+mod connect;
 pub mod events;
+mod guard;
+mod membership;
+mod misc;
+mod receive;
+mod send;
+mod table;
 pub mod types;

@@ -67,14 +67,16 @@ impl Default for ConnectOptions {
     }
 }
 
+/// A failure after the connection was made is CONNECTION_CLOSED, as in
+/// libspread 5.0.1, whether the daemon closed or the timeout ran out.
 fn closed(what: &str, e: io::Error) -> Error {
     if matches!(
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
     ) {
-        Error::CouldNotConnect(format!("timed out waiting for {what}"))
+        Error::ConnectionClosed(format!("timed out waiting for {what}"))
     } else {
-        Error::ConnectionClosed(format!("while reading {what}: {e}"))
+        Error::ConnectionClosed(format!("while exchanging {what}: {e}"))
     }
 }
 

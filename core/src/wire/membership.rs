@@ -124,6 +124,39 @@ impl MembershipBody {
     }
 }
 
+/// Rewrites, in place, the int32 fields of a regular membership body that
+/// was written in `from` order into this host's order: the group id, the
+/// set count, the local offset and every set's count (names are bytes and
+/// stay). Stops quietly at the first field that would run past the end.
+pub fn body_to_native(body: &mut [u8], from: ByteOrder) {
+    if from == ByteOrder::NATIVE {
+        return;
+    }
+    let mut swap = |at: usize| -> Option<u32> {
+        let field = body.get_mut(at..at + 4)?;
+        let v = from.read_u32([field[0], field[1], field[2], field[3]]);
+        field.copy_from_slice(&v.to_ne_bytes());
+        Some(v)
+    };
+    for at in [0, 4, 8, 16] {
+        if swap(at).is_none() {
+            return;
+        }
+    }
+    let Some(sets) = swap(12) else { return };
+    let mut at = MEMBERSHIP_PREFIX_LEN;
+    for _ in 0..sets {
+        let Some(count) = swap(at) else { return };
+        at = match (count as usize)
+            .checked_mul(MAX_GROUP_NAME)
+            .and_then(|n| n.checked_add(at + 4))
+        {
+            Some(next) => next,
+            None => return,
+        };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +177,30 @@ mod tests {
         b.encode_into(ByteOrder::Little, &mut v);
         assert_eq!(v.len(), b.encoded_len());
         assert_eq!(MembershipBody::decode(&v, ByteOrder::Little), Some(b));
+    }
+
+    #[test]
+    fn foreign_bodies_become_native() {
+        let b = MembershipBody {
+            group_id: GroupId {
+                proc_id: 7,
+                time: -3,
+                index: 2,
+            },
+            vs_sets: vec![vec!["#a#b".into()], vec!["#c#d".into(), "#e#f".into()]],
+            local_vs_set: 1,
+        };
+        let foreign = if ByteOrder::NATIVE == ByteOrder::Little {
+            ByteOrder::Big
+        } else {
+            ByteOrder::Little
+        };
+        let mut v = Vec::new();
+        b.encode_into(foreign, &mut v);
+        body_to_native(&mut v, foreign);
+        assert_eq!(MembershipBody::decode(&v, ByteOrder::NATIVE), Some(b));
+        let mut short = v[..30].to_vec();
+        body_to_native(&mut short, foreign);
     }
 
     #[test]

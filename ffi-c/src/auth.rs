@@ -1,0 +1,100 @@
+//! The client's authentication methods (SP_set_auth_method(s)), used by
+//! every later SP_connect.
+
+use crate::guard::{c_bytes, guard};
+use libc::{c_char, c_int, c_void};
+use spread_core::client::AuthMethod;
+use spread_core::consts::{MAX_AUTH_METHODS, MAX_AUTH_NAME};
+use std::sync::{Arc, Mutex};
+
+pub type AuthFn = unsafe extern "C" fn(c_int, *mut c_void) -> c_int;
+
+/// The caller's `auth_data` pointer: opaque to us, handed back to its
+/// callback on the connecting thread.
+#[derive(Clone, Copy)]
+struct Opaque(*mut c_void);
+// SAFETY: we never dereference it; the application owns what it points to
+// and registered it for use from whichever thread calls SP_connect.
+unsafe impl Send for Opaque {}
+unsafe impl Sync for Opaque {}
+
+/// None until the application registers methods.
+static METHODS: Mutex<Option<Vec<AuthMethod>>> = Mutex::new(None);
+
+/// The methods SP_connect runs: the registered ones (possibly none), else
+/// NULL.
+pub fn methods() -> Vec<AuthMethod> {
+    let m = METHODS.lock().unwrap_or_else(|p| p.into_inner());
+    m.clone().unwrap_or_else(|| vec![AuthMethod::null()])
+}
+
+fn method(name: &[u8], f: AuthFn, data: *mut c_void) -> AuthMethod {
+    let data = Opaque(data);
+    AuthMethod {
+        name: String::from_utf8_lossy(name).into_owned(),
+        // SAFETY: the application registered `f` to be called with the
+        // connection's descriptor and its own data pointer.
+        authenticate: Arc::new(move |fd| {
+            let d = data;
+            unsafe { f(fd, d.0) != 0 }
+        }),
+    }
+}
+
+/// Reads one method's name; None if NULL or too long (≥ 30 bytes).
+unsafe fn name_of<'a>(name: *const c_char) -> Option<&'a [u8]> {
+    c_bytes(name, MAX_AUTH_NAME).filter(|n| n.len() < MAX_AUTH_NAME)
+}
+
+/// Registers a single method. Returns 1, or 0 for a bad name or callback.
+///
+/// # Safety
+/// `auth_name` is NULL or a C string; `auth_function`, if not NULL, is a
+/// function that may be called with `auth_data` during SP_connect.
+#[no_mangle]
+pub unsafe extern "C" fn SP_set_auth_method(
+    auth_name: *const c_char,
+    auth_function: Option<AuthFn>,
+    auth_data: *mut c_void,
+) -> c_int {
+    guard(0, || {
+        let (Some(name), Some(f)) = (name_of(auth_name), auth_function) else {
+            return 0;
+        };
+        *METHODS.lock().unwrap_or_else(|p| p.into_inner()) = Some(vec![method(name, f, auth_data)]);
+        1
+    })
+}
+
+/// Registers up to three methods, run in order. Returns 1, or 0 (and
+/// changes nothing) if any entry is bad.
+///
+/// # Safety
+/// The three arrays hold `num_methods` entries each (as for
+/// SP_set_auth_method).
+#[no_mangle]
+pub unsafe extern "C" fn SP_set_auth_methods(
+    num_methods: c_int,
+    auth_name: *const *const c_char,
+    auth_function: *const Option<AuthFn>,
+    auth_data: *const *mut c_void,
+) -> c_int {
+    guard(0, || {
+        if !(0..=MAX_AUTH_METHODS as c_int).contains(&num_methods) {
+            return 0;
+        }
+        let n = num_methods as usize;
+        if n > 0 && (auth_name.is_null() || auth_function.is_null() || auth_data.is_null()) {
+            return 0;
+        }
+        let mut list = Vec::with_capacity(n);
+        for i in 0..n {
+            let (Some(name), Some(f)) = (name_of(*auth_name.add(i)), *auth_function.add(i)) else {
+                return 0;
+            };
+            list.push(method(name, f, *auth_data.add(i)));
+        }
+        *METHODS.lock().unwrap_or_else(|p| p.into_inner()) = Some(list);
+        1
+    })
+}

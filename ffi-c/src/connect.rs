@@ -1,0 +1,182 @@
+//! Opening and closing sessions: SP_version, SP_connect(_timeout),
+//! SP_disconnect, SP_kill.
+
+use crate::auth;
+use crate::guard::{c_bytes, copy_padded, guard, guard_code};
+use crate::table;
+use crate::types::{Mailbox as MailboxId, SpTime};
+use libc::{c_char, c_int};
+use spread_core::client::{ConnectOptions, Mailbox};
+use spread_core::consts::*;
+use std::time::Duration;
+
+/// # Safety
+/// Each pointer is NULL or points to a writable int.
+#[no_mangle]
+pub unsafe extern "C" fn SP_version(
+    major: *mut c_int,
+    minor: *mut c_int,
+    patch: *mut c_int,
+) -> c_int {
+    guard(0, || {
+        if major.is_null() || minor.is_null() || patch.is_null() {
+            return 0;
+        }
+        *major = c_int::from(SP_MAJOR_VERSION);
+        *minor = c_int::from(SP_MINOR_VERSION);
+        *patch = c_int::from(SP_PATCH_VERSION);
+        1
+    })
+}
+
+/// A daemon name longer than this cannot be a port and a host name.
+const MAX_SPREAD_NAME: usize = 1024;
+/// Private names are read up to this many bytes, then cut to 10 as
+/// libspread does.
+const MAX_PRIVATE_NAME_READ: usize = 4096;
+
+unsafe fn connect(
+    spread_name: *const c_char,
+    private_name: *const c_char,
+    priority: c_int,
+    group_membership: c_int,
+    mbox: *mut MailboxId,
+    private_group: *mut c_char,
+    timeout: Option<Duration>,
+) -> c_int {
+    if mbox.is_null() || private_group.is_null() {
+        return ILLEGAL_SESSION;
+    }
+    ignore_sigpipe();
+    let daemon = match c_bytes(spread_name, MAX_SPREAD_NAME + 1) {
+        None => &b""[..],
+        Some(n) if n.len() > MAX_SPREAD_NAME => return ILLEGAL_SPREAD,
+        Some(n) => n,
+    };
+    let Ok(daemon) = std::str::from_utf8(daemon) else {
+        return ILLEGAL_SPREAD;
+    };
+    let name = c_bytes(private_name, MAX_PRIVATE_NAME_READ).unwrap_or_default();
+    let name = &name[..name.len().min(MAX_PRIVATE_NAME)];
+    let opts = ConnectOptions {
+        private_name: String::from_utf8_lossy(name).into_owned(),
+        priority,
+        membership: group_membership != 0,
+        timeout,
+        auth_methods: auth::methods(),
+    };
+    match Mailbox::connect_with(daemon, &opts) {
+        Ok(m) => {
+            let group = *m.private_group();
+            let mut field = [0u8; MAX_GROUP_NAME];
+            field[..group.as_bytes().len()].copy_from_slice(group.as_bytes());
+            copy_padded(private_group, MAX_GROUP_NAME, &field);
+            *mbox = table::insert(m);
+            ACCEPT_SESSION
+        }
+        Err(e) => e.code(),
+    }
+}
+
+/// Writes to a socket whose peer is gone must fail, not kill the process
+/// (libspread does the same at its first connect).
+fn ignore_sigpipe() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: setting a signal disposition to SIG_IGN has no preconditions.
+    ONCE.call_once(|| unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    });
+}
+
+/// # Safety
+/// `spread_name` and `private_name` are NULL or C strings; `mbox` points
+/// to an int and `private_group` to MAX_GROUP_NAME writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn SP_connect(
+    spread_name: *const c_char,
+    private_name: *const c_char,
+    priority: c_int,
+    group_membership: c_int,
+    mbox: *mut MailboxId,
+    private_group: *mut c_char,
+) -> c_int {
+    guard_code(|| {
+        connect(
+            spread_name,
+            private_name,
+            priority,
+            group_membership,
+            mbox,
+            private_group,
+            None,
+        )
+    })
+}
+
+/// The timeout covers the connection and the whole handshake; {0, 0}
+/// means none.
+pub fn timeout_of(t: SpTime) -> Result<Option<Duration>, c_int> {
+    let mixed_signs = (t.sec < 0 && t.usec > 0) || (t.sec > 0 && t.usec < 0);
+    if mixed_signs || t.usec <= -1_000_000 || t.usec >= 1_000_000 {
+        return Err(ILLEGAL_TIME);
+    }
+    if t.sec == 0 && t.usec == 0 {
+        return Ok(None);
+    }
+    if t.sec < 0 || t.usec < 0 {
+        // Already expired: the smallest wait, so the call fails at once.
+        return Ok(Some(Duration::from_micros(1)));
+    }
+    Ok(Some(
+        Duration::from_secs(t.sec as u64) + Duration::from_micros(t.usec as u64),
+    ))
+}
+
+/// # Safety
+/// As SP_connect.
+#[no_mangle]
+pub unsafe extern "C" fn SP_connect_timeout(
+    spread_name: *const c_char,
+    private_name: *const c_char,
+    priority: c_int,
+    group_membership: c_int,
+    mbox: *mut MailboxId,
+    private_group: *mut c_char,
+    time_out: SpTime,
+) -> c_int {
+    guard_code(|| match timeout_of(time_out) {
+        Ok(t) => connect(
+            spread_name,
+            private_name,
+            priority,
+            group_membership,
+            mbox,
+            private_group,
+            t,
+        ),
+        Err(code) => code,
+    })
+}
+
+/// Sends the disconnect request and closes the mailbox. A receive blocked
+/// in another thread returns an error.
+#[no_mangle]
+pub extern "C" fn SP_disconnect(mbox: MailboxId) -> c_int {
+    guard_code(|| match table::remove(mbox) {
+        Some(m) => {
+            let _ = m.disconnect();
+            0
+        }
+        None => ILLEGAL_SESSION,
+    })
+}
+
+/// Closes the mailbox without a disconnect request.
+#[no_mangle]
+pub extern "C" fn SP_kill(mbox: MailboxId) {
+    guard((), || {
+        if let Some(m) = table::remove(mbox) {
+            m.kill();
+        }
+    })
+}
