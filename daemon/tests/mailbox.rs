@@ -281,3 +281,23 @@ fn one_thread_receives_while_others_send_and_disconnect_wakes_it() {
         "{err}"
     );
 }
+
+#[test]
+fn undelivered_messages_stay_in_the_socket_for_select() {
+    let d = TestDaemon::start("");
+    let m = connect(&d, "sel");
+    joined(&m, "g");
+    for i in 0..3u8 {
+        m.multicast(AGREED_MESS, "g", 0, &[i; 10]).unwrap();
+    }
+    let frame = 48 + 32 + 10;
+    let t = Instant::now();
+    while m.poll().unwrap() < 3 * frame && t.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    next(&m);
+    // What an application polling the descriptor would see: the rest.
+    assert_eq!(m.poll().unwrap(), 2 * frame);
+    next(&m);
+    assert_eq!(m.poll().unwrap(), frame);
+}

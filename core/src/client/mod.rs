@@ -21,8 +21,8 @@ use crate::name::{check_group_name, GroupName};
 use crate::wire::encode::request_head;
 use crate::wire::{ByteOrder, Message};
 use std::io::Write;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 const OPEN: u8 = 0;
@@ -41,7 +41,6 @@ pub struct Mailbox {
     state: AtomicU8,
     send: Mutex<Sender>,
     recv: Mutex<Receiver>,
-    buffered: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for Mailbox {
@@ -88,7 +87,6 @@ impl Mailbox {
                 stream: clone(&stream)?,
                 scratch: Vec::with_capacity(2048),
             }),
-            buffered: receiver.buffered_counter(),
             recv: Mutex::new(receiver),
             control: stream,
             state: AtomicU8::new(OPEN),
@@ -270,12 +268,9 @@ impl Mailbox {
     /// Bytes waiting to be read (0 = nothing); like `SP_poll`.
     pub fn poll(&self) -> Result<usize> {
         self.check_open()?;
-        let buffered = self.buffered.load(Ordering::Acquire);
-        let kernel = self
-            .control
+        self.control
             .readable_bytes()
-            .map_err(|e| Error::NetErrorOnSession(e.to_string()))?;
-        Ok(buffered + kernel)
+            .map_err(|e| Error::NetErrorOnSession(e.to_string()))
     }
 
     /// Sends KILL and closes, like `SP_disconnect`. A receive blocked in

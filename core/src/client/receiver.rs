@@ -1,4 +1,9 @@
 //! The receive half of a mailbox: header first, then the rest of a frame.
+//!
+//! It reads exactly the bytes of the message asked for and nothing ahead:
+//! an application that waits for the mailbox's descriptor to turn readable
+//! (select, poll, E_attach_fd) must find every undelivered message still in
+//! the socket, as with libspread.
 
 use super::stream::Stream;
 use crate::consts::HEADER_LEN;
@@ -6,19 +11,14 @@ use crate::error::{Error, Result};
 use crate::name::GroupName;
 use crate::wire::frame::{parse_rest, rest_len, Limits};
 use crate::wire::{Header, Message};
-use std::io::{self, BufRead, BufReader, Read};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::io::{self, Read};
 use std::time::Duration;
 
 pub struct Receiver {
-    reader: BufReader<Stream>,
+    stream: Stream,
     /// A header read but whose frame is not consumed yet.
     pending: Option<Header>,
     private_group: GroupName,
-    /// Bytes read from the socket and not handed out, published after each
-    /// read so `poll` can count them while another thread holds the lock.
-    buffered: Arc<AtomicUsize>,
 }
 
 fn closed(e: io::Error) -> Error {
@@ -28,37 +28,22 @@ fn closed(e: io::Error) -> Error {
 impl Receiver {
     pub(super) fn new(stream: Stream, private_group: GroupName) -> Receiver {
         Receiver {
-            reader: BufReader::with_capacity(256 * 1024, stream),
+            stream,
             pending: None,
             private_group,
-            buffered: Arc::new(AtomicUsize::new(0)),
         }
-    }
-
-    pub(super) fn buffered_counter(&self) -> Arc<AtomicUsize> {
-        self.buffered.clone()
-    }
-
-    fn publish(&self) {
-        self.buffered
-            .store(self.reader.buffer().len(), Ordering::Release);
     }
 
     pub fn private_group(&self) -> &GroupName {
         &self.private_group
     }
 
-    /// Bytes already read from the socket and not yet handed out.
-    pub fn buffered(&self) -> usize {
-        self.reader.buffer().len()
-    }
-
     /// Waits until a message starts to be available; false on timeout.
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<bool> {
-        if self.pending.is_some() || !self.reader.buffer().is_empty() {
+        if self.pending.is_some() {
             return Ok(true);
         }
-        self.reader.get_ref().wait_readable(timeout).map_err(closed)
+        self.stream.wait_readable(timeout).map_err(closed)
     }
 
     /// The next frame's header; it stays pending until the frame is
@@ -68,8 +53,7 @@ impl Receiver {
             return Ok(h);
         }
         let mut b = [0u8; HEADER_LEN];
-        self.reader.read_exact(&mut b).map_err(closed)?;
-        self.publish();
+        self.stream.read_exact(&mut b).map_err(closed)?;
         let h = Header::decode(&b);
         if h.num_groups < 0 || h.data_len < 0 {
             return Err(Error::IllegalMessage(format!(
@@ -95,8 +79,7 @@ impl Receiver {
         let (h, n) = self.pending_rest_len()?;
         buf.clear();
         buf.resize(n, 0);
-        self.reader.read_exact(buf).map_err(closed)?;
-        self.publish();
+        self.stream.read_exact(buf).map_err(closed)?;
         self.pending = None;
         Ok(h)
     }
@@ -104,16 +87,12 @@ impl Receiver {
     /// Discards the rest of the pending frame.
     pub fn skip_rest(&mut self) -> Result<Header> {
         let (h, mut n) = self.pending_rest_len()?;
+        let mut scratch = [0u8; 8192];
         while n > 0 {
-            let avail = self.reader.fill_buf().map_err(closed)?;
-            if avail.is_empty() {
-                return Err(closed(io::ErrorKind::UnexpectedEof.into()));
-            }
-            let k = avail.len().min(n);
-            self.reader.consume(k);
+            let k = n.min(scratch.len());
+            self.stream.read_exact(&mut scratch[..k]).map_err(closed)?;
             n -= k;
         }
-        self.publish();
         self.pending = None;
         Ok(h)
     }
