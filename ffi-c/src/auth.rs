@@ -7,7 +7,8 @@ use spread_core::client::AuthMethod;
 use spread_core::consts::{MAX_AUTH_METHODS, MAX_AUTH_NAME};
 use std::sync::{Arc, Mutex};
 
-pub type AuthFn = unsafe extern "C" fn(c_int, *mut c_void) -> c_int;
+/// An authentication callback; NULL is None.
+pub type AuthFn = Option<unsafe extern "C" fn(c_int, *mut c_void) -> c_int>;
 
 /// The caller's `auth_data` pointer: opaque to us, handed back to its
 /// callback on the connecting thread.
@@ -28,7 +29,11 @@ pub fn methods() -> Vec<AuthMethod> {
     m.clone().unwrap_or_else(|| vec![AuthMethod::null()])
 }
 
-fn method(name: &[u8], f: AuthFn, data: *mut c_void) -> AuthMethod {
+fn method(
+    name: &[u8],
+    f: unsafe extern "C" fn(c_int, *mut c_void) -> c_int,
+    data: *mut c_void,
+) -> AuthMethod {
     let data = Opaque(data);
     AuthMethod {
         name: String::from_utf8_lossy(name).into_owned(),
@@ -54,7 +59,7 @@ unsafe fn name_of<'a>(name: *const c_char) -> Option<&'a [u8]> {
 #[no_mangle]
 pub unsafe extern "C" fn SP_set_auth_method(
     auth_name: *const c_char,
-    auth_function: Option<AuthFn>,
+    auth_function: AuthFn,
     auth_data: *mut c_void,
 ) -> c_int {
     guard(0, || {
@@ -75,9 +80,9 @@ pub unsafe extern "C" fn SP_set_auth_method(
 #[no_mangle]
 pub unsafe extern "C" fn SP_set_auth_methods(
     num_methods: c_int,
-    auth_name: *const *const c_char,
-    auth_function: *const Option<AuthFn>,
-    auth_data: *const *mut c_void,
+    auth_name: *mut *const c_char,
+    auth_function: *mut AuthFn,
+    auth_data: *mut *mut c_void,
 ) -> c_int {
     guard(0, || {
         if !(0..=MAX_AUTH_METHODS as c_int).contains(&num_methods) {

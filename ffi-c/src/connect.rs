@@ -4,9 +4,9 @@
 use crate::auth;
 use crate::guard::{c_bytes, copy_padded, guard, guard_code};
 use crate::table;
-use crate::types::{Mailbox as MailboxId, SpTime};
+use crate::types::{self, SpTime};
 use libc::{c_char, c_int};
-use spread_core::client::{ConnectOptions, Mailbox};
+use spread_core::client::{ConnectOptions, Mailbox as Client};
 use spread_core::consts::*;
 use std::time::Duration;
 
@@ -40,7 +40,7 @@ unsafe fn connect(
     private_name: *const c_char,
     priority: c_int,
     group_membership: c_int,
-    mbox: *mut MailboxId,
+    mbox: *mut types::Mailbox,
     private_group: *mut c_char,
     timeout: Option<Duration>,
 ) -> c_int {
@@ -65,7 +65,7 @@ unsafe fn connect(
         timeout,
         auth_methods: auth::methods(),
     };
-    match Mailbox::connect_with(daemon, &opts) {
+    match Client::connect_with(daemon, &opts) {
         Ok(m) => {
             let group = *m.private_group();
             let mut field = [0u8; MAX_GROUP_NAME];
@@ -97,7 +97,7 @@ pub unsafe extern "C" fn SP_connect(
     private_name: *const c_char,
     priority: c_int,
     group_membership: c_int,
-    mbox: *mut MailboxId,
+    mbox: *mut types::Mailbox,
     private_group: *mut c_char,
 ) -> c_int {
     guard_code(|| {
@@ -140,7 +140,7 @@ pub unsafe extern "C" fn SP_connect_timeout(
     private_name: *const c_char,
     priority: c_int,
     group_membership: c_int,
-    mbox: *mut MailboxId,
+    mbox: *mut types::Mailbox,
     private_group: *mut c_char,
     time_out: SpTime,
 ) -> c_int {
@@ -161,7 +161,7 @@ pub unsafe extern "C" fn SP_connect_timeout(
 /// Sends the disconnect request and closes the mailbox. A receive blocked
 /// in another thread returns an error.
 #[no_mangle]
-pub extern "C" fn SP_disconnect(mbox: MailboxId) -> c_int {
+pub extern "C" fn SP_disconnect(mbox: types::Mailbox) -> c_int {
     guard_code(|| match table::remove(mbox) {
         Some(m) => {
             let _ = m.disconnect();
@@ -173,7 +173,7 @@ pub extern "C" fn SP_disconnect(mbox: MailboxId) -> c_int {
 
 /// Closes the mailbox without a disconnect request.
 #[no_mangle]
-pub extern "C" fn SP_kill(mbox: MailboxId) {
+pub extern "C" fn SP_kill(mbox: types::Mailbox) {
     guard((), || {
         if let Some(m) = table::remove(mbox) {
             m.kill();

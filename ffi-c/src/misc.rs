@@ -2,7 +2,7 @@
 
 use crate::guard::{guard, guard_code};
 use crate::table;
-use crate::types::{GroupIdC, Mailbox as MailboxId};
+use crate::types::{self, GroupIdC};
 use libc::{c_char, c_int};
 use spread_core::consts::ILLEGAL_SESSION;
 use spread_core::error::strerror;
@@ -11,7 +11,7 @@ use std::io::Write;
 
 /// Bytes waiting on the mailbox (0 = nothing to read).
 #[no_mangle]
-pub extern "C" fn SP_poll(mbox: MailboxId) -> c_int {
+pub extern "C" fn SP_poll(mbox: types::Mailbox) -> c_int {
     guard_code(|| match table::get(mbox) {
         Some(m) => m
             .poll()

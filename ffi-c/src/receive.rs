@@ -7,7 +7,7 @@
 
 use crate::guard::{copy_padded, guard_code};
 use crate::table;
-use crate::types::{Mailbox as MailboxId, Scatter, Service};
+use crate::types::{self, Scatter, Service};
 use libc::{c_char, c_int};
 use spread_core::consts::*;
 use spread_core::wire::frame::parse_rest;
@@ -74,7 +74,7 @@ fn carries_mess_type(st: u32) -> bool {
     is_regular(st) || is_reject(st)
 }
 
-unsafe fn receive(mbox: MailboxId, out: Out, mut dest: Dest<'_>) -> c_int {
+unsafe fn receive(mbox: types::Mailbox, out: Out, mut dest: Dest<'_>) -> c_int {
     let drop_recv = (*out.service_type as u32) & DROP_RECV != 0;
     let Some(m) = table::get(mbox) else {
         return ILLEGAL_SESSION;
@@ -201,7 +201,7 @@ fn make_out(
 /// `groups` `max_groups` fields of 32 bytes, `mess` `max_mess_len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn SP_receive(
-    mbox: MailboxId,
+    mbox: types::Mailbox,
     service_type: *mut Service,
     sender: *mut c_char,
     max_groups: c_int,
@@ -243,7 +243,7 @@ pub unsafe extern "C" fn SP_receive(
 /// As SP_receive; `scat_mess` is a valid scatter of writable elements.
 #[no_mangle]
 pub unsafe extern "C" fn SP_scat_receive(
-    mbox: MailboxId,
+    mbox: types::Mailbox,
     service_type: *mut Service,
     sender: *mut c_char,
     max_groups: c_int,

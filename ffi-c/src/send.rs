@@ -2,7 +2,7 @@
 
 use crate::guard::{c_bytes, guard_code};
 use crate::table;
-use crate::types::{Mailbox as MailboxId, Scatter, Service};
+use crate::types::{self, Scatter, Service};
 use libc::{c_char, c_int};
 use spread_core::consts::*;
 use spread_core::name::{check_group_name, GroupName};
@@ -27,7 +27,7 @@ unsafe fn group_arg(group: *const c_char) -> Result<&'static str, Error> {
 /// # Safety
 /// `group` is NULL or a C string.
 #[no_mangle]
-pub unsafe extern "C" fn SP_join(mbox: MailboxId, group: *const c_char) -> c_int {
+pub unsafe extern "C" fn SP_join(mbox: types::Mailbox, group: *const c_char) -> c_int {
     guard_code(|| {
         let Some(m) = table::get(mbox) else {
             return ILLEGAL_SESSION;
@@ -39,7 +39,7 @@ pub unsafe extern "C" fn SP_join(mbox: MailboxId, group: *const c_char) -> c_int
 /// # Safety
 /// `group` is NULL or a C string.
 #[no_mangle]
-pub unsafe extern "C" fn SP_leave(mbox: MailboxId, group: *const c_char) -> c_int {
+pub unsafe extern "C" fn SP_leave(mbox: types::Mailbox, group: *const c_char) -> c_int {
     guard_code(|| {
         let Some(m) = table::get(mbox) else {
             return ILLEGAL_SESSION;
@@ -109,7 +109,7 @@ unsafe fn many_groups(
 }
 
 fn send(
-    mbox: MailboxId,
+    mbox: types::Mailbox,
     service_type: Service,
     groups: Result<Vec<GroupName>, Error>,
     mess_type: i16,
@@ -127,7 +127,7 @@ fn send(
 /// `group` is NULL or a C string; `mess` holds `mess_len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn SP_multicast(
-    mbox: MailboxId,
+    mbox: types::Mailbox,
     service_type: Service,
     group: *const c_char,
     mess_type: i16,
@@ -149,7 +149,7 @@ pub unsafe extern "C" fn SP_multicast(
 /// `group` is NULL or a C string; `scat_mess` is NULL or a valid scatter.
 #[no_mangle]
 pub unsafe extern "C" fn SP_scat_multicast(
-    mbox: MailboxId,
+    mbox: types::Mailbox,
     service_type: Service,
     group: *const c_char,
     mess_type: i16,
@@ -170,7 +170,7 @@ pub unsafe extern "C" fn SP_scat_multicast(
 /// `groups` holds `num_groups` 32-byte fields; `mess` holds `mess_len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn SP_multigroup_multicast(
-    mbox: MailboxId,
+    mbox: types::Mailbox,
     service_type: Service,
     num_groups: c_int,
     groups: *const [c_char; MAX_GROUP_NAME],
@@ -193,7 +193,7 @@ pub unsafe extern "C" fn SP_multigroup_multicast(
 /// `groups` holds `num_groups` 32-byte fields; `scat_mess` is a valid scatter.
 #[no_mangle]
 pub unsafe extern "C" fn SP_multigroup_scat_multicast(
-    mbox: MailboxId,
+    mbox: types::Mailbox,
     service_type: Service,
     num_groups: c_int,
     groups: *const [c_char; MAX_GROUP_NAME],

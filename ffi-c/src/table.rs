@@ -7,29 +7,29 @@
 //! it is closed when the last call returns, and no call ever reads from a
 //! descriptor number that was reused.
 
-use crate::types::Mailbox as MailboxId;
-use spread_core::client::Mailbox;
+use crate::types;
+use spread_core::client::Mailbox as Client;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-fn table() -> MutexGuard<'static, HashMap<MailboxId, Arc<Mailbox>>> {
-    static TABLE: OnceLock<Mutex<HashMap<MailboxId, Arc<Mailbox>>>> = OnceLock::new();
+fn table() -> MutexGuard<'static, HashMap<types::Mailbox, Arc<Client>>> {
+    static TABLE: OnceLock<Mutex<HashMap<types::Mailbox, Arc<Client>>>> = OnceLock::new();
     TABLE
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|p| p.into_inner())
 }
 
-pub fn insert(mbox: Mailbox) -> MailboxId {
+pub fn insert(mbox: Client) -> types::Mailbox {
     let id = mbox.raw_fd();
     table().insert(id, Arc::new(mbox));
     id
 }
 
-pub fn get(id: MailboxId) -> Option<Arc<Mailbox>> {
+pub fn get(id: types::Mailbox) -> Option<Arc<Client>> {
     table().get(&id).cloned()
 }
 
-pub fn remove(id: MailboxId) -> Option<Arc<Mailbox>> {
+pub fn remove(id: types::Mailbox) -> Option<Arc<Client>> {
     table().remove(&id)
 }
