@@ -43,11 +43,6 @@ pub enum Output {
     Close { session: SessionId },
 }
 
-struct Local {
-    info: SessionInfo,
-    groups: BTreeSet<GroupName>,
-}
-
 /// Who this daemon is.
 #[derive(Clone, Debug)]
 pub struct Identity {
@@ -58,10 +53,16 @@ pub struct Identity {
     pub membership_time: i32,
 }
 
+/// The group layer. It acts on messages in the agreed order; a message's
+/// sender is the private group name in its header, so the same code serves
+/// messages of local clients and of clients of other daemons.
 pub struct Engine {
     me: Identity,
-    sessions: HashMap<SessionId, Local>,
+    /// This daemon's sessions.
+    sessions: HashMap<SessionId, SessionInfo>,
     by_private_group: HashMap<GroupName, SessionId>,
+    /// The groups every member (of any daemon) is in.
+    memberships: HashMap<GroupName, BTreeSet<GroupName>>,
     groups: Groups,
     recipients: Vec<SessionId>,
 }
@@ -72,6 +73,7 @@ impl Engine {
             me,
             sessions: HashMap::new(),
             by_private_group: HashMap::new(),
+            memberships: HashMap::new(),
             groups: Groups::default(),
             recipients: Vec::new(),
         }
@@ -93,23 +95,37 @@ impl Engine {
     pub fn open(&mut self, id: SessionId, info: SessionInfo) {
         self.by_private_group
             .insert(info.private_group.canonical(), id);
-        self.sessions.insert(
-            id,
-            Local {
-                info,
-                groups: BTreeSet::new(),
-            },
-        );
+        self.sessions.insert(id, info);
     }
 
-    /// A request whose header the session layer validated; `frame` is the
-    /// whole frame as the client sent it.
+    /// The private group of a local session.
+    pub fn private_group(&self, id: SessionId) -> Option<GroupName> {
+        self.sessions.get(&id).map(|s| s.private_group.canonical())
+    }
+
+    /// A request of a local session, on a daemon that is alone (its own
+    /// order is the total order).
     pub fn request(&mut self, id: SessionId, header: &Header, frame: Bytes, out: &mut Vec<Output>) {
-        if !self.sessions.contains_key(&id) {
-            return;
+        if self.sessions.contains_key(&id) {
+            self.ordered(self.me.daemon_index, header, &frame, out);
         }
-        let names =
-            &frame[HEADER_LEN..HEADER_LEN + header.num_groups.max(0) as usize * MAX_GROUP_NAME];
+    }
+
+    /// A client message in the agreed order, from a client of the daemon at
+    /// configuration position `origin`; its header was validated by that
+    /// daemon's session layer.
+    pub fn ordered(
+        &mut self,
+        origin: usize,
+        header: &Header,
+        frame: &Bytes,
+        out: &mut Vec<Output>,
+    ) {
+        let names_len = header.num_groups.max(0) as usize * MAX_GROUP_NAME;
+        let Some(names) = frame.get(HEADER_LEN..HEADER_LEN + names_len) else {
+            return;
+        };
+        let sender = header.sender.canonical();
         let first = names
             .chunks_exact(MAX_GROUP_NAME)
             .next()
@@ -117,17 +133,23 @@ impl Engine {
         let st = header.service_type;
         if st & JOIN_MESS != 0 {
             match first {
-                Some(g) if check_group_name(g.as_bytes()).is_ok() => self.join(id, g, out),
-                _ => self.refuse(id, header, names, out),
+                Some(g) if check_group_name(g.as_bytes()).is_ok() => {
+                    self.join(origin, sender, g, out)
+                }
+                _ => {
+                    if let Some(&id) = self.by_private_group.get(&sender) {
+                        self.refuse(id, header, names, out);
+                    }
+                }
             }
         } else if st & LEAVE_MESS != 0 {
             if let Some(g) = first {
-                self.leave(id, g, out);
+                self.leave(sender, g, out);
             }
         } else if st & KILL_MESS != 0 {
-            self.kill(id, out);
+            self.kill_member(sender, out);
         } else {
-            self.deliver(id, header, names, &frame, out);
+            self.deliver(sender, header, names, frame, out);
         }
     }
 
@@ -144,7 +166,7 @@ impl Engine {
     fn notify(&self, to: impl Iterator<Item = SessionId>, frame: Vec<u8>, out: &mut Vec<Output>) {
         let frame = Bytes::from(frame);
         for s in to {
-            if self.sessions.get(&s).is_some_and(|l| l.info.membership) {
+            if self.sessions.get(&s).is_some_and(|l| l.membership) {
                 out.push(Output::Deliver {
                     session: s,
                     frame: frame.clone(),
@@ -153,80 +175,89 @@ impl Engine {
         }
     }
 
-    fn join(&mut self, id: SessionId, group: GroupName, out: &mut Vec<Output>) {
-        let Some(local) = self.sessions.get_mut(&id) else {
-            return;
+    fn join(&mut self, origin: usize, member: GroupName, group: GroupName, out: &mut Vec<Output>) {
+        let session = self.by_private_group.get(&member).copied();
+        let m = Member {
+            name: member,
+            daemon_index: origin,
+            session,
         };
-        let member = Member {
-            name: local.info.private_group.canonical(),
-            daemon_index: self.me.daemon_index,
-            session: Some(id),
-        };
-        let Some(view) =
-            self.groups
-                .join(group, member, (self.me.proc_id, self.me.membership_time))
+        let Some(view) = self
+            .groups
+            .join(group, m, (self.me.proc_id, self.me.membership_time))
         else {
             return;
         };
-        local.groups.insert(group);
+        self.memberships.entry(member).or_default().insert(group);
         let g = self.groups.get(&group).expect("just joined");
         self.notify(g.local_sessions(), view, out);
     }
 
     fn remove(
         &mut self,
-        id: SessionId,
+        member: GroupName,
         group: GroupName,
         cause: u32,
         out: &mut Vec<Output>,
     ) -> bool {
-        let Some(local) = self.sessions.get_mut(&id) else {
+        let Some((_, view)) = self.groups.remove(&group, &member, cause) else {
             return false;
         };
-        let me = local.info.private_group.canonical();
-        let Some((_, view)) = self.groups.remove(&group, &me, cause) else {
-            return false;
-        };
-        local.groups.remove(&group);
+        if let Some(set) = self.memberships.get_mut(&member) {
+            set.remove(&group);
+            if set.is_empty() {
+                self.memberships.remove(&member);
+            }
+        }
         if let (Some(view), Some(g)) = (view, self.groups.get(&group)) {
             self.notify(g.local_sessions(), view, out);
         }
         true
     }
 
-    fn leave(&mut self, id: SessionId, group: GroupName, out: &mut Vec<Output>) {
-        let wants_notice = self.sessions.get(&id).is_some_and(|l| l.info.membership);
+    fn leave(&mut self, member: GroupName, group: GroupName, out: &mut Vec<Output>) {
+        let local = self.by_private_group.get(&member).copied();
+        let wants_notice =
+            local.is_some_and(|s| self.sessions.get(&s).is_some_and(|l| l.membership));
         // The leaver hears of its own leave before the others see the view.
         let mut rest = Vec::new();
-        if self.remove(id, group, CAUSED_BY_LEAVE, &mut rest) && wants_notice {
+        if self.remove(member, group, CAUSED_BY_LEAVE, &mut rest) && wants_notice {
+            let frame = encode::self_leave(&group, ByteOrder::NATIVE).into();
             out.push(Output::Deliver {
-                session: id,
-                frame: encode::self_leave(&group, ByteOrder::NATIVE).into(),
+                session: local.expect("wants_notice"),
+                frame,
             });
         }
         out.append(&mut rest);
     }
 
-    /// The session is gone (disconnect request, dead socket or a fatal
-    /// protocol error): it leaves every group, then is closed.
-    pub fn kill(&mut self, id: SessionId, out: &mut Vec<Output>) {
-        let Some(local) = self.sessions.get(&id) else {
-            return;
-        };
-        let groups: Vec<GroupName> = local.groups.iter().copied().collect();
+    /// A member is gone (its disconnect request, its dead socket, or a
+    /// protocol error): it leaves every group; a local session is closed.
+    fn kill_member(&mut self, member: GroupName, out: &mut Vec<Output>) {
+        let groups: Vec<GroupName> = self
+            .memberships
+            .get(&member)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default();
         for g in groups {
-            self.remove(id, g, CAUSED_BY_DISCONNECT, out);
+            self.remove(member, g, CAUSED_BY_DISCONNECT, out);
         }
-        if let Some(local) = self.sessions.remove(&id) {
-            self.by_private_group
-                .remove(&local.info.private_group.canonical());
+        if let Some(id) = self.by_private_group.remove(&member) {
+            self.sessions.remove(&id);
+            out.push(Output::Close { session: id });
         }
-        out.push(Output::Close { session: id });
+    }
+
+    /// A local session is gone, on a daemon that is alone.
+    pub fn kill(&mut self, id: SessionId, out: &mut Vec<Output>) {
+        if let Some(member) = self.private_group(id) {
+            self.kill_member(member, out);
+        }
     }
 
     fn deliver(
         &mut self,
-        id: SessionId,
+        sender: GroupName,
         header: &Header,
         names: &[u8],
         frame: &Bytes,
@@ -247,7 +278,9 @@ impl Engine {
             recipients.dedup();
         }
         if header.service_type & SELF_DISCARD != 0 {
-            recipients.retain(|&s| s != id);
+            if let Some(&me) = self.by_private_group.get(&sender) {
+                recipients.retain(|&s| s != me);
+            }
         }
         if !recipients.is_empty() {
             let frame = if header.order == ByteOrder::NATIVE {

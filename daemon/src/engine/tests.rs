@@ -39,7 +39,7 @@ impl Harness {
         body: &[u8],
         order: ByteOrder,
     ) -> Vec<(u64, Message)> {
-        let sender = self.engine.sessions[&SessionId(from)].info.private_group;
+        let sender = self.engine.sessions[&SessionId(from)].private_group;
         let groups: Vec<GroupName> = groups.iter().map(|g| GroupName::from(*g)).collect();
         let mut frame = request_head(service, &sender, &groups, 3, body.len(), order);
         frame.extend_from_slice(body);
@@ -203,4 +203,46 @@ fn many_groups_are_all_delivered() {
     let out = h.send(0, AGREED_MESS, &refs, b"x", LE);
     assert_eq!(out.len(), 1);
     assert_eq!(data(&out[0].1).groups.len(), 100);
+}
+
+#[test]
+fn members_of_other_daemons_are_ordered_and_named_in_views() {
+    let mut h = Harness::new(&[("a", true)]);
+    h.send(0, JOIN_MESS, &["g"], b"", LE);
+    // A client of the daemon at configuration position 1 joins.
+    let remote = GroupName::from("#r#other");
+    let mut frame = request_head(JOIN_MESS, &remote, &[GroupName::from("g")], 0, 0, LE);
+    let header = Header::decode(frame[..HEADER_LEN].try_into().unwrap());
+    let mut out = Vec::new();
+    h.engine.ordered(
+        1,
+        &header,
+        &Bytes::from(std::mem::take(&mut frame)),
+        &mut out,
+    );
+    let view = decode(out);
+    let v = memb(&view[0].1);
+    assert_eq!(v.members, vec![pg("a"), remote]);
+    // Its data reaches the local member; its disconnect is a view here.
+    let mut data = request_head(AGREED_MESS, &remote, &[GroupName::from("g")], 0, 2, LE);
+    data.extend_from_slice(b"hi");
+    let header = Header::decode(data[..HEADER_LEN].try_into().unwrap());
+    let mut out = Vec::new();
+    h.engine.ordered(1, &header, &Bytes::from(data), &mut out);
+    assert_eq!(data_of(&decode(out)[0].1), b"hi");
+    let kill = request_head(KILL_MESS, &remote, &[], 0, 0, LE);
+    let header = Header::decode(kill[..HEADER_LEN].try_into().unwrap());
+    let mut out = Vec::new();
+    h.engine.ordered(1, &header, &Bytes::from(kill), &mut out);
+    assert!(
+        !out.iter().any(|o| matches!(o, Output::Close { .. })),
+        "no local session to close"
+    );
+    let v = decode(out);
+    assert_eq!(memb(&v[0].1).cause(), CAUSED_BY_DISCONNECT);
+    assert_eq!(memb(&v[0].1).members, vec![pg("a")]);
+}
+
+fn data_of(m: &Message) -> Vec<u8> {
+    data(m).data.clone()
 }
