@@ -8,3 +8,4 @@ pub mod logging;
 pub mod runtime;
 pub mod sessions;
 pub mod setup;
+pub mod sim;

@@ -1,0 +1,6 @@
+//! Deterministic simulation: daemons' engines on a simulated network in
+//! virtual time, driven by one seed, and a checker for what clients saw.
+
+pub mod checker;
+pub mod net;
+pub mod rng;
