@@ -7,6 +7,7 @@
 //! and [`Engine::request`] and feed it requests in the agreed order.
 
 pub mod groups;
+pub mod order;
 
 use bytes::Bytes;
 use groups::{Groups, Member};

@@ -1,0 +1,601 @@
+//! The ordering protocol of one ring (daemon-protocol.md §2): a token
+//! circulates among the daemons; its holder sends new packets numbered
+//! after the token's `seq`, answers retransmission requests and adjusts the
+//! ring-wide `aru`; every daemon delivers in sequence order — AGREED once it
+//! has everything before, SAFE once the ring-wide aru shows that everyone
+//! has it.
+//!
+//! Sans-IO, in the manner of quinn-proto: time comes in as microseconds,
+//! datagrams come in as bytes, and what to send, what to deliver and when
+//! to be woken up are taken out with `poll_*`.
+
+mod reassembly;
+#[cfg(test)]
+mod tests;
+
+use crate::packet::{
+    arq, retrans, with_arq, with_retrans, DataHeader, DataPacket, MembId, MembershipPacket,
+    OutMessage, Packer, RegularToken, RtrBlock, TokenHeader, AGREED_TYPE, FIFO_TYPE, HURRY_TYPE,
+    RELIABLE_TYPE, SAFE_TYPE,
+};
+use bytes::Bytes;
+use reassembly::Reassembly;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Most sequence numbers one retransmission request asks for.
+const MAX_RTR_SEQS: usize = 300;
+/// The sender stops when it is this far ahead of the ring-wide aru (keeps
+/// 5.0.1's 8192-slot store from wrapping).
+const MAX_SEQ_GAP: i32 = 1600;
+
+/// How one ring runs.
+#[derive(Clone, Debug)]
+pub struct RingConfig {
+    /// This daemon's id.
+    pub me: u32,
+    /// The ring's daemons in ring order (configuration order).
+    pub members: Vec<u32>,
+    pub memb_id: MembId,
+    pub conf_hash: u32,
+    pub window: i32,
+    pub personal_window: i32,
+    /// Accelerated Ring's window, if it is on.
+    pub accelerated_window: Option<i32>,
+    pub hurry_timeout_us: u64,
+    pub token_timeout_us: u64,
+}
+
+/// A datagram to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Send {
+    /// A data packet for every other member.
+    Broadcast(Vec<u8>),
+    /// A data-port packet for one daemon.
+    Unicast { to: u32, bytes: Vec<u8> },
+    /// A token for one daemon's token port.
+    Token { to: u32, bytes: Vec<u8> },
+}
+
+/// A client message in the agreed order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivered {
+    /// The daemon whose client sent it.
+    pub origin: u32,
+    /// Its packet service (`*_TYPE`).
+    pub service: u32,
+    /// The stored client message: 48-byte header, names, payload.
+    pub message: Bytes,
+}
+
+/// Counters for status and tests.
+#[derive(Clone, Debug, Default)]
+pub struct RingStats {
+    pub packets_sent: u64,
+    pub packets_received: u64,
+    pub retransmitted: u64,
+    pub delivered: u64,
+    pub tokens: u64,
+    pub dropped: u64,
+}
+
+struct Stored {
+    packet: DataPacket,
+    delivered: bool,
+}
+
+pub struct Ring {
+    cfg: RingConfig,
+    position: usize,
+    highest_seq: i32,
+    my_aru: i32,
+    /// Ring-wide stable line: everything up to it is everywhere.
+    aru: i32,
+    last_delivered: i32,
+    last_discarded: i32,
+    store: BTreeMap<i32, Stored>,
+    packer: Packer,
+    /// The token this daemon last sent (or holds).
+    last_token: Option<RegularToken>,
+    holding: bool,
+    token_rounds: i32,
+    last_num_sent: i32,
+    last_num_retrans: i32,
+    /// Rounds in a row the token came back with nothing new (idle hold).
+    token_counter: u32,
+    reassembly: Reassembly,
+    sends: VecDeque<Send>,
+    deliveries: VecDeque<Delivered>,
+    token_deadline: u64,
+    hurry_deadline: Option<u64>,
+    pub stats: RingStats,
+}
+
+impl Ring {
+    /// Starts a ring at time `now`. The leader holds the first token.
+    pub fn new(cfg: RingConfig, now: u64) -> Ring {
+        let position = cfg
+            .members
+            .iter()
+            .position(|&m| m == cfg.me)
+            .expect("member of its ring");
+        let mut r = Ring {
+            position,
+            highest_seq: 0,
+            my_aru: 0,
+            aru: 0,
+            last_delivered: 0,
+            last_discarded: 0,
+            store: BTreeMap::new(),
+            packer: Packer::new(),
+            last_token: None,
+            holding: false,
+            token_rounds: 0,
+            last_num_sent: 0,
+            last_num_retrans: 0,
+            token_counter: 0,
+            reassembly: Reassembly::default(),
+            sends: VecDeque::new(),
+            deliveries: VecDeque::new(),
+            token_deadline: now + cfg.token_timeout_us,
+            hurry_deadline: None,
+            stats: RingStats::default(),
+            cfg,
+        };
+        if r.is_leader() {
+            let mut first = TokenHeader::new(0);
+            first.memb_id = r.cfg.memb_id;
+            first.conf_hash = r.cfg.conf_hash;
+            first.aru_last_id = r.cfg.me;
+            r.process_token(
+                RegularToken {
+                    header: first,
+                    rtr: Vec::new(),
+                },
+                now,
+            );
+        }
+        r
+    }
+
+    fn is_leader(&self) -> bool {
+        self.position == 0
+    }
+
+    fn successor(&self) -> u32 {
+        self.cfg.members[(self.position + 1) % self.cfg.members.len()]
+    }
+
+    fn predecessor(&self) -> u32 {
+        let n = self.cfg.members.len();
+        self.cfg.members[(self.position + n - 1) % n]
+    }
+
+    /// Queues a client message for ordering with its packet service.
+    pub fn submit(
+        &mut self,
+        message: Bytes,
+        service: u32,
+        now: u64,
+    ) -> Result<(), crate::packet::PacketError> {
+        let was_empty = self.packer.is_empty();
+        self.packer.push(OutMessage {
+            service,
+            bytes: message,
+        })?;
+        if self.cfg.members.len() == 1 {
+            // A ring of one orders at once.
+            if let Some(token) = self.last_token.clone() {
+                self.process_token(token, now);
+            }
+            return Ok(());
+        }
+        if was_empty && self.token_counter > 1 {
+            // The ring is idle: ask the leader to let the token go.
+            if self.is_leader() {
+                self.release_held_token(now);
+            } else {
+                let mut h = DataHeader::new(HURRY_TYPE, self.cfg.me);
+                h.transmiter_id = self.cfg.me;
+                h.conf_hash = self.cfg.conf_hash;
+                let hurry = MembershipPacket {
+                    header: h,
+                    body: crate::packet::MembershipBody::Hurry,
+                };
+                self.sends.push_back(Send::Unicast {
+                    to: self.cfg.members[0],
+                    bytes: hurry.encode(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Messages waiting to be sent.
+    pub fn backlog(&self) -> usize {
+        self.packer.len()
+    }
+
+    pub fn poll_send(&mut self) -> Option<Send> {
+        self.sends.pop_front()
+    }
+
+    pub fn poll_delivery(&mut self) -> Option<Delivered> {
+        self.deliveries.pop_front()
+    }
+
+    /// When `handle_timeout` wants to run next.
+    pub fn poll_timeout(&self) -> u64 {
+        self.hurry_deadline
+            .map_or(self.token_deadline, |h| h.min(self.token_deadline))
+    }
+
+    pub fn handle_timeout(&mut self, now: u64) {
+        if self.hurry_deadline.is_some_and(|h| h <= now) {
+            self.hurry(now);
+        }
+        if self.token_deadline <= now {
+            // Token loss. Membership (the next layer) takes over here; with a
+            // static ring the leader's hurry resends keep trying.
+            self.token_deadline = now + self.cfg.token_timeout_us;
+        }
+    }
+
+    /// A HURRY from another daemon: let the token go if it is held.
+    pub fn handle_hurry(&mut self, from: u32, now: u64) {
+        if self.is_leader() && self.cfg.members.contains(&from) {
+            self.release_held_token(now);
+        }
+    }
+
+    fn release_held_token(&mut self, now: u64) {
+        if self.holding {
+            self.token_counter = 0;
+            self.hurry(now);
+        }
+    }
+
+    /// The leader's hurry: send its last token again (header only) with
+    /// RETRANS + 1, three copies from RETRANS 2 on.
+    fn hurry(&mut self, now: u64) {
+        self.hurry_deadline = Some(now + self.cfg.hurry_timeout_us);
+        let Some(last) = self.last_token.as_mut() else {
+            return;
+        };
+        let r = retrans(last.header.ty).saturating_add(1).min(15);
+        last.header.ty = with_retrans(last.header.ty, r);
+        self.holding = false;
+        let mut resend = last.header;
+        resend.rtr_len = 0;
+        resend.transmiter_id = self.cfg.me;
+        let bytes = RegularToken {
+            header: resend,
+            rtr: Vec::new(),
+        }
+        .encode();
+        let copies = if r > 1 { 3 } else { 1 };
+        for _ in 0..copies {
+            self.sends.push_back(Send::Token {
+                to: self.successor(),
+                bytes: bytes.clone(),
+            });
+        }
+    }
+
+    /// A datagram from a daemon's token port.
+    pub fn handle_token(&mut self, token: RegularToken, now: u64) {
+        let h = &token.header;
+        if h.memb_id != self.cfg.memb_id
+            || h.conf_hash != self.cfg.conf_hash
+            || h.transmiter_id != self.predecessor()
+        {
+            self.stats.dropped += 1;
+            return;
+        }
+        let accepted = match &self.last_token {
+            None => true,
+            Some(last) => {
+                let mine = arq(last.header.ty);
+                let expected = if self.is_leader() {
+                    mine
+                } else {
+                    (mine + 1) % 16
+                };
+                if arq(h.ty) == expected {
+                    true
+                } else {
+                    if !self.is_leader()
+                        && arq(h.ty) == mine
+                        && retrans(h.ty) > retrans(last.header.ty)
+                    {
+                        // The predecessor lost track of my last token: send it again.
+                        self.resend_last(retrans(h.ty));
+                    }
+                    false
+                }
+            }
+        };
+        if accepted {
+            self.process_token(token, now);
+        } else {
+            self.stats.dropped += 1;
+        }
+    }
+
+    fn resend_last(&mut self, r: u8) {
+        let Some(last) = self.last_token.as_mut() else {
+            return;
+        };
+        last.header.ty = with_retrans(last.header.ty, r);
+        let mut resend = last.header;
+        resend.rtr_len = 0;
+        let bytes = RegularToken {
+            header: resend,
+            rtr: Vec::new(),
+        }
+        .encode();
+        let copies = if r > 1 { 3 } else { 1 };
+        for _ in 0..copies {
+            self.sends.push_back(Send::Token {
+                to: self.successor(),
+                bytes: bytes.clone(),
+            });
+        }
+    }
+
+    fn process_token(&mut self, mut token: RegularToken, now: u64) {
+        self.stats.tokens += 1;
+        let arrived_seq = token.header.seq;
+        self.highest_seq = self.highest_seq.max(token.header.seq);
+        let num_retrans = self.answer_requests(&mut token);
+        let num_sent = self.send_new_packets(i32::from(token.header.flow_control));
+        let fc = i32::from(token.header.flow_control) + num_retrans + num_sent
+            - self.last_num_retrans
+            - self.last_num_sent;
+        token.header.flow_control = fc.clamp(i16::MIN.into(), i16::MAX.into()) as i16;
+        self.last_num_sent = num_sent;
+        self.last_num_retrans = num_retrans;
+        self.advance_my_aru();
+        if let Some(block) = self.my_request() {
+            token.rtr.push(block);
+        }
+        let t = &mut token.header;
+        if t.aru > self.my_aru || t.aru_last_id == self.cfg.me || t.aru == arrived_seq {
+            t.aru = self.my_aru;
+            t.aru_last_id = self.cfg.me;
+        }
+        t.proc_id = self.cfg.me;
+        t.transmiter_id = self.cfg.me;
+        t.seq = self.highest_seq;
+        if self.is_leader() {
+            t.ty = with_retrans(with_arq(t.ty, arq(t.ty) + 1), 0);
+        }
+        let previous_aru = self.last_token.as_ref().map_or(0, |l| l.header.aru);
+        let idle = self.is_leader()
+            && retrans(self.last_token.as_ref().map_or(0, |l| l.header.ty)) <= 1
+            && self.packer.is_empty()
+            && token.rtr.is_empty()
+            && self.aru == self.highest_seq
+            && self.token_counter > 1;
+        let single = self.cfg.members.len() == 1;
+        let new_aru = previous_aru.min(token.header.aru);
+        self.token_counter = if self.highest_seq == new_aru {
+            self.token_counter + 1
+        } else {
+            0
+        };
+        self.aru = self.aru.max(new_aru);
+        self.token_rounds += 1;
+        self.token_deadline = now + self.cfg.token_timeout_us;
+        if self.is_leader() {
+            self.hurry_deadline = Some(now + self.cfg.hurry_timeout_us);
+        }
+        if single {
+            // A ring of one: the token never leaves; everything sent is
+            // received everywhere at once.
+            self.aru = self.highest_seq;
+            self.my_aru = self.highest_seq;
+            self.last_token = Some(token);
+        } else if idle {
+            self.holding = true;
+            self.last_token = Some(token);
+        } else {
+            self.holding = false;
+            let bytes = token.encode();
+            self.sends.push_back(Send::Token {
+                to: self.successor(),
+                bytes,
+            });
+            self.last_token = Some(token);
+        }
+        self.deliver();
+        self.discard();
+    }
+
+    /// Answers the requests of this ring on the token; keeps other rings'
+    /// requests; drops this ring's (a request nobody here can answer comes
+    /// back in this daemon's own block). Returns how many were resent.
+    fn answer_requests(&mut self, token: &mut RegularToken) -> i32 {
+        let mut resent = 0;
+        let blocks = std::mem::take(&mut token.rtr);
+        for block in blocks {
+            if block.memb_id != self.cfg.memb_id {
+                token.rtr.push(block);
+                continue;
+            }
+            for &seq in &block.seqs {
+                let Some(stored) = self.store.get(&seq) else {
+                    continue;
+                };
+                let mut p = stored.packet.clone();
+                p.header.transmiter_id = self.cfg.me;
+                let bytes = p.encode();
+                resent += 1;
+                self.stats.retransmitted += 1;
+                if block.proc_id != RtrBlock::SEVERAL_PROCS && block.proc_id != self.cfg.me {
+                    self.sends.push_back(Send::Unicast {
+                        to: block.proc_id,
+                        bytes,
+                    });
+                } else {
+                    self.sends.push_back(Send::Broadcast(bytes));
+                }
+            }
+        }
+        resent
+    }
+
+    /// How many new packets flow control allows on this visit.
+    fn allowed(&self, token_fc: i32) -> i32 {
+        if self.highest_seq > self.aru + MAX_SEQ_GAP {
+            return 0;
+        }
+        (self.cfg.window + self.cfg.personal_window - token_fc)
+            .clamp(0, self.cfg.window.min(self.cfg.personal_window))
+    }
+
+    fn send_new_packets(&mut self, token_fc: i32) -> i32 {
+        let allowed = if self.cfg.members.len() == 1 {
+            i32::MAX
+        } else {
+            self.allowed(token_fc)
+        };
+        let mut sent = 0;
+        while sent < allowed {
+            let mut template = DataHeader::new(0, self.cfg.me);
+            template.transmiter_id = self.cfg.me;
+            template.memb_id = self.cfg.memb_id;
+            template.seq = self.highest_seq + 1;
+            template.token_round = self.token_rounds;
+            template.conf_hash = self.cfg.conf_hash;
+            let Some(packet) = self.packer.next_packet(&template) else {
+                break;
+            };
+            self.highest_seq += 1;
+            sent += 1;
+            self.stats.packets_sent += 1;
+            if self.cfg.members.len() > 1 {
+                self.sends.push_back(Send::Broadcast(packet.encode()));
+            }
+            self.store.insert(
+                packet.header.seq,
+                Stored {
+                    packet,
+                    delivered: false,
+                },
+            );
+        }
+        sent
+    }
+
+    fn advance_my_aru(&mut self) {
+        while self.store.contains_key(&(self.my_aru + 1)) || self.my_aru < self.last_discarded {
+            self.my_aru += 1;
+        }
+    }
+
+    /// This daemon's retransmission request: what it misses up to the
+    /// highest sequence number it knows.
+    fn my_request(&self) -> Option<RtrBlock> {
+        if self.my_aru >= self.highest_seq {
+            return None;
+        }
+        let seqs: Vec<i32> = (self.my_aru + 1..=self.highest_seq)
+            .filter(|s| !self.store.contains_key(s))
+            .take(MAX_RTR_SEQS)
+            .collect();
+        (!seqs.is_empty()).then_some(RtrBlock {
+            memb_id: self.cfg.memb_id,
+            proc_id: self.cfg.me,
+            seg_index: 0,
+            seqs,
+        })
+    }
+
+    /// A data packet of this ring from another daemon.
+    pub fn handle_data(&mut self, packet: DataPacket, now: u64) {
+        let h = &packet.header;
+        if h.memb_id != self.cfg.memb_id
+            || h.conf_hash != self.cfg.conf_hash
+            || !self.cfg.members.contains(&h.proc_id)
+        {
+            self.stats.dropped += 1;
+            return;
+        }
+        self.token_deadline = now + self.cfg.token_timeout_us;
+        if self.is_leader() && self.hurry_deadline.is_some() {
+            self.hurry_deadline = Some(now + self.cfg.hurry_timeout_us);
+        }
+        let seq = h.seq;
+        if seq <= self.last_discarded || self.store.contains_key(&seq) {
+            return;
+        }
+        self.stats.packets_received += 1;
+        self.highest_seq = self.highest_seq.max(seq);
+        self.store.insert(
+            seq,
+            Stored {
+                packet,
+                delivered: false,
+            },
+        );
+        if seq == self.my_aru + 1 {
+            self.advance_my_aru();
+            self.deliver();
+        }
+    }
+
+    /// Delivers, in sequence order, every packet up to `my_aru`, stopping at
+    /// a SAFE packet the ring-wide aru does not cover yet.
+    fn deliver(&mut self) {
+        while self.last_delivered < self.my_aru {
+            let seq = self.last_delivered + 1;
+            let Some(stored) = self.store.get_mut(&seq) else {
+                break;
+            };
+            if stored.packet.header.ty & SAFE_TYPE != 0 && seq > self.aru {
+                break;
+            }
+            stored.delivered = true;
+            let packet = stored.packet.clone();
+            self.last_delivered = seq;
+            self.deliver_packet(&packet);
+        }
+    }
+
+    fn deliver_packet(&mut self, packet: &DataPacket) {
+        let origin = packet.header.proc_id;
+        let service = packet.header.ty & (RELIABLE_TYPE | FIFO_TYPE | AGREED_TYPE | SAFE_TYPE);
+        for fragment in packet.fragments() {
+            let Ok(fragment) = fragment else {
+                self.stats.dropped += 1;
+                return;
+            };
+            match self.reassembly.add(origin, fragment.header, fragment.bytes) {
+                Ok(Some(message)) => {
+                    self.stats.delivered += 1;
+                    self.deliveries.push_back(Delivered {
+                        origin,
+                        service,
+                        message: Bytes::from(message),
+                    });
+                }
+                Ok(None) => {}
+                Err(_) => self.stats.dropped += 1,
+            }
+        }
+    }
+
+    /// Frees what every daemon has and this one delivered.
+    fn discard(&mut self) {
+        let upto = self.aru.min(self.last_delivered);
+        while self.last_discarded < upto {
+            self.last_discarded += 1;
+            self.store.remove(&self.last_discarded);
+        }
+    }
+
+    /// (highest_seq, my_aru, aru, last_delivered) for status and tests.
+    pub fn sequence_state(&self) -> (i32, i32, i32, i32) {
+        (self.highest_seq, self.my_aru, self.aru, self.last_delivered)
+    }
+}
