@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod logging;
+pub mod packet;
 pub mod runtime;
 pub mod sessions;
 pub mod setup;

@@ -1,0 +1,256 @@
+//! Cutting client messages into fragments and filling data packets with
+//! them exactly as 5.0.1 does (Send_new_packets, §2.7).
+//!
+//! A queued message is the bytes the daemon stores for it (48-byte client
+//! header, group names, payload) cut into fragments of at most 1432 bytes.
+//! Each packet starts with the next fragment of the message at the head of
+//! the queue (its header goes into the packet header); then, while the
+//! queue is not empty, the next fragment fits after 4-byte alignment and
+//! its own 4-byte header, and the next message's service is compatible, that
+//! fragment is appended. In practice only whole one-fragment messages are
+//! appended: a non-final fragment is always a full 1432 bytes.
+
+use super::data::{DataHeader, DataPacket};
+use super::error::{PacketError, Result};
+use super::fragment::{padding_after, FragHeader, FRAG_HEADER_LEN};
+use super::type_bits::services_pack_together;
+use super::MAX_BODY_LEN;
+use bytes::Bytes;
+use std::collections::VecDeque;
+
+/// A 5.0.1 message is a list of at most 100 fragment buffers.
+pub const MAX_MESSAGE_FRAGMENTS: usize = 100;
+/// 100 × 1432 bytes, client header and group names included; anything
+/// larger made 5.0.1 abort, so it is refused here.
+pub const MAX_MESSAGE_LEN: usize = MAX_MESSAGE_FRAGMENTS * MAX_BODY_LEN;
+
+/// The fragments of a message: consecutive 1432-byte pieces, the last one
+/// shorter (a 0-byte message is one empty fragment).
+pub fn fragment_message(message: &Bytes) -> Vec<Bytes> {
+    if message.is_empty() {
+        return vec![Bytes::new()];
+    }
+    (0..message.len())
+        .step_by(MAX_BODY_LEN)
+        .map(|at| message.slice(at..(at + MAX_BODY_LEN).min(message.len())))
+        .collect()
+}
+
+/// A message waiting to be sent: its packet service (a `*_TYPE` service
+/// bit, which becomes the packet's type) and its bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutMessage {
+    pub service: u32,
+    pub bytes: Bytes,
+}
+
+#[derive(Debug)]
+struct Queued {
+    service: u32,
+    fragments: Vec<Bytes>,
+}
+
+/// The protocol down-queue seen as a packet source: messages go in with
+/// [`Packer::push`], packets come out with [`Packer::next_packet`].
+#[derive(Debug, Default)]
+pub struct Packer {
+    queue: VecDeque<Queued>,
+    /// Fragments of the head message already sent (`cur_element`).
+    sent: usize,
+}
+
+impl Packer {
+    pub fn new() -> Packer {
+        Packer::default()
+    }
+
+    /// Queues a message; refuses one that needs more than 100 fragments.
+    pub fn push(&mut self, message: OutMessage) -> Result<()> {
+        if message.bytes.len() > MAX_MESSAGE_LEN {
+            return Err(PacketError::MessageTooLong {
+                len: message.bytes.len(),
+                max: MAX_MESSAGE_LEN,
+            });
+        }
+        self.queue.push_back(Queued {
+            service: message.service,
+            fragments: fragment_message(&message.bytes),
+        });
+        Ok(())
+    }
+
+    /// Messages not yet completely sent.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Fragments of the head message already sent (5.0.1 rewinds this to 0
+    /// when a new ring is installed; see [`Packer::restart_head`]).
+    pub fn head_progress(&self) -> usize {
+        self.sent
+    }
+
+    /// Resend the head message from its first fragment (what 5.0.1 does to
+    /// a partly sent message when the ring changes under it).
+    pub fn restart_head(&mut self) {
+        self.sent = 0;
+    }
+
+    /// Fills the next packet. `template` supplies the fields the protocol
+    /// owns (proc_id, memb_id, seq, token_round, order, ...); the packer
+    /// sets the type (the head message's service), `data_len` and the first
+    /// fragment header. `None` when the queue is empty.
+    pub fn next_packet(&mut self, template: &DataHeader) -> Option<DataPacket> {
+        let head = self.queue.front()?;
+        let service = head.service;
+        let order = template.order;
+        let first = head.fragments[self.sent].clone();
+        let mut body = first.to_vec();
+        let first_index = self.advance();
+
+        while let Some(next) = self.queue.front() {
+            let frag = &next.fragments[self.sent];
+            let padding = padding_after(body.len());
+            let fits = body.len() + padding + FRAG_HEADER_LEN + frag.len() <= MAX_BODY_LEN;
+            if !fits || !services_pack_together(service, next.service) {
+                break;
+            }
+            let frag = frag.clone();
+            body.resize(body.len() + padding, 0);
+            let header = FragHeader {
+                index: self.advance(),
+                len: frag.len() as i16,
+            };
+            body.extend_from_slice(&header.encode(order));
+            body.extend_from_slice(&frag);
+        }
+
+        let mut header = *template;
+        header.ty = service;
+        header.data_len = body.len() as u16;
+        header.first_frag = FragHeader {
+            index: first_index,
+            len: first.len() as i16,
+        };
+        Some(DataPacket { header, body })
+    }
+
+    /// Marks the head message's current fragment as placed and returns its
+    /// index: its 1-based position, or −(count) for the last fragment, in
+    /// which case the message leaves the queue.
+    fn advance(&mut self) -> i16 {
+        let count = self.queue.front().map_or(0, |m| m.fragments.len());
+        self.sent += 1;
+        if self.sent < count {
+            self.sent as i16
+        } else {
+            self.queue.pop_front();
+            self.sent = 0;
+            -(count as i16)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::fragment_count;
+    use crate::packet::type_bits::{AGREED_TYPE, FIFO_TYPE, RELIABLE_TYPE, SAFE_TYPE};
+
+    fn msg(service: u32, len: usize, fill: u8) -> OutMessage {
+        OutMessage {
+            service,
+            bytes: Bytes::from(vec![fill; len]),
+        }
+    }
+
+    fn indices(p: &DataPacket) -> Vec<(i16, usize)> {
+        p.fragments()
+            .map(|f| f.unwrap())
+            .map(|f| (f.header.index, f.bytes.len()))
+            .collect()
+    }
+
+    #[test]
+    fn large_message_then_small_ones() {
+        let mut p = Packer::new();
+        p.push(msg(AGREED_TYPE, 3080, 1)).unwrap();
+        p.push(msg(AGREED_TYPE, 141, 2)).unwrap();
+        p.push(msg(AGREED_TYPE, 141, 3)).unwrap();
+        let t = DataHeader::new(0, 9);
+        let a = p.next_packet(&t).unwrap();
+        assert_eq!(indices(&a), vec![(1, 1432)]);
+        let b = p.next_packet(&t).unwrap();
+        assert_eq!(indices(&b), vec![(2, 1432)]);
+        let c = p.next_packet(&t).unwrap();
+        assert_eq!(indices(&c), vec![(-3, 216), (-1, 141), (-1, 141)]);
+        assert_eq!(c.body.len(), 509);
+        assert!(p.next_packet(&t).is_none());
+    }
+
+    #[test]
+    fn packing_stops_on_service_and_size() {
+        let mut p = Packer::new();
+        p.push(msg(FIFO_TYPE, 100, 1)).unwrap();
+        p.push(msg(AGREED_TYPE, 100, 2)).unwrap();
+        p.push(msg(SAFE_TYPE, 100, 3)).unwrap();
+        p.push(msg(SAFE_TYPE, 1330, 4)).unwrap();
+        p.push(msg(RELIABLE_TYPE, 1432, 5)).unwrap();
+        let t = DataHeader::new(0, 9);
+        let a = p.next_packet(&t).unwrap();
+        assert_eq!(a.header.ty, FIFO_TYPE);
+        assert_eq!(indices(&a), vec![(-1, 100), (-1, 100)]);
+        let b = p.next_packet(&t).unwrap();
+        assert_eq!(
+            indices(&b),
+            vec![(-1, 100)],
+            "1330 bytes do not fit after 100 + 4"
+        );
+        let c = p.next_packet(&t).unwrap();
+        assert_eq!(indices(&c), vec![(-1, 1330)]);
+        let d = p.next_packet(&t).unwrap();
+        assert_eq!(d.body.len(), 1432);
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn exact_fit_is_packed() {
+        // 100 + 0 padding + 4 + 1328 = 1432
+        let mut p = Packer::new();
+        p.push(msg(AGREED_TYPE, 100, 1)).unwrap();
+        p.push(msg(AGREED_TYPE, 1328, 2)).unwrap();
+        let a = p.next_packet(&DataHeader::new(0, 1)).unwrap();
+        assert_eq!(a.body.len(), 1432);
+        assert_eq!(indices(&a).len(), 2);
+    }
+
+    #[test]
+    fn fragment_sizes() {
+        for len in [0, 1, 1431, 1432, 1433, 3080, MAX_MESSAGE_LEN] {
+            let frags = fragment_message(&Bytes::from(vec![0; len]));
+            assert_eq!(frags.len(), fragment_count(len));
+            assert_eq!(frags.iter().map(Bytes::len).sum::<usize>(), len);
+            assert!(frags.iter().all(|f| f.len() <= MAX_BODY_LEN));
+        }
+    }
+
+    #[test]
+    fn limits() {
+        let mut p = Packer::new();
+        assert!(p.push(msg(AGREED_TYPE, MAX_MESSAGE_LEN, 0)).is_ok());
+        assert!(matches!(
+            p.push(msg(AGREED_TYPE, MAX_MESSAGE_LEN + 1, 0)),
+            Err(PacketError::MessageTooLong { .. })
+        ));
+        let t = DataHeader::new(0, 1);
+        let mut last = 0;
+        while let Some(pk) = p.next_packet(&t) {
+            last = pk.header.first_frag.index;
+        }
+        assert_eq!(last, -100);
+    }
+}
