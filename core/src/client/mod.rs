@@ -22,24 +22,21 @@ use crate::wire::encode::request_head;
 use crate::wire::{ByteOrder, Message};
 use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 const OPEN: u8 = 0;
 const BROKEN: u8 = 1;
 const CLOSED: u8 = 2;
 
-struct Sender {
-    stream: Stream,
-    scratch: Vec<u8>,
-}
-
 /// A connection to a Spread daemon.
 pub struct Mailbox {
     private_group: GroupName,
-    control: Stream,
+    /// The session's one socket, shared by the send and receive halves.
+    stream: Arc<Stream>,
     state: AtomicU8,
-    send: Mutex<Sender>,
+    /// The send half: a buffer reused for every frame.
+    send: Mutex<Vec<u8>>,
     recv: Mutex<Receiver>,
 }
 
@@ -76,19 +73,12 @@ impl Mailbox {
     pub fn connect_with(daemon: &str, opts: &ConnectOptions) -> Result<Mailbox> {
         let addr = parse_daemon_name(daemon)?;
         let (stream, private_group) = connect::handshake(&addr, opts)?;
-        let clone = |s: &Stream| {
-            s.try_clone()
-                .map_err(|e| Error::CouldNotConnect(e.to_string()))
-        };
-        let receiver = Receiver::new(clone(&stream)?, private_group);
+        let stream = Arc::new(stream);
         Ok(Mailbox {
             private_group,
-            send: Mutex::new(Sender {
-                stream: clone(&stream)?,
-                scratch: Vec::with_capacity(2048),
-            }),
-            recv: Mutex::new(receiver),
-            control: stream,
+            send: Mutex::new(Vec::with_capacity(2048)),
+            recv: Mutex::new(Receiver::new(stream.clone(), private_group)),
+            stream,
             state: AtomicU8::new(OPEN),
         })
     }
@@ -124,7 +114,7 @@ impl Mailbox {
         self.check_open()?;
         let body_len: usize = parts.iter().map(|p| p.len()).sum();
         let mut s = lock(&self.send);
-        let mut frame = std::mem::take(&mut s.scratch);
+        let mut frame = std::mem::take(&mut *s);
         frame.clear();
         frame.extend_from_slice(&request_head(
             service_type,
@@ -137,8 +127,8 @@ impl Mailbox {
         for p in parts {
             frame.extend_from_slice(p);
         }
-        let r = s.stream.write_all(&frame);
-        s.scratch = frame;
+        let r = (&*self.stream).write_all(&frame);
+        *s = frame;
         drop(s);
         r.map_err(|e| {
             self.mark_broken();
@@ -268,7 +258,7 @@ impl Mailbox {
     /// Bytes waiting to be read (0 = nothing); like `SP_poll`.
     pub fn poll(&self) -> Result<usize> {
         self.check_open()?;
-        self.control
+        self.stream
             .readable_bytes()
             .map_err(|e| Error::NetErrorOnSession(e.to_string()))
     }
@@ -285,13 +275,13 @@ impl Mailbox {
     /// Closes without a goodbye, like `SP_kill`.
     pub fn kill(&self) {
         if self.state.swap(CLOSED, Ordering::AcqRel) != CLOSED {
-            let _ = self.control.shutdown();
+            let _ = self.stream.shutdown();
         }
     }
 
     /// The socket descriptor (what libspread uses as the mailbox).
     pub fn raw_fd(&self) -> std::os::fd::RawFd {
-        std::os::fd::AsRawFd::as_raw_fd(&self.control)
+        std::os::fd::AsRawFd::as_raw_fd(&*self.stream)
     }
 }
 

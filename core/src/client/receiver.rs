@@ -12,10 +12,11 @@ use crate::name::GroupName;
 use crate::wire::frame::{parse_rest, rest_len, Limits};
 use crate::wire::{Header, Message};
 use std::io::{self, Read};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub struct Receiver {
-    stream: Stream,
+    stream: Arc<Stream>,
     /// A header read but whose frame is not consumed yet.
     pending: Option<Header>,
     private_group: GroupName,
@@ -26,7 +27,7 @@ fn closed(e: io::Error) -> Error {
 }
 
 impl Receiver {
-    pub(super) fn new(stream: Stream, private_group: GroupName) -> Receiver {
+    pub(super) fn new(stream: Arc<Stream>, private_group: GroupName) -> Receiver {
         Receiver {
             stream,
             pending: None,
@@ -53,7 +54,7 @@ impl Receiver {
             return Ok(h);
         }
         let mut b = [0u8; HEADER_LEN];
-        self.stream.read_exact(&mut b).map_err(closed)?;
+        (&*self.stream).read_exact(&mut b).map_err(closed)?;
         let h = Header::decode(&b);
         if h.num_groups < 0 || h.data_len < 0 {
             return Err(Error::IllegalMessage(format!(
@@ -79,7 +80,7 @@ impl Receiver {
         let (h, n) = self.pending_rest_len()?;
         buf.clear();
         buf.resize(n, 0);
-        self.stream.read_exact(buf).map_err(closed)?;
+        (&*self.stream).read_exact(buf).map_err(closed)?;
         self.pending = None;
         Ok(h)
     }
@@ -90,7 +91,9 @@ impl Receiver {
         let mut scratch = [0u8; 8192];
         while n > 0 {
             let k = n.min(scratch.len());
-            self.stream.read_exact(&mut scratch[..k]).map_err(closed)?;
+            (&*self.stream)
+                .read_exact(&mut scratch[..k])
+                .map_err(closed)?;
             n -= k;
         }
         self.pending = None;
