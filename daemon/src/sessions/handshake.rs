@@ -14,6 +14,10 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{timeout_at, Instant};
 
+/// How long a connect waits for its name while the session holding it is
+/// ending.
+const RECONNECT_PATIENCE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// A client that passed the handshake.
 #[derive(Debug)]
 pub struct Accepted {
@@ -142,7 +146,11 @@ where
         let mut state = ctx.session_number.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
         state ^= std::process::id() as u64;
         ctx.registry.claim_any(|| random_name(ctx, &mut state))
-    } else if ctx.registry.claim(&hello.name) {
+    } else if ctx
+        .registry
+        .claim_patiently(&hello.name, RECONNECT_PATIENCE)
+        .await
+    {
         hello.name.clone()
     } else {
         let why = format!(

@@ -5,17 +5,24 @@
 
 use std::collections::HashSet;
 use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::Notify;
 
 #[derive(Debug)]
 pub struct Registry {
     inner: Mutex<Inner>,
     max_sessions: usize,
+    /// Signalled whenever a name is released.
+    released: Notify,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
     slots: usize,
     names: HashSet<Vec<u8>>,
+    /// Taken names whose sessions are ending (their disconnect is on its
+    /// way through the daemon).
+    closing: HashSet<Vec<u8>>,
 }
 
 impl Registry {
@@ -23,6 +30,7 @@ impl Registry {
         Registry {
             inner: Mutex::new(Inner::default()),
             max_sessions,
+            released: Notify::new(),
         }
     }
 
@@ -62,7 +70,41 @@ impl Registry {
     }
 
     pub fn release_name(&self, name: &[u8]) {
-        self.lock().names.remove(name);
+        let mut g = self.lock();
+        g.names.remove(name);
+        g.closing.remove(name);
+        drop(g);
+        self.released.notify_waiters();
+    }
+
+    /// The session holding `name` is ending.
+    pub fn mark_closing(&self, name: &[u8]) {
+        let mut g = self.lock();
+        if g.names.contains(name) {
+            g.closing.insert(name.to_vec());
+        }
+    }
+
+    /// Claims `name`; if its holder is ending, waits up to `patience` for
+    /// it to be released, so a client that disconnects and reconnects at
+    /// once gets its name back. False if it stays taken.
+    pub async fn claim_patiently(&self, name: &[u8], patience: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            let released = self.released.notified();
+            {
+                let mut g = self.lock();
+                if g.names.insert(name.to_vec()) {
+                    return true;
+                }
+                if !g.closing.contains(name) {
+                    return false;
+                }
+            }
+            if tokio::time::timeout_at(deadline, released).await.is_err() {
+                return false;
+            }
+        }
     }
 
     pub fn sessions(&self) -> usize {

@@ -67,7 +67,7 @@ pub async fn serve<S, R, W>(
             private_group: accepted.private_group,
             membership: accepted.membership,
         },
-        name: accepted.private_name,
+        name: accepted.private_name.clone(),
         peer: peer_text,
         out: Outbound {
             tx,
@@ -88,6 +88,7 @@ pub async fn serve<S, R, W>(
         shared.core.clone(),
     ));
     let reason = read_loop(r, id, accepted.private_group, &shared, abort_rx).await;
+    shared.registry.mark_closing(&accepted.private_name);
     if let Some(reason) = reason {
         let _ = shared.core.send(Cmd::Gone { id, reason }).await;
     }
@@ -190,7 +191,9 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             _ = aborted(&mut abort) => break,
             m = rx.recv() => match m { Some(m) => m, None => break },
         };
-        let mut count = 1;
+        // A message taken for writing is no longer "queued": what counts
+        // against MaxSessionMessages is what waits behind the socket.
+        queued.fetch_sub(1, Ordering::AcqRel);
         let result = if first.len() >= BATCH_BYTES {
             tokio::select! {
                 biased;
@@ -204,7 +207,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                 match rx.try_recv() {
                     Ok(m) => {
                         batch.extend_from_slice(&m);
-                        count += 1;
+                        queued.fetch_sub(1, Ordering::AcqRel);
                     }
                     Err(_) => break,
                 }
@@ -215,7 +218,6 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                 r = w.write_all(&batch) => r,
             }
         };
-        queued.fetch_sub(count, Ordering::AcqRel);
         if let Err(e) = result {
             let _ = core
                 .send(Cmd::Gone {
