@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 profile=release
 if [ "${1:-}" = "--debug" ]; then profile=debug; shift; fi
 prefix="${1:?usage: $0 [--debug] PREFIX}"
+target="${CARGO_TARGET_DIR:-target}"
 if [ "$profile" = release ]; then
   cargo build --release -q -p spread-ffi
 else
@@ -20,8 +21,8 @@ lib="$prefix/lib"
 inc="$prefix/include"
 install -d "$lib/pkgconfig" "$inc"
 install -m 0644 include/sp.h include/sp_func.h include/sp_events.h "$inc/"
-install -m 0755 "target/$profile/libspread.so" "$lib/libspread.so.3.0.0"
-install -m 0644 "target/$profile/libspread.a" "$lib/libspread.a"
+install -m 0755 "$target/$profile/libspread.so" "$lib/libspread.so.3.0.0"
+install -m 0644 "$target/$profile/libspread.a" "$lib/libspread.a"
 for name in libspread libspread-core libtspread-core; do
   ln -sf libspread.so.3.0.0 "$lib/$name.so.3"
   ln -sf "$name.so.3" "$lib/$name.so"

@@ -35,7 +35,9 @@ pub struct RingConfig {
     pub me: u32,
     /// The ring's daemons in ring order (configuration order).
     pub members: Vec<u32>,
-    pub memb_id: MembId,
+    /// The ring's id; a daemon that is not the leader may start without it
+    /// and take it from the first token its predecessor sends.
+    pub memb_id: Option<MembId>,
     pub conf_hash: u32,
     pub window: i32,
     pub personal_window: i32,
@@ -143,7 +145,7 @@ impl Ring {
         };
         if r.is_leader() {
             let mut first = TokenHeader::new(0);
-            first.memb_id = r.cfg.memb_id;
+            first.memb_id = r.cfg.memb_id.expect("the leader names the ring");
             first.conf_hash = r.cfg.conf_hash;
             first.aru_last_id = r.cfg.me;
             r.process_token(
@@ -155,6 +157,11 @@ impl Ring {
             );
         }
         r
+    }
+
+    /// The ring's id, once known.
+    pub fn memb_id(&self) -> Option<MembId> {
+        self.cfg.memb_id
     }
 
     fn is_leader(&self) -> bool {
@@ -284,7 +291,13 @@ impl Ring {
     /// A datagram from a daemon's token port.
     pub fn handle_token(&mut self, token: RegularToken, now: u64) {
         let h = &token.header;
-        if h.memb_id != self.cfg.memb_id
+        if self.cfg.memb_id.is_none()
+            && h.transmiter_id == self.predecessor()
+            && h.conf_hash == self.cfg.conf_hash
+        {
+            self.cfg.memb_id = Some(h.memb_id);
+        }
+        if Some(h.memb_id) != self.cfg.memb_id
             || h.conf_hash != self.cfg.conf_hash
             || h.transmiter_id != self.predecessor()
         {
@@ -418,7 +431,7 @@ impl Ring {
         let mut resent = 0;
         let blocks = std::mem::take(&mut token.rtr);
         for block in blocks {
-            if block.memb_id != self.cfg.memb_id {
+            if Some(block.memb_id) != self.cfg.memb_id {
                 token.rtr.push(block);
                 continue;
             }
@@ -463,7 +476,7 @@ impl Ring {
         while sent < allowed {
             let mut template = DataHeader::new(0, self.cfg.me);
             template.transmiter_id = self.cfg.me;
-            template.memb_id = self.cfg.memb_id;
+            template.memb_id = self.cfg.memb_id.unwrap_or_default();
             template.seq = self.highest_seq + 1;
             template.token_round = self.token_rounds;
             template.conf_hash = self.cfg.conf_hash;
@@ -504,7 +517,7 @@ impl Ring {
             .take(MAX_RTR_SEQS)
             .collect();
         (!seqs.is_empty()).then_some(RtrBlock {
-            memb_id: self.cfg.memb_id,
+            memb_id: self.cfg.memb_id?,
             proc_id: self.cfg.me,
             seg_index: 0,
             seqs,
@@ -514,7 +527,7 @@ impl Ring {
     /// A data packet of this ring from another daemon.
     pub fn handle_data(&mut self, packet: DataPacket, now: u64) {
         let h = &packet.header;
-        if h.memb_id != self.cfg.memb_id
+        if Some(h.memb_id) != self.cfg.memb_id
             || h.conf_hash != self.cfg.conf_hash
             || !self.cfg.members.contains(&h.proc_id)
         {

@@ -11,7 +11,7 @@ pub fn config(n: usize, me: usize) -> RingConfig {
     RingConfig {
         me: IDS[me],
         members: IDS[..n].to_vec(),
-        memb_id: MembId::new(IDS[0], 7),
+        memb_id: (me == 0).then_some(MembId::new(IDS[0], 7)),
         conf_hash: 42,
         window: 160,
         personal_window: 20,
