@@ -62,10 +62,6 @@ fn main() -> ExitCode {
     for (line, option) in config.unsupported_options() {
         warn!(target: "spread::config", "{}:{line}: {option} is not supported by this daemon yet; it has no effect", config.source);
     }
-    let total: usize = config.segments.iter().map(|s| s.daemons.len()).sum();
-    if total > 1 {
-        warn!(target: "spread::config", "{}: {total} daemons configured; this daemon does not form a ring yet and serves its own clients alone", config.source);
-    }
     let (rules, rules_file, rule_warnings) = IpRules::load_default();
     for w in rule_warnings {
         warn!(target: "spread::auth", "{}:{w}", rules_file.as_deref().unwrap_or("access rules"));

@@ -3,9 +3,12 @@
 
 use crate::auth::AuthPolicy;
 use crate::engine::{Engine, Identity, Output, SessionId};
+use crate::ring_driver::{kill_request, RingDriver, RingSettings};
 use crate::sessions::listen::{accept_tcp, accept_unix, bind_tcp, bind_unix};
 use crate::sessions::registry::Registry;
 use crate::sessions::{Cmd, Outbound, Shared};
+use crate::transport::Received;
+use spread_core::consts::{KILL_MESS, SAFE_MESS};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,13 +29,21 @@ pub struct Settings {
     pub max_session_messages: usize,
     pub auth: AuthPolicy,
     pub step_timeout: Duration,
+    /// The ring with the other configured daemons; None when alone.
+    pub ring: Option<RingSettings>,
 }
+
+/// Clients are not read while this many messages wait to be sent on the
+/// ring (5.0.1's water mark), so a flood slows its senders instead of
+/// filling memory.
+const WATER_MARK: usize = 500;
 
 /// A bound daemon, not yet serving.
 pub struct Bound {
     settings: Settings,
     tcp: Vec<tokio::net::TcpListener>,
     unix: Option<tokio::net::UnixListener>,
+    ring: Option<RingDriver>,
 }
 
 impl Bound {
@@ -43,10 +54,15 @@ impl Bound {
             tcp.push(bind_tcp(*a).await?);
         }
         let unix = settings.unix.as_deref().map(bind_unix).transpose()?;
+        let ring = match &settings.ring {
+            Some(r) => Some(RingDriver::bind(r).await?),
+            None => None,
+        };
         Ok(Bound {
             settings,
             tcp,
             unix,
+            ring,
         })
     }
 
@@ -56,6 +72,7 @@ impl Bound {
             settings,
             tcp,
             unix,
+            ring,
         } = self;
         let (core_tx, core_rx) = mpsc::channel(4096);
         let shared = Arc::new(Shared {
@@ -72,13 +89,18 @@ impl Bound {
         if let (Some(l), Some(path)) = (unix, settings.unix.clone()) {
             tokio::spawn(accept_unix(l, path, shared.clone()));
         }
+        let (net_tx, net_rx) = mpsc::channel::<Received>(4096);
+        if let Some(r) = &ring {
+            r.transport().spawn_receivers(net_tx);
+        }
         let core = Core {
             engine: Engine::new(settings.identity.clone()),
             sessions: HashMap::new(),
             shared,
             max_session_messages: settings.max_session_messages,
+            ring,
         };
-        core.run(core_rx).await;
+        core.run(core_rx, net_rx).await;
     }
 }
 
@@ -93,21 +115,89 @@ struct Core {
     sessions: HashMap<SessionId, Handle>,
     shared: Arc<Shared>,
     max_session_messages: usize,
+    ring: Option<RingDriver>,
 }
 
 impl Core {
-    async fn run(mut self, mut rx: mpsc::Receiver<Cmd>) {
+    async fn run(mut self, mut rx: mpsc::Receiver<Cmd>, mut net: mpsc::Receiver<Received>) {
         let mut out = Vec::new();
-        while let Some(cmd) = rx.recv().await {
-            self.handle(cmd, &mut out);
-            // Take what else is waiting before yielding, so bursts are
-            // handled with few wake-ups.
-            for _ in 0..256 {
-                match rx.try_recv() {
-                    Ok(cmd) => self.handle(cmd, &mut out),
-                    Err(_) => break,
+        loop {
+            let deadline = self.ring.as_ref().map(|r| r.deadline());
+            let accept_clients = self.ring.as_ref().is_none_or(|r| r.backlog() < WATER_MARK);
+            tokio::select! {
+                cmd = rx.recv(), if accept_clients => match cmd {
+                    Some(cmd) => {
+                        self.handle(cmd, &mut out);
+                        // Take what else is waiting before yielding, so
+                        // bursts are handled with few wake-ups.
+                        for _ in 0..256 {
+                            match rx.try_recv() {
+                                Ok(cmd) => self.handle(cmd, &mut out),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    None => return,
+                },
+                Some(d) = net.recv() => {
+                    if let Some(r) = self.ring.as_mut() {
+                        r.on_datagram(d);
+                        for _ in 0..256 {
+                            match net.try_recv() {
+                                Ok(d) => r.on_datagram(d),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                }
+                _ = sleep_until(deadline) => {
+                    if let Some(r) = self.ring.as_mut() {
+                        r.on_timer();
+                    }
                 }
             }
+            self.pump_ring(&mut out);
+        }
+    }
+
+    /// Sends what the ring produced and applies what it delivered.
+    fn pump_ring(&mut self, out: &mut Vec<Output>) {
+        let Some(r) = self.ring.as_mut() else { return };
+        let delivered = r.pump();
+        if let Some(m) = r.memb_id() {
+            self.engine.set_membership(m.proc_id, m.time);
+        }
+        for (origin, header, message) in delivered {
+            self.engine.ordered(origin, &header, &message, out);
+        }
+        self.dispatch(out);
+        if let Some(r) = self.ring.as_mut() {
+            // Sessions killed while dispatching ordered KILLs; send them.
+            let _ = r.pump();
+        }
+    }
+
+    /// A request of a local session: ordered by the ring, or applied at
+    /// once when this daemon is alone.
+    fn order(
+        &mut self,
+        id: SessionId,
+        header: &spread_core::wire::Header,
+        frame: bytes::Bytes,
+        out: &mut Vec<Output>,
+    ) {
+        match self.ring.as_mut() {
+            Some(r) => r.submit(frame, header.service_type),
+            None => self.engine.request(id, header, frame, out),
+        }
+    }
+
+    /// A local session is gone: its disconnect goes through the order.
+    fn gone(&mut self, id: SessionId, out: &mut Vec<Output>) {
+        match (self.ring.as_mut(), self.engine.private_group(id)) {
+            (Some(r), Some(member)) => r.submit(kill_request(&member), KILL_MESS | SAFE_MESS),
+            (Some(_), None) => {}
+            (None, _) => self.engine.kill(id, out),
         }
     }
 
@@ -131,7 +221,7 @@ impl Core {
                     },
                 );
             }
-            Cmd::Request { id, header, frame } => self.engine.request(id, &header, frame, out),
+            Cmd::Request { id, header, frame } => self.order(id, &header, frame, out),
             Cmd::Refuse {
                 id,
                 header,
@@ -152,7 +242,7 @@ impl Core {
                         warn!(target: "spread::session", "disconnecting {name} ({}): {reason}", h.peer);
                     }
                 }
-                self.engine.kill(id, out);
+                self.gone(id, out);
             }
         }
         self.dispatch(out);
@@ -188,7 +278,7 @@ impl Core {
         }
         for id in slow {
             let mut more = Vec::new();
-            self.engine.kill(id, &mut more);
+            self.gone(id, &mut more);
             self.dispatch(&mut more);
         }
     }
@@ -200,5 +290,12 @@ impl Core {
             self.shared.registry.release_name(&h.name);
             self.shared.registry.release_slot();
         }
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
     }
 }

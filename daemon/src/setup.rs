@@ -4,7 +4,9 @@
 use crate::auth::{AuthPolicy, IpRules};
 use crate::config::Config;
 use crate::engine::Identity;
+use crate::ring_driver::RingSettings;
 use crate::runtime::Settings;
+use crate::transport::Peer;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -63,5 +65,49 @@ pub fn settings_from(
         max_session_messages: config.max_session_messages,
         auth,
         step_timeout: HANDSHAKE_STEP_TIMEOUT,
+        ring: ring_settings(config, entry.id),
+    })
+}
+
+/// The ring of every configured daemon, when there is more than one.
+fn ring_settings(config: &Config, me: u32) -> Option<RingSettings> {
+    let mut peers = Vec::new();
+    for seg in &config.segments {
+        for d in &seg.daemons {
+            let index = peers.len();
+            peers.push(Peer {
+                id: d.id,
+                index,
+                data: SocketAddr::new(d.addr, seg.port),
+                token: SocketAddr::new(d.addr, seg.port.wrapping_add(1)),
+            });
+        }
+    }
+    if peers.len() < 2 {
+        return None;
+    }
+    // LAN or WAN defaults unless all nine timeouts are configured.
+    let wan = config
+        .wide_area_network
+        .unwrap_or(config.segments.len() > 1);
+    let (token, hurry) = match &config.timeouts {
+        Some(t) => (t.token, t.hurry),
+        None if wan => (5000, 1500),
+        None => (1250, 500),
+    };
+    let drop_rate = std::env::var("SPREAD_TEST_DROP")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        .clamp(0.0, 1.0);
+    Some(RingSettings {
+        me,
+        peers,
+        conf_hash: config.hash(),
+        window: config.window.unwrap_or(160) as i32,
+        personal_window: config.personal_window.unwrap_or(20) as i32,
+        token_timeout: Duration::from_millis(token.into()),
+        hurry_timeout: Duration::from_millis(hurry.into()),
+        drop_rate,
     })
 }

@@ -215,9 +215,9 @@ fn unsupported_options_listed_with_lines() {
     let c = Config::parse(FULL_V4, "full.conf").unwrap();
     let names: Vec<&str> = c.unsupported_options().iter().map(|(_, n)| *n).collect();
     let want = "EventLogFile EventTimeStamp EventTimeStamp EventPreciseTimeStamp DangerousMonitor \
-        SocketPortReuse DaemonUser DaemonGroup ActiveIPVersion Window PersonalWindow \
-        AcceleratedWindow AcceleratedRing TokenTimeout HurryTimeout AliveTimeout JoinTimeout \
-        RepTimeout SegTimeout GatherTimeout FormTimeout LookupTimeout WideAreaNetwork \
+        SocketPortReuse DaemonUser DaemonGroup ActiveIPVersion \
+        AcceleratedWindow AcceleratedRing AliveTimeout JoinTimeout \
+        RepTimeout SegTimeout GatherTimeout FormTimeout LookupTimeout \
         IgnoreMulticastJoinErrors";
     assert_eq!(names.join(" "), want);
     assert_eq!(c.unsupported_options()[0], (4, "EventLogFile"));

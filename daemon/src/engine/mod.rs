@@ -80,6 +80,12 @@ impl Engine {
         }
     }
 
+    /// The daemon membership new group ids are made from.
+    pub fn set_membership(&mut self, proc_id: u32, time: i32) {
+        self.me.proc_id = proc_id;
+        self.me.membership_time = time;
+    }
+
     pub fn session_count(&self) -> usize {
         self.sessions.len()
     }

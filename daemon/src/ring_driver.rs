@@ -1,0 +1,198 @@
+//! The ring at run time: the ordering engine, its UDP transport, and the
+//! clock that turns tokio time into the engine's microseconds.
+
+use crate::engine::order::{Delivered, Ring, RingConfig};
+use crate::packet::{
+    MembId, MembershipBody, Packet, AGREED_TYPE, FIFO_TYPE, RELIABLE_TYPE, SAFE_TYPE,
+};
+use crate::transport::{Peer, Received, Transport};
+use bytes::Bytes;
+use spread_core::consts::*;
+use spread_core::wire::encode::request_head;
+use spread_core::wire::{ByteOrder, Header};
+use spread_core::GroupName;
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::time::Instant;
+use tracing::debug;
+
+/// How the ring of this daemon is set up.
+#[derive(Clone, Debug)]
+pub struct RingSettings {
+    pub me: u32,
+    /// Every configured daemon, in configuration order.
+    pub peers: Vec<Peer>,
+    pub conf_hash: u32,
+    pub window: i32,
+    pub personal_window: i32,
+    pub token_timeout: Duration,
+    pub hurry_timeout: Duration,
+    /// Test only: the fraction of received data packets to drop.
+    pub drop_rate: f64,
+}
+
+pub struct RingDriver {
+    ring: Ring,
+    transport: Transport,
+    start: Instant,
+    index_of: HashMap<u32, usize>,
+    pub packets_refused: u64,
+}
+
+/// The packet service a client message travels with (§8 of the daemon
+/// reference): UNRELIABLE and RELIABLE as RELIABLE, CAUSAL and the group
+/// requests as AGREED.
+pub fn packet_service(service_type: u32) -> u32 {
+    if service_type & SAFE_MESS != 0 {
+        SAFE_TYPE
+    } else if service_type & FIFO_MESS != 0 {
+        FIFO_TYPE
+    } else if service_type & (UNRELIABLE_MESS | RELIABLE_MESS) != 0 {
+        RELIABLE_TYPE
+    } else {
+        AGREED_TYPE
+    }
+}
+
+/// The KILL a daemon orders for a client whose socket died (SAFE, as 5.0.1).
+pub fn kill_request(member: &GroupName) -> Bytes {
+    Bytes::from(request_head(
+        KILL_MESS | SAFE_MESS,
+        member,
+        &[],
+        0,
+        0,
+        ByteOrder::NATIVE,
+    ))
+}
+
+impl RingDriver {
+    pub async fn bind(s: &RingSettings) -> std::io::Result<RingDriver> {
+        let transport = Transport::bind(s.me, &s.peers, s.drop_rate).await?;
+        let start = Instant::now();
+        let members: Vec<u32> = s.peers.iter().map(|p| p.id).collect();
+        let leader = members[0] == s.me;
+        let time = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_secs() as i32);
+        let cfg = RingConfig {
+            me: s.me,
+            members,
+            memb_id: leader.then_some(MembId::new(s.me, time)),
+            conf_hash: s.conf_hash,
+            window: s.window,
+            personal_window: s.personal_window,
+            accelerated_window: None,
+            hurry_timeout_us: s.hurry_timeout.as_micros() as u64,
+            token_timeout_us: s.token_timeout.as_micros() as u64,
+        };
+        Ok(RingDriver {
+            ring: Ring::new(cfg, 0),
+            transport,
+            start,
+            index_of: s.peers.iter().map(|p| (p.id, p.index)).collect(),
+            packets_refused: 0,
+        })
+    }
+
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_micros() as u64
+    }
+
+    /// When the engine wants its timers run.
+    pub fn deadline(&self) -> Instant {
+        self.start + Duration::from_micros(self.ring.poll_timeout())
+    }
+
+    /// Messages waiting to be sent (the down-queue).
+    pub fn backlog(&self) -> usize {
+        self.ring.backlog()
+    }
+
+    pub fn memb_id(&self) -> Option<MembId> {
+        self.ring.memb_id()
+    }
+
+    pub fn submit(&mut self, message: Bytes, service_type: u32) {
+        let now = self.now();
+        if self
+            .ring
+            .submit(message, packet_service(service_type), now)
+            .is_err()
+        {
+            self.packets_refused += 1;
+        }
+    }
+
+    pub fn on_timer(&mut self) {
+        let now = self.now();
+        if self.ring.poll_timeout() <= now {
+            self.ring.handle_timeout(now);
+        }
+    }
+
+    /// A datagram from the network: checked (its source must be the
+    /// configured address of the daemon it claims to come from), decoded,
+    /// handed to the engine.
+    pub fn on_datagram(&mut self, r: Received) {
+        let now = self.now();
+        let packet = match Packet::decode(r.port, &r.bytes) {
+            Ok(p) => p,
+            Err(e) => {
+                self.packets_refused += 1;
+                debug!(target: "spread::network", "dropped a datagram from {}: {e}", r.from);
+                return;
+            }
+        };
+        let claimed = match &packet {
+            Packet::Data(p) => p.header.transmiter_id,
+            Packet::Token(t) => t.header.transmiter_id,
+            Packet::Membership(m) => m.header.proc_id,
+            Packet::Monitor(_) | Packet::Form(_) => {
+                self.packets_refused += 1;
+                return;
+            }
+        };
+        if self.transport.sender_of(r.from.ip(), claimed).is_none() {
+            self.packets_refused += 1;
+            debug!(target: "spread::network", "dropped a datagram from {} claiming daemon {claimed}", r.from);
+            return;
+        }
+        match packet {
+            Packet::Data(p) => self.ring.handle_data(p, now),
+            Packet::Token(t) => self.ring.handle_token(t, now),
+            Packet::Membership(m) if matches!(m.body, MembershipBody::Hurry) => {
+                self.ring.handle_hurry(m.header.proc_id, now)
+            }
+            // ALIVE, JOIN, REFER: membership changes are not handled yet.
+            _ => self.packets_refused += 1,
+        }
+    }
+
+    /// Sends what the engine produced; returns the messages it delivered,
+    /// each with its origin's configuration position and decoded header.
+    pub fn pump(&mut self) -> Vec<(usize, Header, Bytes)> {
+        while let Some(s) = self.ring.poll_send() {
+            self.transport.send(&s);
+        }
+        let mut out = Vec::new();
+        while let Some(Delivered {
+            origin, message, ..
+        }) = self.ring.poll_delivery()
+        {
+            let (Some(&index), Some(head)) = (
+                self.index_of.get(&origin),
+                message.first_chunk::<HEADER_LEN>(),
+            ) else {
+                self.packets_refused += 1;
+                continue;
+            };
+            out.push((index, Header::decode(head), message));
+        }
+        out
+    }
+}
