@@ -318,3 +318,122 @@ pub fn request(
     f.extend_from_slice(body);
     f
 }
+
+/// Several daemons of one configuration (d1..dN on 127.0.X.1..N, one
+/// segment), each with its own directory; killed on drop.
+pub struct TestRing {
+    children: Vec<Option<Child>>,
+    pub port: u16,
+    pub dir: PathBuf,
+    subnet: u8,
+}
+
+impl TestRing {
+    /// Starts `n` daemons; `extra` is appended to every configuration and
+    /// `env` set for every daemon.
+    pub fn start(n: usize, extra: &str, env: &[(&str, &str)]) -> TestRing {
+        let id = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("spread-ring-{}-{id}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let subnet = 10 + ((std::process::id() as usize + id * 7) % 200) as u8;
+        let port = free_port();
+        let mut daemons = String::new();
+        for i in 1..=n {
+            daemons += &format!(
+                "\td{i} 127.0.{subnet}.{i} {{ D 127.0.{subnet}.{i} C 127.0.{subnet}.{i} }}\n"
+            );
+        }
+        let mut ring = TestRing {
+            children: Vec::new(),
+            port,
+            dir,
+            subnet,
+        };
+        for i in 1..=n {
+            let d = ring.dir.join(format!("d{i}"));
+            std::fs::create_dir_all(&d).unwrap();
+            let conf = format!("Spread_Segment 127.0.{subnet}.255:{port} {{\n{daemons}}}\nRuntimeDir = {}\n{extra}\n", d.display());
+            std::fs::write(d.join("spread.conf"), conf).unwrap();
+        }
+        for i in 1..=n {
+            let child = ring.spawn(i, env);
+            ring.children.push(Some(child));
+        }
+        for i in 1..=n {
+            ring.wait_ready(i);
+        }
+        ring
+    }
+
+    fn spawn(&self, i: usize, env: &[(&str, &str)]) -> Child {
+        let d = self.dir.join(format!("d{i}"));
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(d.join("daemon.log"))
+            .unwrap();
+        let mut cmd = Command::new(daemon_binary());
+        cmd.args(["-n", &format!("d{i}"), "-c", "spread.conf"])
+            .current_dir(&d)
+            .stdout(Stdio::null())
+            .stderr(log);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.spawn().expect("start spread")
+    }
+
+    fn wait_ready(&mut self, i: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(Some(c)) = self.children.get_mut(i - 1) {
+                if let Some(status) = c.try_wait().unwrap() {
+                    panic!("daemon d{i} exited with {status}: {}", self.log(i));
+                }
+            }
+            if TcpStream::connect((self.ip(i).as_str(), self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("daemon d{i} did not start: {}", self.log(i));
+    }
+
+    pub fn ip(&self, i: usize) -> String {
+        format!("127.0.{}.{i}", self.subnet)
+    }
+
+    /// The TCP daemon name of daemon `i` (1-based).
+    pub fn tcp_name(&self, i: usize) -> String {
+        format!("{}@{}", self.port, self.ip(i))
+    }
+
+    pub fn log(&self, i: usize) -> String {
+        std::fs::read_to_string(self.dir.join(format!("d{i}")).join("daemon.log"))
+            .unwrap_or_default()
+    }
+
+    /// SIGKILLs daemon `i`.
+    pub fn kill9(&mut self, i: usize) {
+        if let Some(mut c) = self.children[i - 1].take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for TestRing {
+    fn drop(&mut self) {
+        for c in self.children.iter_mut().flatten() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if std::thread::panicking() {
+            for i in 1..=self.children.len() {
+                eprintln!("--- d{i} log:\n{}", self.log(i));
+            }
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
