@@ -25,6 +25,8 @@ pub struct RingSettings {
     pub conf_hash: u32,
     pub window: i32,
     pub personal_window: i32,
+    /// Accelerated Ring's window when `AcceleratedRing = true`.
+    pub accelerated_window: Option<i32>,
     pub token_timeout: Duration,
     pub hurry_timeout: Duration,
     /// Test only: the fraction of received data packets to drop.
@@ -82,7 +84,7 @@ impl RingDriver {
             conf_hash: s.conf_hash,
             window: s.window,
             personal_window: s.personal_window,
-            accelerated_window: None,
+            accelerated_window: s.accelerated_window,
             hurry_timeout_us: s.hurry_timeout.as_micros() as u64,
             token_timeout_us: s.token_timeout.as_micros() as u64,
         };

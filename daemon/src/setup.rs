@@ -106,6 +106,10 @@ fn ring_settings(config: &Config, me: u32) -> Option<RingSettings> {
         conf_hash: config.hash(),
         window: config.window.unwrap_or(160) as i32,
         personal_window: config.personal_window.unwrap_or(20) as i32,
+        // As in 5.0.1, only an explicit `AcceleratedRing = true` turns it on
+        // (the hash says which protocol a ring runs).
+        accelerated_window: (config.accelerated_ring == Some(true))
+            .then(|| config.accelerated_window.unwrap_or(15) as i32),
         token_timeout: Duration::from_millis(token.into()),
         hurry_timeout: Duration::from_millis(hurry.into()),
         drop_rate,

@@ -65,11 +65,11 @@ fn config_errors_name_file_and_line_and_exit_1() {
 
 #[test]
 fn options_of_later_features_are_logged_not_ignored() {
-    let d = TestDaemon::start("AcceleratedRing = true\nDangerousMonitor = true");
+    let d = TestDaemon::start("SocketPortReuse = on\nDangerousMonitor = true");
     std::thread::sleep(Duration::from_millis(100));
     let log = d.log_text();
     assert!(
-        log.contains("spread.conf:5: AcceleratedRing is not supported"),
+        log.contains("spread.conf:5: SocketPortReuse is not supported"),
         "{log}"
     );
     assert!(

@@ -216,7 +216,7 @@ fn unsupported_options_listed_with_lines() {
     let names: Vec<&str> = c.unsupported_options().iter().map(|(_, n)| *n).collect();
     let want = "EventLogFile EventTimeStamp EventTimeStamp EventPreciseTimeStamp DangerousMonitor \
         SocketPortReuse DaemonUser DaemonGroup ActiveIPVersion \
-        AcceleratedWindow AcceleratedRing AliveTimeout JoinTimeout \
+        AliveTimeout JoinTimeout \
         RepTimeout SegTimeout GatherTimeout FormTimeout LookupTimeout \
         IgnoreMulticastJoinErrors";
     assert_eq!(names.join(" "), want);

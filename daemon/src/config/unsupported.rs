@@ -11,8 +11,6 @@ const NOT_YET_IMPLEMENTED: &[&str] = &[
     "DaemonUser",
     "DaemonGroup",
     "ActiveIPVersion",
-    "AcceleratedWindow",
-    "AcceleratedRing",
     "AliveTimeout",
     "JoinTimeout",
     "RepTimeout",

@@ -99,6 +99,8 @@ pub struct Ring {
     /// The token this daemon last sent (or holds).
     last_token: Option<RegularToken>,
     holding: bool,
+    /// Accelerated Ring: this visit's packets that leave after the token.
+    held_back: Vec<i32>,
     token_rounds: i32,
     last_num_sent: i32,
     last_num_retrans: i32,
@@ -131,6 +133,7 @@ impl Ring {
             packer: Packer::new(),
             last_token: None,
             holding: false,
+            held_back: Vec::new(),
             token_rounds: 0,
             last_num_sent: 0,
             last_num_retrans: 0,
@@ -420,6 +423,7 @@ impl Ring {
             });
             self.last_token = Some(token);
         }
+        self.send_held_back();
         self.deliver();
         self.discard();
     }
@@ -473,6 +477,7 @@ impl Ring {
             self.allowed(token_fc)
         };
         let mut sent = 0;
+        let mut fresh = Vec::new();
         while sent < allowed {
             let mut template = DataHeader::new(0, self.cfg.me);
             template.transmiter_id = self.cfg.me;
@@ -486,9 +491,7 @@ impl Ring {
             self.highest_seq += 1;
             sent += 1;
             self.stats.packets_sent += 1;
-            if self.cfg.members.len() > 1 {
-                self.sends.push_back(Send::Broadcast(packet.encode()));
-            }
+            fresh.push(packet.header.seq);
             self.store.insert(
                 packet.header.seq,
                 Stored {
@@ -497,7 +500,33 @@ impl Ring {
                 },
             );
         }
+        if self.cfg.members.len() > 1 {
+            // Accelerated Ring: the newest packets of the visit go out only
+            // after the token, one token round later.
+            let held = self
+                .cfg
+                .accelerated_window
+                .map_or(0, |w| w.max(0) as usize)
+                .min(fresh.len());
+            let (now, later) = fresh.split_at(fresh.len() - held);
+            for seq in now {
+                let bytes = self.store[seq].packet.encode();
+                self.sends.push_back(Send::Broadcast(bytes));
+            }
+            self.held_back = later.to_vec();
+        }
         sent
+    }
+
+    /// Sends the packets held back until the token left.
+    fn send_held_back(&mut self) {
+        for seq in std::mem::take(&mut self.held_back) {
+            if let Some(stored) = self.store.get_mut(&seq) {
+                stored.packet.header.token_round = self.token_rounds;
+                let bytes = stored.packet.encode();
+                self.sends.push_back(Send::Broadcast(bytes));
+            }
+        }
     }
 
     fn advance_my_aru(&mut self) {
@@ -509,10 +538,16 @@ impl Ring {
     /// This daemon's retransmission request: what it misses up to the
     /// highest sequence number it knows.
     fn my_request(&self) -> Option<RtrBlock> {
-        if self.my_aru >= self.highest_seq {
+        // With the accelerated ring, packets after the token I sent last
+        // may still be on their way: ask only for what came before it.
+        let limit = match (self.cfg.accelerated_window, &self.last_token) {
+            (Some(_), Some(last)) => last.header.seq.min(self.highest_seq),
+            _ => self.highest_seq,
+        };
+        if self.my_aru >= limit {
             return None;
         }
-        let seqs: Vec<i32> = (self.my_aru + 1..=self.highest_seq)
+        let seqs: Vec<i32> = (self.my_aru + 1..=limit)
             .filter(|s| !self.store.contains_key(s))
             .take(MAX_RTR_SEQS)
             .collect();
@@ -569,32 +604,16 @@ impl Ring {
                 break;
             }
             stored.delivered = true;
-            let packet = stored.packet.clone();
             self.last_delivered = seq;
-            self.deliver_packet(&packet);
-        }
-    }
-
-    fn deliver_packet(&mut self, packet: &DataPacket) {
-        let origin = packet.header.proc_id;
-        let service = packet.header.ty & (RELIABLE_TYPE | FIFO_TYPE | AGREED_TYPE | SAFE_TYPE);
-        for fragment in packet.fragments() {
-            let Ok(fragment) = fragment else {
-                self.stats.dropped += 1;
-                return;
-            };
-            match self.reassembly.add(origin, fragment.header, fragment.bytes) {
-                Ok(Some(message)) => {
-                    self.stats.delivered += 1;
-                    self.deliveries.push_back(Delivered {
-                        origin,
-                        service,
-                        message: Bytes::from(message),
-                    });
-                }
-                Ok(None) => {}
-                Err(_) => self.stats.dropped += 1,
-            }
+            // Borrow the stored packet (it stays for retransmissions) while
+            // the other fields take its messages.
+            let packet = &stored.packet;
+            deliver_packet(
+                packet,
+                &mut self.reassembly,
+                &mut self.deliveries,
+                &mut self.stats,
+            );
         }
     }
 
@@ -610,5 +629,34 @@ impl Ring {
     /// (highest_seq, my_aru, aru, last_delivered) for status and tests.
     pub fn sequence_state(&self) -> (i32, i32, i32, i32) {
         (self.highest_seq, self.my_aru, self.aru, self.last_delivered)
+    }
+}
+
+/// Reassembles the messages of a packet in sequence and queues them.
+fn deliver_packet(
+    packet: &DataPacket,
+    reassembly: &mut Reassembly,
+    deliveries: &mut VecDeque<Delivered>,
+    stats: &mut RingStats,
+) {
+    let origin = packet.header.proc_id;
+    let service = packet.header.ty & (RELIABLE_TYPE | FIFO_TYPE | AGREED_TYPE | SAFE_TYPE);
+    for fragment in packet.fragments() {
+        let Ok(fragment) = fragment else {
+            stats.dropped += 1;
+            return;
+        };
+        match reassembly.add(origin, fragment.header, fragment.bytes) {
+            Ok(Some(message)) => {
+                stats.delivered += 1;
+                deliveries.push_back(Delivered {
+                    origin,
+                    service,
+                    message: Bytes::from(message),
+                });
+            }
+            Ok(None) => {}
+            Err(_) => stats.dropped += 1,
+        }
     }
 }

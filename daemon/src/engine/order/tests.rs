@@ -7,7 +7,7 @@ use crate::sim::rng::Rng;
 
 pub const IDS: [u32; 5] = [1001, 1002, 1003, 1004, 1005];
 
-pub fn config(n: usize, me: usize) -> RingConfig {
+pub fn config_with(n: usize, me: usize, accelerated_window: Option<i32>) -> RingConfig {
     RingConfig {
         me: IDS[me],
         members: IDS[..n].to_vec(),
@@ -15,7 +15,7 @@ pub fn config(n: usize, me: usize) -> RingConfig {
         conf_hash: 42,
         window: 160,
         personal_window: 20,
-        accelerated_window: None,
+        accelerated_window,
         hurry_timeout_us: 500_000,
         token_timeout_us: 1_250_000,
     }
@@ -38,7 +38,13 @@ pub struct World {
 
 impl World {
     pub fn new(n: usize, faults: Faults, seed: u64) -> World {
-        let rings = (0..n).map(|i| Ring::new(config(n, i), 0)).collect();
+        World::accelerated(n, faults, seed, None)
+    }
+
+    pub fn accelerated(n: usize, faults: Faults, seed: u64, window: Option<i32>) -> World {
+        let rings = (0..n)
+            .map(|i| Ring::new(config_with(n, i, window), 0))
+            .collect();
         World {
             rings,
             net: Net::new(n, faults, seed),
@@ -209,7 +215,8 @@ fn lossy_run(seed: u64, n: usize) -> (u64, u64) {
         min_delay_us: 10,
         max_delay_us: 200,
     };
-    let mut w = World::new(n, faults, seed);
+    // Odd seeds run the Accelerated Ring.
+    let mut w = World::accelerated(n, faults, seed, (seed % 2 == 1).then_some(15));
     let mut rng = Rng::new(seed);
     let mut sent = 0;
     for c in 0..60u32 {
@@ -244,5 +251,29 @@ fn lossy_reordering_networks_agree() {
     assert!(
         lost > 2000 && resent > 2000,
         "the schedules lost {lost} datagrams and resent {resent} packets"
+    );
+}
+
+#[test]
+fn accelerated_ring_sends_the_newest_packets_after_the_token() {
+    let mut ring = Ring::new(config_with(3, 0, Some(15)), 0);
+    while ring.poll_send().is_some() {}
+    for c in 0..20 {
+        ring.submit(message(0, c, 1200), AGREED_TYPE, 0).unwrap();
+    }
+    // Bring the token back around to the leader.
+    let mut token = ring.last_token.clone().unwrap();
+    token.header.transmiter_id = IDS[2];
+    ring.handle_token(token, 10);
+    let kinds: Vec<char> = std::iter::from_fn(|| ring.poll_send())
+        .map(|s| match s {
+            Send::Broadcast(_) => 'p',
+            Send::Token { .. } => 'T',
+            Send::Unicast { .. } => 'u',
+        })
+        .collect();
+    assert_eq!(
+        kinds.iter().collect::<String>(),
+        format!("{}T{}", "p".repeat(5), "p".repeat(15))
     );
 }
