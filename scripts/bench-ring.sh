@@ -2,7 +2,7 @@
 # Benchmarks of a 3-daemon ring on loopback (release builds): one flooder
 # alone, a sender on d1 with its reader on d3, three senders at once, and
 # latency. Prints msgs/s and the daemons' CPU seconds.
-#   usage: scripts/bench-ring.sh [messages] [bytes]      (default 100000 1000)
+#   usage: [ACCELERATED=1] scripts/bench-ring.sh [messages] [bytes]   (default 100000 1000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${1:-100000}"; size="${2:-1000}"
@@ -19,6 +19,7 @@ for i in 1 2 3; do
     for j in 1 2 3; do echo "  d$j $net.$j { D $net.$j C $net.$j }"; done
     echo "}"
     echo "RuntimeDir = $work/d$i"
+    [ -n "${ACCELERATED:-}" ] && echo "AcceleratedRing = true"
   } > "$work/d$i/spread.conf"
   (cd "$work/d$i" && exec "$bin/spread" -n "d$i" -c spread.conf 2>daemon.log) & pids+=($!)
 done

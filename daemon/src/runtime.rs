@@ -9,7 +9,7 @@ use crate::sessions::registry::Registry;
 use crate::sessions::{Cmd, Outbound, Shared};
 use crate::transport::Received;
 use spread_core::consts::{KILL_MESS, SAFE_MESS};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -99,6 +99,7 @@ impl Bound {
             shared,
             max_session_messages: settings.max_session_messages,
             ring,
+            dying: HashSet::new(),
         };
         core.run(core_rx, net_rx).await;
     }
@@ -116,6 +117,8 @@ struct Core {
     shared: Arc<Shared>,
     max_session_messages: usize,
     ring: Option<RingDriver>,
+    /// Sessions whose disconnect is on its way through the order.
+    dying: HashSet<SessionId>,
 }
 
 impl Core {
@@ -186,6 +189,9 @@ impl Core {
         frame: bytes::Bytes,
         out: &mut Vec<Output>,
     ) {
+        if header.service_type & KILL_MESS != 0 {
+            self.dying.insert(id);
+        }
         match self.ring.as_mut() {
             Some(r) => r.submit(frame, header.service_type),
             None => self.engine.request(id, header, frame, out),
@@ -194,6 +200,10 @@ impl Core {
 
     /// A local session is gone: its disconnect goes through the order.
     fn gone(&mut self, id: SessionId, out: &mut Vec<Output>) {
+        // Once: its disconnect is ordered, and nothing more is queued for it.
+        if !self.dying.insert(id) {
+            return;
+        }
         match (self.ring.as_mut(), self.engine.private_group(id)) {
             (Some(r), Some(member)) => r.submit(kill_request(&member), KILL_MESS | SAFE_MESS),
             (Some(_), None) => {}
@@ -256,7 +266,7 @@ impl Core {
                     let Some(h) = self.sessions.get(&session) else {
                         continue;
                     };
-                    if slow.contains(&session) {
+                    if slow.contains(&session) || self.dying.contains(&session) {
                         continue;
                     }
                     if h.out.queued.load(Ordering::Acquire) >= self.max_session_messages {
@@ -284,6 +294,7 @@ impl Core {
     }
 
     fn close(&mut self, id: SessionId) {
+        self.dying.remove(&id);
         if let Some(h) = self.sessions.remove(&id) {
             debug!(target: "spread::session", "{id} closed");
             let _ = h.out.abort.send(true);
