@@ -2,5 +2,6 @@
 //! virtual time, driven by one seed, and a checker for what clients saw.
 
 pub mod checker;
+pub mod cluster;
 pub mod net;
 pub mod rng;
