@@ -20,6 +20,7 @@ for i in 1 2 3; do
     echo "}"
     echo "RuntimeDir = $work/d$i"
     [ -n "${ACCELERATED:-}" ] && echo "AcceleratedRing = true"
+    [ -n "${WINDOWS:-}" ] && echo "$WINDOWS"
   } > "$work/d$i/spread.conf"
   (cd "$work/d$i" && exec "$bin/spread" -n "d$i" -c spread.conf 2>daemon.log) & pids+=($!)
 done

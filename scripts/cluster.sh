@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# A local ring of daemons for trying things out: N daemons (default 3) on
+# 127.0.100.1..N, port 4903, in one configuration, each with its own
+# directory under /tmp/spread-cluster. Clients reach daemon i as
+# "4903@127.0.100.i" (or its Unix socket /tmp/spread-cluster/d<i>/4903).
+#   scripts/cluster.sh start [N] [extra spread.conf lines...]
+#   scripts/cluster.sh stop
+#   e.g. target/release/spuser -s 4903@127.0.100.2
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo="$PWD"
+base=/tmp/spread-cluster
+port=4903
+case "${1:-}" in
+  start)
+    n="${2:-3}"; shift $(( $# >= 2 ? 2 : 1 ))
+    cargo build --release -q -p spread-daemon -p spread-tools
+    "$0" stop >/dev/null 2>&1 || true
+    for i in $(seq "$n"); do
+      mkdir -p "$base/d$i"
+      {
+        echo "Spread_Segment 127.0.100.255:$port {"
+        for j in $(seq "$n"); do echo "  d$j 127.0.100.$j { D 127.0.100.$j C 127.0.100.$j }"; done
+        echo "}"
+        echo "RuntimeDir = $base/d$i"
+        for line in "$@"; do echo "$line"; done
+      } > "$base/d$i/spread.conf"
+      (cd "$base/d$i" && nohup "$repo/target/release/spread" -n "d$i" -c spread.conf >daemon.log 2>&1 & echo $! > pid)
+    done
+    for i in $(seq "$n"); do
+      for _ in $(seq 100); do [ -S "$base/d$i/$port" ] && break; sleep 0.05; done
+      echo "d$i: $port@127.0.100.$i (log $base/d$i/daemon.log)"
+    done
+    ;;
+  stop)
+    for p in "$base"/d*/pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; rm -f "$p"; done
+    echo "stopped"
+    ;;
+  *)
+    echo "usage: $0 start [N] [extra conf lines...] | stop" >&2; exit 1 ;;
+esac
