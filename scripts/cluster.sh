@@ -25,7 +25,11 @@ case "${1:-}" in
         echo "RuntimeDir = $base/d$i"
         for line in "$@"; do echo "$line"; done
       } > "$base/d$i/spread.conf"
-      (cd "$base/d$i" && nohup "$repo/target/release/spread" -n "d$i" -c spread.conf >daemon.log 2>&1 & echo $! > pid)
+      (
+        cd "$base/d$i"
+        nohup "$repo/target/release/spread" -n "d$i" -c spread.conf >daemon.log 2>&1 &
+        echo $! > pid
+      )
     done
     for i in $(seq "$n"); do
       for _ in $(seq 100); do [ -S "$base/d$i/$port" ] && break; sleep 0.05; done
