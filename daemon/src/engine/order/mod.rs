@@ -24,6 +24,9 @@ use std::collections::{BTreeMap, VecDeque};
 
 /// Most sequence numbers one retransmission request asks for.
 const MAX_RTR_SEQS: usize = 300;
+/// Sequence numbers above this are refused (5.0.1 forces a new ring before
+/// they are reached), which also keeps all arithmetic far from overflow.
+const MAX_SEQ: i32 = 1 << 30;
 /// The sender stops when it is this far ahead of the ring-wide aru (keeps
 /// 5.0.1's 8192-slot store from wrapping).
 const MAX_SEQ_GAP: i32 = 1600;
@@ -294,6 +297,10 @@ impl Ring {
     /// A datagram from a daemon's token port.
     pub fn handle_token(&mut self, token: RegularToken, now: u64) {
         let h = &token.header;
+        if !(0..=MAX_SEQ).contains(&h.seq) || !(0..=MAX_SEQ).contains(&h.aru) && h.aru != i32::MAX {
+            self.stats.dropped += 1;
+            return;
+        }
         if self.cfg.memb_id.is_none()
             && h.transmiter_id == self.predecessor()
             && h.conf_hash == self.cfg.conf_hash
@@ -574,7 +581,7 @@ impl Ring {
             self.hurry_deadline = Some(now + self.cfg.hurry_timeout_us);
         }
         let seq = h.seq;
-        if seq <= self.last_discarded || self.store.contains_key(&seq) {
+        if seq > MAX_SEQ || seq <= self.last_discarded || self.store.contains_key(&seq) {
             return;
         }
         self.stats.packets_received += 1;

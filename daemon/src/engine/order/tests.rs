@@ -277,3 +277,39 @@ fn accelerated_ring_sends_the_newest_packets_after_the_token() {
         format!("{}T{}", "p".repeat(5), "p".repeat(15))
     );
 }
+
+#[test]
+fn hostile_packets_from_members_never_panic() {
+    let mut rng = Rng::new(77);
+    let mut ring = Ring::new(config_with(3, 1, None), 0);
+    for i in 0..20_000u64 {
+        let mut h = DataHeader::new(AGREED_TYPE, IDS[rng.below(3) as usize]);
+        h.memb_id = MembId::new(IDS[0], 7);
+        h.conf_hash = 42;
+        h.seq = rng.next_u64() as i32;
+        h.first_frag = crate::packet::FragHeader {
+            index: rng.next_u64() as i16,
+            len: rng.below(64) as i16,
+        };
+        let body = vec![0u8; rng.below(64) as usize];
+        ring.handle_data(DataPacket { header: h, body }, i);
+        let mut t = TokenHeader::new(crate::packet::with_arq(0, rng.below(16) as u8));
+        t.transmiter_id = IDS[0];
+        t.memb_id = MembId::new(IDS[0], 7);
+        t.conf_hash = 42;
+        t.seq = rng.next_u64() as i32;
+        t.aru = rng.next_u64() as i32;
+        t.flow_control = rng.next_u64() as i16;
+        let seqs = (0..rng.below(5)).map(|_| rng.next_u64() as i32).collect();
+        let rtr = vec![RtrBlock {
+            memb_id: t.memb_id,
+            proc_id: IDS[rng.below(3) as usize],
+            seg_index: 0,
+            seqs,
+        }];
+        ring.handle_token(RegularToken { header: t, rtr }, i);
+        ring.handle_timeout(i * 1000);
+        while ring.poll_send().is_some() {}
+        while ring.poll_delivery().is_some() {}
+    }
+}
