@@ -1,107 +1,11 @@
 //! Several real daemons in one ring over UDP on loopback, with real clients
 //! on each; what the clients saw is checked against EVS.
 
-use spread_core::client::Mailbox;
-use spread_core::consts::*;
-use spread_core::wire::Message;
-use spread_daemon::sim::checker::{check, ClientLog, Event, MsgId};
+mod scenarios;
+
+use scenarios::{client, run};
+use spread_daemon::sim::checker::{check, ClientLog};
 use spread_testkit::TestRing;
-use std::time::{Duration, Instant};
-
-const SERVICES: [u32; 4] = [AGREED_MESS, SAFE_MESS, FIFO_MESS, CAUSAL_MESS];
-
-/// One client: joins `g`, waits until all `n` are in, sends `count`
-/// messages, then receives until it has everyone's.
-fn client(daemon: String, name: String, n: usize, count: u64) -> ClientLog {
-    let m = Mailbox::connect(&daemon, Some(&name), 0, true)
-        .unwrap_or_else(|e| panic!("{name} at {daemon}: {e}"));
-    let me = m.private_group().to_string();
-    let mut log = ClientLog {
-        name: me.clone(),
-        survived: true,
-        ..ClientLog::default()
-    };
-    m.join("g").unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut full = false;
-    let mut got = 0u64;
-    let want = n as u64 * count;
-    while got < want {
-        assert!(
-            Instant::now() < deadline,
-            "{me} timed out with {got} of {want} messages; full view: {full}"
-        );
-        let Some(msg) = m.receive_timeout(Duration::from_millis(200)).unwrap() else {
-            continue;
-        };
-        match msg {
-            Message::Membership(v) => {
-                log.events.push(Event::View {
-                    group: v.group.to_string(),
-                    id: (v.group_id.proc_id, v.group_id.time, v.group_id.index),
-                    members: v.members.iter().map(|x| x.to_string()).collect(),
-                });
-                if v.members.len() == n && !full {
-                    full = true;
-                    for c in 0..count {
-                        let service = SERVICES[(c % 4) as usize];
-                        m.multicast(service, "g", 0, format!("{me}:{c}").as_bytes())
-                            .unwrap();
-                        log.sent.push((
-                            MsgId {
-                                sender: me.clone(),
-                                counter: c,
-                            },
-                            "g".into(),
-                        ));
-                    }
-                }
-            }
-            Message::Data(d) => {
-                let text = String::from_utf8(d.data).unwrap();
-                let (sender, counter) = text.rsplit_once(':').unwrap();
-                assert_eq!(sender, d.sender.to_string());
-                log.events.push(Event::Message {
-                    id: MsgId {
-                        sender: sender.into(),
-                        counter: counter.parse().unwrap(),
-                    },
-                    service: d.service_type,
-                    group: "g".into(),
-                });
-                got += 1;
-            }
-            other => panic!("{me}: unexpected {other:?}"),
-        }
-    }
-    m.disconnect().unwrap();
-    log
-}
-
-fn run(n: usize, count: u64, env: &[(&str, &str)]) {
-    let ring = TestRing::start(n, "", env);
-    let handles: Vec<_> = (1..=n)
-        .map(|i| {
-            let daemon = ring.tcp_name(i);
-            std::thread::spawn(move || client(daemon, format!("c{i}"), n, count))
-        })
-        .collect();
-    let logs: Vec<ClientLog> = handles
-        .into_iter()
-        .map(|h| h.join().expect("client"))
-        .collect();
-    for l in &logs {
-        let delivered = l
-            .events
-            .iter()
-            .filter(|e| matches!(e, Event::Message { .. }))
-            .count();
-        assert_eq!(delivered as u64, n as u64 * count, "{}", l.name);
-    }
-    if let Err(v) = check(&logs) {
-        panic!("EVS violation: {v}");
-    }
-}
 
 #[test]
 fn three_daemons_give_every_client_one_order() {

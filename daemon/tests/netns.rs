@@ -1,0 +1,70 @@
+//! The ring inside a private network namespace that the test creates
+//! (`ip netns add`, loopback up), so the daemons' UDP and TCP traffic is
+//! isolated from the host. Loopback's 127.0.0.0/8 carries every 127.x
+//! address the daemons bind. Needs root (CI runs as root); elsewhere the
+//! test says why it did not run.
+
+mod scenarios;
+
+use std::process::Command;
+
+const INSIDE: &str = "SPREAD_TEST_IN_NETNS";
+
+fn ip(args: &[&str]) {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .expect("the ip tool (iproute2)");
+    assert!(
+        out.status.success(),
+        "ip {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+struct Namespace(String);
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+#[test]
+fn rings_of_three_and_five_inside_a_network_namespace() {
+    if std::env::var_os(INSIDE).is_some() {
+        // Second half: running inside the namespace.
+        scenarios::run(3, 200, &[]);
+        scenarios::run(5, 60, &[("SPREAD_TEST_DROP", "0.03")]);
+        return;
+    }
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run this test as root"
+        );
+        eprintln!("skipped: creating a network namespace needs root");
+        return;
+    }
+    let ns = Namespace(format!("spread-test-{}", std::process::id()));
+    ip(&["netns", "add", &ns.0]);
+    ip(&["-n", &ns.0, "link", "set", "lo", "up"]);
+    let exe = std::env::current_exe().unwrap();
+    let status = Command::new("ip")
+        .args(["netns", "exec", &ns.0])
+        .arg(&exe)
+        .args([
+            "--exact",
+            "rings_of_three_and_five_inside_a_network_namespace",
+            "--nocapture",
+        ])
+        .env(INSIDE, "1")
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "the rings inside namespace {} failed",
+        ns.0
+    );
+}
