@@ -4,11 +4,12 @@
 //! EVS checker. One seed decides everything.
 
 use super::checker::{ClientLog, Event, MsgId};
-use super::net::{Datagram, Faults, Net, Port};
+use super::net::{Faults, Net};
 use super::rng::Rng;
-use crate::engine::order::{Ring, RingConfig, Send};
+use super::wiring::{feed, next_event, route};
+use crate::engine::order::{Ring, RingConfig};
 use crate::engine::{Engine, Identity, Output, SessionId, SessionInfo};
-use crate::packet::{MembId, MembershipBody, Packet, Port as PacketPort};
+use crate::packet::MembId;
 use crate::ring_driver::packet_service;
 use bytes::Bytes;
 use spread_core::consts::*;
@@ -17,7 +18,6 @@ use spread_core::wire::{split_frame, ByteOrder, Header, Limits, Message};
 use spread_core::GroupName;
 
 struct Node {
-    id: u32,
     ring: Ring,
     engine: Engine,
 }
@@ -71,7 +71,6 @@ impl Cluster {
                     membership_time: 100,
                 });
                 Node {
-                    id,
                     ring: Ring::new(cfg, 0),
                     engine,
                 }
@@ -158,28 +157,11 @@ impl Cluster {
 
     /// Sends what node `i` produced and applies what it delivered.
     fn flush(&mut self, i: usize) {
-        while let Some(s) = self.nodes[i].ring.poll_send() {
-            let n = self.nodes.len();
-            let (targets, port, bytes) = match s {
-                Send::Broadcast(b) => (
-                    (0..n).filter(|&j| j != i).collect::<Vec<_>>(),
-                    Port::Data,
-                    b,
-                ),
-                Send::Unicast { to, bytes } => (vec![self.index_of(to)], Port::Data, bytes),
-                Send::Token { to, bytes } => (vec![self.index_of(to)], Port::Token, bytes),
-            };
-            for to in targets {
-                self.net.send(
-                    self.now,
-                    Datagram {
-                        from: i,
-                        to,
-                        port,
-                        bytes: bytes.clone(),
-                    },
-                );
-            }
+        let n = self.nodes.len();
+        while let Some(send) = self.nodes[i].ring.poll_send() {
+            route(&mut self.net, self.now, i, n, send, |id| {
+                (id - FIRST_ID) as usize
+            });
         }
         let mut out = Vec::new();
         while let Some(d) = self.nodes[i].ring.poll_delivery() {
@@ -233,34 +215,14 @@ impl Cluster {
     /// Runs the network and the timers until virtual time `until`.
     pub fn run_until(&mut self, until: u64) {
         loop {
-            let next_net = self.net.next_arrival().unwrap_or(u64::MAX);
-            let next_timer = self
-                .nodes
-                .iter()
-                .map(|n| n.ring.poll_timeout())
-                .min()
-                .unwrap_or(u64::MAX);
-            let next = next_net.min(next_timer);
+            let next = next_event(&self.net, self.nodes.iter().map(|n| &n.ring));
             if next > until {
                 self.now = until;
                 return;
             }
             self.now = next;
             while let Some(d) = self.net.pop_due(self.now) {
-                let port = if d.port == Port::Data {
-                    PacketPort::Data
-                } else {
-                    PacketPort::Token
-                };
-                let node = &mut self.nodes[d.to];
-                match Packet::decode(port, &d.bytes) {
-                    Ok(Packet::Data(p)) => node.ring.handle_data(p, self.now),
-                    Ok(Packet::Token(t)) => node.ring.handle_token(t, self.now),
-                    Ok(Packet::Membership(m)) if matches!(m.body, MembershipBody::Hurry) => {
-                        node.ring.handle_hurry(m.header.proc_id, self.now)
-                    }
-                    other => panic!("node {} got {other:?}", node.id),
-                }
+                feed(&mut self.nodes[d.to].ring, &d, self.now);
                 self.flush(d.to);
             }
             for i in 0..self.nodes.len() {

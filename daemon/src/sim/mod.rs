@@ -5,3 +5,4 @@ pub mod checker;
 pub mod cluster;
 pub mod net;
 pub mod rng;
+pub mod wiring;

@@ -267,31 +267,15 @@ impl Ring {
         }
     }
 
-    /// The leader's hurry: send its last token again (header only) with
-    /// RETRANS + 1, three copies from RETRANS 2 on.
+    /// The leader's hurry: send its last token again with RETRANS + 1.
     fn hurry(&mut self, now: u64) {
         self.hurry_deadline = Some(now + self.cfg.hurry_timeout_us);
-        let Some(last) = self.last_token.as_mut() else {
+        let Some(last) = self.last_token.as_ref() else {
             return;
         };
         let r = retrans(last.header.ty).saturating_add(1).min(15);
-        last.header.ty = with_retrans(last.header.ty, r);
         self.holding = false;
-        let mut resend = last.header;
-        resend.rtr_len = 0;
-        resend.transmiter_id = self.cfg.me;
-        let bytes = RegularToken {
-            header: resend,
-            rtr: Vec::new(),
-        }
-        .encode();
-        let copies = if r > 1 { 3 } else { 1 };
-        for _ in 0..copies {
-            self.sends.push_back(Send::Token {
-                to: self.successor(),
-                bytes: bytes.clone(),
-            });
-        }
+        self.resend_last(r);
     }
 
     /// A datagram from a daemon's token port.
@@ -344,6 +328,8 @@ impl Ring {
         }
     }
 
+    /// Sends the last token again, header only (pending requests are asked
+    /// again next round), with RETRANS `r`: three copies from RETRANS 2 on.
     fn resend_last(&mut self, r: u8) {
         let Some(last) = self.last_token.as_mut() else {
             return;
@@ -351,6 +337,7 @@ impl Ring {
         last.header.ty = with_retrans(last.header.ty, r);
         let mut resend = last.header;
         resend.rtr_len = 0;
+        resend.transmiter_id = self.cfg.me;
         let bytes = RegularToken {
             header: resend,
             rtr: Vec::new(),

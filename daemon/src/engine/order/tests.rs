@@ -1,9 +1,9 @@
 //! Rings of engines on the simulated network.
 
 use super::*;
-use crate::packet::{Packet, Port as PacketPort};
-use crate::sim::net::{Datagram, Faults, Net, Port};
+use crate::sim::net::{Faults, Net};
 use crate::sim::rng::Rng;
+use crate::sim::wiring::{feed, next_event, route};
 
 pub const IDS: [u32; 5] = [1001, 1002, 1003, 1004, 1005];
 
@@ -27,6 +27,10 @@ fn message(origin: usize, counter: u32, len: usize) -> Bytes {
     v[..4].copy_from_slice(&(origin as u32).to_le_bytes());
     v[4..8].copy_from_slice(&counter.to_le_bytes());
     Bytes::from(v)
+}
+
+fn index_of(id: u32) -> usize {
+    IDS.iter().position(|&x| x == id).expect("a test daemon id")
 }
 
 pub struct World {
@@ -53,33 +57,10 @@ impl World {
         }
     }
 
-    fn index(&self, id: u32) -> usize {
-        IDS.iter().position(|&x| x == id).unwrap()
-    }
-
     fn flush(&mut self, i: usize) {
-        while let Some(s) = self.rings[i].poll_send() {
-            let n = self.rings.len();
-            let (targets, port, bytes) = match s {
-                Send::Broadcast(b) => (
-                    (0..n).filter(|&j| j != i).collect::<Vec<_>>(),
-                    Port::Data,
-                    b,
-                ),
-                Send::Unicast { to, bytes } => (vec![self.index(to)], Port::Data, bytes),
-                Send::Token { to, bytes } => (vec![self.index(to)], Port::Token, bytes),
-            };
-            for to in targets {
-                self.net.send(
-                    self.now,
-                    Datagram {
-                        from: i,
-                        to,
-                        port,
-                        bytes: bytes.clone(),
-                    },
-                );
-            }
+        let n = self.rings.len();
+        while let Some(send) = self.rings[i].poll_send() {
+            route(&mut self.net, self.now, i, n, send, index_of);
         }
         while let Some(d) = self.rings[i].poll_delivery() {
             self.delivered[i].push(d);
@@ -94,33 +75,14 @@ impl World {
     /// Runs until `until` in virtual time.
     pub fn run_until(&mut self, until: u64) {
         loop {
-            let next_net = self.net.next_arrival().unwrap_or(u64::MAX);
-            let next_timer = self
-                .rings
-                .iter()
-                .map(|r| r.poll_timeout())
-                .min()
-                .unwrap_or(u64::MAX);
-            let next = next_net.min(next_timer);
+            let next = next_event(&self.net, self.rings.iter());
             if next > until {
                 self.now = until;
                 return;
             }
             self.now = next;
             while let Some(d) = self.net.pop_due(self.now) {
-                let port = if d.port == Port::Data {
-                    PacketPort::Data
-                } else {
-                    PacketPort::Token
-                };
-                match Packet::decode(port, &d.bytes) {
-                    Ok(Packet::Data(p)) => self.rings[d.to].handle_data(p, self.now),
-                    Ok(Packet::Token(t)) => self.rings[d.to].handle_token(t, self.now),
-                    Ok(Packet::Membership(m)) => {
-                        self.rings[d.to].handle_hurry(m.header.proc_id, self.now)
-                    }
-                    other => panic!("unexpected datagram {other:?}"),
-                }
+                feed(&mut self.rings[d.to], &d, self.now);
                 self.flush(d.to);
             }
             for i in 0..self.rings.len() {
