@@ -8,6 +8,7 @@ pub mod logging;
 pub mod packet;
 pub mod ring_driver;
 pub mod runtime;
+pub mod segment;
 pub mod sessions;
 pub mod setup;
 pub mod sim;

@@ -31,6 +31,8 @@ pub struct RingSettings {
     pub hurry_timeout: Duration,
     /// Test only: the fraction of received data packets to drop.
     pub drop_rate: f64,
+    /// The segment address data packets are sent to, if usable.
+    pub segment: Option<crate::segment::Segment>,
 }
 
 pub struct RingDriver {
@@ -38,6 +40,7 @@ pub struct RingDriver {
     transport: Transport,
     start: Instant,
     index_of: HashMap<u32, usize>,
+    me: u32,
     pub packets_refused: u64,
 }
 
@@ -70,7 +73,7 @@ pub fn kill_request(member: &GroupName) -> Bytes {
 
 impl RingDriver {
     pub async fn bind(s: &RingSettings) -> std::io::Result<RingDriver> {
-        let transport = Transport::bind(s.me, &s.peers, s.drop_rate).await?;
+        let transport = Transport::bind(s.me, &s.peers, s.drop_rate, s.segment).await?;
         let start = Instant::now();
         let members: Vec<u32> = s.peers.iter().map(|p| p.id).collect();
         let leader = members[0] == s.me;
@@ -93,6 +96,7 @@ impl RingDriver {
             transport,
             start,
             index_of: s.peers.iter().map(|p| (p.id, p.index)).collect(),
+            me: s.me,
             packets_refused: 0,
         })
     }
@@ -159,6 +163,10 @@ impl RingDriver {
                 return;
             }
         };
+        if claimed == self.me {
+            // Our own packet, back from the segment address.
+            return;
+        }
         if self.transport.sender_of(r.from.ip(), claimed).is_none() {
             self.packets_refused += 1;
             debug!(target: "spread::network", "dropped a datagram from {} claiming daemon {claimed}", r.from);

@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::engine::Identity;
 use crate::ring_driver::RingSettings;
 use crate::runtime::Settings;
+use crate::segment::Segment;
 use crate::transport::Peer;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -113,5 +114,18 @@ fn ring_settings(config: &Config, me: u32) -> Option<RingSettings> {
         token_timeout: Duration::from_millis(token.into()),
         hurry_timeout: Duration::from_millis(hurry.into()),
         drop_rate,
+        segment: segment_of(config, me),
     })
+}
+
+/// The segment address of `me`'s segment, when it is IPv4 and usable.
+fn segment_of(config: &Config, me: u32) -> Option<Segment> {
+    let seg = config
+        .segments
+        .iter()
+        .find(|s| s.daemons.iter().any(|d| d.id == me))?;
+    match seg.addrs.first()? {
+        IpAddr::V4(a) => Segment::from_config(*a, seg.port),
+        IpAddr::V6(_) => None,
+    }
 }

@@ -1,9 +1,12 @@
 //! UDP between daemons: each daemon's data port P and token port P+1.
-//! Data packets meant for every member are unicast to each of them, which
-//! works on any network (loopback included) without a segment address.
+//! Data packets meant for every member go to the segment address when it
+//! is a multicast group or a broadcast address (one send, as 5.0.1), and
+//! are unicast to each member otherwise (loopback, or a host where the
+//! group cannot be joined).
 
 use crate::engine::order::Send as Outgoing;
 use crate::packet::Port;
+use crate::segment::Segment;
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -33,6 +36,9 @@ pub struct Received {
 pub struct Transport {
     data: Arc<UdpSocket>,
     token: Arc<UdpSocket>,
+    /// Receives what is sent to the segment address, when it is used.
+    segment_rx: Option<Arc<UdpSocket>>,
+    segment: Option<Segment>,
     peers: HashMap<u32, Peer>,
     me: u32,
     /// Test-only: the fraction of received data packets to drop.
@@ -40,21 +46,42 @@ pub struct Transport {
 }
 
 impl Transport {
-    pub async fn bind(me: u32, peers: &[Peer], drop_rate: f64) -> io::Result<Transport> {
+    pub async fn bind(
+        me: u32,
+        peers: &[Peer],
+        drop_rate: f64,
+        segment: Option<Segment>,
+    ) -> io::Result<Transport> {
         let mine = peers
             .iter()
             .find(|p| p.id == me)
             .ok_or_else(|| io::Error::other("this daemon is not in its ring"))?;
-        let bind = |a: SocketAddr| async move {
-            UdpSocket::bind(a)
-                .await
-                .map_err(|e| io::Error::new(e.kind(), format!("UDP {a}: {e}")))
+        let named =
+            |a: SocketAddr| move |e: io::Error| io::Error::new(e.kind(), format!("UDP {a}: {e}"));
+        let data = std::net::UdpSocket::bind(mine.data).map_err(named(mine.data))?;
+        let token = std::net::UdpSocket::bind(mine.token).map_err(named(mine.token))?;
+        let (segment, segment_rx) = match (segment, mine.data.ip()) {
+            (Some(seg), IpAddr::V4(local)) => match seg
+                .receiver(local)
+                .and_then(|rx| seg.prepare_sender(&data, local).map(|()| rx))
+            {
+                Ok(rx) => (Some(seg), Some(rx)),
+                Err(e) => {
+                    warn!(target: "spread::network", "cannot use segment address {}: {e}; sending to each daemon instead", seg.addr());
+                    (None, None)
+                }
+            },
+            _ => (None, None),
         };
-        let data = bind(mine.data).await?;
-        let token = bind(mine.token).await?;
+        let tokio_socket = |s: std::net::UdpSocket| -> io::Result<Arc<UdpSocket>> {
+            s.set_nonblocking(true)?;
+            Ok(Arc::new(UdpSocket::from_std(s)?))
+        };
         Ok(Transport {
-            data: Arc::new(data),
-            token: Arc::new(token),
+            data: tokio_socket(data)?,
+            token: tokio_socket(token)?,
+            segment_rx: segment_rx.map(tokio_socket).transpose()?,
+            segment,
             peers: peers.iter().map(|p| (p.id, p.clone())).collect(),
             me,
             drop_rate,
@@ -63,10 +90,12 @@ impl Transport {
 
     /// Starts the receive loops; datagrams go to `to` as (port, from, bytes).
     pub fn spawn_receivers(&self, to: mpsc::Sender<Received>) {
-        for (socket, port) in [
+        let mut sockets = vec![
             (self.data.clone(), Port::Data),
             (self.token.clone(), Port::Token),
-        ] {
+        ];
+        sockets.extend(self.segment_rx.clone().map(|s| (s, Port::Data)));
+        for (socket, port) in sockets {
             let to = to.clone();
             let drop_rate = if port == Port::Data {
                 self.drop_rate
@@ -114,6 +143,14 @@ impl Transport {
     /// the protocol recovers like any other loss.
     pub fn send(&self, s: &Outgoing) {
         let (targets, socket, bytes): (Vec<SocketAddr>, &UdpSocket, &[u8]) = match s {
+            Outgoing::Broadcast(b) if self.segment.is_some() => (
+                self.segment
+                    .iter()
+                    .map(|s| SocketAddr::V4(s.addr()))
+                    .collect(),
+                &self.data,
+                b,
+            ),
             Outgoing::Broadcast(b) => (
                 self.peers
                     .values()

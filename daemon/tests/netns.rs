@@ -6,6 +6,7 @@
 
 mod scenarios;
 
+use spread_testkit::TestRing;
 use std::process::Command;
 
 const INSIDE: &str = "SPREAD_TEST_IN_NETNS";
@@ -36,6 +37,16 @@ fn rings_of_three_and_five_inside_a_network_namespace() {
         // Second half: running inside the namespace.
         scenarios::run(3, 200, &[]);
         scenarios::run(5, 60, &[("SPREAD_TEST_DROP", "0.03")]);
+        // One send to the segment's multicast group reaches every daemon.
+        let ring = TestRing::start_on_segment(3, Some("225.0.0.7"), "", &[]);
+        scenarios::check_ring(&ring, 3, 200);
+        for i in 1..=3 {
+            assert!(
+                !ring.log(i).contains("cannot use segment address"),
+                "{}",
+                ring.log(i)
+            );
+        }
         return;
     }
     // SAFETY: geteuid has no preconditions.
@@ -50,6 +61,9 @@ fn rings_of_three_and_five_inside_a_network_namespace() {
     let ns = Namespace(format!("spread-test-{}", std::process::id()));
     ip(&["netns", "add", &ns.0]);
     ip(&["-n", &ns.0, "link", "set", "lo", "up"]);
+    // Multicast on loopback, so daemons can use a multicast segment address.
+    ip(&["-n", &ns.0, "link", "set", "lo", "multicast", "on"]);
+    ip(&["-n", &ns.0, "route", "add", "224.0.0.0/4", "dev", "lo"]);
     let exe = std::env::current_exe().unwrap();
     let status = Command::new("ip")
         .args(["netns", "exec", &ns.0])

@@ -80,7 +80,12 @@ pub fn client(daemon: String, name: String, n: usize, count: u64) -> ClientLog {
 }
 
 pub fn run(n: usize, count: u64, env: &[(&str, &str)]) {
-    let ring = TestRing::start(n, "", env);
+    check_ring(&TestRing::start(n, "", env), n, count);
+}
+
+/// One client per daemon of `ring` (of `n` daemons), `count` messages each;
+/// everyone gets everything and the logs keep EVS.
+pub fn check_ring(ring: &TestRing, n: usize, count: u64) {
     let handles: Vec<_> = (1..=n)
         .map(|i| {
             let daemon = ring.tcp_name(i);

@@ -332,6 +332,17 @@ impl TestRing {
     /// Starts `n` daemons; `extra` is appended to every configuration and
     /// `env` set for every daemon.
     pub fn start(n: usize, extra: &str, env: &[(&str, &str)]) -> TestRing {
+        TestRing::start_on_segment(n, None, extra, env)
+    }
+
+    /// As `start`, with `segment` (e.g. a multicast group) as the segment
+    /// address instead of the loopback one (which means unicast).
+    pub fn start_on_segment(
+        n: usize,
+        segment: Option<&str>,
+        extra: &str,
+        env: &[(&str, &str)],
+    ) -> TestRing {
         let id = COUNTER.fetch_add(1, Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!("spread-ring-{}-{id}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -352,7 +363,11 @@ impl TestRing {
         for i in 1..=n {
             let d = ring.dir.join(format!("d{i}"));
             std::fs::create_dir_all(&d).unwrap();
-            let conf = format!("Spread_Segment 127.0.{subnet}.255:{port} {{\n{daemons}}}\nRuntimeDir = {}\n{extra}\n", d.display());
+            let seg = segment.map_or(format!("127.0.{subnet}.255"), str::to_string);
+            let conf = format!(
+                "Spread_Segment {seg}:{port} {{\n{daemons}}}\nRuntimeDir = {}\n{extra}\n",
+                d.display()
+            );
             std::fs::write(d.join("spread.conf"), conf).unwrap();
         }
         for i in 1..=n {
