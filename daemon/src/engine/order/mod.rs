@@ -260,11 +260,44 @@ impl Ring {
         }
     }
 
+    /// Lets a held token go. If this daemon has messages waiting, they ride
+    /// on it now (the token was never sent, so it can still take them),
+    /// instead of waiting a whole round as a plain hurry would make them.
     fn release_held_token(&mut self, now: u64) {
-        if self.holding {
-            self.token_counter = 0;
-            self.hurry(now);
+        if !self.holding {
+            return;
         }
+        self.token_counter = 0;
+        if self.packer.is_empty() {
+            self.hurry(now);
+            return;
+        }
+        let Some(mut token) = self.last_token.take() else {
+            return;
+        };
+        self.holding = false;
+        let before = self.highest_seq;
+        let sent = self.send_new_packets(i32::from(token.header.flow_control));
+        self.last_num_sent += sent;
+        let fc = i32::from(token.header.flow_control) + sent;
+        token.header.flow_control = fc.clamp(i16::MIN.into(), i16::MAX.into()) as i16;
+        self.advance_my_aru();
+        let t = &mut token.header;
+        if t.aru_last_id == self.cfg.me || t.aru == before {
+            t.aru = self.my_aru;
+            t.aru_last_id = self.cfg.me;
+        }
+        t.seq = self.highest_seq;
+        let bytes = token.encode();
+        self.sends.push_back(Send::Token {
+            to: self.successor(),
+            bytes,
+        });
+        self.last_token = Some(token);
+        self.hurry_deadline = Some(now + self.cfg.hurry_timeout_us);
+        self.token_deadline = now + self.cfg.token_timeout_us;
+        self.send_held_back();
+        self.deliver();
     }
 
     /// The leader's hurry: send its last token again with RETRANS + 1.
