@@ -9,6 +9,7 @@ pub mod packet;
 pub mod ring_driver;
 pub mod runtime;
 pub mod segment;
+pub mod sendmmsg;
 pub mod sessions;
 pub mod setup;
 pub mod sim;

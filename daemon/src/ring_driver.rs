@@ -186,9 +186,11 @@ impl RingDriver {
     /// Sends what the engine produced; returns the messages it delivered,
     /// each with its origin's configuration position and decoded header.
     pub fn pump(&mut self) -> Vec<(usize, Header, Bytes)> {
+        let mut sends = Vec::new();
         while let Some(s) = self.ring.poll_send() {
-            self.transport.send(&s);
+            sends.push(s);
         }
+        self.transport.send_all(&sends);
         let mut out = Vec::new();
         while let Some(Delivered {
             origin, message, ..

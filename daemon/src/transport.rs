@@ -7,13 +7,15 @@
 use crate::engine::order::Send as Outgoing;
 use crate::packet::Port;
 use crate::segment::Segment;
+use crate::sendmmsg::{send_batch, Outbound};
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
-use tracing::warn;
+use tracing::{debug, warn};
 
 /// A member of the ring as the transport sees it.
 #[derive(Clone, Debug)]
@@ -139,43 +141,54 @@ impl Transport {
         self.peers.get(&id)
     }
 
-    /// Sends without waiting: a full socket buffer loses the datagram, which
-    /// the protocol recovers like any other loss.
-    pub fn send(&self, s: &Outgoing) {
-        let (targets, socket, bytes): (Vec<SocketAddr>, &UdpSocket, &[u8]) = match s {
-            Outgoing::Broadcast(b) if self.segment.is_some() => (
-                self.segment
-                    .iter()
-                    .map(|s| SocketAddr::V4(s.addr()))
-                    .collect(),
-                &self.data,
-                b,
-            ),
-            Outgoing::Broadcast(b) => (
-                self.peers
+    /// Where a datagram goes.
+    fn targets(&self, s: &Outgoing) -> Vec<SocketAddr> {
+        match s {
+            Outgoing::Broadcast(_) => match self.segment {
+                Some(seg) => vec![SocketAddr::V4(seg.addr())],
+                None => self
+                    .peers
                     .values()
                     .filter(|p| p.id != self.me)
                     .map(|p| p.data)
                     .collect(),
-                &self.data,
-                b,
-            ),
-            Outgoing::Unicast { to, bytes } => (
-                self.peers.get(to).map(|p| p.data).into_iter().collect(),
-                &self.data,
-                bytes,
-            ),
-            Outgoing::Token { to, bytes } => (
-                self.peers.get(to).map(|p| p.token).into_iter().collect(),
-                &self.data,
-                bytes,
-            ),
-        };
-        for t in targets {
-            if let Err(e) = socket.try_send_to(bytes, t) {
-                if e.kind() != io::ErrorKind::WouldBlock {
-                    warn!(target: "spread::network", "send to {t} failed: {e}");
-                }
+            },
+            Outgoing::Unicast { to, .. } => {
+                self.peers.get(to).map(|p| p.data).into_iter().collect()
+            }
+            Outgoing::Token { to, .. } => self.peers.get(to).map(|p| p.token).into_iter().collect(),
+        }
+    }
+
+    /// Sends `sends` in order in as few system calls as possible, without
+    /// waiting: a full socket buffer loses the rest, which the protocol
+    /// recovers like any other loss.
+    pub fn send_all(&self, sends: &[Outgoing]) {
+        let targets: Vec<(Vec<SocketAddr>, &[u8])> = sends
+            .iter()
+            .map(|s| {
+                let bytes: &[u8] = match s {
+                    Outgoing::Broadcast(b)
+                    | Outgoing::Unicast { bytes: b, .. }
+                    | Outgoing::Token { bytes: b, .. } => b,
+                };
+                (self.targets(s), bytes)
+            })
+            .collect();
+        let batch: Vec<Outbound<'_>> = targets
+            .iter()
+            .flat_map(|(to, bytes)| to.iter().map(move |&to| Outbound { to, bytes }))
+            .collect();
+        if batch.is_empty() {
+            return;
+        }
+        match send_batch(self.data.as_raw_fd(), &batch) {
+            Ok(n) if n < batch.len() => {
+                debug!(target: "spread::network", "socket buffer full: {} of {} datagrams not sent", batch.len() - n, batch.len())
+            }
+            Ok(_) => {}
+            Err(e) => {
+                warn!(target: "spread::network", "sending {} datagrams failed: {e}", batch.len())
             }
         }
     }
