@@ -3,8 +3,8 @@
 
 use super::error::{PacketError, Result};
 use super::fragment::{FragHeader, Fragments};
-use super::type_bits::{ENDIAN_MARKER, REGULAR_TYPE};
-use super::wire::{order_of_type, Reader, Writer};
+use super::type_bits::REGULAR_TYPE;
+use super::wire::{open_header, Writer};
 use super::{MembId, HEADER_LEN, MAX_BODY_LEN};
 use spread_core::wire::ByteOrder;
 
@@ -54,20 +54,10 @@ impl DataHeader {
 
     /// Reads the header at the start of `b` (the rest is not looked at).
     pub fn decode(b: &[u8]) -> Result<DataHeader> {
-        if b.len() < HEADER_LEN {
-            return Err(PacketError::Truncated {
-                what: "packet header",
-                at: 0,
-                need: HEADER_LEN,
-                have: b.len(),
-            });
-        }
-        let raw_type = [b[0], b[1], b[2], b[3]];
-        let order = order_of_type(raw_type)?;
-        let mut r = Reader::new(&b[4..HEADER_LEN], order);
+        let (order, ty, mut r) = open_header(b, "packet header")?;
         Ok(DataHeader {
             order,
-            ty: order.read_u32(raw_type) & !ENDIAN_MARKER,
+            ty,
             transmiter_id: r.u32("transmiter_id")?,
             proc_id: r.u32("proc_id")?,
             memb_id: r.memb_id("memb_id")?,

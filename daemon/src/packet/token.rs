@@ -3,8 +3,8 @@
 
 use super::error::{PacketError, Result};
 use super::rtr::RtrBlock;
-use super::type_bits::{arq, retrans, with_arq, with_retrans, ENDIAN_MARKER, FORM_TYPE};
-use super::wire::{order_of_type, Reader, Writer};
+use super::type_bits::{arq, retrans, with_arq, with_retrans, FORM_TYPE};
+use super::wire::{open_header, Writer};
 use super::{MembId, HEADER_LEN};
 use spread_core::wire::ByteOrder;
 
@@ -49,20 +49,10 @@ impl TokenHeader {
 
     /// Reads the header at the start of `b`.
     pub fn decode(b: &[u8]) -> Result<TokenHeader> {
-        if b.len() < HEADER_LEN {
-            return Err(PacketError::Truncated {
-                what: "token header",
-                at: 0,
-                need: HEADER_LEN,
-                have: b.len(),
-            });
-        }
-        let raw_type = [b[0], b[1], b[2], b[3]];
-        let order = order_of_type(raw_type)?;
-        let mut r = Reader::new(&b[4..HEADER_LEN], order);
+        let (order, ty, mut r) = open_header(b, "token header")?;
         Ok(TokenHeader {
             order,
-            ty: order.read_u32(raw_type) & !ENDIAN_MARKER,
+            ty,
             transmiter_id: r.u32("transmiter_id")?,
             proc_id: r.u32("proc_id")?,
             memb_id: r.memb_id("memb_id")?,

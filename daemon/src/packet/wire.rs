@@ -192,6 +192,26 @@ pub(crate) fn count16(n: usize) -> i16 {
 /// The order a packet's type word was written in. The marker reads the same
 /// in both orders, so it is tested on the raw bytes; a word with only one of
 /// its two bits set came from no daemon.
+/// The start of a 40-byte packet or token header (`what`): its byte order,
+/// its type without the marker, and a reader over the remaining 36 bytes.
+pub(crate) fn open_header<'a>(
+    b: &'a [u8],
+    what: &'static str,
+) -> Result<(ByteOrder, u32, Reader<'a>)> {
+    if b.len() < super::HEADER_LEN {
+        return Err(PacketError::Truncated {
+            what,
+            at: 0,
+            need: super::HEADER_LEN,
+            have: b.len(),
+        });
+    }
+    let raw_type = [b[0], b[1], b[2], b[3]];
+    let order = order_of_type(raw_type)?;
+    let ty = order.read_u32(raw_type) & !super::type_bits::ENDIAN_MARKER;
+    Ok((order, ty, Reader::new(&b[4..super::HEADER_LEN], order)))
+}
+
 pub(crate) fn order_of_type(raw: [u8; 4]) -> Result<ByteOrder> {
     let marker = super::type_bits::ENDIAN_MARKER;
     match u32::from_le_bytes(raw) & marker {
