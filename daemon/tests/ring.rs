@@ -39,3 +39,60 @@ fn accelerated_ring_gives_every_client_one_order() {
         panic!("EVS violation: {v}");
     }
 }
+
+/// Membership messages across daemons are those 5.0.1 sends: members in
+/// configuration order of their daemons (then by name), one group id at
+/// every daemon, the changed member in the vs-set.
+#[test]
+fn views_across_daemons_are_ordered_by_daemon_then_name() {
+    use spread_core::client::Mailbox;
+    use spread_core::consts::*;
+    use spread_core::wire::{MembershipMessage, Message};
+    use std::time::Duration;
+
+    fn view(m: &Mailbox) -> MembershipMessage {
+        loop {
+            match m
+                .receive_timeout(Duration::from_secs(10))
+                .unwrap()
+                .expect("a view")
+            {
+                Message::Membership(v) => return v,
+                Message::Data(_) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    let ring = TestRing::start(3, "", &[]);
+    // Join in an order unlike the configuration's: d3, then d1, then d2.
+    let z3 = Mailbox::connect(&ring.tcp_name(3), Some("a"), 0, true).unwrap();
+    z3.join("g").unwrap();
+    assert_eq!(view(&z3).members.len(), 1);
+    let y1 = Mailbox::connect(&ring.tcp_name(1), Some("z"), 0, true).unwrap();
+    y1.join("g").unwrap();
+    view(&z3);
+    view(&y1);
+    let x2 = Mailbox::connect(&ring.tcp_name(2), Some("m"), 0, true).unwrap();
+    x2.join("g").unwrap();
+    let views = [view(&z3), view(&y1), view(&x2)];
+    let names: Vec<String> = views[0].members.iter().map(|m| m.to_string()).collect();
+    assert_eq!(names, ["#z#d1", "#m#d2", "#a#d3"]);
+    for v in &views {
+        assert_eq!(v.members, views[0].members);
+        assert_eq!(v.group_id, views[0].group_id);
+        assert_eq!(v.group_id.index, 3);
+        assert_eq!(v.cause(), CAUSED_BY_JOIN);
+        assert_eq!(v.changed_member().unwrap().to_string(), "#m#d2");
+    }
+    // A disconnect at d2 is seen at d1 and d3 with the same next id.
+    x2.disconnect().unwrap();
+    let (a, b) = (view(&z3), view(&y1));
+    assert_eq!(
+        (a.cause(), b.cause()),
+        (CAUSED_BY_DISCONNECT, CAUSED_BY_DISCONNECT)
+    );
+    assert_eq!(a.group_id, b.group_id);
+    assert_eq!(a.group_id.index, 4);
+    assert_eq!(a.changed_member().unwrap().to_string(), "#m#d2");
+}
