@@ -3,6 +3,8 @@
 
 mod scenarios;
 
+#[allow(unused_imports)]
+use scenarios::check_ring;
 use scenarios::{client, run};
 use spread_daemon::sim::checker::{check, ClientLog};
 use spread_testkit::TestRing;
@@ -95,4 +97,30 @@ fn views_across_daemons_are_ordered_by_daemon_then_name() {
     assert_eq!(a.group_id, b.group_id);
     assert_eq!(a.group_id.index, 4);
     assert_eq!(a.changed_member().unwrap().to_string(), "#m#d2");
+}
+
+/// Garbage, truncated and foreign datagrams on a daemon's ports are dropped
+/// and the ring goes on.
+#[test]
+fn garbage_on_the_daemon_ports_harms_nobody() {
+    use std::net::UdpSocket;
+    let ring = TestRing::start(3, "", &[]);
+    let junk = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut seed = 0x9e37_79b9_u64;
+    for i in 0..2000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let len = (seed % 200) as usize;
+        let mut d: Vec<u8> = (0..len).map(|k| (seed >> (k % 56)) as u8).collect();
+        if i % 3 == 0 && d.len() >= 4 {
+            // A plausible little-endian header: marker set, data or token type.
+            d[..4]
+                .copy_from_slice(&(0x8000_0080u32 | [0x8, 0x0, 0x100][i % 3] as u32).to_le_bytes());
+        }
+        let port = ring.port + (i % 2) as u16;
+        let _ = junk.send_to(&d, (ring.ip(1 + i % 3).as_str(), port));
+    }
+    // Everyone still gets everything, in one order.
+    scenarios::check_ring(&ring, 3, 50);
 }
