@@ -117,3 +117,18 @@ fn debug_flags_turn_on_their_log_targets() {
     );
     assert!(loud.log_text().contains("spread::session"));
 }
+
+#[test]
+fn sigterm_exits_cleanly_and_removes_the_socket() {
+    let mut d = TestDaemon::start("");
+    let path = d.unix_path();
+    assert!(path.exists());
+    let status = d.terminate();
+    assert!(status.success(), "{status}");
+    assert!(!path.exists(), "the Unix socket file was left behind");
+    assert!(
+        d.log_text().contains("exiting on signal"),
+        "{}",
+        d.log_text()
+    );
+}

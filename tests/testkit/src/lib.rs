@@ -157,6 +157,13 @@ impl TestDaemon {
         self.child.try_wait().unwrap().is_none()
     }
 
+    /// Sends SIGTERM and waits for the daemon to exit; returns its status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        // SAFETY: kill(2) with a pid we spawned and a valid signal.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        self.child.wait().unwrap()
+    }
+
     /// Kills the daemon with SIGKILL: every client loses its connection.
     pub fn kill9(&mut self) {
         let _ = self.child.kill();
