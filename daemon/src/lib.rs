@@ -13,4 +13,5 @@ pub mod sendmmsg;
 pub mod sessions;
 pub mod setup;
 pub mod sim;
+pub mod status;
 pub mod transport;

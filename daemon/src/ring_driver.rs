@@ -105,6 +105,10 @@ impl RingDriver {
         &self.transport
     }
 
+    pub fn ring(&self) -> &Ring {
+        &self.ring
+    }
+
     fn now(&self) -> u64 {
         self.start.elapsed().as_micros() as u64
     }

@@ -3,11 +3,13 @@
 
 use crate::auth::AuthPolicy;
 use crate::engine::{Engine, Identity, Output, SessionId};
+use crate::packet::{DataHeader, MonitorBody, MonitorPacket, Port, CONTROL_TYPE};
 use crate::ring_driver::{kill_request, RingDriver, RingSettings};
 use crate::sessions::listen::{accept_tcp, accept_unix, bind_tcp, bind_unix};
 use crate::sessions::registry::Registry;
 use crate::sessions::{Cmd, Outbound, Shared};
-use crate::transport::Received;
+use crate::status::{status_reply, StatusInfo};
+use crate::transport::{Peer, Received, Transport};
 use spread_core::consts::{KILL_MESS, SAFE_MESS};
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -31,6 +33,9 @@ pub struct Settings {
     pub step_timeout: Duration,
     /// The ring with the other configured daemons; None when alone.
     pub ring: Option<RingSettings>,
+    /// This daemon's addresses (a daemon alone answers monitors there).
+    pub me: Peer,
+    pub status: StatusInfo,
 }
 
 /// Clients are not read while this many messages wait to be sent on the
@@ -44,6 +49,8 @@ pub struct Bound {
     tcp: Vec<tokio::net::TcpListener>,
     unix: Option<tokio::net::UnixListener>,
     ring: Option<RingDriver>,
+    /// The UDP ports of a daemon that is alone (for monitors).
+    alone: Option<Transport>,
 }
 
 impl Bound {
@@ -58,11 +65,24 @@ impl Bound {
             Some(r) => Some(RingDriver::bind(r).await?),
             None => None,
         };
+        let alone = match ring {
+            None => Some(
+                Transport::bind(
+                    settings.me.id,
+                    std::slice::from_ref(&settings.me),
+                    0.0,
+                    None,
+                )
+                .await?,
+            ),
+            Some(_) => None,
+        };
         Ok(Bound {
             settings,
             tcp,
             unix,
             ring,
+            alone,
         })
     }
 
@@ -73,6 +93,7 @@ impl Bound {
             tcp,
             unix,
             ring,
+            alone,
         } = self;
         let (core_tx, core_rx) = mpsc::channel(4096);
         let shared = Arc::new(Shared {
@@ -90,8 +111,8 @@ impl Bound {
             tokio::spawn(accept_unix(l, path, shared.clone()));
         }
         let (net_tx, net_rx) = mpsc::channel::<Received>(4096);
-        if let Some(r) = &ring {
-            r.transport().spawn_receivers(net_tx);
+        if let Some(t) = ring.as_ref().map(|r| r.transport()).or(alone.as_ref()) {
+            t.spawn_receivers(net_tx);
         }
         let core = Core {
             engine: Engine::new(settings.identity.clone()),
@@ -99,7 +120,11 @@ impl Bound {
             shared,
             max_session_messages: settings.max_session_messages,
             ring,
+            alone,
             dying: HashSet::new(),
+            status: settings.status.clone(),
+            started: std::time::Instant::now(),
+            delivered: 0,
         };
         core.run(core_rx, net_rx).await;
     }
@@ -119,6 +144,11 @@ struct Core {
     ring: Option<RingDriver>,
     /// Sessions whose disconnect is on its way through the order.
     dying: HashSet<SessionId>,
+    alone: Option<Transport>,
+    status: StatusInfo,
+    started: std::time::Instant,
+    /// Messages handed to sessions.
+    delivered: u64,
 }
 
 impl Core {
@@ -143,13 +173,11 @@ impl Core {
                     None => return,
                 },
                 Some(d) = net.recv() => {
-                    if let Some(r) = self.ring.as_mut() {
-                        r.on_datagram(d);
-                        for _ in 0..256 {
-                            match net.try_recv() {
-                                Ok(d) => r.on_datagram(d),
-                                Err(_) => break,
-                            }
+                    self.on_datagram(d);
+                    for _ in 0..256 {
+                        match net.try_recv() {
+                            Ok(d) => self.on_datagram(d),
+                            Err(_) => break,
                         }
                     }
                 }
@@ -161,6 +189,50 @@ impl Core {
             }
             self.pump_ring(&mut out);
         }
+    }
+
+    /// A datagram from another daemon or from a monitor.
+    fn on_datagram(&mut self, d: Received) {
+        if let Some(to) = self.status_request(&d) {
+            let ring = self.ring.as_ref().map(|r| r.ring());
+            let reply = status_reply(
+                &self.status,
+                self.started,
+                ring,
+                self.sessions.len(),
+                self.engine.group_count(),
+                self.delivered,
+            );
+            if let Some(t) = self.transport() {
+                t.send_to(to, &reply);
+            }
+            return;
+        }
+        if let Some(r) = self.ring.as_mut() {
+            r.on_datagram(d);
+        }
+    }
+
+    fn transport(&self) -> Option<&Transport> {
+        self.ring
+            .as_ref()
+            .map(|r| r.transport())
+            .or(self.alone.as_ref())
+    }
+
+    /// Where to answer a monitor's STATUS request, if `d` is one from the
+    /// address of the configured daemon it claims to be (as 5.0.1 checks).
+    fn status_request(&self, d: &Received) -> Option<SocketAddr> {
+        if d.port != Port::Data || DataHeader::decode(&d.bytes).ok()?.ty & CONTROL_TYPE == 0 {
+            return None;
+        }
+        let m = MonitorPacket::decode(&d.bytes).ok()?;
+        if !matches!(m.body, MonitorBody::StatusRequest) {
+            return None;
+        }
+        self.transport()?
+            .sender_of(d.from.ip(), m.header.transmiter_id)?;
+        Some(SocketAddr::new(d.from.ip(), m.reply_port()))
     }
 
     /// Sends what the ring produced and applies what it delivered.
@@ -282,6 +354,7 @@ impl Core {
                     }
                     h.out.queued.fetch_add(1, Ordering::AcqRel);
                     let _ = h.out.tx.send(frame);
+                    self.delivered += 1;
                 }
                 Output::Close { session } => self.close(session),
             }

@@ -7,6 +7,7 @@ use crate::engine::Identity;
 use crate::ring_driver::RingSettings;
 use crate::runtime::Settings;
 use crate::segment::Segment;
+use crate::status::StatusInfo;
 use crate::transport::Peer;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -67,7 +68,28 @@ pub fn settings_from(
         auth,
         step_timeout: HANDSHAKE_STEP_TIMEOUT,
         ring: ring_settings(config, entry.id),
+        me: Peer {
+            id: entry.id,
+            index: daemon_index,
+            data: SocketAddr::new(entry.addr, seg.port),
+            token: SocketAddr::new(entry.addr, seg.port.wrapping_add(1)),
+        },
+        status: status_info(config, entry.id),
     })
+}
+
+/// What a STATUS reply says about the configuration.
+fn status_info(config: &Config, me: u32) -> StatusInfo {
+    let small = |v: u32| v.min(i16::MAX as u32) as i16;
+    StatusInfo {
+        my_id: me,
+        num_procs: small(config.daemons().count() as u32),
+        num_segments: small(config.segments.len() as u32),
+        window: small(config.window.unwrap_or(160)),
+        personal_window: small(config.personal_window.unwrap_or(20)),
+        accelerated_window: (config.accelerated_ring == Some(true))
+            .then(|| small(config.accelerated_window.unwrap_or(15))),
+    }
 }
 
 /// The ring of every configured daemon, when there is more than one.

@@ -141,6 +141,13 @@ impl Transport {
         self.peers.get(&id)
     }
 
+    /// One datagram from the data socket (a reply to a monitor).
+    pub fn send_to(&self, to: SocketAddr, bytes: &[u8]) {
+        if let Err(e) = self.data.try_send_to(bytes, to) {
+            debug!(target: "spread::network", "reply to {to} not sent: {e}");
+        }
+    }
+
     /// Where a datagram goes.
     fn targets(&self, s: &Outgoing) -> Vec<SocketAddr> {
         match s {

@@ -81,6 +81,7 @@ pub struct RingStats {
     pub delivered: u64,
     pub tokens: u64,
     pub dropped: u64,
+    pub hurries: u64,
 }
 
 struct Stored {
@@ -303,6 +304,7 @@ impl Ring {
     /// The leader's hurry: send its last token again with RETRANS + 1.
     fn hurry(&mut self, now: u64) {
         self.hurry_deadline = Some(now + self.cfg.hurry_timeout_us);
+        self.stats.hurries += 1;
         let Some(last) = self.last_token.as_ref() else {
             return;
         };
@@ -651,6 +653,16 @@ impl Ring {
             self.last_discarded += 1;
             self.store.remove(&self.last_discarded);
         }
+    }
+
+    /// Tokens processed since the ring formed.
+    pub fn token_rounds(&self) -> i32 {
+        self.token_rounds
+    }
+
+    /// The ring's leader (first member).
+    pub fn leader(&self) -> u32 {
+        self.cfg.members[0]
     }
 
     /// (highest_seq, my_aru, aru, last_delivered) for status and tests.
