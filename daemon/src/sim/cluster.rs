@@ -3,7 +3,7 @@
 //! and the network is [`Net`]. What every client sees is logged for the
 //! EVS checker. One seed decides everything.
 
-use super::checker::{ClientLog, Event, MsgId};
+use super::checker::{ClientLog, Event, MsgId, View};
 use super::net::{Faults, Net};
 use super::rng::Rng;
 use super::wiring::{feed, next_event, route};
@@ -191,10 +191,13 @@ impl Cluster {
             .expect("frame")
             .expect("whole frame");
         match Message::from_frame(&f).expect("message") {
-            Message::Membership(v) => c.log.events.push(Event::View {
-                group: v.group.to_string(),
-                id: (v.group_id.proc_id, v.group_id.time, v.group_id.index),
-                members: v.members.iter().map(|m| m.to_string()).collect(),
+            Message::Membership(v) => c.log.events.push(Event::View(View::from_membership(&v))),
+            Message::Transition(t) => c.log.events.push(Event::Transition {
+                group: t.group.to_string(),
+                id: (t.group_id.proc_id, t.group_id.time, t.group_id.index),
+            }),
+            Message::SelfLeave { group } => c.log.events.push(Event::Left {
+                group: group.to_string(),
             }),
             Message::Data(d) => {
                 let text = String::from_utf8(d.data).expect("text body");

@@ -5,7 +5,7 @@
 use spread_core::client::Mailbox;
 use spread_core::consts::*;
 use spread_core::wire::Message;
-use spread_daemon::sim::checker::{check, ClientLog, Event, MsgId};
+use spread_daemon::sim::checker::{check, ClientLog, Event, MsgId, View};
 use spread_testkit::TestRing;
 use std::time::{Duration, Instant};
 
@@ -37,11 +37,7 @@ pub fn client(daemon: String, name: String, n: usize, count: u64) -> ClientLog {
         };
         match msg {
             Message::Membership(v) => {
-                log.events.push(Event::View {
-                    group: v.group.to_string(),
-                    id: (v.group_id.proc_id, v.group_id.time, v.group_id.index),
-                    members: v.members.iter().map(|x| x.to_string()).collect(),
-                });
+                log.events.push(Event::View(View::from_membership(&v)));
                 if v.members.len() == n && !full {
                     full = true;
                     for c in 0..count {
