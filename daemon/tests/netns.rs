@@ -59,6 +59,8 @@ fn rings_of_three_and_five_inside_a_network_namespace() {
         return;
     }
     let ns = Namespace(format!("spread-test-{}", std::process::id()));
+    // A namespace left by an earlier run that was killed goes first.
+    let _ = Command::new("ip").args(["netns", "del", &ns.0]).output();
     ip(&["netns", "add", &ns.0]);
     ip(&["-n", &ns.0, "link", "set", "lo", "up"]);
     // Multicast on loopback, so daemons can use a multicast segment address.
