@@ -22,6 +22,9 @@ pub struct Group {
     pub id: GroupId,
     /// Ordered by daemon position in the configuration, then by name.
     pub members: Vec<Member>,
+    /// Lost daemons during a daemon membership change (5.0.1's "changed"):
+    /// its next view is a network view.
+    pub changed: bool,
 }
 
 impl Group {
@@ -35,6 +38,24 @@ impl Group {
 
     pub fn local_sessions(&self) -> impl Iterator<Item = SessionId> + '_ {
         self.members.iter().filter_map(|m| m.session)
+    }
+
+    /// A network view: every member in one vs-set (what 5.0.1 sends after a
+    /// pure loss, when the survivors' daemons share one membership id).
+    pub fn network_view(&self) -> Vec<u8> {
+        let everyone = self.member_names();
+        let body = MembershipBody {
+            group_id: self.id,
+            vs_sets: vec![everyone.clone()],
+            local_vs_set: 0,
+        };
+        encode::membership(
+            CAUSED_BY_NETWORK,
+            &self.name,
+            &everyone,
+            &body,
+            ByteOrder::NATIVE,
+        )
     }
 
     /// A lightweight view: one vs-set holding the member that changed.
@@ -68,6 +89,15 @@ pub struct Groups {
 }
 
 impl Groups {
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Group> {
+        self.groups.values_mut()
+    }
+
+    /// Drops groups left without members.
+    pub fn remove_empty(&mut self) {
+        self.groups.retain(|_, g| !g.members.is_empty());
+    }
+
     pub fn get(&self, name: &GroupName) -> Option<&Group> {
         self.groups.get(name)
     }
@@ -96,6 +126,7 @@ impl Groups {
                 index: 0,
             },
             members: Vec::new(),
+            changed: false,
         });
         if g.position(&member.name).is_some() {
             return None;

@@ -7,6 +7,7 @@
 //! and [`Engine::request`] and feed it requests in the agreed order.
 
 pub mod groups;
+mod network;
 pub mod order;
 
 use bytes::Bytes;
@@ -66,6 +67,8 @@ pub struct Engine {
     memberships: HashMap<GroupName, BTreeSet<GroupName>>,
     groups: Groups,
     recipients: Vec<SessionId>,
+    /// The daemons of the transitional configuration being installed.
+    survivors: Option<std::collections::BTreeSet<usize>>,
 }
 
 impl Engine {
@@ -77,6 +80,7 @@ impl Engine {
             memberships: HashMap::new(),
             groups: Groups::default(),
             recipients: Vec::new(),
+            survivors: None,
         }
     }
 

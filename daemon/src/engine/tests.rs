@@ -246,3 +246,88 @@ fn members_of_other_daemons_are_ordered_and_named_in_views() {
 fn data_of(m: &Message) -> Vec<u8> {
     data(m).data.clone()
 }
+
+/// The partition half of vector 15: X at n1 (position 0) and Y at n2
+/// (position 1) in `ngrp`; n2 is lost. X gets the transitional signal with
+/// the old group id, then a network view with only itself — the bytes
+/// 5.0.1 sent, but for the membership times.
+#[test]
+fn a_lost_daemon_gives_a_transitional_signal_then_a_network_view_as_501() {
+    let steps = spread_core::vectors::load_all().expect("vectors");
+    let (_, steps) = steps.iter().find(|(n, _)| n.starts_with("15-")).unwrap();
+    let step = |n: u32| steps.iter().find(|s| s.number == n).unwrap().bytes.clone();
+    let n1 = 1249384167u32;
+    let mut engine = Engine::new(Identity {
+        proc_id: n1,
+        daemon_index: 0,
+        membership_time: 1000,
+    });
+    engine.open(
+        SessionId(1),
+        SessionInfo {
+            private_group: GroupName::from("#netX#n1"),
+            membership: true,
+        },
+    );
+    let ordered = |e: &mut Engine, origin: usize, sender: &str, service: u32| {
+        let frame = request_head(
+            service,
+            &GroupName::from(sender),
+            &[GroupName::from("ngrp")],
+            0,
+            0,
+            LE,
+        );
+        let header = Header::decode(frame[..HEADER_LEN].try_into().unwrap());
+        let mut out = Vec::new();
+        e.ordered(origin, &header, &Bytes::from(frame), &mut out);
+        out
+    };
+    ordered(&mut engine, 0, "#netX#n1", JOIN_MESS);
+    ordered(&mut engine, 1, "#netY#n2", JOIN_MESS);
+    let mut out = Vec::new();
+    engine.transitional(&[0].into_iter().collect(), (n1, 2000), &mut out);
+    engine.regular_after_loss((n1, 2001), &mut out);
+    let frames: Vec<Vec<u8>> = out
+        .into_iter()
+        .map(|o| match o {
+            Output::Deliver { session, frame } => {
+                assert_eq!(session, SessionId(1));
+                frame.to_vec()
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(frames.len(), 2);
+    // Same bytes as 5.0.1's, the group ids' time fields aside.
+    let mask = |mut v: Vec<u8>, body_at: usize| {
+        v[body_at + 4..body_at + 8].fill(0);
+        v
+    };
+    assert_eq!(
+        mask(frames[0].clone(), 48),
+        mask(step(19), 48),
+        "transitional signal"
+    );
+    assert_eq!(
+        mask(frames[1].clone(), 48 + 32),
+        mask(step(20), 48 + 32),
+        "network view"
+    );
+    // The old id in the signal is the join view's (index 2); the view's id
+    // is the new ring's with index 1.
+    assert_eq!(&frames[0][48..52], &n1.to_le_bytes());
+    assert_eq!(&frames[0][56..60], &2i32.to_le_bytes());
+    assert_eq!(&frames[1][80..84], &n1.to_le_bytes());
+    assert_eq!(&frames[1][88..92], &1i32.to_le_bytes());
+    // Y is gone from the group: a later join of Z makes it two members.
+    engine.open(
+        SessionId(2),
+        SessionInfo {
+            private_group: GroupName::from("#z#n1"),
+            membership: false,
+        },
+    );
+    let out = ordered(&mut engine, 0, "#z#n1", JOIN_MESS);
+    assert_eq!(memb(&decode(out)[0].1).members.len(), 2);
+}
