@@ -357,6 +357,11 @@ impl Core {
                     self.delivered += 1;
                 }
                 Output::Close { session } => self.close(session),
+                Output::Order { frame, service } => {
+                    if let Some(r) = self.ring.as_mut() {
+                        r.submit(frame, service);
+                    }
+                }
             }
         }
         for id in slow {

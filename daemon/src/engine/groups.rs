@@ -58,6 +58,22 @@ impl Group {
         )
     }
 
+    /// A network view with the given vs-sets, `local` being the receiver's.
+    pub fn network_view_with(&self, vs_sets: Vec<Vec<GroupName>>, local: usize) -> Vec<u8> {
+        let body = MembershipBody {
+            group_id: self.id,
+            vs_sets,
+            local_vs_set: local,
+        };
+        encode::membership(
+            CAUSED_BY_NETWORK,
+            &self.name,
+            &self.member_names(),
+            &body,
+            ByteOrder::NATIVE,
+        )
+    }
+
     /// A lightweight view: one vs-set holding the member that changed.
     fn lightweight_view(&self, cause: u32, changed: &GroupName) -> Vec<u8> {
         let body = MembershipBody {
@@ -89,8 +105,20 @@ pub struct Groups {
 }
 
 impl Groups {
+    pub fn iter(&self) -> impl Iterator<Item = &Group> {
+        self.groups.values()
+    }
+
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Group> {
         self.groups.values_mut()
+    }
+
+    pub fn clear(&mut self) {
+        self.groups.clear();
+    }
+
+    pub fn insert(&mut self, g: Group) {
+        self.groups.insert(g.name, g);
     }
 
     /// Drops groups left without members.

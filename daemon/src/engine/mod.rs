@@ -6,9 +6,12 @@
 //! reach the engine; the ring (a later layer) will sit between the sessions
 //! and [`Engine::request`] and feed it requests in the agreed order.
 
+mod exchange;
 pub mod groups;
 mod network;
 pub mod order;
+
+pub use exchange::DaemonInfo;
 
 use bytes::Bytes;
 use groups::{Groups, Member};
@@ -43,6 +46,9 @@ pub enum Output {
     /// The session's disconnect has been processed: close its socket and
     /// free its name.
     Close { session: SessionId },
+    /// A message of the daemon itself (a GROUPS state message) to be
+    /// ordered with the clients' messages.
+    Order { frame: Bytes, service: u32 },
 }
 
 /// Who this daemon is.
@@ -69,6 +75,12 @@ pub struct Engine {
     recipients: Vec<SessionId>,
     /// The daemons of the transitional configuration being installed.
     survivors: Option<std::collections::BTreeSet<usize>>,
+    /// The configured daemons (configuration order).
+    daemons: Vec<DaemonInfo>,
+    /// Daemons known to hold the same group state as this one.
+    synced: std::collections::BTreeSet<usize>,
+    /// A GROUPS state exchange in progress.
+    gather: Option<exchange::Gather>,
 }
 
 impl Engine {
@@ -81,6 +93,9 @@ impl Engine {
             groups: Groups::default(),
             recipients: Vec::new(),
             survivors: None,
+            daemons: Vec::new(),
+            synced: std::collections::BTreeSet::new(),
+            gather: None,
         }
     }
 
@@ -142,6 +157,10 @@ impl Engine {
             .next()
             .map(|n| GroupName::from_field(n).canonical());
         let st = header.service_type;
+        if st & GROUPS_MESS != 0 {
+            self.on_groups_message(header, frame, out);
+            return;
+        }
         if st & JOIN_MESS != 0 {
             match first {
                 Some(g) if check_group_name(g.as_bytes()).is_ok() => {

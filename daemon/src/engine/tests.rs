@@ -1,3 +1,4 @@
+use super::exchange::DaemonInfo;
 use super::*;
 use spread_core::wire::encode::request_head;
 use spread_core::wire::{split_frame, Limits, Message};
@@ -59,7 +60,7 @@ fn decode(out: Vec<Output>) -> Vec<(u64, Message)> {
                 assert_eq!(used, frame.len());
                 Some((session.0, Message::from_frame(&f).unwrap()))
             }
-            Output::Close { .. } => None,
+            Output::Close { .. } | Output::Order { .. } => None,
         })
         .collect()
 }
@@ -330,4 +331,149 @@ fn a_lost_daemon_gives_a_transitional_signal_then_a_network_view_as_501() {
     );
     let out = ordered(&mut engine, 0, "#z#n1", JOIN_MESS);
     assert_eq!(memb(&decode(out)[0].1).members.len(), 2);
+}
+
+/// All of vector 15 in the group layer: X at n1 and Y at n2 in `ngrp`; n2
+/// freezes, n1 installs a ring of itself (transitional signal, network
+/// view with X); n2 resumes: its transitional configuration is itself (Y
+/// gets a signal), then both join one ring; the representatives' GROUPS
+/// messages are ordered, and both clients get a network view with two
+/// vs-sets, [X] then [Y], each pointing at its own — 5.0.1's bytes.
+#[test]
+fn a_merge_exchanges_group_state_and_gives_two_vs_sets_as_501() {
+    let steps = spread_core::vectors::load_all().expect("vectors");
+    let (_, steps) = steps.iter().find(|(n, _)| n.starts_with("15-")).unwrap();
+    let step = |n: u32| steps.iter().find(|s| s.number == n).unwrap().bytes.clone();
+    let (n1, n2) = (1249384167u32, 3002951344u32);
+    let daemons = vec![
+        DaemonInfo {
+            id: n1,
+            name: "n1".into(),
+        },
+        DaemonInfo {
+            id: n2,
+            name: "n2".into(),
+        },
+    ];
+    let mut e1 = Engine::new(Identity {
+        proc_id: n1,
+        daemon_index: 0,
+        membership_time: 1000,
+    });
+    let mut e2 = Engine::new(Identity {
+        proc_id: n1,
+        daemon_index: 1,
+        membership_time: 1000,
+    });
+    e1.configure(daemons.clone());
+    e2.configure(daemons);
+    e1.open(
+        SessionId(1),
+        SessionInfo {
+            private_group: GroupName::from("#netX#n1"),
+            membership: true,
+        },
+    );
+    e2.open(
+        SessionId(2),
+        SessionInfo {
+            private_group: GroupName::from("#netY#n2"),
+            membership: true,
+        },
+    );
+    let frame = |sender: &str, service: u32| {
+        request_head(
+            service,
+            &GroupName::from(sender),
+            &[GroupName::from("ngrp")],
+            0,
+            0,
+            LE,
+        )
+    };
+    let order_at = |e: &mut Engine, origin: usize, f: &[u8]| {
+        let header = Header::decode(f[..HEADER_LEN].try_into().unwrap());
+        let mut out = Vec::new();
+        e.ordered(origin, &header, &Bytes::copy_from_slice(f), &mut out);
+        out
+    };
+    for (origin, f) in [
+        (0, frame("#netX#n1", JOIN_MESS)),
+        (1, frame("#netY#n2", JOIN_MESS)),
+    ] {
+        order_at(&mut e1, origin, &f);
+        order_at(&mut e2, origin, &f);
+    }
+    // n1 alone.
+    let mut out1 = Vec::new();
+    e1.transitional(&[0].into_iter().collect(), (n1, 2000), &mut out1);
+    e1.regular(&[0].into_iter().collect(), (n1, 2001), &mut out1);
+    assert_eq!(out1.len(), 2, "signal and view for X");
+    // n2 resumes; then the merged ring {n1, n2}.
+    let both: std::collections::BTreeSet<usize> = [0, 1].into_iter().collect();
+    let mut out2 = Vec::new();
+    e2.transitional(&[1].into_iter().collect(), (n2, 2002), &mut out2);
+    let mut out1 = Vec::new();
+    e1.transitional(&[0].into_iter().collect(), (n1, 2003), &mut out1);
+    assert!(
+        out1.is_empty(),
+        "a merge that loses nobody sends no transitional signal"
+    );
+    e1.regular(&both, (n1, 2004), &mut out1);
+    e2.regular(&both, (n1, 2004), &mut out2);
+    let take_orders = |out: &mut Vec<Output>| -> Vec<Bytes> {
+        let mut orders = Vec::new();
+        out.retain(|o| match o {
+            Output::Order { frame, .. } => {
+                orders.push(frame.clone());
+                false
+            }
+            _ => true,
+        });
+        orders
+    };
+    let mut groups_msgs = take_orders(&mut out1);
+    groups_msgs.extend(take_orders(&mut out2));
+    assert_eq!(groups_msgs.len(), 2, "one GROUPS message per synced set");
+    // Agreed order: the same sequence at both daemons.
+    for m in &groups_msgs {
+        out1.extend(order_at(&mut e1, 0, m));
+        out2.extend(order_at(&mut e2, 1, m));
+    }
+    let frames = |out: Vec<Output>| -> Vec<Vec<u8>> {
+        out.into_iter()
+            .filter_map(|o| match o {
+                Output::Deliver { frame, .. } => Some(frame.to_vec()),
+                _ => None,
+            })
+            .collect()
+    };
+    let (f1, f2) = (frames(out1), frames(out2));
+    let mask = |mut v: Vec<u8>, body_at: usize| {
+        v[body_at + 4..body_at + 8].fill(0);
+        v
+    };
+    assert_eq!(f2.len(), 2, "Y: transitional signal, then the view");
+    assert_eq!(
+        mask(f2[0].clone(), 48),
+        mask(step(21), 48),
+        "Y's transitional signal"
+    );
+    assert_eq!(f1.len(), 1, "X: the view");
+    let view_body = 48 + 2 * 32;
+    assert_eq!(
+        mask(f1[0].clone(), view_body),
+        mask(step(22), view_body),
+        "X's network view"
+    );
+    assert_eq!(
+        mask(f2[1].clone(), view_body),
+        mask(step(23), view_body),
+        "Y's network view"
+    );
+    // The same groups at both daemons afterwards.
+    assert_eq!(
+        e1.groups().get(&GroupName::from("ngrp")).unwrap().id,
+        e2.groups().get(&GroupName::from("ngrp")).unwrap().id
+    );
 }

@@ -1,0 +1,304 @@
+//! The GROUPS state exchange after a daemon membership change that brings
+//! daemons together (daemon-protocol.md §4.3 steps 2-3): the
+//! representative of each synced set (daemons known to hold the same group
+//! state) sends what its set knows; every daemon receives every set's
+//! message in the agreed order, merges them the same way, and sends a
+//! network view to the local members of every group whose daemons were
+//! known under different membership ids — one vs-set per such id.
+//!
+//! Not here yet: cascades during the exchange, joins and leaves while a
+//! group is in a transitional period, and splitting a state larger than
+//! one message.
+
+use super::groups::{Group, Member};
+use super::{Engine, Output};
+use crate::packet::{groups_sender_field, DaemonRecord, GroupRecord, GroupsBody, MembId};
+use bytes::Bytes;
+use spread_core::consts::*;
+use spread_core::name::GroupName;
+use spread_core::wire::{encode::request_head, ByteOrder, GroupId, Header};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A configured daemon, as the group layer needs to know it.
+#[derive(Clone, Debug)]
+pub struct DaemonInfo {
+    pub id: u32,
+    pub name: String,
+}
+
+/// An exchange in progress.
+#[derive(Debug)]
+pub(super) struct Gather {
+    reg_id: (u32, i32),
+    /// Daemons of the regular configuration.
+    expected: usize,
+    /// Daemons represented by the sets received so far.
+    received: usize,
+    records: Vec<GroupRecord>,
+    synced: BTreeSet<usize>,
+}
+
+/// 5.0.1's order of membership ids: the sign of the wrapping difference
+/// of the proc ids, then of the times (not an unsigned comparison).
+fn compare_ids(a: (u32, i32), b: (u32, i32)) -> Ordering {
+    let by = |x: i32| x.cmp(&0);
+    match by((a.0 as i32).wrapping_sub(b.0 as i32)) {
+        Ordering::Equal => by(a.1.wrapping_sub(b.1)),
+        other => other,
+    }
+}
+
+impl Engine {
+    /// The configured daemons in configuration order. They start in one
+    /// synced set (every daemon starts with no groups).
+    pub fn configure(&mut self, daemons: Vec<DaemonInfo>) {
+        self.synced = (0..daemons.len()).collect();
+        self.daemons = daemons;
+    }
+
+    fn index_of(&self, id: u32) -> Option<usize> {
+        self.daemons.iter().position(|d| d.id == id)
+    }
+
+    /// The regular configuration `members` (configuration positions) with
+    /// id `reg_id`, after a transitional one. If nobody new came, this is
+    /// the end of a pure loss; otherwise the exchange starts, and this
+    /// daemon's set's message is queued for ordering if it represents it.
+    pub fn regular(
+        &mut self,
+        members: &BTreeSet<usize>,
+        reg_id: (u32, i32),
+        out: &mut Vec<Output>,
+    ) {
+        let survivors = self.survivors.clone().unwrap_or_else(|| members.clone());
+        if survivors == *members {
+            self.regular_after_loss(reg_id, out);
+            return;
+        }
+        self.survivors = None;
+        // Members of daemons that are gone leave the changed groups now; the
+        // views come with the merge.
+        for g in self.groups.iter_mut().filter(|g| g.changed) {
+            g.members.retain(|m| survivors.contains(&m.daemon_index));
+        }
+        self.groups.remove_empty();
+        self.synced = self.synced.intersection(&survivors).copied().collect();
+        self.gather = Some(Gather {
+            reg_id,
+            expected: members.len(),
+            received: 0,
+            records: Vec::new(),
+            synced: BTreeSet::new(),
+        });
+        if self.synced.first() == Some(&self.me.daemon_index) {
+            let frame = self.groups_message(reg_id);
+            out.push(Output::Order {
+                frame,
+                service: AGREED_MESS,
+            });
+        }
+    }
+
+    /// This set's state as a GROUPS message (one message: its last, AGREED).
+    fn groups_message(&self, reg_id: (u32, i32)) -> Bytes {
+        let records = self
+            .groups
+            .iter()
+            .map(|g| {
+                let mut daemons: BTreeMap<usize, Vec<GroupName>> = BTreeMap::new();
+                for m in &g.members {
+                    daemons.entry(m.daemon_index).or_default().push(m.name);
+                }
+                GroupRecord {
+                    name: g.name,
+                    group_id: g.id,
+                    changed: GroupRecord::changed_flag(g.changed, ByteOrder::NATIVE),
+                    daemons: daemons
+                        .into_iter()
+                        .map(|(index, mut members)| {
+                            members.sort();
+                            DaemonRecord {
+                                proc_id: self.daemons[index].id,
+                                memb_id: MembId::new(g.id.proc_id, g.id.time),
+                                members,
+                            }
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let synced: Vec<u32> = self.synced.iter().map(|&i| self.daemons[i].id).collect();
+        let body = GroupsBody {
+            memb_id: MembId::new(reg_id.0, reg_id.1),
+            synced_set: Some(synced.clone()),
+            groups: records,
+        }
+        .encode(ByteOrder::NATIVE);
+        let name = self.daemons[self.me.daemon_index].name.as_bytes();
+        let sender = groups_sender_field(name, synced.len() as u32, ByteOrder::NATIVE);
+        let mut frame = request_head(
+            GROUPS_MESS | AGREED_MESS,
+            &sender,
+            &[],
+            0,
+            body.len(),
+            ByteOrder::NATIVE,
+        );
+        frame.extend_from_slice(&body);
+        Bytes::from(frame)
+    }
+
+    /// A GROUPS message in the agreed order.
+    pub(super) fn on_groups_message(
+        &mut self,
+        header: &Header,
+        frame: &Bytes,
+        out: &mut Vec<Output>,
+    ) {
+        let Some(body) = frame.get(HEADER_LEN..) else {
+            return;
+        };
+        let Ok(body) = GroupsBody::decode(body, header.order) else {
+            return;
+        };
+        let Some(gather) = self.gather.as_mut() else {
+            return;
+        };
+        if (body.memb_id.proc_id, body.memb_id.time) != gather.reg_id {
+            return;
+        }
+        let Some(set) = body.synced_set else { return };
+        let indices: Vec<usize> = set
+            .iter()
+            .filter_map(|&id| self.daemons.iter().position(|d| d.id == id))
+            .collect();
+        gather.received += indices.len();
+        gather.synced.extend(indices);
+        gather.records.extend(body.groups);
+        if gather.received >= gather.expected {
+            self.finish_exchange(out);
+        }
+    }
+
+    /// Every set has spoken: merge, send the network views, and make one
+    /// synced set of everyone.
+    fn finish_exchange(&mut self, out: &mut Vec<Output>) {
+        let Some(gather) = self.gather.take() else {
+            return;
+        };
+        // Group name -> (changed by anyone, its id, daemon -> (id known under, members)).
+        type Merged =
+            BTreeMap<GroupName, (bool, GroupId, BTreeMap<usize, ((u32, i32), Vec<GroupName>)>)>;
+        let mut merged: Merged = BTreeMap::new();
+        for r in gather.records {
+            let entry =
+                merged
+                    .entry(r.name.canonical())
+                    .or_insert((false, r.group_id, BTreeMap::new()));
+            entry.0 |= r.is_changed();
+            for d in r.daemons {
+                if let Some(index) = self.index_of(d.proc_id) {
+                    entry
+                        .2
+                        .insert(index, ((d.memb_id.proc_id, d.memb_id.time), d.members));
+                }
+            }
+        }
+        let reg = gather.reg_id;
+        let mut views = Vec::new();
+        self.groups.clear();
+        self.memberships.clear();
+        for (name, (changed, id, daemons)) in merged {
+            let ids: BTreeSet<(u32, i32)> = daemons.values().map(|(m, _)| *m).collect();
+            let changed = changed || ids.len() > 1;
+            let mut members = Vec::new();
+            for (&index, (_, names)) in &daemons {
+                for n in names {
+                    let session = self.by_private_group.get(n).copied();
+                    members.push(Member {
+                        name: *n,
+                        daemon_index: index,
+                        session,
+                    });
+                    self.memberships.entry(*n).or_default().insert(name);
+                }
+            }
+            if members.is_empty() {
+                continue;
+            }
+            let group_id = if changed {
+                GroupId {
+                    proc_id: reg.0,
+                    time: reg.1,
+                    index: 1,
+                }
+            } else {
+                id
+            };
+            let group = Group {
+                name,
+                id: group_id,
+                members,
+                changed: false,
+            };
+            if changed {
+                // One vs-set per membership id the daemons were known under,
+                // ordered by that id, then by daemon position.
+                let mut order: Vec<(usize, (u32, i32))> =
+                    daemons.iter().map(|(&i, (m, _))| (i, *m)).collect();
+                order.sort_by(|a, b| compare_ids(a.1, b.1).then(a.0.cmp(&b.0)));
+                let mut sets: Vec<((u32, i32), Vec<usize>)> = Vec::new();
+                for (index, mid) in order {
+                    match sets.last_mut() {
+                        Some((last, v)) if *last == mid => v.push(index),
+                        _ => sets.push((mid, vec![index])),
+                    }
+                }
+                let vs_sets: Vec<Vec<GroupName>> = sets
+                    .iter()
+                    .map(|(_, idx)| {
+                        group
+                            .members
+                            .iter()
+                            .filter(|m| idx.contains(&m.daemon_index))
+                            .map(|m| m.name)
+                            .collect()
+                    })
+                    .collect();
+                let local = sets
+                    .iter()
+                    .position(|(_, idx)| idx.contains(&self.me.daemon_index))
+                    .unwrap_or(0);
+                views.push((
+                    group.network_view_with(vs_sets, local),
+                    group.local_sessions().collect::<Vec<_>>(),
+                ));
+            }
+            self.groups.insert(group);
+        }
+        self.synced = gather.synced;
+        self.set_membership(reg.0, reg.1);
+        for (frame, to) in views {
+            self.notify(to.into_iter(), frame, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_compare_as_501_does() {
+        assert_eq!(
+            compare_ids((1249384167, 5), (3002951344, 1)),
+            Ordering::Less
+        );
+        assert_eq!(compare_ids((1, 5), (1, 4)), Ordering::Greater);
+        // More than 2^31 apart: the wrapping difference decides, not the
+        // unsigned values.
+        assert_eq!(compare_ids((0, 0), (0x9000_0000, 0)), Ordering::Greater);
+        assert_eq!(compare_ids((7, 7), (7, 7)), Ordering::Equal);
+    }
+}
