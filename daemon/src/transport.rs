@@ -137,10 +137,6 @@ impl Transport {
         self.peers.get(&claimed).filter(|p| p.data.ip() == ip)
     }
 
-    pub fn peer(&self, id: u32) -> Option<&Peer> {
-        self.peers.get(&id)
-    }
-
     /// One datagram from the data socket (a reply to a monitor).
     pub fn send_to(&self, to: SocketAddr, bytes: &[u8]) {
         if let Err(e) = self.data.try_send_to(bytes, to) {

@@ -105,10 +105,6 @@ impl Engine {
         self.me.membership_time = time;
     }
 
-    pub fn session_count(&self) -> usize {
-        self.sessions.len()
-    }
-
     pub fn group_count(&self) -> usize {
         self.groups.len()
     }

@@ -15,7 +15,7 @@ use super::membership::Rep;
 use super::token::TokenHeader;
 use super::type_bits::FORM1_TYPE;
 use super::wire::{count16, Reader, Writer};
-use super::{MembId, HEADER_LEN};
+use super::MembId;
 use spread_core::wire::ByteOrder;
 
 /// Ids in a form token's `members_info` (MAX_PROCS_RING).
@@ -285,21 +285,7 @@ impl FormToken {
     /// the body exactly what its counts describe (5.0.1 sends nothing else;
     /// it would tolerate trailing bytes).
     pub fn decode(b: &[u8]) -> Result<FormToken> {
-        let header = TokenHeader::decode(b)?;
-        if !header.is_form() {
-            return Err(PacketError::WrongType {
-                ty: header.ty,
-                expected: "a form token",
-            });
-        }
-        let body = &b[HEADER_LEN..];
-        if body.len() != usize::from(header.rtr_len) {
-            return Err(PacketError::LengthMismatch {
-                what: "form token rtr_len",
-                declared: header.rtr_len.into(),
-                actual: body.len(),
-            });
-        }
+        let (header, body) = TokenHeader::split(b, true, "form token rtr_len")?;
         let mut r = Reader::new(body, header.order);
         let members = FormMembers::read(&mut r)?;
         // 5.0.1 tests FORM1 first.

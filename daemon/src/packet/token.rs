@@ -86,6 +86,36 @@ impl TokenHeader {
         out
     }
 
+    /// The header and body of a token datagram that must be a form token
+    /// (`form`) or a regular one, with exactly `rtr_len` body bytes (as
+    /// 5.0.1 requires); `what` names the length in errors.
+    pub(crate) fn split<'a>(
+        b: &'a [u8],
+        form: bool,
+        what: &'static str,
+    ) -> Result<(TokenHeader, &'a [u8])> {
+        let header = TokenHeader::decode(b)?;
+        if header.is_form() != form {
+            return Err(PacketError::WrongType {
+                ty: header.ty,
+                expected: if form {
+                    "a form token"
+                } else {
+                    "a regular token"
+                },
+            });
+        }
+        let body = &b[HEADER_LEN..];
+        if body.len() != usize::from(header.rtr_len) {
+            return Err(PacketError::LengthMismatch {
+                what,
+                declared: header.rtr_len.into(),
+                actual: body.len(),
+            });
+        }
+        Ok((header, body))
+    }
+
     pub fn is_form(&self) -> bool {
         self.ty & FORM_TYPE != 0
     }
@@ -118,21 +148,7 @@ impl RegularToken {
     /// Decodes a token-port datagram that is not a form token. Like 5.0.1
     /// it requires the datagram to be exactly 40 + `rtr_len` bytes.
     pub fn decode(b: &[u8]) -> Result<RegularToken> {
-        let header = TokenHeader::decode(b)?;
-        if header.is_form() {
-            return Err(PacketError::WrongType {
-                ty: header.ty,
-                expected: "a regular token",
-            });
-        }
-        let body = &b[HEADER_LEN..];
-        if body.len() != usize::from(header.rtr_len) {
-            return Err(PacketError::LengthMismatch {
-                what: "rtr_len",
-                declared: header.rtr_len.into(),
-                actual: body.len(),
-            });
-        }
+        let (header, body) = TokenHeader::split(b, false, "rtr_len")?;
         let rtr = RtrBlock::decode_list(body, header.order)?;
         Ok(RegularToken { header, rtr })
     }
