@@ -14,7 +14,7 @@ use spread_core::GroupName;
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::time::Instant;
-use tracing::debug;
+use tracing::{debug, warn};
 
 /// How the ring of this daemon is set up.
 #[derive(Clone, Debug)]
@@ -41,8 +41,15 @@ pub struct RingDriver {
     start: Instant,
     index_of: HashMap<u32, usize>,
     me: u32,
-    pub packets_refused: u64,
+    /// Datagrams dropped: undecodable, from an unknown source or another
+    /// configuration, or not for this daemon yet (membership packets).
+    packets_refused: u64,
+    /// The count last reported in the log, and when.
+    reported: (u64, Instant),
 }
+
+/// Dropped datagrams are reported at most this often.
+const REPORT_EVERY: Duration = Duration::from_secs(60);
 
 /// The packet service a client message travels with (§8 of the daemon
 /// reference): UNRELIABLE and RELIABLE as RELIABLE, CAUSAL and the group
@@ -98,6 +105,7 @@ impl RingDriver {
             index_of: s.peers.iter().map(|p| (p.id, p.index)).collect(),
             me: s.me,
             packets_refused: 0,
+            reported: (0, start - REPORT_EVERY),
         })
     }
 
@@ -142,6 +150,17 @@ impl RingDriver {
         let now = self.now();
         if self.ring.poll_timeout() <= now {
             self.ring.handle_timeout(now);
+        }
+    }
+
+    /// Says in the log, at most once a minute, how many datagrams were
+    /// dropped since the last report.
+    fn report_refused(&mut self) {
+        let dropped = self.packets_refused;
+        let (last, when) = self.reported;
+        if dropped > last && when.elapsed() >= REPORT_EVERY {
+            warn!(target: "spread::network", "dropped {} datagrams (malformed, from unknown sources or other configurations)", dropped - last);
+            self.reported = (dropped, Instant::now());
         }
     }
 
@@ -190,6 +209,7 @@ impl RingDriver {
     /// Sends what the engine produced; returns the messages it delivered,
     /// each with its origin's configuration position and decoded header.
     pub fn pump(&mut self) -> Vec<(usize, Header, Bytes)> {
+        self.report_refused();
         let mut sends = Vec::new();
         while let Some(s) = self.ring.poll_send() {
             sends.push(s);

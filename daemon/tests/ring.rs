@@ -123,4 +123,12 @@ fn garbage_on_the_daemon_ports_harms_nobody() {
     }
     // Everyone still gets everything, in one order.
     scenarios::check_ring(&ring, 3, 50);
+    // And the daemons said what they dropped.
+    for i in 1..=3 {
+        assert!(
+            ring.log(i).contains("datagrams (malformed"),
+            "d{i}: {}",
+            ring.log(i)
+        );
+    }
 }
