@@ -231,4 +231,14 @@ impl RingDriver {
         }
         out
     }
+
+    /// New flow-control windows from a monitor (`None` = unchanged).
+    pub fn set_flow_control(
+        &mut self,
+        window: Option<i32>,
+        personal: Option<i32>,
+        accelerated: Option<i32>,
+    ) {
+        self.ring.set_windows(window, personal, accelerated);
+    }
 }

@@ -2,6 +2,7 @@
 //! owns the engine, and routes the engine's outputs to sessions.
 
 use crate::auth::AuthPolicy;
+use crate::control::{claimed_sender, Control, ControlSettings, Imposed, Windows};
 use crate::engine::{Engine, Identity, Output, SessionId};
 use crate::packet::{DataHeader, MonitorBody, MonitorPacket, Port, CONTROL_TYPE};
 use crate::ring_driver::{kill_request, RingDriver, RingSettings};
@@ -36,6 +37,8 @@ pub struct Settings {
     /// This daemon's addresses (a daemon alone answers monitors there).
     pub me: Peer,
     pub status: StatusInfo,
+    /// What a monitor may impose (DangerousMonitor).
+    pub control: ControlSettings,
 }
 
 /// Clients are not read while this many messages wait to be sent on the
@@ -125,6 +128,8 @@ impl Bound {
             status: settings.status.clone(),
             started: std::time::Instant::now(),
             delivered: 0,
+            control: Control::new(settings.control.clone()),
+            socket_file: settings.unix.clone(),
         };
         core.run(core_rx, net_rx).await;
     }
@@ -149,6 +154,10 @@ struct Core {
     started: std::time::Instant,
     /// Messages handed to sessions.
     delivered: u64,
+    /// Partitions and windows a monitor imposed.
+    control: Control,
+    /// Removed when a monitor terminates the daemon.
+    socket_file: Option<PathBuf>,
 }
 
 impl Core {
@@ -191,22 +200,21 @@ impl Core {
         }
     }
 
-    /// A datagram from another daemon or from a monitor.
+    /// A datagram from another daemon or from a monitor. While a monitor's
+    /// partition is in force, what comes from daemons of other components
+    /// is dropped here, before the ring sees it.
     fn on_datagram(&mut self, d: Received) {
-        if let Some(to) = self.status_request(&d) {
-            let ring = self.ring.as_ref().map(|r| r.ring());
-            let reply = status_reply(
-                &self.status,
-                self.started,
-                ring,
-                self.sessions.len(),
-                self.engine.group_count(),
-                self.delivered,
-            );
-            if let Some(t) = self.transport() {
-                t.send_to(to, &reply);
-            }
+        let now = std::time::Instant::now();
+        if let Some(m) = monitor_packet(&d) {
+            self.on_monitor(m, &d, now);
             return;
+        }
+        if self.control.partitioned(now) {
+            if let Some(index) = self.sender_index(&d) {
+                if !self.control.admits(index) {
+                    return;
+                }
+            }
         }
         if let Some(r) = self.ring.as_mut() {
             r.on_datagram(d);
@@ -220,19 +228,83 @@ impl Core {
             .or(self.alone.as_ref())
     }
 
-    /// Where to answer a monitor's STATUS request, if `d` is one from the
-    /// address of the configured daemon it claims to be (as 5.0.1 checks).
-    fn status_request(&self, d: &Received) -> Option<SocketAddr> {
-        if d.port != Port::Data || DataHeader::decode(&d.bytes).ok()?.ty & CONTROL_TYPE == 0 {
-            return None;
+    /// The configuration position of the daemon `d` comes from, if it is
+    /// the configured address of the daemon it claims to be.
+    fn sender_index(&self, d: &Received) -> Option<usize> {
+        let claimed = claimed_sender(d.port, &d.bytes)?;
+        Some(self.transport()?.sender_of(d.from.ip(), claimed)?.index)
+    }
+
+    /// A monitor's packet. Only what comes from the address of the
+    /// configured daemon it names as transmitter counts (as 5.0.1 checks):
+    /// STATUS is answered always, PARTITION and FC need DangerousMonitor.
+    fn on_monitor(&mut self, m: MonitorPacket, d: &Received, now: std::time::Instant) {
+        let sender = self
+            .transport()
+            .and_then(|t| t.sender_of(d.from.ip(), m.header.transmiter_id))
+            .map(|p| p.index);
+        match m.body {
+            MonitorBody::StatusRequest => {
+                if sender.is_some() {
+                    self.status_reply(SocketAddr::new(d.from.ip(), m.reply_port()));
+                }
+            }
+            MonitorBody::Partition(_) | MonitorBody::FlowControl(_) => {
+                match self.control.request(&m, d.from, sender, now) {
+                    Imposed::Nothing => {}
+                    Imposed::Windows(w) => self.set_windows(w),
+                    Imposed::Exit => self.exit_by_monitor(),
+                }
+            }
+            MonitorBody::Reload => {
+                if sender.is_some() {
+                    warn!(target: "spread::monitor", "ignored a configuration reload request from {}: reloading is not supported", d.from);
+                }
+            }
+            MonitorBody::StatusReply(_) => {}
         }
-        let m = MonitorPacket::decode(&d.bytes).ok()?;
-        if !matches!(m.body, MonitorBody::StatusRequest) {
-            return None;
+    }
+
+    /// Answers a monitor's STATUS request.
+    fn status_reply(&self, to: SocketAddr) {
+        let ring = self.ring.as_ref().map(|r| r.ring());
+        let reply = status_reply(
+            &self.status,
+            self.started,
+            ring,
+            self.sessions.len(),
+            self.engine.group_count(),
+            self.delivered,
+        );
+        if let Some(t) = self.transport() {
+            t.send_to(to, &reply);
         }
-        self.transport()?
-            .sender_of(d.from.ip(), m.header.transmiter_id)?;
-        Some(SocketAddr::new(d.from.ip(), m.reply_port()))
+    }
+
+    /// New flow-control windows from a monitor, for the ring and for the
+    /// STATUS replies.
+    fn set_windows(&mut self, w: Windows) {
+        if let Some(r) = self.ring.as_mut() {
+            r.set_flow_control(w.window, w.personal, w.accelerated);
+        }
+        let small = |v: i32| v.min(i32::from(i16::MAX)) as i16;
+        if let Some(v) = w.window {
+            self.status.window = small(v);
+        }
+        if let Some(v) = w.personal {
+            self.status.personal_window = small(v);
+        }
+        if let (Some(v), Some(a)) = (w.accelerated, self.status.accelerated_window.as_mut()) {
+            *a = small(v);
+        }
+    }
+
+    /// A monitor put this daemon in component −1 (already logged).
+    fn exit_by_monitor(&self) -> ! {
+        if let Some(path) = &self.socket_file {
+            let _ = std::fs::remove_file(path);
+        }
+        std::process::exit(0)
     }
 
     /// Sends what the ring produced and applies what it delivered.
@@ -387,4 +459,13 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
     }
+}
+
+/// A monitor's packet, if `d` is one (data port, a control type bit, a
+/// well-formed body).
+fn monitor_packet(d: &Received) -> Option<MonitorPacket> {
+    if d.port != Port::Data || DataHeader::decode(&d.bytes).ok()?.ty & CONTROL_TYPE == 0 {
+        return None;
+    }
+    MonitorPacket::decode(&d.bytes).ok()
 }

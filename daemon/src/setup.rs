@@ -3,6 +3,7 @@
 
 use crate::auth::{AuthPolicy, IpRules};
 use crate::config::Config;
+use crate::control::ControlSettings;
 use crate::engine::Identity;
 use crate::ring_driver::RingSettings;
 use crate::runtime::Settings;
@@ -75,6 +76,12 @@ pub fn settings_from(
             token: SocketAddr::new(entry.addr, seg.port.wrapping_add(1)),
         },
         status: status_info(config, entry.id),
+        control: ControlSettings {
+            dangerous_monitor: config.dangerous_monitor,
+            conf_hash: config.hash(),
+            daemons: config.daemons().map(|d| d.name.clone()).collect(),
+            my_index: daemon_index,
+        },
     })
 }
 

@@ -214,7 +214,7 @@ fn identity_by_address_and_truncated_name() {
 fn unsupported_options_listed_with_lines() {
     let c = Config::parse(FULL_V4, "full.conf").unwrap();
     let names: Vec<&str> = c.unsupported_options().iter().map(|(_, n)| *n).collect();
-    let want = "EventLogFile EventTimeStamp EventTimeStamp EventPreciseTimeStamp DangerousMonitor \
+    let want = "EventLogFile EventTimeStamp EventTimeStamp EventPreciseTimeStamp \
         SocketPortReuse DaemonUser DaemonGroup ActiveIPVersion \
         AliveTimeout JoinTimeout \
         RepTimeout SegTimeout GatherTimeout FormTimeout LookupTimeout \

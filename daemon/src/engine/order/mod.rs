@@ -12,6 +12,7 @@
 mod reassembly;
 #[cfg(test)]
 mod tests;
+mod windows;
 
 use crate::packet::{
     arq, retrans, with_arq, with_retrans, DataHeader, DataPacket, MembId, MembershipPacket,
