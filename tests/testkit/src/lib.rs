@@ -435,6 +435,22 @@ impl TestRing {
             .unwrap_or_default()
     }
 
+    /// Waits up to `t` for daemon `i` to exit by itself; its exit status,
+    /// or None if it is still running.
+    pub fn wait_exit(&mut self, i: usize, t: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + t;
+        let child = self.children[i - 1].as_mut()?;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// SIGKILLs daemon `i`.
     pub fn kill9(&mut self, i: usize) {
         if let Some(mut c) = self.children[i - 1].take() {

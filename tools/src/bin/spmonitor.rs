@@ -1,26 +1,55 @@
-//! spmonitor: asks daemons for their status, as Spread's spmonitor does
-//! (STATUS packets to each daemon's data port, from the address of a
-//! configured daemon whose identity the monitor takes).
+//! spmonitor: shows the status of a configuration's daemons and, with
+//! `DangerousMonitor = true` in their configuration, imposes and lifts
+//! partitions, terminates daemons and changes flow-control windows, as
+//! Spread's spmonitor does (packets to each daemon's data port, from the
+//! address of a configured daemon whose identity the monitor takes).
 //!
-//! Partitions and flow-control changes (DangerousMonitor) come with
-//! membership changes; this monitor reports status only.
+//! Without an action it asks for status once (or every `-t` seconds);
+//! `--menu` runs Spread's interactive menu on stdin; the action flags do
+//! the same from a script.
 
 use spread_daemon::config::Config;
-use spread_daemon::packet::{DataHeader, MonitorBody, MonitorPacket, Status, STATUS_TYPE};
+use spread_daemon::packet::{FlowControlTable, PartitionTable, Status};
 use spread_tools::cli::ArgCursor;
-use std::collections::HashMap;
-use std::net::{SocketAddr, UdpSocket};
+use spread_tools::monitor::menu::{menu_text, Action, Menu, PROMPT};
+use spread_tools::monitor::report::render;
+use spread_tools::monitor::tables::{
+    describe_fc, describe_partition, parse_partition, set_fc, set_window, terminate_table,
+    window_value, FcSlot, NO_PARTITION, UNCHANGED_FC,
+};
+use spread_tools::monitor::{Monitor, PARTITION_RESEND};
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const USAGE: &str = "Usage: spmonitor [-c conf] [-n name] [-p port] [-d daemon]... [-t seconds]
+const USAGE: &str =
+    "Usage: spmonitor [-c conf] [-n name] [-p port] [-d daemon]... [-t seconds] [-v]
+                 [--menu] [--partition SPEC | --cancel-partition] [--terminate daemon]...
+                 [--window N] [--personal-window [daemon=]N]... [--accelerated-window [daemon=]N]...
+                 [--once]
   -c conf     spread.conf (default ./spread.conf, then /etc/spread.conf, then the embedded default)
   -n name     the configured daemon whose identity and address the monitor uses
               (default: the daemon whose address is one of this host's)
   -p port     the monitor's UDP port (default 6543; 0 = any free port)
-  -d daemon   ask only this daemon (repeatable; default: all)
-  -t seconds  ask again every this many seconds (default: once)";
+  -d daemon   ask only this daemon for status (repeatable; default: all)
+  -t seconds  ask for status every this many seconds (default: once; in the menu, 10)
+  -v          say every packet sent
+  --menu      Spread's interactive menu, commands read line by line from stdin
+Actions (the daemons need DangerousMonitor = true):
+  --partition SPEC      impose a partition: 'd1,d2|d3' puts d1 and d2 in one component
+                        and d3 in another (daemons not named: component 0); resent every
+                        25 s until spmonitor stops (daemons drop it 60 s after the last)
+  --cancel-partition    lift a partition at once
+  --terminate daemon    make a daemon exit (repeatable)
+  --window N            the ring's Window
+  --personal-window N   every daemon's PersonalWindow, or daemon=N for one (repeatable)
+  --accelerated-window N  likewise AcceleratedWindow
+  --once                send the actions once and exit (no partition resends)
+With actions and without -t, spmonitor exits after sending them, except that an
+imposed partition keeps being resent until spmonitor is stopped or --once is given.";
 
 struct Opts {
     config: Option<PathBuf>,
@@ -28,6 +57,26 @@ struct Opts {
     port: u16,
     only: Vec<String>,
     every: Option<u64>,
+    verbose: bool,
+    menu: bool,
+    once: bool,
+    partition: Option<String>,
+    cancel: bool,
+    terminate: Vec<String>,
+    window: Option<String>,
+    personal: Vec<String>,
+    accelerated: Vec<String>,
+}
+
+impl Opts {
+    fn has_actions(&self) -> bool {
+        self.partition.is_some()
+            || self.cancel
+            || !self.terminate.is_empty()
+            || self.window.is_some()
+            || !self.personal.is_empty()
+            || !self.accelerated.is_empty()
+    }
 }
 
 fn parse() -> Result<Opts, String> {
@@ -37,18 +86,45 @@ fn parse() -> Result<Opts, String> {
         port: 6543,
         only: Vec::new(),
         every: None,
+        verbose: false,
+        menu: false,
+        once: false,
+        partition: None,
+        cancel: false,
+        terminate: Vec::new(),
+        window: None,
+        personal: Vec::new(),
+        accelerated: Vec::new(),
     };
     let mut c = ArgCursor::new(std::env::args().skip(1));
     while let Some(a) = c.next_arg() {
-        match a.as_str() {
-            "-c" => o.config = Some(PathBuf::from(c.value("-c").map_err(|e| e.0)?)),
-            "-n" => o.name = Some(c.value("-n").map_err(|e| e.0)?),
+        let flag = a.as_str();
+        macro_rules! value {
+            () => {
+                c.value(flag).map_err(|e| e.0)?
+            };
+        }
+        match flag {
+            "-c" => o.config = Some(PathBuf::from(value!())),
+            "-n" => o.name = Some(value!()),
             "-p" => o.port = c.number("-p").map_err(|e| e.0)?,
-            "-d" => o.only.push(c.value("-d").map_err(|e| e.0)?),
+            "-d" => o.only.push(value!()),
             "-t" => o.every = Some(c.number::<u64>("-t").map_err(|e| e.0)?.max(1)),
+            "-v" => o.verbose = true,
+            "--menu" => o.menu = true,
+            "--once" => o.once = true,
+            "--partition" => o.partition = Some(value!()),
+            "--cancel-partition" => o.cancel = true,
+            "--terminate" => o.terminate.push(value!()),
+            "--window" => o.window = Some(value!()),
+            "--personal-window" => o.personal.push(value!()),
+            "--accelerated-window" => o.accelerated.push(value!()),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
+    }
+    if o.partition.is_some() && o.cancel {
+        return Err("--partition and --cancel-partition exclude each other".into());
     }
     Ok(o)
 }
@@ -65,111 +141,310 @@ fn load(explicit: Option<&Path>) -> Result<Config, String> {
     Ok(Config::embedded_default())
 }
 
-fn state_name(state: i32) -> &'static str {
-    ["?", "OP", "SEG", "REPRESENTED", "GATHER", "FORM", "EVS"]
-        .get(state as usize)
-        .copied()
-        .unwrap_or("?")
+/// Says what the monitor does, on stderr.
+fn note(text: &str) {
+    eprintln!("spmonitor: {text}");
 }
 
-fn print_status(name: &str, s: &Status) {
-    println!(
-        "{name} (id {}): up {} s, state {}, leader {}, {} sessions, {} groups",
-        s.my_id,
-        s.sec,
-        state_name(s.state),
-        s.leader_id,
-        s.num_sessions,
-        s.num_groups
-    );
-    println!(
-        "  seq: highest {} aru {} my_aru {}; packets sent {} received {} delivered {}; retransmitted {}; token rounds {} hurries {}",
-        s.highest_seq, s.aru, s.my_aru, s.packet_sent, s.packet_recv, s.packet_delivered, s.retrans, s.token_rounds, s.token_hurry
-    );
-    let accel = if s.accelerated_ring != 0 {
-        format!("accelerated ring (window {})", s.accelerated_window)
-    } else {
-        "original ring".into()
-    };
-    println!(
-        "  {} daemons in {} segments; Window {} PersonalWindow {}; {accel}; messages delivered {}; version {}.{}.{}",
-        s.num_procs, s.num_segments, s.window, s.personal_window, s.message_delivered, s.major_version, s.minor_version, s.patch_version
-    );
+/// One round of status requests: the answers until all came or a second
+/// passed.
+struct Round {
+    asked: Vec<usize>,
+    answers: BTreeMap<usize, Status>,
+    until: Instant,
 }
 
-fn run(o: &Opts) -> Result<bool, String> {
+struct Runner {
+    mon: Monitor,
+    verbose: bool,
+    /// Daemons asked for status periodically (none: status is off).
+    status: Vec<usize>,
+    every: Duration,
+    next_status: Option<Instant>,
+    round: Option<Round>,
+    /// The partition being resent, and when next.
+    partition: Option<(PartitionTable, Instant)>,
+}
+
+impl Runner {
+    fn names(&self, who: &[usize]) -> String {
+        who.iter()
+            .map(|&i| self.mon.daemons[i].name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn impose(&mut self, table: PartitionTable, resend: bool) -> Result<(), String> {
+        self.mon.broadcast_partition(&table)?;
+        note(&format!(
+            "partition {} sent to {} daemons{}",
+            describe_partition(&table, &self.mon.daemons),
+            self.mon.daemons.len(),
+            if resend {
+                "; resent every 25 s until cancelled or stopped"
+            } else {
+                ""
+            }
+        ));
+        self.partition = resend.then(|| (table, Instant::now() + PARTITION_RESEND));
+        Ok(())
+    }
+
+    fn cancel(&mut self) -> Result<(), String> {
+        self.partition = None;
+        self.mon.broadcast_partition(&NO_PARTITION)?;
+        note(&format!(
+            "partition cancelled at {} daemons",
+            self.mon.daemons.len()
+        ));
+        Ok(())
+    }
+
+    fn terminate(&mut self, table: &PartitionTable, to: &[usize]) -> Result<(), String> {
+        self.mon.send_partition(table, to)?;
+        note(&format!("told {} to terminate", self.names(to)));
+        Ok(())
+    }
+
+    fn flow_control(&mut self, table: &FlowControlTable) -> Result<(), String> {
+        self.mon.send_flow_control(table)?;
+        note(&format!(
+            "flow control sent to {} daemons: {}",
+            self.mon.daemons.len(),
+            describe_fc(table, &self.mon.daemons)
+        ));
+        Ok(())
+    }
+
+    fn start_status(&mut self, who: Vec<usize>) {
+        self.status = who;
+        self.next_status = (!self.status.is_empty()).then(Instant::now);
+    }
+
+    /// Sends what is due; returns a finished status round.
+    fn tick(&mut self) -> Result<Option<Round>, String> {
+        let now = Instant::now();
+        if self.next_status.is_some_and(|t| t <= now) && self.round.is_none() {
+            self.mon.request_status(&self.status)?;
+            if self.verbose {
+                note(&format!(
+                    "status requested from {}",
+                    self.names(&self.status)
+                ));
+            }
+            self.round = Some(Round {
+                asked: self.status.clone(),
+                answers: BTreeMap::new(),
+                until: now + Duration::from_secs(1),
+            });
+            self.next_status = Some(now + self.every);
+        }
+        if let Some((table, next)) = self.partition.as_mut() {
+            if *next <= now {
+                *next = now + PARTITION_RESEND;
+                let table = *table;
+                self.mon.broadcast_partition(&table)?;
+                if self.verbose {
+                    note("partition resent");
+                }
+            }
+        }
+        let done = self
+            .round
+            .as_ref()
+            .is_some_and(|r| r.until <= now || r.asked.iter().all(|i| r.answers.contains_key(i)));
+        Ok(if done { self.round.take() } else { None })
+    }
+
+    /// Waits up to `limit` for a status reply (or less, when something is
+    /// due sooner).
+    fn wait(&mut self, limit: Duration) {
+        let now = Instant::now();
+        let mut until = now + limit;
+        for t in [
+            self.next_status,
+            self.partition.map(|(_, t)| t),
+            self.round.as_ref().map(|r| r.until),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            until = until.min(t);
+        }
+        let left = until
+            .saturating_duration_since(now)
+            .max(Duration::from_millis(1));
+        if let Some((i, s)) = self.mon.receive(left) {
+            if let Some(r) = self.round.as_mut() {
+                r.answers.insert(i, s);
+            }
+        }
+    }
+
+    /// The round as text; true if everyone asked answered.
+    fn report(&self, round: &Round) -> (String, bool) {
+        let mut out = String::new();
+        for &i in &round.asked {
+            let d = &self.mon.daemons[i];
+            match round.answers.get(&i) {
+                Some(s) => out += &render(&d.name, s, &self.mon.daemons),
+                None => out += &format!("{} (id {}) at {}: no answer\n", d.name, d.id, d.addr),
+            }
+        }
+        (out, round.answers.len() == round.asked.len())
+    }
+}
+
+fn fc_table(o: &Opts, mon: &Monitor) -> Result<Option<FlowControlTable>, String> {
+    if o.window.is_none() && o.personal.is_empty() && o.accelerated.is_empty() {
+        return Ok(None);
+    }
+    let mut table = UNCHANGED_FC;
+    if let Some(w) = &o.window {
+        set_window(
+            &mut table,
+            window_value(w).map_err(|e| format!("--window: {e}"))?,
+            &mon.daemons,
+        );
+    }
+    for v in &o.personal {
+        set_fc(&mut table, FcSlot::Personal, v, &mon.daemons)
+            .map_err(|e| format!("--personal-window: {e}"))?;
+    }
+    for v in &o.accelerated {
+        set_fc(&mut table, FcSlot::Accelerated, v, &mon.daemons)
+            .map_err(|e| format!("--accelerated-window: {e}"))?;
+    }
+    Ok(Some(table))
+}
+
+fn run(o: &Opts) -> Result<ExitCode, String> {
     let config = load(o.config.as_deref())?;
-    let (seg, idx) = config
-        .find_me(o.name.as_deref())
-        .map_err(|e| e.to_string())?;
-    let me = &config.segments[seg].daemons[idx];
-    let socket = UdpSocket::bind(SocketAddr::new(me.addr, o.port))
-        .map_err(|e| format!("UDP {}:{}: {e}", me.addr, o.port))?;
-    let local_port = socket.local_addr().map_err(|e| e.to_string())?.port();
-    let targets: Vec<(String, u32, SocketAddr)> = config
-        .segments
-        .iter()
-        .flat_map(|s| {
-            s.daemons
-                .iter()
-                .map(move |d| (d.name.clone(), d.id, SocketAddr::new(d.addr, s.port)))
-        })
-        .filter(|(name, _, _)| o.only.is_empty() || o.only.contains(name))
-        .collect();
-    if targets.is_empty() {
-        return Err(format!("no configured daemon named {:?}", o.only));
+    let mon = Monitor::bind(&config, o.name.as_deref(), o.port)?;
+    let mut asked = Vec::new();
+    for name in &o.only {
+        asked.push(
+            mon.index_of(name)
+                .ok_or_else(|| format!("no configured daemon is named {name:?}"))?,
+        );
     }
-    let mut header = DataHeader::new(STATUS_TYPE, me.id);
-    header.transmiter_id = me.id;
-    header.conf_hash = config.hash();
-    header.seq = i32::from(local_port);
-    let request = MonitorPacket {
-        header,
-        body: MonitorBody::StatusRequest,
+    if asked.is_empty() {
+        asked = (0..mon.daemons.len()).collect();
     }
-    .encode();
+    let partition = o
+        .partition
+        .as_deref()
+        .map(|spec| parse_partition(spec, &mon.daemons))
+        .transpose()?;
+    let mut killed = vec![false; mon.daemons.len()];
+    for name in &o.terminate {
+        killed[mon
+            .index_of(name)
+            .ok_or_else(|| format!("--terminate: no configured daemon is named {name:?}"))?] = true;
+    }
+    let fc = fc_table(o, &mon)?;
+    let accelerated = mon.accelerated;
+    let mut r = Runner {
+        mon,
+        verbose: o.verbose,
+        status: Vec::new(),
+        every: Duration::from_secs(o.every.unwrap_or(10)),
+        next_status: None,
+        round: None,
+        partition: None,
+    };
+    if let Some(table) = &fc {
+        r.flow_control(table)?;
+    }
+    if let Some(table) = partition {
+        r.impose(table, !o.once)?;
+    }
+    if o.cancel {
+        r.cancel()?;
+    }
+    if killed.contains(&true) {
+        let to: Vec<usize> = (0..killed.len()).filter(|&i| killed[i]).collect();
+        let base = r.partition.map_or(NO_PARTITION, |(t, _)| t);
+        let table = terminate_table(&base, &killed);
+        r.terminate(&table, &to)?;
+    }
+    if o.menu {
+        return menu(r, accelerated);
+    }
+    let status_once = !o.has_actions() && o.every.is_none();
+    if o.every.is_some() || status_once {
+        r.start_status(asked);
+    }
+    if r.status.is_empty() && r.partition.is_none() {
+        return Ok(ExitCode::SUCCESS);
+    }
     loop {
-        for (_, _, addr) in &targets {
-            socket
-                .send_to(&request, addr)
-                .map_err(|e| format!("sending to {addr}: {e}"))?;
+        if let Some(round) = r.tick()? {
+            let (text, all) = r.report(&round);
+            print!("{text}");
+            if status_once {
+                return Ok(if all {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(2)
+                });
+            }
+            println!();
+            let _ = std::io::stdout().flush();
         }
-        let mut answers: HashMap<u32, Status> = HashMap::new();
-        let deadline = Instant::now() + Duration::from_secs(1);
-        let mut buf = [0u8; 2048];
-        while answers.len() < targets.len() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+        r.wait(Duration::from_secs(1));
+    }
+}
+
+/// Spread's interactive menu: commands from stdin, status replies shown
+/// as they come.
+fn menu(mut r: Runner, accelerated: bool) -> Result<ExitCode, String> {
+    let mut m = Menu::new(r.mon.daemons.clone(), accelerated);
+    let (lines_tx, lines) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
                 break;
             }
-            socket
-                .set_read_timeout(Some(left))
-                .map_err(|e| e.to_string())?;
-            let Ok((n, _)) = socket.recv_from(&mut buf) else {
-                break;
+        }
+    });
+    let mut out = std::io::stdout();
+    let _ = write!(out, "{}", menu_text());
+    let _ = out.flush();
+    loop {
+        if let Some(round) = r.tick()? {
+            let (text, _) = r.report(&round);
+            let _ = write!(out, "\n{text}\n{PROMPT}");
+            let _ = out.flush();
+        }
+        loop {
+            let line = match lines.try_recv() {
+                Ok(line) => line,
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    let _ = writeln!(out, "Bye.");
+                    return Ok(ExitCode::SUCCESS);
+                }
             };
-            if let Ok(MonitorPacket {
-                header,
-                body: MonitorBody::StatusReply(s),
-            }) = MonitorPacket::decode(&buf[..n])
-            {
-                answers.insert(header.proc_id, s);
+            let (text, actions) = m.feed(&line);
+            let _ = write!(out, "{text}");
+            let _ = out.flush();
+            for a in actions {
+                match a {
+                    Action::Status(marks) => {
+                        let who: Vec<usize> = (0..marks.len()).filter(|&i| marks[i]).collect();
+                        r.start_status(who);
+                    }
+                    Action::Partition(table) => r.impose(*table, true)?,
+                    Action::CancelPartition => r.cancel()?,
+                    Action::FlowControl(table) => r.flow_control(&table)?,
+                    Action::Terminate { table, to } => r.terminate(&table, &to)?,
+                    Action::Exit => return Ok(ExitCode::SUCCESS),
+                }
             }
         }
-        for (name, id, addr) in &targets {
-            match answers.get(id) {
-                Some(s) => print_status(name, s),
-                None => println!("{name} (id {id}) at {addr}: no answer"),
-            }
-        }
-        let all = answers.len() == targets.len();
-        match o.every {
-            None => return Ok(all),
-            Some(t) => {
-                println!();
-                std::thread::sleep(Duration::from_secs(t));
-            }
-        }
+        r.wait(Duration::from_millis(50));
     }
 }
 
@@ -185,8 +460,7 @@ fn main() -> ExitCode {
         }
     };
     match run(&o) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(2),
+        Ok(code) => code,
         Err(e) => {
             eprintln!("spmonitor: {e}");
             ExitCode::from(1)
