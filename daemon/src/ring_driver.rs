@@ -1,20 +1,20 @@
-//! The ring at run time: the ordering engine, its UDP transport, and the
-//! clock that turns tokio time into the engine's microseconds.
+//! The ring at run time: the membership protocol and its ring, their UDP
+//! transport, and the clock that turns tokio time into the engine's
+//! microseconds.
 
-use crate::engine::order::{Delivered, Ring, RingConfig};
-use crate::packet::{
-    MembId, MembershipBody, Packet, AGREED_TYPE, FIFO_TYPE, RELIABLE_TYPE, SAFE_TYPE,
-};
+use crate::engine::membership::{Daemon, Membership, MembershipConfig, Timeouts};
+use crate::engine::order::{Delivered, Delivery, Ring};
+use crate::packet::{Packet, AGREED_TYPE, FIFO_TYPE, RELIABLE_TYPE, SAFE_TYPE};
 use crate::transport::{Peer, Received, Transport};
 use bytes::Bytes;
 use spread_core::consts::*;
 use spread_core::wire::encode::request_head;
 use spread_core::wire::{ByteOrder, Header};
 use spread_core::GroupName;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 use tokio::time::Instant;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 /// How the ring of this daemon is set up.
 #[derive(Clone, Debug)]
@@ -27,16 +27,28 @@ pub struct RingSettings {
     pub personal_window: i32,
     /// Accelerated Ring's window when `AcceleratedRing = true`.
     pub accelerated_window: Option<i32>,
-    pub token_timeout: Duration,
-    pub hurry_timeout: Duration,
+    pub timeouts: Timeouts,
+    /// Every configured daemon with its segment, in configuration order.
+    pub daemons: Vec<Daemon>,
     /// Test only: the fraction of received data packets to drop.
     pub drop_rate: f64,
     /// The segment address data packets are sent to, if usable.
     pub segment: Option<crate::segment::Segment>,
 }
 
+/// What the ring hands to the group layer, in order.
+pub enum RingEvent {
+    /// A client message: its origin's configuration position, its header.
+    Message(usize, Header, Bytes),
+    /// A transitional configuration: the daemons (positions) that stay,
+    /// and its id.
+    Transitional(BTreeSet<usize>, (u32, i32)),
+    /// A regular configuration: its daemons (positions) and id.
+    Regular(BTreeSet<usize>, (u32, i32)),
+}
+
 pub struct RingDriver {
-    ring: Ring,
+    memb: Membership,
     transport: Transport,
     start: Instant,
     index_of: HashMap<u32, usize>,
@@ -82,24 +94,21 @@ impl RingDriver {
     pub async fn bind(s: &RingSettings) -> std::io::Result<RingDriver> {
         let transport = Transport::bind(s.me, &s.peers, s.drop_rate, s.segment).await?;
         let start = Instant::now();
-        let members: Vec<u32> = s.peers.iter().map(|p| p.id).collect();
-        let leader = members[0] == s.me;
-        let time = std::time::SystemTime::now()
+        let epoch_secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(1, |d| d.as_secs() as i32);
-        let cfg = RingConfig {
+            .map_or(1, |d| d.as_secs() as i64);
+        let cfg = MembershipConfig {
             me: s.me,
-            members,
-            memb_id: leader.then_some(MembId::new(s.me, time)),
+            daemons: s.daemons.clone(),
             conf_hash: s.conf_hash,
             window: s.window,
             personal_window: s.personal_window,
             accelerated_window: s.accelerated_window,
-            hurry_timeout_us: s.hurry_timeout.as_micros() as u64,
-            token_timeout_us: s.token_timeout.as_micros() as u64,
+            timeouts: s.timeouts,
+            epoch_secs,
         };
         Ok(RingDriver {
-            ring: Ring::new(cfg, 0),
+            memb: Membership::new(cfg, 0),
             transport,
             start,
             index_of: s.peers.iter().map(|p| (p.id, p.index)).collect(),
@@ -114,7 +123,11 @@ impl RingDriver {
     }
 
     pub fn ring(&self) -> &Ring {
-        &self.ring
+        self.memb.ring()
+    }
+
+    pub fn membership(&self) -> &Membership {
+        &self.memb
     }
 
     fn now(&self) -> u64 {
@@ -123,22 +136,18 @@ impl RingDriver {
 
     /// When the engine wants its timers run.
     pub fn deadline(&self) -> Instant {
-        self.start + Duration::from_micros(self.ring.poll_timeout())
+        self.start + Duration::from_micros(self.memb.poll_timeout())
     }
 
     /// Messages waiting to be sent (the down-queue).
     pub fn backlog(&self) -> usize {
-        self.ring.backlog()
-    }
-
-    pub fn memb_id(&self) -> Option<MembId> {
-        self.ring.memb_id()
+        self.memb.backlog()
     }
 
     pub fn submit(&mut self, message: Bytes, service_type: u32) {
         let now = self.now();
         if self
-            .ring
+            .memb
             .submit(message, packet_service(service_type), now)
             .is_err()
         {
@@ -148,8 +157,8 @@ impl RingDriver {
 
     pub fn on_timer(&mut self) {
         let now = self.now();
-        if self.ring.poll_timeout() <= now {
-            self.ring.handle_timeout(now);
+        if self.memb.poll_timeout() <= now {
+            self.memb.handle_timeout(now);
         }
     }
 
@@ -181,7 +190,8 @@ impl RingDriver {
             Packet::Data(p) => p.header.transmiter_id,
             Packet::Token(t) => t.header.transmiter_id,
             Packet::Membership(m) => m.header.proc_id,
-            Packet::Monitor(_) | Packet::Form(_) => {
+            Packet::Form(f) => f.header.transmiter_id,
+            Packet::Monitor(_) => {
                 self.packets_refused += 1;
                 return;
             }
@@ -195,39 +205,54 @@ impl RingDriver {
             debug!(target: "spread::network", "dropped a datagram from {} claiming daemon {claimed}", r.from);
             return;
         }
-        match packet {
-            Packet::Data(p) => self.ring.handle_data(p, now),
-            Packet::Token(t) => self.ring.handle_token(t, now),
-            Packet::Membership(m) if matches!(m.body, MembershipBody::Hurry) => {
-                self.ring.handle_hurry(m.header.proc_id, now)
-            }
-            // ALIVE, JOIN, REFER: membership changes are not handled yet.
-            _ => self.packets_refused += 1,
-        }
+        self.memb.handle_packet(packet, now);
     }
 
-    /// Sends what the engine produced; returns the messages it delivered,
-    /// each with its origin's configuration position and decoded header.
-    pub fn pump(&mut self) -> Vec<(usize, Header, Bytes)> {
+    /// Sends what the engine produced; returns what it delivered: client
+    /// messages (with their origin's configuration position and decoded
+    /// header) and configuration changes.
+    pub fn pump(&mut self) -> Vec<RingEvent> {
         self.report_refused();
         let mut sends = Vec::new();
-        while let Some(s) = self.ring.poll_send() {
+        while let Some(s) = self.memb.poll_send() {
             sends.push(s);
         }
         self.transport.send_all(&sends);
+        let positions = |ids: &[u32], index_of: &HashMap<u32, usize>| -> BTreeSet<usize> {
+            ids.iter()
+                .filter_map(|id| index_of.get(id).copied())
+                .collect()
+        };
         let mut out = Vec::new();
-        while let Some(Delivered {
-            origin, message, ..
-        }) = self.ring.poll_delivery()
-        {
-            let (Some(&index), Some(head)) = (
-                self.index_of.get(&origin),
-                message.first_chunk::<HEADER_LEN>(),
-            ) else {
-                self.packets_refused += 1;
-                continue;
-            };
-            out.push((index, Header::decode(head), message));
+        while let Some(d) = self.memb.poll_delivery() {
+            match d {
+                Delivery::Message(Delivered {
+                    origin, message, ..
+                }) => {
+                    let (Some(&index), Some(head)) = (
+                        self.index_of.get(&origin),
+                        message.first_chunk::<HEADER_LEN>(),
+                    ) else {
+                        self.packets_refused += 1;
+                        continue;
+                    };
+                    out.push(RingEvent::Message(index, Header::decode(head), message));
+                }
+                Delivery::Transitional { members, id } => {
+                    info!(target: "spread::membership", "transitional configuration {}", describe(&members, id.proc_id, id.time));
+                    out.push(RingEvent::Transitional(
+                        positions(&members, &self.index_of),
+                        (id.proc_id, id.time),
+                    ))
+                }
+                Delivery::Regular { members, id } => {
+                    info!(target: "spread::membership", "membership {}", describe(&members, id.proc_id, id.time));
+                    out.push(RingEvent::Regular(
+                        positions(&members, &self.index_of),
+                        (id.proc_id, id.time),
+                    ))
+                }
+            }
         }
         out
     }
@@ -239,6 +264,22 @@ impl RingDriver {
         personal: Option<i32>,
         accelerated: Option<i32>,
     ) {
-        self.ring.set_windows(window, personal, accelerated);
+        self.memb
+            .ring_mut()
+            .set_windows(window, personal, accelerated);
     }
+}
+
+/// A configuration for the log: its id and daemons.
+fn describe(members: &[u32], proc_id: u32, time: i32) -> String {
+    let ids: Vec<String> = members
+        .iter()
+        .map(|&id| std::net::Ipv4Addr::from(id).to_string())
+        .collect();
+    format!(
+        "({}, {time}) of {} daemons: {}",
+        std::net::Ipv4Addr::from(proc_id),
+        members.len(),
+        ids.join(" ")
+    )
 }

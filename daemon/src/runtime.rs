@@ -5,7 +5,7 @@ use crate::auth::AuthPolicy;
 use crate::control::{claimed_sender, Control, ControlSettings, Imposed, Windows};
 use crate::engine::{Engine, Identity, Output, SessionId};
 use crate::packet::{DataHeader, MonitorBody, MonitorPacket, Port, CONTROL_TYPE};
-use crate::ring_driver::{kill_request, RingDriver, RingSettings};
+use crate::ring_driver::{kill_request, RingDriver, RingEvent, RingSettings};
 use crate::sessions::listen::{accept_tcp, accept_unix, bind_tcp, bind_unix};
 use crate::sessions::registry::Registry;
 use crate::sessions::{Cmd, Outbound, Shared};
@@ -37,6 +37,8 @@ pub struct Settings {
     /// This daemon's addresses (a daemon alone answers monitors there).
     pub me: Peer,
     pub status: StatusInfo,
+    /// Every configured daemon, in configuration order.
+    pub daemons: Vec<crate::engine::DaemonInfo>,
     /// What a monitor may impose (DangerousMonitor).
     pub control: ControlSettings,
 }
@@ -118,7 +120,11 @@ impl Bound {
             t.spawn_receivers(net_tx);
         }
         let core = Core {
-            engine: Engine::new(settings.identity.clone()),
+            engine: {
+                let mut e = Engine::new(settings.identity.clone());
+                e.configure(settings.daemons.clone());
+                e
+            },
             sessions: HashMap::new(),
             shared,
             max_session_messages: settings.max_session_messages,
@@ -309,18 +315,26 @@ impl Core {
 
     /// Sends what the ring produced and applies what it delivered.
     fn pump_ring(&mut self, out: &mut Vec<Output>) {
-        let Some(r) = self.ring.as_mut() else { return };
-        let delivered = r.pump();
-        if let Some(m) = r.memb_id() {
-            self.engine.set_membership(m.proc_id, m.time);
-        }
-        for (origin, header, message) in delivered {
-            self.engine.ordered(origin, &header, &message, out);
-        }
-        self.dispatch(out);
-        if let Some(r) = self.ring.as_mut() {
-            // Sessions killed while dispatching ordered KILLs; send them.
-            let _ = r.pump();
+        // Dispatching may queue more (KILLs of sessions found dead, GROUPS
+        // messages) that a ring of one orders at once: until quiet.
+        loop {
+            let Some(r) = self.ring.as_mut() else { return };
+            let events = r.pump();
+            if events.is_empty() {
+                return;
+            }
+            for e in events {
+                match e {
+                    RingEvent::Message(origin, header, message) => {
+                        self.engine.ordered(origin, &header, &message, out)
+                    }
+                    RingEvent::Transitional(members, id) => {
+                        self.engine.transitional(&members, id, out)
+                    }
+                    RingEvent::Regular(members, id) => self.engine.regular(&members, id, out),
+                }
+            }
+            self.dispatch(out);
         }
     }
 

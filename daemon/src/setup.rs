@@ -4,7 +4,8 @@
 use crate::auth::{AuthPolicy, IpRules};
 use crate::config::Config;
 use crate::control::ControlSettings;
-use crate::engine::Identity;
+use crate::engine::membership::{Daemon, Timeouts};
+use crate::engine::{DaemonInfo, Identity};
 use crate::ring_driver::RingSettings;
 use crate::runtime::Settings;
 use crate::segment::Segment;
@@ -76,6 +77,13 @@ pub fn settings_from(
             token: SocketAddr::new(entry.addr, seg.port.wrapping_add(1)),
         },
         status: status_info(config, entry.id),
+        daemons: config
+            .daemons()
+            .map(|d| DaemonInfo {
+                id: d.id,
+                name: d.name.clone(),
+            })
+            .collect(),
         control: ControlSettings {
             dangerous_monitor: config.dangerous_monitor,
             conf_hash: config.hash(),
@@ -102,9 +110,14 @@ fn status_info(config: &Config, me: u32) -> StatusInfo {
 /// The ring of every configured daemon, when there is more than one.
 fn ring_settings(config: &Config, me: u32) -> Option<RingSettings> {
     let mut peers = Vec::new();
-    for seg in &config.segments {
+    let mut daemons = Vec::new();
+    for (segment, seg) in config.segments.iter().enumerate() {
         for d in &seg.daemons {
             let index = peers.len();
+            daemons.push(Daemon {
+                id: d.id,
+                segment: segment as i16,
+            });
             peers.push(Peer {
                 id: d.id,
                 index,
@@ -120,10 +133,15 @@ fn ring_settings(config: &Config, me: u32) -> Option<RingSettings> {
     let wan = config
         .wide_area_network
         .unwrap_or(config.segments.len() > 1);
-    let (token, hurry) = match &config.timeouts {
-        Some(t) => (t.token, t.hurry),
-        None if wan => (5000, 1500),
-        None => (1250, 500),
+    let timeouts = match &config.timeouts {
+        Some(t) => Timeouts::from_ms(
+            [
+                t.token, t.hurry, t.alive, t.join, t.rep, t.seg, t.gather, t.form, t.lookup,
+            ]
+            .map(u64::from),
+        ),
+        None if wan => Timeouts::WAN,
+        None => Timeouts::LAN,
     };
     let drop_rate = std::env::var("SPREAD_TEST_DROP")
         .ok()
@@ -140,8 +158,8 @@ fn ring_settings(config: &Config, me: u32) -> Option<RingSettings> {
         // (the hash says which protocol a ring runs).
         accelerated_window: (config.accelerated_ring == Some(true))
             .then(|| config.accelerated_window.unwrap_or(15) as i32),
-        token_timeout: Duration::from_millis(token.into()),
-        hurry_timeout: Duration::from_millis(hurry.into()),
+        timeouts,
+        daemons,
         drop_rate,
         segment: segment_of(config, me),
     })

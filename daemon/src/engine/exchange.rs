@@ -32,10 +32,13 @@ pub struct DaemonInfo {
 pub(super) struct Gather {
     reg_id: (u32, i32),
     /// Daemons of the regular configuration.
+    members: BTreeSet<usize>,
+    /// Daemons of the regular configuration.
     expected: usize,
     /// Daemons represented by the sets received so far.
     received: usize,
-    records: Vec<GroupRecord>,
+    /// Each record with the synced set (its first daemon) that sent it.
+    records: Vec<(u32, GroupRecord)>,
     synced: BTreeSet<usize>,
 }
 
@@ -72,7 +75,10 @@ impl Engine {
         out: &mut Vec<Output>,
     ) {
         let survivors = self.survivors.clone().unwrap_or_else(|| members.clone());
-        if survivors == *members {
+        let synced: BTreeSet<usize> = self.synced.intersection(&survivors).copied().collect();
+        if self.gather.is_none() && members.is_subset(&synced) {
+            // Everyone here shares this daemon's group state: a pure loss.
+            self.synced = synced;
             self.regular_after_loss(reg_id, out);
             return;
         }
@@ -83,9 +89,15 @@ impl Engine {
             g.members.retain(|m| survivors.contains(&m.daemon_index));
         }
         self.groups.remove_empty();
-        self.synced = self.synced.intersection(&survivors).copied().collect();
+        // Requests ordered since the last settled state apply now, before
+        // this set's state is sent; the exchange's views show them.
+        self.quiet = true;
+        self.replay_held(&survivors, out);
+        self.quiet = false;
+        self.synced = synced;
         self.gather = Some(Gather {
             reg_id,
+            members: members.clone(),
             expected: members.len(),
             received: 0,
             records: Vec::new(),
@@ -175,7 +187,10 @@ impl Engine {
             .collect();
         gather.received += indices.len();
         gather.synced.extend(indices);
-        gather.records.extend(body.groups);
+        let set_key = set.first().copied().unwrap_or(0);
+        gather
+            .records
+            .extend(body.groups.into_iter().map(|g| (set_key, g)));
         if gather.received >= gather.expected {
             self.finish_exchange(out);
         }
@@ -187,11 +202,14 @@ impl Engine {
         let Some(gather) = self.gather.take() else {
             return;
         };
-        // Group name -> (changed by anyone, its id, daemon -> (id known under, members)).
+        // Group name -> (changed by anyone, its id, daemon -> (how it was
+        // known, members)). A daemon's members are known under a group id
+        // and by a synced set: members known alike saw the same views.
+        type Known = ((u32, i32), u32);
         type Merged =
-            BTreeMap<GroupName, (bool, GroupId, BTreeMap<usize, ((u32, i32), Vec<GroupName>)>)>;
+            BTreeMap<GroupName, (bool, GroupId, BTreeMap<usize, (Known, Vec<GroupName>)>)>;
         let mut merged: Merged = BTreeMap::new();
-        for r in gather.records {
+        for (set_key, r) in gather.records {
             let entry =
                 merged
                     .entry(r.name.canonical())
@@ -199,9 +217,10 @@ impl Engine {
             entry.0 |= r.is_changed();
             for d in r.daemons {
                 if let Some(index) = self.index_of(d.proc_id) {
-                    entry
-                        .2
-                        .insert(index, ((d.memb_id.proc_id, d.memb_id.time), d.members));
+                    entry.2.insert(
+                        index,
+                        (((d.memb_id.proc_id, d.memb_id.time), set_key), d.members),
+                    );
                 }
             }
         }
@@ -210,7 +229,7 @@ impl Engine {
         self.groups.clear();
         self.memberships.clear();
         for (name, (changed, id, daemons)) in merged {
-            let ids: BTreeSet<(u32, i32)> = daemons.values().map(|(m, _)| *m).collect();
+            let ids: BTreeSet<Known> = daemons.values().map(|(m, _)| *m).collect();
             let changed = changed || ids.len() > 1;
             let mut members = Vec::new();
             for (&index, (_, names)) in &daemons {
@@ -243,12 +262,16 @@ impl Engine {
                 changed: false,
             };
             if changed {
-                // One vs-set per membership id the daemons were known under,
-                // ordered by that id, then by daemon position.
-                let mut order: Vec<(usize, (u32, i32))> =
+                // One vs-set per way the daemons were known, ordered by the
+                // id (5.0.1's order), then by synced set and daemon position.
+                let mut order: Vec<(usize, Known)> =
                     daemons.iter().map(|(&i, (m, _))| (i, *m)).collect();
-                order.sort_by(|a, b| compare_ids(a.1, b.1).then(a.0.cmp(&b.0)));
-                let mut sets: Vec<((u32, i32), Vec<usize>)> = Vec::new();
+                order.sort_by(|a, b| {
+                    compare_ids(a.1 .0, b.1 .0)
+                        .then(a.1 .1.cmp(&b.1 .1))
+                        .then(a.0.cmp(&b.0))
+                });
+                let mut sets: Vec<(Known, Vec<usize>)> = Vec::new();
                 for (index, mid) in order {
                     match sets.last_mut() {
                         Some((last, v)) if *last == mid => v.push(index),
@@ -281,6 +304,34 @@ impl Engine {
         self.set_membership(reg.0, reg.1);
         for (frame, to) in views {
             self.notify(to.into_iter(), frame, out);
+        }
+        self.replay_held(&gather.members, out);
+    }
+
+    /// Joins, leaves and disconnects ordered during an exchange take effect
+    /// once the state is settled, in their order (those of daemons no
+    /// longer in the configuration are void).
+    /// Before an exchange (`quiet`), joins are not applied but ordered
+    /// again by the joiner's daemon, so the joiner gets a view of its own
+    /// after the exchange instead of appearing inside others' vs-sets.
+    pub(super) fn replay_held(&mut self, members: &BTreeSet<usize>, out: &mut Vec<Output>) {
+        for (origin, header, frame) in std::mem::take(&mut self.held) {
+            if !members.contains(&origin) {
+                continue;
+            }
+            if self.quiet && header.service_type & JOIN_MESS != 0 {
+                let local = self
+                    .by_private_group
+                    .contains_key(&header.sender.canonical());
+                if origin == self.me.daemon_index && local {
+                    out.push(Output::Order {
+                        frame,
+                        service: header.service_type,
+                    });
+                }
+                continue;
+            }
+            self.ordered(origin, &header, &frame, out);
         }
     }
 }

@@ -130,6 +130,13 @@ impl Groups {
         self.groups.get(name)
     }
 
+    /// Marks a group as changed since its members' last view.
+    pub fn mark_changed(&mut self, name: &GroupName) {
+        if let Some(g) = self.groups.get_mut(name) {
+            g.changed = true;
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.groups.len()
     }

@@ -8,6 +8,7 @@
 
 mod exchange;
 pub mod groups;
+pub mod membership;
 mod network;
 pub mod order;
 
@@ -81,6 +82,12 @@ pub struct Engine {
     synced: std::collections::BTreeSet<usize>,
     /// A GROUPS state exchange in progress.
     gather: Option<exchange::Gather>,
+    /// Joins, leaves and disconnects ordered during an exchange or a
+    /// transitional configuration: they apply once the state is settled.
+    held: Vec<(usize, Header, Bytes)>,
+    /// Applying held requests before a state exchange: no views (the
+    /// exchange's network views show the result).
+    quiet: bool,
 }
 
 impl Engine {
@@ -96,6 +103,8 @@ impl Engine {
             daemons: Vec::new(),
             synced: std::collections::BTreeSet::new(),
             gather: None,
+            held: Vec::new(),
+            quiet: false,
         }
     }
 
@@ -103,6 +112,11 @@ impl Engine {
     pub fn set_membership(&mut self, proc_id: u32, time: i32) {
         self.me.proc_id = proc_id;
         self.me.membership_time = time;
+    }
+
+    /// A GROUPS state exchange is in progress (5.0.1's group state GGATHER).
+    pub fn exchanging(&self) -> bool {
+        self.gather.is_some()
     }
 
     pub fn group_count(&self) -> usize {
@@ -157,6 +171,11 @@ impl Engine {
             self.on_groups_message(header, frame, out);
             return;
         }
+        let unsettled = self.gather.is_some() || self.survivors.is_some();
+        if unsettled && st & (JOIN_MESS | LEAVE_MESS | KILL_MESS) != 0 {
+            self.held.push((origin, *header, frame.clone()));
+            return;
+        }
         if st & JOIN_MESS != 0 {
             match first {
                 Some(g) if check_group_name(g.as_bytes()).is_ok() => {
@@ -190,6 +209,9 @@ impl Engine {
     }
 
     fn notify(&self, to: impl Iterator<Item = SessionId>, frame: Vec<u8>, out: &mut Vec<Output>) {
+        if self.quiet {
+            return;
+        }
         let frame = Bytes::from(frame);
         for s in to {
             if self.sessions.get(&s).is_some_and(|l| l.membership) {
@@ -215,6 +237,9 @@ impl Engine {
             return;
         };
         self.memberships.entry(member).or_default().insert(group);
+        if self.quiet {
+            self.groups.mark_changed(&group);
+        }
         let g = self.groups.get(&group).expect("just joined");
         self.notify(g.local_sessions(), view, out);
     }
@@ -229,6 +254,9 @@ impl Engine {
         let Some((_, view)) = self.groups.remove(&group, &member, cause) else {
             return false;
         };
+        if self.quiet {
+            self.groups.mark_changed(&group);
+        }
         if let Some(set) = self.memberships.get_mut(&member) {
             set.remove(&group);
             if set.is_empty() {

@@ -19,6 +19,12 @@ impl Engine {
         trans_id: (u32, i32),
         out: &mut Vec<Output>,
     ) {
+        // An exchange still running was for a configuration that is gone:
+        // its GROUPS messages are void, and this daemon keeps the state of
+        // its own synced set (the next regular configuration decides). The
+        // requests held for it stay held: every daemon of this transitional
+        // configuration holds the same ones.
+        self.gather = None;
         let mut signals = Vec::new();
         for g in self.groups.iter_mut() {
             if g.members
@@ -79,5 +85,6 @@ impl Engine {
         for (frame, to) in views {
             self.notify(to.into_iter(), frame, out);
         }
+        self.replay_held(&survivors, out);
     }
 }

@@ -1,25 +1,31 @@
-//! Whole daemons in simulation: each node is the ordering engine and the
-//! group layer of one daemon, its clients are sessions of that group layer,
-//! and the network is [`Net`]. What every client sees is logged for the
-//! EVS checker. One seed decides everything.
+//! Whole daemons in simulation: each node is the membership protocol (with
+//! its ring) and the group layer of one daemon, its clients are sessions of
+//! that group layer, and the network is [`Net`]. Daemons crash and restart,
+//! the network partitions and heals; what every client sees is logged for
+//! the EVS checker. One seed decides everything.
 
 use super::checker::{ClientLog, Event, MsgId, View};
 use super::net::{Faults, Net};
-use super::rng::Rng;
-use super::wiring::{feed, next_event, route};
-use crate::engine::order::{Ring, RingConfig};
-use crate::engine::{Engine, Identity, Output, SessionId, SessionInfo};
-use crate::packet::MembId;
+use super::wiring::{feed_membership, next_event, route};
+use crate::engine::membership::{Daemon, Membership, MembershipConfig, State, Timeouts};
+use crate::engine::order::Delivery;
+use crate::engine::{DaemonInfo, Engine, Identity, Output, SessionId, SessionInfo};
 use crate::ring_driver::packet_service;
 use bytes::Bytes;
 use spread_core::consts::*;
 use spread_core::wire::encode::request_head;
 use spread_core::wire::{split_frame, ByteOrder, Header, Limits, Message};
 use spread_core::GroupName;
+use std::collections::BTreeSet;
+
+/// 5.0.1's LAN timeouts, with a 5 s lookup so that heals are found soon.
+pub const SIM_TIMEOUTS: Timeouts =
+    Timeouts::from_ms([1250, 500, 250, 250, 625, 500, 1250, 1250, 5000]);
 
 struct Node {
-    ring: Ring,
+    memb: Membership,
     engine: Engine,
+    up: bool,
 }
 
 struct Client {
@@ -28,11 +34,17 @@ struct Client {
     name: GroupName,
     log: ClientLog,
     sent: u64,
+    connected: bool,
 }
 
 pub struct Cluster {
     nodes: Vec<Node>,
     clients: Vec<Client>,
+    ids: Vec<u32>,
+    accelerated: bool,
+    timeouts: Timeouts,
+    /// Restarts so far (names the clients of restarted daemons).
+    restarts: usize,
     pub net: Net,
     pub now: u64,
 }
@@ -40,8 +52,8 @@ pub struct Cluster {
 const FIRST_ID: u32 = 7001;
 
 impl Cluster {
-    /// `daemons` daemons with `clients` clients each; Accelerated Ring with
-    /// window 15 if `accelerated`.
+    /// `daemons` daemons, all starting now, with `clients` clients each;
+    /// Accelerated Ring with window 15 if `accelerated`.
     pub fn new(
         daemons: usize,
         clients: usize,
@@ -50,72 +62,151 @@ impl Cluster {
         accelerated: bool,
     ) -> Cluster {
         let ids: Vec<u32> = (0..daemons as u32).map(|i| FIRST_ID + i).collect();
-        let nodes = ids
-            .iter()
-            .enumerate()
-            .map(|(i, &id)| {
-                let cfg = RingConfig {
-                    me: id,
-                    members: ids.clone(),
-                    memb_id: (i == 0).then_some(MembId::new(ids[0], 100)),
-                    conf_hash: 99,
-                    window: 160,
-                    personal_window: 20,
-                    accelerated_window: accelerated.then_some(15),
-                    hurry_timeout_us: 500_000,
-                    token_timeout_us: 1_250_000,
-                };
-                let engine = Engine::new(Identity {
-                    proc_id: ids[0],
-                    daemon_index: i,
-                    membership_time: 100,
-                });
-                Node {
-                    ring: Ring::new(cfg, 0),
-                    engine,
-                }
-            })
-            .collect();
         let mut c = Cluster {
-            nodes,
+            nodes: Vec::new(),
             clients: Vec::new(),
+            ids,
+            accelerated,
+            timeouts: SIM_TIMEOUTS,
+            restarts: 0,
             net: Net::new(daemons, faults, seed),
             now: 0,
         };
-        for node in 0..daemons {
+        for i in 0..daemons {
+            let node = c.new_node(i);
+            c.nodes.push(node);
             for k in 0..clients {
-                let name = GroupName::from(format!("#c{k}#d{node}").as_str());
-                let session = SessionId((node * 1000 + k) as u64);
-                c.nodes[node].engine.open(
-                    session,
-                    SessionInfo {
-                        private_group: name,
-                        membership: true,
-                    },
-                );
-                let log = ClientLog {
-                    name: name.to_string(),
-                    survived: true,
-                    ..ClientLog::default()
-                };
-                c.clients.push(Client {
-                    node,
-                    session,
-                    name,
-                    log,
-                    sent: 0,
-                });
+                c.connect(i, &format!("c{k}"));
             }
         }
         c
+    }
+
+    fn new_node(&self, i: usize) -> Node {
+        let cfg = MembershipConfig {
+            me: self.ids[i],
+            daemons: self
+                .ids
+                .iter()
+                .map(|&id| Daemon { id, segment: 0 })
+                .collect(),
+            conf_hash: 99,
+            window: 160,
+            personal_window: 20,
+            accelerated_window: self.accelerated.then_some(15),
+            timeouts: self.timeouts,
+            epoch_secs: 1_000_000,
+        };
+        let mut engine = Engine::new(Identity {
+            proc_id: self.ids[i],
+            daemon_index: i,
+            membership_time: 0,
+        });
+        engine.configure(
+            self.ids
+                .iter()
+                .enumerate()
+                .map(|(j, &id)| DaemonInfo {
+                    id,
+                    name: format!("d{j}"),
+                })
+                .collect(),
+        );
+        Node {
+            memb: Membership::new(cfg, self.now),
+            engine,
+            up: true,
+        }
+    }
+
+    /// A client `#<name>#d<node>` connects to daemon `node`.
+    fn connect(&mut self, node: usize, name: &str) -> usize {
+        let name = GroupName::from(format!("#{name}#d{node}").as_str());
+        let session = SessionId(self.clients.len() as u64);
+        self.nodes[node].engine.open(
+            session,
+            SessionInfo {
+                private_group: name,
+                membership: true,
+            },
+        );
+        self.clients.push(Client {
+            node,
+            session,
+            name,
+            log: ClientLog {
+                name: name.to_string(),
+                survived: true,
+                ..ClientLog::default()
+            },
+            sent: 0,
+            connected: true,
+        });
+        self.clients.len() - 1
     }
 
     pub fn client_count(&self) -> usize {
         self.clients.len()
     }
 
+    pub fn is_connected(&self, client: usize) -> bool {
+        self.clients[client].connected
+    }
+
+    pub fn daemon_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_up(&self, node: usize) -> bool {
+        self.nodes[node].up
+    }
+
+    pub fn state(&self, node: usize) -> State {
+        self.nodes[node].memb.state()
+    }
+
+    /// The members (node numbers) of node `node`'s ring.
+    pub fn ring_of(&self, node: usize) -> Vec<usize> {
+        self.nodes[node]
+            .memb
+            .ring()
+            .members()
+            .iter()
+            .map(|&id| self.index_of(id))
+            .collect()
+    }
+
+    /// Daemon `node` dies: it stops, its clients are gone.
+    pub fn crash(&mut self, node: usize) {
+        self.trace(node, "crash");
+        self.nodes[node].up = false;
+        for c in self.clients.iter_mut().filter(|c| c.node == node) {
+            c.connected = false;
+            c.log.survived = false;
+        }
+    }
+
+    /// Daemon `node` starts again, with `clients` new clients that join
+    /// `group`; returns their numbers.
+    pub fn restart(&mut self, node: usize, clients: usize, group: &str) -> Vec<usize> {
+        self.restarts += 1;
+        self.trace(node, "restart");
+        self.nodes[node] = self.new_node(node);
+        let r = self.restarts;
+        let new: Vec<usize> = (0..clients)
+            .map(|k| self.connect(node, &format!("r{r}c{k}")))
+            .collect();
+        for &k in &new {
+            self.join(k, group);
+        }
+        new
+    }
+
     fn request(&mut self, client: usize, service_type: u32, groups: &[&str], body: &[u8]) {
         let c = &self.clients[client];
+        if !c.connected {
+            return;
+        }
         let groups: Vec<GroupName> = groups.iter().map(|g| GroupName::from(*g)).collect();
         let mut frame = request_head(
             service_type,
@@ -127,9 +218,10 @@ impl Cluster {
         );
         frame.extend_from_slice(body);
         let node = c.node;
+        let now = self.now;
         self.nodes[node]
-            .ring
-            .submit(Bytes::from(frame), packet_service(service_type), self.now)
+            .memb
+            .submit(Bytes::from(frame), packet_service(service_type), now)
             .expect("fits");
         self.flush(node);
     }
@@ -138,9 +230,16 @@ impl Cluster {
         self.request(client, JOIN_MESS, &[group], b"");
     }
 
+    pub fn leave(&mut self, client: usize, group: &str) {
+        self.request(client, LEAVE_MESS, &[group], b"");
+    }
+
     /// Sends the client's next numbered message to `group`.
     pub fn send(&mut self, client: usize, group: &str, service_type: u32) {
         let c = &mut self.clients[client];
+        if !c.connected {
+            return;
+        }
         let id = MsgId {
             sender: c.name.to_string(),
             counter: c.sent,
@@ -155,27 +254,80 @@ impl Cluster {
         (id - FIRST_ID) as usize
     }
 
+    fn positions(&self, ids: &[u32]) -> BTreeSet<usize> {
+        ids.iter().map(|&id| self.index_of(id)).collect()
+    }
+
     /// Sends what node `i` produced and applies what it delivered.
     fn flush(&mut self, i: usize) {
         let n = self.nodes.len();
-        while let Some(send) = self.nodes[i].ring.poll_send() {
-            route(&mut self.net, self.now, i, n, send, |id| {
-                (id - FIRST_ID) as usize
-            });
-        }
-        let mut out = Vec::new();
-        while let Some(d) = self.nodes[i].ring.poll_delivery() {
-            let origin = self.index_of(d.origin);
-            let header =
-                Header::decode(d.message[..HEADER_LEN].try_into().expect("a client header"));
-            self.nodes[i]
-                .engine
-                .ordered(origin, &header, &d.message, &mut out);
-        }
-        for o in out {
-            if let Output::Deliver { session, frame } = o {
-                self.record(i, session, &frame);
+        loop {
+            while let Some(send) = self.nodes[i].memb.poll_send() {
+                route(&mut self.net, self.now, i, n, send, |id| {
+                    (id - FIRST_ID) as usize
+                });
             }
+            let mut out = Vec::new();
+            while let Some(d) = self.nodes[i].memb.poll_delivery() {
+                match d {
+                    Delivery::Message(m) => {
+                        let origin = self.index_of(m.origin);
+                        let header = Header::decode(
+                            m.message[..HEADER_LEN].try_into().expect("a client header"),
+                        );
+                        self.nodes[i]
+                            .engine
+                            .ordered(origin, &header, &m.message, &mut out);
+                    }
+                    Delivery::Transitional { members, id } => {
+                        let members = self.positions(&members);
+                        self.trace(i, &format!("transitional {members:?} {id:?}"));
+                        self.nodes[i].engine.transitional(
+                            &members,
+                            (id.proc_id, id.time),
+                            &mut out,
+                        );
+                    }
+                    Delivery::Regular { members, id } => {
+                        let members = self.positions(&members);
+                        let ex = self.nodes[i].engine.exchanging();
+                        self.trace(i, &format!("regular {members:?} {id:?} (exchanging: {ex})"));
+                        self.nodes[i]
+                            .engine
+                            .regular(&members, (id.proc_id, id.time), &mut out);
+                    }
+                }
+            }
+            if out.is_empty() {
+                return;
+            }
+            for o in out {
+                match o {
+                    Output::Deliver { session, frame } => self.record(i, session, &frame),
+                    Output::Order { frame, service } => {
+                        let now = self.now;
+                        self.trace(i, "GROUPS message");
+                        self.nodes[i]
+                            .memb
+                            .submit(frame, packet_service(service), now)
+                            .expect("a GROUPS message fits");
+                    }
+                    Output::Close { .. } => {}
+                }
+            }
+        }
+    }
+
+    pub fn trace_all(&self, what: &str) {
+        if std::env::var_os("SPREAD_SIM_TRACE").is_some() {
+            eprintln!("{:>10} all: {what}", self.now);
+        }
+    }
+
+    /// With SPREAD_SIM_TRACE set, says what happened (for replaying a seed).
+    fn trace(&self, node: usize, what: &str) {
+        if std::env::var_os("SPREAD_SIM_TRACE").is_some() {
+            eprintln!("{:>10} d{node}: {what}", self.now);
         }
     }
 
@@ -183,7 +335,7 @@ impl Cluster {
         let Some(c) = self
             .clients
             .iter_mut()
-            .find(|c| c.node == node && c.session == session)
+            .find(|c| c.node == node && c.session == session && c.connected)
         else {
             return;
         };
@@ -218,94 +370,53 @@ impl Cluster {
     /// Runs the network and the timers until virtual time `until`.
     pub fn run_until(&mut self, until: u64) {
         loop {
-            let next = next_event(&self.net, self.nodes.iter().map(|n| &n.ring));
+            let timers = self
+                .nodes
+                .iter()
+                .filter(|n| n.up)
+                .map(|n| n.memb.poll_timeout());
+            let next = next_event(&self.net, timers);
             if next > until {
                 self.now = until;
                 return;
             }
             self.now = next;
             while let Some(d) = self.net.pop_due(self.now) {
-                feed(&mut self.nodes[d.to].ring, &d, self.now);
-                self.flush(d.to);
+                if self.nodes[d.to].up {
+                    feed_membership(&mut self.nodes[d.to].memb, &d, self.now);
+                    self.flush(d.to);
+                }
             }
             for i in 0..self.nodes.len() {
-                if self.nodes[i].ring.poll_timeout() <= self.now {
-                    self.nodes[i].ring.handle_timeout(self.now);
+                if self.nodes[i].up && self.nodes[i].memb.poll_timeout() <= self.now {
+                    self.nodes[i].memb.handle_timeout(self.now);
                     self.flush(i);
                 }
             }
         }
     }
 
+    /// Runs for `us` microseconds more.
+    pub fn run_for(&mut self, us: u64) {
+        self.run_until(self.now + us);
+    }
+
+    /// True when every running daemon is in OP in one ring of exactly the
+    /// running daemons (that can reach each other: no partition).
+    pub fn converged(&self) -> bool {
+        let up: Vec<usize> = (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].up)
+            .collect();
+        up.iter().all(|&i| {
+            self.state(i) == State::Op && {
+                let mut ring = self.ring_of(i);
+                ring.sort_unstable();
+                ring == up
+            }
+        })
+    }
+
     pub fn logs(&self) -> Vec<ClientLog> {
         self.clients.iter().map(|c| c.log.clone()).collect()
-    }
-}
-
-/// One random history: every client joins `g`, then clients send with
-/// random services at random times on a lossy, reordering network; loss
-/// stops at the end so the ring can finish. Returns the client logs.
-pub fn random_history(seed: u64) -> Vec<ClientLog> {
-    let mut rng = Rng::new(seed);
-    let daemons = 2 + rng.below(4) as usize;
-    let clients = 1 + rng.below(3) as usize;
-    let faults = Faults {
-        loss: [0.0, 0.02, 0.1][rng.below(3) as usize],
-        duplicate: [0.0, 0.02][rng.below(2) as usize],
-        min_delay_us: 10,
-        max_delay_us: [20, 300][rng.below(2) as usize],
-    };
-    let mut c = Cluster::new(daemons, clients, faults, seed, rng.chance(0.5));
-    for k in 0..c.client_count() {
-        c.join(k, "g");
-        c.run_until(c.now + rng.below(200));
-    }
-    // Everyone's join is ordered before anyone sends.
-    c.run_until(c.now + 2_000_000);
-    for _ in 0..40 {
-        let k = rng.below(c.client_count() as u64) as usize;
-        let service = [
-            UNRELIABLE_MESS,
-            RELIABLE_MESS,
-            FIFO_MESS,
-            CAUSAL_MESS,
-            AGREED_MESS,
-            SAFE_MESS,
-        ][rng.below(6) as usize];
-        c.send(k, "g", service);
-        c.run_until(c.now + rng.below(2_000));
-    }
-    c.net.set_faults(Faults::NONE);
-    c.run_until(c.now + 10_000_000);
-    c.logs()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sim::checker::check;
-
-    /// `SPREAD_SIM_SEED=n` runs that one seed; otherwise SPREAD_SIM_SEEDS
-    /// seeds (default 2000).
-    #[test]
-    fn random_histories_keep_evs() {
-        let seeds: Vec<u64> = match std::env::var("SPREAD_SIM_SEED") {
-            Ok(s) => vec![s.parse().expect("a seed")],
-            Err(_) => (0..std::env::var("SPREAD_SIM_SEEDS")
-                .ok()
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(2000))
-                .collect(),
-        };
-        for seed in seeds {
-            let replay = format!("SPREAD_SIM_SEED={seed} cargo test -p spread-daemon --lib random_histories_keep_evs");
-            let logs = std::panic::catch_unwind(|| random_history(seed))
-                .unwrap_or_else(|_| panic!("seed {seed} panicked; replay: {replay}"));
-            if let Err(v) = check(&logs) {
-                panic!("seed {seed}: {v}; replay: {replay}");
-            }
-            let total: usize = logs.iter().map(|l| l.sent.len()).sum();
-            assert_eq!(total, 40, "seed {seed}");
-        }
     }
 }

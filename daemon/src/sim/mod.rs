@@ -3,6 +3,8 @@
 
 pub mod checker;
 pub mod cluster;
+pub mod histories;
 pub mod net;
 pub mod rng;
+mod scenarios;
 pub mod wiring;

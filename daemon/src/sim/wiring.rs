@@ -1,7 +1,8 @@
-//! Connecting ordering engines to the simulated network: where their sends
-//! go, and how a datagram reaches an engine.
+//! Connecting engines to the simulated network: where their sends go, and
+//! how a datagram reaches an engine.
 
 use super::net::{Datagram, Net, Port};
+use crate::engine::membership::Membership;
 use crate::engine::order::{Ring, Send};
 use crate::packet::{MembershipBody, Packet, Port as PacketPort};
 
@@ -37,25 +38,36 @@ pub fn route(
     }
 }
 
-/// Hands a datagram to its engine, as the daemon's network layer would.
-pub fn feed(ring: &mut Ring, d: &Datagram, now: u64) {
+fn decode(d: &Datagram) -> Packet {
     let port = if d.port == Port::Data {
         PacketPort::Data
     } else {
         PacketPort::Token
     };
-    match Packet::decode(port, &d.bytes) {
-        Ok(Packet::Data(p)) => ring.handle_data(p, now),
-        Ok(Packet::Token(t)) => ring.handle_token(t, now),
-        Ok(Packet::Membership(m)) if matches!(m.body, MembershipBody::Hurry) => {
+    Packet::decode(port, &d.bytes)
+        .unwrap_or_else(|e| panic!("an engine sent something undecodable: {e}"))
+}
+
+/// Hands a datagram to a ring engine, as the daemon's network layer would.
+pub fn feed(ring: &mut Ring, d: &Datagram, now: u64) {
+    match decode(d) {
+        Packet::Data(p) => ring.handle_data(p, now),
+        Packet::Token(t) => ring.handle_token(t, now),
+        Packet::Membership(m) if matches!(m.body, MembershipBody::Hurry) => {
             ring.handle_hurry(m.header.proc_id, now)
         }
-        other => panic!("an engine sent something it should not: {other:?}"),
+        other => panic!("a static ring sent something it should not: {other:?}"),
     }
 }
 
+/// Hands a datagram to a daemon's membership engine.
+pub fn feed_membership(m: &mut Membership, d: &Datagram, now: u64) {
+    m.handle_packet(decode(d), now);
+}
+
 /// The time of the next thing that happens: a datagram or a timer.
-pub fn next_event<'a>(net: &Net, rings: impl Iterator<Item = &'a Ring>) -> u64 {
-    let timers = rings.map(|r| r.poll_timeout()).min().unwrap_or(u64::MAX);
-    net.next_arrival().unwrap_or(u64::MAX).min(timers)
+pub fn next_event(net: &Net, timers: impl Iterator<Item = u64>) -> u64 {
+    net.next_arrival()
+        .unwrap_or(u64::MAX)
+        .min(timers.min().unwrap_or(u64::MAX))
 }

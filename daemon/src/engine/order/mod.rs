@@ -10,8 +10,11 @@
 //! to be woken up are taken out with `poll_*`.
 
 mod reassembly;
+mod recovery;
 #[cfg(test)]
 mod tests;
+
+pub use recovery::RecoveryPlan;
 mod windows;
 
 use crate::packet::{
@@ -73,6 +76,25 @@ pub struct Delivered {
     pub message: Bytes,
 }
 
+/// What the ring hands to the group layer, in order: client messages and,
+/// when a new ring is installed, the transitional and regular
+/// configurations between them (§3.5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    Message(Delivered),
+    /// The members of the old ring that moved on together, and their
+    /// transitional membership id.
+    Transitional {
+        members: Vec<u32>,
+        id: MembId,
+    },
+    /// The new ring.
+    Regular {
+        members: Vec<u32>,
+        id: MembId,
+    },
+}
+
 /// Counters for status and tests.
 #[derive(Clone, Debug, Default)]
 pub struct RingStats {
@@ -113,7 +135,11 @@ pub struct Ring {
     token_counter: u32,
     reassembly: Reassembly,
     sends: VecDeque<Send>,
-    deliveries: VecDeque<Delivered>,
+    deliveries: VecDeque<Delivery>,
+    /// Recovering the old ring's messages on a new ring (EVS state).
+    recovery: Option<recovery::Recovery>,
+    /// The token timer expired (taken by the membership layer).
+    token_lost: bool,
     token_deadline: u64,
     hurry_deadline: Option<u64>,
     pub stats: RingStats,
@@ -122,12 +148,22 @@ pub struct Ring {
 impl Ring {
     /// Starts a ring at time `now`. The leader holds the first token.
     pub fn new(cfg: RingConfig, now: u64) -> Ring {
+        let mut r = Ring::dormant(cfg, now);
+        if r.is_leader() {
+            r.start_first_token(now);
+        }
+        r
+    }
+
+    /// A ring that does not run yet: no token until a membership installs
+    /// one (the daemon's state before its first ring).
+    pub fn dormant(cfg: RingConfig, now: u64) -> Ring {
         let position = cfg
             .members
             .iter()
             .position(|&m| m == cfg.me)
             .expect("member of its ring");
-        let mut r = Ring {
+        Ring {
             position,
             highest_seq: 0,
             my_aru: 0,
@@ -146,25 +182,38 @@ impl Ring {
             reassembly: Reassembly::default(),
             sends: VecDeque::new(),
             deliveries: VecDeque::new(),
+            recovery: None,
+            token_lost: false,
             token_deadline: now + cfg.token_timeout_us,
             hurry_deadline: None,
             stats: RingStats::default(),
             cfg,
-        };
-        if r.is_leader() {
-            let mut first = TokenHeader::new(0);
-            first.memb_id = r.cfg.memb_id.expect("the leader names the ring");
-            first.conf_hash = r.cfg.conf_hash;
-            first.aru_last_id = r.cfg.me;
-            r.process_token(
-                RegularToken {
-                    header: first,
-                    rtr: Vec::new(),
-                },
-                now,
-            );
         }
-        r
+    }
+
+    /// The leader makes the ring's first token and handles it.
+    fn start_first_token(&mut self, now: u64) {
+        let mut first = TokenHeader::new(0);
+        first.memb_id = self.cfg.memb_id.expect("the leader names the ring");
+        first.conf_hash = self.cfg.conf_hash;
+        first.aru_last_id = self.cfg.me;
+        self.process_token(
+            RegularToken {
+                header: first,
+                rtr: Vec::new(),
+            },
+            now,
+        );
+    }
+
+    /// The ring's members in ring order.
+    pub fn members(&self) -> &[u32] {
+        &self.cfg.members
+    }
+
+    /// True once when the token timer expired since the last call.
+    pub fn take_token_loss(&mut self) -> bool {
+        std::mem::take(&mut self.token_lost)
     }
 
     /// The ring's id, once known.
@@ -225,6 +274,19 @@ impl Ring {
         Ok(())
     }
 
+    /// Queues a client message without sending anything (the ring does
+    /// not run: it leaves on the next ring's token).
+    pub fn queue(
+        &mut self,
+        message: Bytes,
+        service: u32,
+    ) -> Result<(), crate::packet::PacketError> {
+        self.packer.push(OutMessage {
+            service,
+            bytes: message,
+        })
+    }
+
     /// Messages waiting to be sent.
     pub fn backlog(&self) -> usize {
         self.packer.len()
@@ -234,7 +296,7 @@ impl Ring {
         self.sends.pop_front()
     }
 
-    pub fn poll_delivery(&mut self) -> Option<Delivered> {
+    pub fn poll_delivery(&mut self) -> Option<Delivery> {
         self.deliveries.pop_front()
     }
 
@@ -249,8 +311,9 @@ impl Ring {
             self.hurry(now);
         }
         if self.token_deadline <= now {
-            // Token loss. Membership (the next layer) takes over here; with a
-            // static ring the leader's hurry resends keep trying.
+            // Token loss: the membership layer takes over (a static ring
+            // keeps trying with the leader's hurry resends).
+            self.token_lost = true;
             self.token_deadline = now + self.cfg.token_timeout_us;
         }
     }
@@ -358,7 +421,11 @@ impl Ring {
             }
         };
         if accepted {
-            self.process_token(token, now);
+            if self.recovery.is_some() {
+                self.recovery_token(token, now);
+            } else {
+                self.process_token(token, now);
+            }
         } else {
             self.stats.dropped += 1;
         }
@@ -560,7 +627,13 @@ impl Ring {
     }
 
     fn advance_my_aru(&mut self) {
-        while self.store.contains_key(&(self.my_aru + 1)) || self.my_aru < self.last_discarded {
+        while self.store.contains_key(&(self.my_aru + 1))
+            || self.my_aru < self.last_discarded
+            || self
+                .recovery
+                .as_ref()
+                .is_some_and(|r| r.is_placeholder(self.my_aru + 1))
+        {
             self.my_aru += 1;
         }
     }
@@ -591,6 +664,10 @@ impl Ring {
 
     /// A data packet of this ring from another daemon.
     pub fn handle_data(&mut self, packet: DataPacket, now: u64) {
+        if self.recovery.is_some() {
+            self.recovery_data(packet, now);
+            return;
+        }
         let h = &packet.header;
         if Some(h.memb_id) != self.cfg.memb_id
             || h.conf_hash != self.cfg.conf_hash
@@ -676,7 +753,7 @@ impl Ring {
 fn deliver_packet(
     packet: &DataPacket,
     reassembly: &mut Reassembly,
-    deliveries: &mut VecDeque<Delivered>,
+    deliveries: &mut VecDeque<Delivery>,
     stats: &mut RingStats,
 ) {
     let origin = packet.header.proc_id;
@@ -689,11 +766,11 @@ fn deliver_packet(
         match reassembly.add(origin, fragment.header, fragment.bytes) {
             Ok(Some(message)) => {
                 stats.delivered += 1;
-                deliveries.push_back(Delivered {
+                deliveries.push_back(Delivery::Message(Delivered {
                     origin,
                     service,
                     message: Bytes::from(message),
-                });
+                }));
             }
             Ok(None) => {}
             Err(_) => stats.dropped += 1,

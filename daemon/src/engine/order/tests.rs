@@ -63,7 +63,9 @@ impl World {
             route(&mut self.net, self.now, i, n, send, index_of);
         }
         while let Some(d) = self.rings[i].poll_delivery() {
-            self.delivered[i].push(d);
+            if let Delivery::Message(d) = d {
+                self.delivered[i].push(d);
+            }
         }
     }
 
@@ -75,7 +77,7 @@ impl World {
     /// Runs until `until` in virtual time.
     pub fn run_until(&mut self, until: u64) {
         loop {
-            let next = next_event(&self.net, self.rings.iter());
+            let next = next_event(&self.net, self.rings.iter().map(|r| r.poll_timeout()));
             if next > until {
                 self.now = until;
                 return;

@@ -48,34 +48,47 @@ pub(super) fn fifo_per_sender(logs: &[ClientLog]) -> Result<(), Violation> {
     Ok(())
 }
 
-/// What identifies an event across clients (own leaves are private).
-fn key(e: &Event) -> Option<String> {
-    match e {
-        Event::View(v) => Some(format!("view {} {:?}", v.group, v.id)),
-        Event::Transition { group, id } => Some(format!("transition {group} {id:?}")),
-        Event::Message { id, .. } => Some(format!("msg {}:{}", id.sender, id.counter)),
-        Event::Left { .. } => None,
-    }
+/// What identifies the events of a log across clients, with their
+/// positions (own leaves are private). A transitional signal is the same
+/// event for clients that move on to the same next view: clients cut off
+/// from each other have different transitional configurations, which may
+/// order the old view's last messages differently.
+fn keys(l: &ClientLog) -> Vec<(usize, String)> {
+    l.events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let k = match e {
+                Event::View(v) => format!("view {} {:?}", v.group, v.id),
+                Event::Transition { group, id } => {
+                    let next = l.events[i + 1..].iter().find_map(|e| match e {
+                        Event::View(v) if v.group == *group => Some(v.id),
+                        _ => None,
+                    });
+                    format!("transition {group} {id:?} to {next:?}")
+                }
+                Event::Message { id, .. } => format!("msg {}:{}", id.sender, id.counter),
+                Event::Left { .. } => return None,
+            };
+            Some((i, k))
+        })
+        .collect()
 }
 
 /// Anything two clients both saw (messages, views, transitional signals),
 /// they saw in the same order.
 pub(super) fn one_agreed_order(logs: &[ClientLog]) -> Result<(), Violation> {
-    let positions: Vec<HashMap<String, usize>> = logs
+    let keyed: Vec<Vec<(usize, String)>> = logs.iter().map(keys).collect();
+    let positions: Vec<HashMap<&str, usize>> = keyed
         .iter()
-        .map(|l| {
-            l.events
-                .iter()
-                .enumerate()
-                .filter_map(|(i, e)| key(e).map(|k| (k, i)))
-                .collect()
-        })
+        .map(|ks| ks.iter().map(|(i, k)| (k.as_str(), *i)).collect())
         .collect();
     for (a, la) in logs.iter().enumerate() {
-        for lb in logs.iter().skip(a + 1) {
-            let mut last: Option<(usize, String)> = None;
-            for k in lb.events.iter().filter_map(key) {
-                if let Some(&pa) = positions[a].get(&k) {
+        for (b, lb) in logs.iter().enumerate().skip(a + 1) {
+            let mut last: Option<(usize, &str)> = None;
+            for (_, k) in &keyed[b] {
+                let k = k.as_str();
+                if let Some(&pa) = positions[a].get(k) {
                     if let Some((prev, prev_key)) = &last {
                         if pa < *prev {
                             return fail(format!(

@@ -1,0 +1,406 @@
+//! The EVS state (daemon-protocol.md §3.5): a new ring's token circulates
+//! while every daemon recovers the messages of its old ring, then all
+//! install the new ring, delivering what is left of the old one around the
+//! transitional configuration.
+//!
+//! During recovery the ring's members and id are the new ring's, while the
+//! sequence state (store, `highest_seq`, `my_aru`, `aru`, delivered and
+//! discarded lines) is still the old ring's. Retransmission requests carry
+//! the old ring's id, so daemons of several old rings recover in parallel.
+//!
+//! Installation is led by the new leader: it installs when the token came
+//! back to it twice with aru = `last_seq` (every daemon committed), and
+//! from then on the token's `seq` is the new ring's; the others install
+//! when a token reaches them whose `seq` is not `last_seq`. (5.0.1 leaves
+//! the token's seq at 0 in EVS and lets each daemon decide from its own
+//! two visits, which can split the installation over two rounds.)
+
+use super::*;
+use std::collections::BTreeSet;
+
+/// What a FORM2 token told this daemon about its old ring and the new one.
+#[derive(Clone, Debug)]
+pub struct RecoveryPlan {
+    pub new_members: Vec<u32>,
+    pub new_id: MembId,
+    /// The old ring's entry: ring-wide aru and highest sequence number, and
+    /// the sequence numbers nobody in the new ring has.
+    pub aru: i32,
+    pub highest: i32,
+    pub holes: Vec<i32>,
+    /// Members of the old ring in the new one (configuration order), and
+    /// their transitional membership id.
+    pub trans: Vec<u32>,
+    pub trans_id: MembId,
+    /// Above every old sequence number: the aru a committed daemon reports.
+    pub last_seq: i32,
+}
+
+pub(super) struct Recovery {
+    old_id: MembId,
+    old_members: Vec<u32>,
+    highest: i32,
+    placeholders: BTreeSet<i32>,
+    last_seq: i32,
+    trans: Vec<u32>,
+    trans_id: MembId,
+    /// The aru the token arrived with on the leader's previous visit.
+    last_arrival_aru: i32,
+    rounds: u32,
+}
+
+/// Token visits after which a recovery that has not finished is given up.
+const MAX_RECOVERY_ROUNDS: u32 = 500;
+
+impl Recovery {
+    pub(super) fn is_placeholder(&self, seq: i32) -> bool {
+        self.placeholders.contains(&seq)
+    }
+}
+
+impl Ring {
+    /// The ring this daemon belongs to for the membership protocol: the one
+    /// it recovers if a recovery was interrupted, else the current one.
+    pub fn old_ring_id(&self) -> MembId {
+        match &self.recovery {
+            Some(r) => r.old_id,
+            None => self.cfg.memb_id.unwrap_or_default(),
+        }
+    }
+
+    /// The members of that ring.
+    pub fn old_members(&self) -> &[u32] {
+        match &self.recovery {
+            Some(r) => &r.old_members,
+            None => &self.cfg.members,
+        }
+    }
+
+    /// (aru, highest_seq) of that ring as this daemon knows them.
+    pub fn old_sequence(&self) -> (i32, i32) {
+        (self.aru, self.highest_seq)
+    }
+
+    /// Whether this daemon holds (or has delivered and freed) packet `seq`.
+    pub fn has(&self, seq: i32) -> bool {
+        seq <= self.last_discarded || self.store.contains_key(&seq)
+    }
+
+    /// The sequence numbers this daemon lacks up to its highest.
+    pub fn missing(&self) -> Vec<i32> {
+        (self.my_aru + 1..=self.highest_seq)
+            .filter(|s| !self.store.contains_key(s))
+            .collect()
+    }
+
+    pub fn is_recovering(&self) -> bool {
+        self.recovery.is_some()
+    }
+
+    /// Enters the EVS state with what FORM2 said (§3.4 step 3).
+    pub fn begin_recovery(&mut self, plan: RecoveryPlan, now: u64) {
+        let old_id = self.old_ring_id();
+        let old_members = self.old_members().to_vec();
+        self.recovery = None;
+        // Packets the token does not know of are forgotten.
+        let _ = self.store.split_off(&(plan.highest + 1));
+        self.highest_seq = plan.highest.max(self.last_discarded);
+        self.aru = self.aru.max(plan.aru).min(self.highest_seq);
+        // A copy of a packet nobody else in the new ring has came from a
+        // daemon that is not in it: dropped, as everyone else lacks it.
+        let holes: BTreeSet<i32> = plan
+            .holes
+            .iter()
+            .copied()
+            .filter(|&s| s > self.last_delivered)
+            .collect();
+        for s in &holes {
+            self.store.remove(s);
+        }
+        self.my_aru = self.last_discarded.max(self.last_delivered);
+        self.cfg.members = plan.new_members;
+        self.cfg.memb_id = Some(plan.new_id);
+        self.position = self
+            .cfg
+            .members
+            .iter()
+            .position(|&m| m == self.cfg.me)
+            .expect("a member of the new ring");
+        self.last_token = None;
+        self.holding = false;
+        self.held_back.clear();
+        self.token_counter = 0;
+        self.last_num_sent = 0;
+        self.last_num_retrans = 0;
+        self.hurry_deadline = None;
+        self.token_deadline = now + self.cfg.token_timeout_us;
+        self.token_lost = false;
+        self.recovery = Some(Recovery {
+            old_id,
+            old_members,
+            highest: self.highest_seq,
+            placeholders: holes,
+            last_seq: plan.last_seq,
+            trans: plan.trans,
+            trans_id: plan.trans_id,
+            last_arrival_aru: -1,
+            rounds: 0,
+        });
+        self.advance_my_aru();
+        // Stable packets of the old ring are delivered at once.
+        self.deliver();
+        if self.cfg.members.len() == 1 {
+            // Alone: nobody else can help, everything missing is a hole.
+            self.install(now);
+            self.start_first_token(now);
+        }
+    }
+
+    /// A token loss in the EVS state: back to the old ring's state (holes
+    /// are gaps again) for the next attempt.
+    pub fn abort_recovery(&mut self) {
+        let Some(r) = self.recovery.take() else {
+            return;
+        };
+        self.cfg.members = r.old_members;
+        self.cfg.memb_id = Some(r.old_id);
+        self.position = self
+            .cfg
+            .members
+            .iter()
+            .position(|&m| m == self.cfg.me)
+            .unwrap_or(0);
+        self.last_token = None;
+        self.hurry_deadline = None;
+        self.my_aru = self.last_discarded.max(self.last_delivered);
+        self.advance_my_aru();
+    }
+
+    /// Recovering, and holding every packet of the old ring that anyone
+    /// in the new ring has.
+    pub fn is_committed(&self) -> bool {
+        self.committed()
+    }
+
+    fn committed(&self) -> bool {
+        self.recovery
+            .as_ref()
+            .is_some_and(|r| self.my_aru >= r.highest)
+    }
+
+    /// A token of the new ring while recovering.
+    pub(super) fn recovery_token(&mut self, token: RegularToken, now: u64) {
+        let Some(r) = self.recovery.as_mut() else {
+            return;
+        };
+        let arrival = token.header.aru;
+        let install = if self.position == 0 {
+            let done = arrival == r.last_seq && r.last_arrival_aru == r.last_seq;
+            r.last_arrival_aru = arrival;
+            done
+        } else {
+            // The leader installed: the token's seq is the new ring's.
+            token.header.seq != r.last_seq && token.header.aru != i32::MAX
+        };
+        if install {
+            let mut token = token;
+            if self.position == 0 {
+                // The token's seq still counts the old ring's packets.
+                token.header.seq = 0;
+            }
+            self.install(now);
+            self.process_token(token, now);
+            return;
+        }
+        r.rounds += 1;
+        if r.rounds > MAX_RECOVERY_ROUNDS {
+            self.token_lost = true;
+            return;
+        }
+        self.recovery_visit(token, now);
+    }
+
+    fn recovery_visit(&mut self, mut token: RegularToken, now: u64) {
+        self.stats.tokens += 1;
+        let resent = self.answer_old_requests(&mut token);
+        self.advance_my_aru();
+        let Some(r) = self.recovery.as_ref() else {
+            return;
+        };
+        let (last_seq, old_id) = (r.last_seq, r.old_id);
+        if !self.committed() {
+            let seqs: Vec<i32> = (self.my_aru + 1..=r.highest)
+                .filter(|s| !self.store.contains_key(s) && !r.is_placeholder(*s))
+                .take(MAX_RTR_SEQS)
+                .collect();
+            if !seqs.is_empty() {
+                token.rtr.push(RtrBlock {
+                    memb_id: old_id,
+                    proc_id: self.cfg.me,
+                    seg_index: 0,
+                    seqs,
+                });
+            }
+        }
+        let mine = if self.committed() {
+            last_seq
+        } else {
+            self.my_aru
+        };
+        let t = &mut token.header;
+        if t.aru > mine || t.aru_last_id == self.cfg.me {
+            t.aru = mine;
+            t.aru_last_id = self.cfg.me;
+        }
+        t.proc_id = self.cfg.me;
+        t.transmiter_id = self.cfg.me;
+        t.seq = last_seq;
+        t.flow_control = resent.clamp(0, i16::MAX.into()) as i16;
+        if self.position == 0 {
+            t.ty = with_retrans(with_arq(t.ty, arq(t.ty) + 1), 0);
+            self.hurry_deadline = Some(now + self.cfg.hurry_timeout_us);
+        }
+        self.token_deadline = now + self.cfg.token_timeout_us;
+        self.token_rounds += 1;
+        self.sends.push_back(Send::Token {
+            to: self.successor(),
+            bytes: token.encode(),
+        });
+        self.last_token = Some(token);
+        self.deliver();
+    }
+
+    /// Answers requests for the old ring's packets; keeps what this daemon
+    /// cannot answer (another daemon of that ring may) and other rings'
+    /// requests; its own request, back after a round, is dropped.
+    fn answer_old_requests(&mut self, token: &mut RegularToken) -> i32 {
+        let Some(old_id) = self.recovery.as_ref().map(|r| r.old_id) else {
+            return 0;
+        };
+        let mut resent = 0;
+        for mut block in std::mem::take(&mut token.rtr) {
+            if block.proc_id == self.cfg.me {
+                continue;
+            }
+            if block.memb_id == old_id {
+                let mut left = Vec::new();
+                for &seq in &block.seqs {
+                    let Some(stored) = self.store.get(&seq) else {
+                        left.push(seq);
+                        continue;
+                    };
+                    let mut p = stored.packet.clone();
+                    p.header.transmiter_id = self.cfg.me;
+                    resent += 1;
+                    self.stats.retransmitted += 1;
+                    self.sends.push_back(Send::Unicast {
+                        to: block.proc_id,
+                        bytes: p.encode(),
+                    });
+                }
+                if left.is_empty() {
+                    continue;
+                }
+                block.seqs = left;
+            }
+            token.rtr.push(block);
+        }
+        resent
+    }
+
+    /// A data packet while recovering: only the old ring's retransmissions.
+    pub(super) fn recovery_data(&mut self, packet: DataPacket, now: u64) {
+        let Some(r) = self.recovery.as_ref() else {
+            return;
+        };
+        let h = &packet.header;
+        let seq = h.seq;
+        if h.memb_id != r.old_id
+            || h.conf_hash != self.cfg.conf_hash
+            || !r.old_members.contains(&h.proc_id)
+            || seq > r.highest
+            || r.is_placeholder(seq)
+        {
+            self.stats.dropped += 1;
+            return;
+        }
+        self.token_deadline = now + self.cfg.token_timeout_us;
+        if seq <= self.last_discarded || self.store.contains_key(&seq) {
+            return;
+        }
+        self.stats.packets_received += 1;
+        self.store.insert(
+            seq,
+            Stored {
+                packet,
+                delivered: false,
+            },
+        );
+        self.advance_my_aru();
+        self.deliver();
+    }
+
+    /// Installs the new ring (§3.5): the old ring's packets up to the
+    /// first hole or unstable SAFE packet, the transitional configuration,
+    /// the rest (after a hole only those of transitional members), the
+    /// regular configuration; then the new ring's sequence starts at 0.
+    fn install(&mut self, now: u64) {
+        let Some(r) = self.recovery.take() else {
+            return;
+        };
+        let mut seq = self.last_delivered + 1;
+        while seq <= r.highest && !r.is_placeholder(seq) {
+            let Some(stored) = self.store.get(&seq) else {
+                break;
+            };
+            if stored.packet.header.ty & SAFE_TYPE != 0 && seq > self.aru {
+                break;
+            }
+            deliver_packet(
+                &stored.packet,
+                &mut self.reassembly,
+                &mut self.deliveries,
+                &mut self.stats,
+            );
+            seq += 1;
+        }
+        self.deliveries.push_back(Delivery::Transitional {
+            members: r.trans.clone(),
+            id: r.trans_id,
+        });
+        let mut after_hole = false;
+        while seq <= r.highest {
+            match self.store.get(&seq) {
+                Some(stored) if !after_hole || r.trans.contains(&stored.packet.header.proc_id) => {
+                    deliver_packet(
+                        &stored.packet,
+                        &mut self.reassembly,
+                        &mut self.deliveries,
+                        &mut self.stats,
+                    );
+                }
+                Some(_) => {}
+                None => after_hole = true,
+            }
+            seq += 1;
+        }
+        // Messages cut by a hole are never completed.
+        self.reassembly = Reassembly::default();
+        self.deliveries.push_back(Delivery::Regular {
+            members: self.cfg.members.clone(),
+            id: self.cfg.memb_id.unwrap_or_default(),
+        });
+        self.store.clear();
+        self.highest_seq = 0;
+        self.my_aru = 0;
+        self.aru = 0;
+        self.last_delivered = 0;
+        self.last_discarded = 0;
+        self.token_counter = 0;
+        if let Some(t) = self.last_token.as_mut() {
+            // Its aru counted old sequence numbers.
+            t.header.aru = 0;
+        }
+        self.token_deadline = now + self.cfg.token_timeout_us;
+    }
+}

@@ -1,0 +1,183 @@
+//! Random histories for the simulated cluster, each decided by one seed:
+//! traffic on a lossy network, and traffic through crashes, restarts,
+//! partitions and heals. After each, the EVS checker reads the clients'
+//! logs.
+
+use super::checker::ClientLog;
+use super::cluster::Cluster;
+use super::net::Faults;
+use super::rng::Rng;
+use spread_core::consts::*;
+
+const SERVICES: [u32; 6] = [
+    UNRELIABLE_MESS,
+    RELIABLE_MESS,
+    FIFO_MESS,
+    CAUSAL_MESS,
+    AGREED_MESS,
+    SAFE_MESS,
+];
+
+/// Enough virtual time for daemons that all started to form one ring.
+const FORMATION_US: u64 = 6_000_000;
+
+fn random_faults(rng: &mut Rng) -> Faults {
+    Faults {
+        loss: [0.0, 0.02, 0.1][rng.below(3) as usize],
+        duplicate: [0.0, 0.02][rng.below(2) as usize],
+        min_delay_us: 10,
+        max_delay_us: [20, 300][rng.below(2) as usize],
+    }
+}
+
+/// Every client of `c` joins `g`.
+fn everyone_joins(c: &mut Cluster, rng: &mut Rng) {
+    for k in 0..c.client_count() {
+        c.join(k, "g");
+        c.run_for(rng.below(200));
+    }
+}
+
+/// One random history without failures: the daemons form their ring,
+/// every client joins `g`, then clients send with random services at
+/// random times on a lossy, reordering network; loss stops at the end.
+pub fn random_history(seed: u64) -> (Cluster, Vec<ClientLog>) {
+    let mut rng = Rng::new(seed);
+    let daemons = 2 + rng.below(4) as usize;
+    let clients = 1 + rng.below(3) as usize;
+    let faults = random_faults(&mut rng);
+    let mut c = Cluster::new(daemons, clients, faults, seed, rng.chance(0.5));
+    c.run_for(FORMATION_US);
+    everyone_joins(&mut c, &mut rng);
+    c.run_for(2_000_000);
+    for _ in 0..40 {
+        let k = rng.below(c.client_count() as u64) as usize;
+        c.send(k, "g", SERVICES[rng.below(6) as usize]);
+        c.run_for(rng.below(2_000));
+    }
+    c.net.set_faults(Faults::NONE);
+    c.run_for(10_000_000);
+    let logs = c.logs();
+    (c, logs)
+}
+
+/// One random history with failures: while clients send, daemons crash
+/// and restart (with new clients), the network partitions and heals, some
+/// changes coming in quick succession. At the end everything heals and
+/// restarts and the ring must become whole again.
+pub fn failure_history(seed: u64) -> (Cluster, Vec<ClientLog>) {
+    let mut rng = Rng::new(seed);
+    let daemons = 2 + rng.below(4) as usize;
+    let clients = 1 + rng.below(2) as usize;
+    let faults = Faults {
+        loss: [0.0, 0.01, 0.05][rng.below(3) as usize],
+        ..random_faults(&mut rng)
+    };
+    let mut c = Cluster::new(daemons, clients, faults.clone(), seed, rng.chance(0.5));
+    if rng.chance(0.3) {
+        // Some daemons start late: they join a running ring.
+        let late = 1 + rng.below(daemons as u64 - 1) as usize;
+        c.crash(late);
+        c.run_for(FORMATION_US);
+        c.restart(late, clients, "g");
+    }
+    c.run_for(FORMATION_US);
+    everyone_joins(&mut c, &mut rng);
+    c.run_for(2_000_000);
+    for _ in 0..60 {
+        let roll = rng.below(100);
+        let n = c.daemon_count();
+        if roll < 6 {
+            let up: Vec<usize> = (0..n).filter(|&i| c.is_up(i)).collect();
+            if up.len() > 1 {
+                c.crash(up[rng.below(up.len() as u64) as usize]);
+            }
+        } else if roll < 12 {
+            let down: Vec<usize> = (0..n).filter(|&i| !c.is_up(i)).collect();
+            if let Some(&d) = down.get(rng.below(down.len().max(1) as u64) as usize) {
+                c.restart(d, 1, "g");
+            }
+        } else if roll < 17 {
+            let parts: Vec<u32> = (0..n).map(|_| rng.below(2) as u32).collect();
+            c.trace_all(&format!("partition {parts:?}"));
+            c.net.partition(parts);
+        } else if roll < 22 {
+            c.trace_all("heal");
+            c.net.heal();
+        } else {
+            let live: Vec<usize> = (0..c.client_count())
+                .filter(|&k| c.is_connected(k))
+                .collect();
+            if let Some(&k) = live.get(rng.below(live.len().max(1) as u64) as usize) {
+                c.send(k, "g", SERVICES[rng.below(6) as usize]);
+            }
+        }
+        // Mostly short steps (changes cascade), sometimes long enough for
+        // a membership to complete.
+        let step = if rng.chance(0.15) {
+            rng.below(4_000_000)
+        } else {
+            rng.below(300_000)
+        };
+        c.run_for(step);
+    }
+    c.net.heal();
+    c.net.set_faults(Faults::NONE);
+    for i in 0..c.daemon_count() {
+        if !c.is_up(i) {
+            c.restart(i, 1, "g");
+        }
+    }
+    c.run_for(30_000_000);
+    let logs = c.logs();
+    (c, logs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::checker::check;
+
+    /// Seeds to run: `SPREAD_SIM_SEED=n` runs that one; otherwise `count`
+    /// (or SPREAD_SIM_SEEDS) from 0.
+    fn seeds(count: u64) -> Vec<u64> {
+        match std::env::var("SPREAD_SIM_SEED") {
+            Ok(s) => vec![s.parse().expect("a seed")],
+            Err(_) => (0..std::env::var("SPREAD_SIM_SEEDS")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(count))
+                .collect(),
+        }
+    }
+
+    fn run(name: &str, count: u64, history: fn(u64) -> (Cluster, Vec<ClientLog>)) {
+        for seed in seeds(count) {
+            let replay = format!("SPREAD_SIM_SEED={seed} cargo test -p spread-daemon --lib {name}");
+            let (c, logs) = std::panic::catch_unwind(|| history(seed))
+                .unwrap_or_else(|_| panic!("seed {seed} panicked; replay: {replay}"));
+            if let Err(v) = check(&logs) {
+                if std::env::var_os("SPREAD_SIM_TRACE").is_some() {
+                    for l in &logs {
+                        eprintln!("{}: {:?}", l.name, l.events);
+                    }
+                }
+                panic!("seed {seed}: {v}; replay: {replay}");
+            }
+            assert!(
+                c.converged(),
+                "seed {seed}: the daemons did not end in one ring; replay: {replay}"
+            );
+        }
+    }
+
+    #[test]
+    fn random_histories_keep_evs() {
+        run("random_histories_keep_evs", 1000, random_history);
+    }
+
+    #[test]
+    fn failure_histories_keep_evs() {
+        run("failure_histories_keep_evs", 1000, failure_history);
+    }
+}
