@@ -14,7 +14,7 @@ port=4903
 case "${1:-}" in
   start)
     n="${2:-3}"; shift $(( $# >= 2 ? 2 : 1 ))
-    cargo build --release -q -p spread-daemon -p spread-tools
+    cargo build ${CLUSTER_PROFILE:---release} -q -p spread-daemon -p spread-tools
     "$0" stop >/dev/null 2>&1 || true
     for i in $(seq "$n"); do
       mkdir -p "$base/d$i"

@@ -272,13 +272,9 @@ impl RingDriver {
 
 /// A configuration for the log: its id and daemons.
 fn describe(members: &[u32], proc_id: u32, time: i32) -> String {
-    let ids: Vec<String> = members
-        .iter()
-        .map(|&id| std::net::Ipv4Addr::from(id).to_string())
-        .collect();
+    let ids: Vec<String> = members.iter().map(u32::to_string).collect();
     format!(
-        "({}, {time}) of {} daemons: {}",
-        std::net::Ipv4Addr::from(proc_id),
+        "({proc_id}, {time}) of {} daemons: {}",
         members.len(),
         ids.join(" ")
     )

@@ -273,13 +273,14 @@ impl Core {
 
     /// Answers a monitor's STATUS request.
     fn status_reply(&self, to: SocketAddr) {
-        let ring = self.ring.as_ref().map(|r| r.ring());
+        let memb = self.ring.as_ref().map(|r| r.membership());
         let reply = status_reply(
             &self.status,
             self.started,
-            ring,
+            memb,
             self.sessions.len(),
             self.engine.group_count(),
+            self.engine.exchanging(),
             self.delivered,
         );
         if let Some(t) = self.transport() {

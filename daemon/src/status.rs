@@ -1,7 +1,7 @@
 //! The daemon's answer to a monitor's STATUS request (spmonitor): the
 //! 96-byte status structure of 5.0.1.
 
-use crate::engine::order::Ring;
+use crate::engine::membership::Membership;
 use crate::packet::{DataHeader, MonitorBody, MonitorPacket, Status, STATUS_TYPE};
 use spread_core::consts::*;
 use std::time::Instant;
@@ -18,10 +18,11 @@ pub struct StatusInfo {
     pub accelerated_window: Option<i16>,
 }
 
-/// 5.0.1's membership state OP and group state GOP: a static ring is
-/// always operational.
+/// 5.0.1's membership state OP and group states GOP / GGATHER (a daemon
+/// alone is always operational).
 const OP: i32 = 1;
 const GOP: i32 = 1;
+const GGATHER: i32 = 2;
 
 fn clamp(v: u64) -> i32 {
     v.min(i32::MAX as u64) as i32
@@ -31,15 +32,16 @@ fn clamp(v: u64) -> i32 {
 pub fn status_reply(
     info: &StatusInfo,
     started: Instant,
-    ring: Option<&Ring>,
+    memb: Option<&Membership>,
     sessions: usize,
     groups: usize,
+    exchanging: bool,
     delivered: u64,
 ) -> Vec<u8> {
     let mut s = Status {
         sec: clamp(started.elapsed().as_secs()),
         state: OP,
-        gstate: GOP,
+        gstate: if exchanging { GGATHER } else { GOP },
         my_id: info.my_id,
         leader_id: info.my_id,
         message_delivered: clamp(delivered),
@@ -56,7 +58,12 @@ pub fn status_reply(
         patch_version: i16::from(SP_PATCH_VERSION),
         ..Status::default()
     };
-    if let Some(r) = ring {
+    if let Some(m) = memb {
+        let r = m.ring();
+        s.state = m.state() as i32;
+        s.membership_changes = m.changes.min(i16::MAX as u32) as i16;
+        // As 5.0.1: the number of daemons in the current membership.
+        s.num_procs = r.old_members().len().min(i16::MAX as usize) as i16;
         let (highest, my_aru, aru, _) = r.sequence_state();
         s.packet_sent = clamp(r.stats.packets_sent);
         s.packet_recv = clamp(r.stats.packets_received);
@@ -67,7 +74,7 @@ pub fn status_reply(
         s.highest_seq = highest;
         s.token_hurry = clamp(r.stats.hurries);
         s.token_rounds = r.token_rounds();
-        s.leader_id = r.leader();
+        s.leader_id = r.old_members().first().copied().unwrap_or(info.my_id);
     }
     let mut header = DataHeader::new(STATUS_TYPE, info.my_id);
     header.transmiter_id = info.my_id;

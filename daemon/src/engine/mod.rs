@@ -171,8 +171,11 @@ impl Engine {
             self.on_groups_message(header, frame, out);
             return;
         }
-        let unsettled = self.gather.is_some() || self.survivors.is_some();
-        if unsettled && st & (JOIN_MESS | LEAVE_MESS | KILL_MESS) != 0 {
+        // During an exchange everything waits for the merged state (a
+        // client's messages stay behind its join); in a transitional
+        // configuration only the requests that change groups wait.
+        let request = st & (JOIN_MESS | LEAVE_MESS | KILL_MESS) != 0;
+        if self.gather.is_some() || (self.survivors.is_some() && request) {
             self.held.push((origin, *header, frame.clone()));
             return;
         }

@@ -7,6 +7,7 @@
 //! state exchange, which is not here yet.
 
 use super::{Engine, Output};
+use spread_core::consts::{JOIN_MESS, KILL_MESS, LEAVE_MESS};
 use spread_core::wire::{encode, ByteOrder, GroupId};
 use std::collections::BTreeSet;
 
@@ -22,9 +23,18 @@ impl Engine {
         // An exchange still running was for a configuration that is gone:
         // its GROUPS messages are void, and this daemon keeps the state of
         // its own synced set (the next regular configuration decides). The
-        // requests held for it stay held: every daemon of this transitional
-        // configuration holds the same ones.
-        self.gather = None;
+        // messages held for it belong to the old configuration: delivered
+        // now, before the signal; the requests stay held (every daemon of
+        // this transitional configuration holds the same ones).
+        if self.gather.take().is_some() {
+            for (origin, header, frame) in std::mem::take(&mut self.held) {
+                if header.service_type & (JOIN_MESS | LEAVE_MESS | KILL_MESS) != 0 {
+                    self.held.push((origin, header, frame));
+                } else {
+                    self.ordered(origin, &header, &frame, out);
+                }
+            }
+        }
         let mut signals = Vec::new();
         for g in self.groups.iter_mut() {
             if g.members

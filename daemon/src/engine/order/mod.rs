@@ -312,8 +312,9 @@ impl Ring {
         }
         if self.token_deadline <= now {
             // Token loss: the membership layer takes over (a static ring
-            // keeps trying with the leader's hurry resends).
-            self.token_lost = true;
+            // keeps trying with the leader's hurry resends). A ring of one
+            // holds its token: nothing to lose.
+            self.token_lost = self.cfg.members.len() > 1;
             self.token_deadline = now + self.cfg.token_timeout_us;
         }
     }
