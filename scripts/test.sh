@@ -7,11 +7,18 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+rustfmt --check --edition 2021 fuzz/fuzz_targets/*.rs
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -q -- -D warnings
 echo "== build (binaries used by cross-process tests)"
 cargo build --workspace --bins -q
 echo "== cargo test"
 cargo test --workspace -q 2>&1 | tee target/test-output.txt
+# The decoders of network input under libFuzzer for a few seconds each: in
+# CI, or when FUZZ_SECONDS is set (FUZZ_SECONDS=0 skips it).
+if [ "${FUZZ_SECONDS:-}" != 0 ] && { [ "${CI:-}" = true ] || [ -n "${FUZZ_SECONDS:-}" ]; }; then
+  echo "== fuzz (scripts/fuzz.sh)"
+  bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+fi
 # One closing line for the whole run.
 awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "%d passed, %d failed, %d skipped\n", p, f, i }' target/test-output.txt
