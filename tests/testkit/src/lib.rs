@@ -330,6 +330,7 @@ pub fn request(
 /// segment), each with its own directory; killed on drop.
 pub struct TestRing {
     children: Vec<Option<Child>>,
+    env: Vec<(String, String)>,
     pub port: u16,
     pub dir: PathBuf,
     subnet: u8,
@@ -363,6 +364,10 @@ impl TestRing {
         }
         let mut ring = TestRing {
             children: Vec::new(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             port,
             dir,
             subnet,
@@ -378,7 +383,7 @@ impl TestRing {
             std::fs::write(d.join("spread.conf"), conf).unwrap();
         }
         for i in 1..=n {
-            let child = ring.spawn(i, env);
+            let child = ring.spawn(i);
             ring.children.push(Some(child));
         }
         for i in 1..=n {
@@ -387,7 +392,7 @@ impl TestRing {
         ring
     }
 
-    fn spawn(&self, i: usize, env: &[(&str, &str)]) -> Child {
+    fn spawn(&self, i: usize) -> Child {
         let d = self.dir.join(format!("d{i}"));
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -399,7 +404,7 @@ impl TestRing {
             .current_dir(&d)
             .stdout(Stdio::null())
             .stderr(log);
-        for (k, v) in env {
+        for (k, v) in &self.env {
             cmd.env(k, v);
         }
         cmd.spawn().expect("start spread")
@@ -449,6 +454,13 @@ impl TestRing {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Starts daemon `i` again (after `kill9`) and waits until it serves.
+    pub fn restart(&mut self, i: usize) {
+        let child = self.spawn(i);
+        self.children[i - 1] = Some(child);
+        self.wait_ready(i);
     }
 
     /// SIGKILLs daemon `i`.
