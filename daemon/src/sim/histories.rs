@@ -178,6 +178,6 @@ mod tests {
 
     #[test]
     fn failure_histories_keep_evs() {
-        run("failure_histories_keep_evs", 2000, failure_history);
+        run("failure_histories_keep_evs", 1000, failure_history);
     }
 }
