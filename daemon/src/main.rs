@@ -102,6 +102,9 @@ fn main() -> ExitCode {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default()
         );
+        // Before the socket exists: a SIGTERM right after start must find
+        // the handler in place.
+        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         let bound = match Bound::bind(settings).await {
             Ok(b) => b,
             Err(e) => {
@@ -113,7 +116,7 @@ fn main() -> ExitCode {
         info!(target: "spread", "{describe}");
         tokio::select! {
             _ = bound.serve() => {}
-            _ = shutdown_signal() => info!(target: "spread", "exiting on signal"),
+            _ = shutdown_signal(term) => info!(target: "spread", "exiting on signal"),
         }
         (ExitCode::SUCCESS, true)
     });
@@ -123,9 +126,7 @@ fn main() -> ExitCode {
     code
 }
 
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).ok();
+async fn shutdown_signal(mut term: Option<tokio::signal::unix::Signal>) {
     let term = async {
         match term.as_mut() {
             Some(t) => {
