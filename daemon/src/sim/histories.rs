@@ -152,7 +152,11 @@ mod tests {
     }
 
     fn run(name: &str, count: u64, history: fn(u64) -> (Cluster, Vec<ClientLog>)) {
-        for seed in seeds(count) {
+        check_seeds(name, &seeds(count), history);
+    }
+
+    fn check_seeds(name: &str, seeds: &[u64], history: fn(u64) -> (Cluster, Vec<ClientLog>)) {
+        for &seed in seeds {
             let replay = format!("SPREAD_SIM_SEED={seed} cargo test -p spread-daemon --lib {name}");
             let (c, logs) = std::panic::catch_unwind(|| history(seed))
                 .unwrap_or_else(|_| panic!("seed {seed} panicked; replay: {replay}"));
@@ -176,8 +180,20 @@ mod tests {
         run("random_histories_keep_evs", 1000, random_history);
     }
 
+    /// Seeds beyond the CI range that once failed: 1312 (clients in
+    /// different vs-sets compared), 2011 (a restarted leader made its old
+    /// ring id again).
+    #[test]
+    fn failure_seeds_that_found_bugs() {
+        check_seeds(
+            "failure_seeds_that_found_bugs",
+            &[1312, 2011],
+            failure_history,
+        );
+    }
+
     #[test]
     fn failure_histories_keep_evs() {
-        run("failure_histories_keep_evs", 1000, failure_history);
+        run("failure_histories_keep_evs", 2000, failure_history);
     }
 }

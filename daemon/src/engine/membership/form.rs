@@ -125,6 +125,15 @@ impl Membership {
     }
 
     pub(super) fn on_form(&mut self, token: FormToken, now: u64) {
+        // Ids made here must be newer than every old ring's: a daemon that
+        // restarted soon after leading a ring would otherwise make its old
+        // ring id again from the clock.
+        for r in token.rings() {
+            self.last_time = self
+                .last_time
+                .max(r.memb_id.time.into())
+                .max(r.trans_time.into());
+        }
         match token.body {
             FormBody::Form1(_) => self.on_form1(token, now),
             FormBody::Form2(_) => self.on_form2(token, now),

@@ -256,6 +256,27 @@ fn virtual_synchrony_and_safe_violations_are_found() {
         &[],
     );
     assert!(err(&[a, b]).contains("different messages"));
+    // In different vs-sets of that view they did not move together: allowed.
+    let a = log(
+        "a",
+        vec![
+            view(3, &["a", "b"]),
+            msg("a", 1),
+            trans(),
+            net_view(&[&["a"], &["b"]], 0),
+        ],
+        &[1],
+    );
+    let b = log(
+        "b",
+        vec![
+            view(3, &["a", "b"]),
+            trans(),
+            net_view(&[&["a"], &["b"]], 1),
+        ],
+        &[],
+    );
+    assert_eq!(check(&[a, b]), Ok(()));
     // A SAFE message delivered before the transitional signal must reach
     // every surviving member of the view.
     let a = log(

@@ -184,10 +184,14 @@ fn delivered_between<'a>(
 }
 
 /// Two clients that move together from view V to the same next view V'
-/// delivered the same messages of the group in V.
+/// delivered the same messages of the group in V. Moving together means
+/// being in the same vs-set of V' when V' is a network view (clients cut
+/// off from each other meanwhile are in different vs-sets and may have
+/// delivered different messages).
 pub(super) fn virtual_synchrony(logs: &[ClientLog]) -> Result<(), Violation> {
-    // (group, V, V') -> (client, messages delivered in V).
-    type Seen<'a> = HashMap<(String, ViewId, ViewId), (&'a str, BTreeSet<&'a super::MsgId>)>;
+    // (group, V, V', vs-set in V') -> (client, messages delivered in V).
+    type Key = (String, ViewId, ViewId, Vec<String>);
+    type Seen<'a> = HashMap<Key, (&'a str, BTreeSet<&'a super::MsgId>)>;
     let mut seen: Seen = HashMap::new();
     for l in logs {
         let views: Vec<(usize, &View)> = views_of(l).collect();
@@ -207,7 +211,14 @@ pub(super) fn virtual_synchrony(logs: &[ClientLog]) -> Result<(), Violation> {
                 at,
                 |e| matches!(e, Event::View(w) if w.group == v.group),
             );
-            match seen.get(&(v.group.clone(), v.id, next.id)) {
+            let mut together = if is_network(next) {
+                next.vs_sets.get(next.my_set).cloned().unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            together.sort();
+            let key = (v.group.clone(), v.id, next.id, together);
+            match seen.get(&key) {
                 Some((who, other)) if *other != set => {
                     return fail(format!(
                         "{} and {who} both went from {:?} to {:?} of {} but delivered different messages in between: {set:?} and {other:?}",
@@ -216,7 +227,7 @@ pub(super) fn virtual_synchrony(logs: &[ClientLog]) -> Result<(), Violation> {
                 }
                 Some(_) => {}
                 None => {
-                    seen.insert((v.group.clone(), v.id, next.id), (&l.name, set));
+                    seen.insert(key, (&l.name, set));
                 }
             }
         }
