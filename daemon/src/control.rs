@@ -14,10 +14,7 @@
 //! Sans-IO: the runtime hands in decoded packets, who sent them and the
 //! time, and does what [`Imposed`] says.
 
-use crate::packet::{
-    DataHeader, MonitorBody, MonitorPacket, PartitionTable, Port, TokenHeader, HURRY_TYPE,
-    MEMBERSHIP_TYPE,
-};
+use crate::packet::{MonitorBody, MonitorPacket, PartitionTable};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tracing::{debug, error, info, warn};
@@ -239,28 +236,10 @@ impl Control {
     }
 }
 
-/// The daemon id a datagram claims as its sender, read from its header: the
-/// transmitter of data packets and tokens, the `proc_id` of ALIVE, JOIN,
-/// REFER and HURRY (as the ring driver checks them). None for what is not
-/// a daemon's packet.
-pub fn claimed_sender(port: Port, datagram: &[u8]) -> Option<u32> {
-    match port {
-        Port::Data => {
-            let h = DataHeader::decode(datagram).ok()?;
-            Some(if h.ty & (MEMBERSHIP_TYPE | HURRY_TYPE) != 0 {
-                h.proc_id
-            } else {
-                h.transmiter_id
-            })
-        }
-        Port::Token => TokenHeader::decode(datagram).ok().map(|h| h.transmiter_id),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::packet::{MembershipPacket, FC_TYPE, PARTITION_TYPE, RELIABLE_TYPE, STATUS_TYPE};
+    use crate::packet::{DataHeader, FC_TYPE, PARTITION_TYPE, STATUS_TYPE};
 
     const HASH: u32 = 77;
 
@@ -399,18 +378,5 @@ mod tests {
             Imposed::Nothing,
             "−1 is unchanged; other negative values are ignored"
         );
-    }
-
-    #[test]
-    fn the_claimed_sender_by_packet_kind() {
-        let mut data = DataHeader::new(RELIABLE_TYPE, 5);
-        data.transmiter_id = 9;
-        assert_eq!(claimed_sender(Port::Data, &data.encode()), Some(9));
-        let hurry = MembershipPacket::hurry(3).encode();
-        assert_eq!(claimed_sender(Port::Data, &hurry), Some(3));
-        let mut token = TokenHeader::new(0);
-        token.transmiter_id = 4;
-        assert_eq!(claimed_sender(Port::Token, &token.encode()), Some(4));
-        assert_eq!(claimed_sender(Port::Data, &[0; 10]), None);
     }
 }

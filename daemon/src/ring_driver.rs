@@ -165,18 +165,19 @@ impl RingDriver {
     /// Says in the log, at most once a minute, how many datagrams were
     /// dropped since the last report.
     fn report_refused(&mut self) {
-        let dropped = self.packets_refused;
+        let dropped = self.packets_refused + self.memb.refused;
         let (last, when) = self.reported;
         if dropped > last && when.elapsed() >= REPORT_EVERY {
-            warn!(target: "spread::network", "dropped {} datagrams (malformed, from unknown sources or other configurations)", dropped - last);
+            warn!(target: "spread::network", "dropped {} datagrams (malformed, from unknown sources or other configurations, or out of place in the membership protocol)", dropped - last);
             self.reported = (dropped, Instant::now());
         }
     }
 
-    /// A datagram from the network: checked (its source must be the
-    /// configured address of the daemon it claims to come from), decoded,
-    /// handed to the engine.
-    pub fn on_datagram(&mut self, r: Received) {
+    /// A datagram from the network: decoded, checked (its source must be
+    /// the configured address of the daemon it claims to come from, and
+    /// `admits` must take that daemon's configuration position), handed to
+    /// the engine.
+    pub fn on_datagram(&mut self, r: Received, admits: impl FnOnce(usize) -> bool) {
         let now = self.now();
         let packet = match Packet::decode(r.port, &r.bytes) {
             Ok(p) => p,
@@ -200,12 +201,14 @@ impl RingDriver {
             // Our own packet, back from the segment address.
             return;
         }
-        if self.transport.sender_of(r.from.ip(), claimed).is_none() {
+        let Some(peer) = self.transport.sender_of(r.from.ip(), claimed) else {
             self.packets_refused += 1;
             debug!(target: "spread::network", "dropped a datagram from {} claiming daemon {claimed}", r.from);
             return;
+        };
+        if admits(peer.index) {
+            self.memb.handle_packet(packet, now);
         }
-        self.memb.handle_packet(packet, now);
     }
 
     /// Sends what the engine produced; returns what it delivered: client

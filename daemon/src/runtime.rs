@@ -2,7 +2,7 @@
 //! owns the engine, and routes the engine's outputs to sessions.
 
 use crate::auth::AuthPolicy;
-use crate::control::{claimed_sender, Control, ControlSettings, Imposed, Windows};
+use crate::control::{Control, ControlSettings, Imposed, Windows};
 use crate::engine::{Engine, Identity, Output, SessionId};
 use crate::packet::{DataHeader, MonitorBody, MonitorPacket, Port, CONTROL_TYPE};
 use crate::ring_driver::{kill_request, RingDriver, RingEvent, RingSettings};
@@ -208,22 +208,18 @@ impl Core {
 
     /// A datagram from another daemon or from a monitor. While a monitor's
     /// partition is in force, what comes from daemons of other components
-    /// is dropped here, before the ring sees it.
+    /// is dropped before the ring sees it.
     fn on_datagram(&mut self, d: Received) {
         let now = std::time::Instant::now();
         if let Some(m) = monitor_packet(&d) {
             self.on_monitor(m, &d, now);
             return;
         }
-        if self.control.partitioned(now) {
-            if let Some(index) = self.sender_index(&d) {
-                if !self.control.admits(index) {
-                    return;
-                }
-            }
-        }
+        // Lifts a partition whose time is up.
+        self.control.partitioned(now);
         if let Some(r) = self.ring.as_mut() {
-            r.on_datagram(d);
+            let control = &mut self.control;
+            r.on_datagram(d, |index| control.admits(index));
         }
     }
 
@@ -232,13 +228,6 @@ impl Core {
             .as_ref()
             .map(|r| r.transport())
             .or(self.alone.as_ref())
-    }
-
-    /// The configuration position of the daemon `d` comes from, if it is
-    /// the configured address of the daemon it claims to be.
-    fn sender_index(&self, d: &Received) -> Option<usize> {
-        let claimed = claimed_sender(d.port, &d.bytes)?;
-        Some(self.transport()?.sender_of(d.from.ip(), claimed)?.index)
     }
 
     /// A monitor's packet. Only what comes from the address of the

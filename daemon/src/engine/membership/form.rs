@@ -199,7 +199,7 @@ impl Membership {
             State::Seg | State::Form | State::Evs => false,
         };
         if !accepted {
-            self.refused += 1;
+            // Not for me now (or the second copy): dropped, as 5.0.1 does.
             return;
         }
         if !self.merge_my_ring(&mut f.rings) {
@@ -266,23 +266,20 @@ impl Membership {
     fn on_form2(&mut self, mut token: FormToken, now: u64) {
         let me = self.me();
         if self.state != State::Form || Some(token.header.memb_id) != self.form_id {
-            self.refused += 1;
             return;
         }
         let old_id = self.ring.old_ring_id();
         let last_seq = token.header.seq;
-        let fresh = self.fresh_time(now);
         let FormBody::Form2(f) = &mut token.body else {
             return;
         };
         let Some(entry) = f.rings.iter_mut().find(|r| r.memb_id == old_id) else {
-            self.refused += 1;
             return;
         };
         if f.members.pending.first() != Some(&me) || !entry.is_well_formed() {
-            self.refused += 1;
             return;
         }
+        let fresh = self.fresh_time(now);
         if f.members.done.is_empty() {
             // The new leader names the ring; its old ring's transitional
             // time comes just before.

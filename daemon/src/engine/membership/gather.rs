@@ -121,7 +121,7 @@ impl Membership {
         }
     }
 
-    pub(super) fn on_join(&mut self, from: u32, _members: &[u32], reps: &[Rep], now: u64) {
+    pub(super) fn on_join(&mut self, from: u32, reps: &[Rep], now: u64) {
         let Some(sender) = reps.first().copied().filter(|r| r.proc_id == from) else {
             self.refused += 1;
             return;

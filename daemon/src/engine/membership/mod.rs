@@ -9,6 +9,8 @@
 
 mod form;
 mod gather;
+#[cfg(test)]
+mod tests;
 
 use super::order::{Delivery, Ring, RingConfig, Send};
 use crate::packet::{MembId, MembershipBody, Packet, PacketError, Rep};
@@ -152,7 +154,7 @@ pub struct Membership {
     sends: VecDeque<Send>,
     /// Rings installed since start.
     pub changes: u32,
-    /// Datagrams refused (foreign configuration, out of place).
+    /// Datagrams refused: of another configuration, or malformed.
     pub refused: u64,
 }
 
@@ -333,12 +335,10 @@ impl Membership {
                 if self.ring_runs() {
                     self.ring.handle_token(t, now);
                     self.after_ring(now);
-                } else {
-                    self.refused += 1;
                 }
             }
             Packet::Membership(m) => {
-                if m.header.conf_hash != self.cfg.conf_hash || m.header.proc_id == self.me() {
+                if m.header.conf_hash != self.cfg.conf_hash {
                     self.refused += 1;
                     return;
                 }
@@ -350,9 +350,7 @@ impl Membership {
                         }
                     }
                     MembershipBody::Alive(_) => self.on_alive(from, now),
-                    MembershipBody::Join { members, reps } => {
-                        self.on_join(from, &members.ids, &reps.reps, now)
-                    }
+                    MembershipBody::Join { reps, .. } => self.on_join(from, &reps.reps, now),
                     MembershipBody::Refer => {}
                 }
             }
