@@ -5,7 +5,6 @@
 
 use spread_core::client::Mailbox;
 use spread_core::consts::*;
-use spread_core::wire::Message;
 use spread_daemon::sim::checker::{check, ClientLog, Event, MsgId, View};
 use spread_testkit::TestRing;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -124,30 +123,11 @@ fn run_client(
             }
         };
         quiet_since = None;
-        match msg {
-            Message::Membership(v) => {
-                let view = View::from_membership(&v);
-                views.lock().unwrap().push((Instant::now(), view.clone()));
-                log.events.push(Event::View(view));
-            }
-            Message::Transition(t) => log.events.push(Event::Transition {
-                group: t.group.to_string(),
-                id: (t.group_id.proc_id, t.group_id.time, t.group_id.index),
-            }),
-            Message::Data(d) => {
-                let text = String::from_utf8(d.data).unwrap();
-                let (sender, counter) = text.rsplit_once(':').unwrap();
-                log.events.push(Event::Message {
-                    id: MsgId {
-                        sender: sender.into(),
-                        counter: counter.parse().unwrap(),
-                    },
-                    service: d.service_type,
-                    group: "g".into(),
-                });
-            }
-            other => panic!("{me}: unexpected {other:?}"),
+        let event = Event::from_message(&msg).unwrap_or_else(|| panic!("{me}: unexpected {msg:?}"));
+        if let Event::View(v) = &event {
+            views.lock().unwrap().push((Instant::now(), v.clone()));
         }
+        log.events.push(event);
     }
     let _ = m.disconnect();
     log

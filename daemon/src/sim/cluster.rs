@@ -4,7 +4,7 @@
 //! the network partitions and heals; what every client sees is logged for
 //! the EVS checker. One seed decides everything.
 
-use super::checker::{ClientLog, Event, MsgId, View};
+use super::checker::{ClientLog, Event, MsgId};
 use super::net::{Faults, Net};
 use super::wiring::{feed_membership, next_event, route};
 use crate::engine::membership::{Daemon, Membership, MembershipConfig, State, Timeouts};
@@ -230,10 +230,6 @@ impl Cluster {
         self.request(client, JOIN_MESS, &[group], b"");
     }
 
-    pub fn leave(&mut self, client: usize, group: &str) {
-        self.request(client, LEAVE_MESS, &[group], b"");
-    }
-
     /// Sends the client's next numbered message to `group`.
     pub fn send(&mut self, client: usize, group: &str, service_type: u32) {
         let c = &mut self.clients[client];
@@ -342,29 +338,9 @@ impl Cluster {
         let (f, _) = split_frame(frame, &Limits::CLIENT)
             .expect("frame")
             .expect("whole frame");
-        match Message::from_frame(&f).expect("message") {
-            Message::Membership(v) => c.log.events.push(Event::View(View::from_membership(&v))),
-            Message::Transition(t) => c.log.events.push(Event::Transition {
-                group: t.group.to_string(),
-                id: (t.group_id.proc_id, t.group_id.time, t.group_id.index),
-            }),
-            Message::SelfLeave { group } => c.log.events.push(Event::Left {
-                group: group.to_string(),
-            }),
-            Message::Data(d) => {
-                let text = String::from_utf8(d.data).expect("text body");
-                let (sender, counter) = text.rsplit_once(':').expect("sender:counter");
-                c.log.events.push(Event::Message {
-                    id: MsgId {
-                        sender: sender.into(),
-                        counter: counter.parse().expect("counter"),
-                    },
-                    service: d.service_type,
-                    group: d.groups.first().map(|g| g.to_string()).unwrap_or_default(),
-                });
-            }
-            other => panic!("client {} got {other:?}", c.name),
-        }
+        let m = Message::from_frame(&f).expect("message");
+        let e = Event::from_message(&m).unwrap_or_else(|| panic!("client {} got {m:?}", c.name));
+        c.log.events.push(e);
     }
 
     /// Runs the network and the timers until virtual time `until`.

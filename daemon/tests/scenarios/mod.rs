@@ -5,7 +5,7 @@
 use spread_core::client::Mailbox;
 use spread_core::consts::*;
 use spread_core::wire::Message;
-use spread_daemon::sim::checker::{check, ClientLog, Event, MsgId, View};
+use spread_daemon::sim::checker::{check, ClientLog, Event, MsgId};
 use spread_testkit::TestRing;
 use std::time::{Duration, Instant};
 
@@ -35,41 +35,30 @@ pub fn client(daemon: String, name: String, n: usize, count: u64) -> ClientLog {
         let Some(msg) = m.receive_timeout(Duration::from_millis(200)).unwrap() else {
             continue;
         };
-        match msg {
-            Message::Membership(v) => {
-                log.events.push(Event::View(View::from_membership(&v)));
-                if v.members.len() == n && !full {
-                    full = true;
-                    for c in 0..count {
-                        let service = SERVICES[(c % 4) as usize];
-                        m.multicast(service, "g", 0, format!("{me}:{c}").as_bytes())
-                            .unwrap();
-                        log.sent.push((
-                            MsgId {
-                                sender: me.clone(),
-                                counter: c,
-                            },
-                            "g".into(),
-                        ));
-                    }
+        let event = Event::from_message(&msg).unwrap_or_else(|| panic!("{me}: unexpected {msg:?}"));
+        if let (Message::Data(d), Event::Message { id, .. }) = (&msg, &event) {
+            assert_eq!(id.sender, d.sender.to_string());
+        }
+        match &event {
+            Event::View(v) if v.members.len() == n && !full => {
+                full = true;
+                for c in 0..count {
+                    let service = SERVICES[(c % 4) as usize];
+                    m.multicast(service, "g", 0, format!("{me}:{c}").as_bytes())
+                        .unwrap();
+                    log.sent.push((
+                        MsgId {
+                            sender: me.clone(),
+                            counter: c,
+                        },
+                        "g".into(),
+                    ));
                 }
             }
-            Message::Data(d) => {
-                let text = String::from_utf8(d.data).unwrap();
-                let (sender, counter) = text.rsplit_once(':').unwrap();
-                assert_eq!(sender, d.sender.to_string());
-                log.events.push(Event::Message {
-                    id: MsgId {
-                        sender: sender.into(),
-                        counter: counter.parse().unwrap(),
-                    },
-                    service: d.service_type,
-                    group: "g".into(),
-                });
-                got += 1;
-            }
-            other => panic!("{me}: unexpected {other:?}"),
+            Event::Message { .. } => got += 1,
+            _ => {}
         }
+        log.events.push(event);
     }
     m.disconnect().unwrap();
     log

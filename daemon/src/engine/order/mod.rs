@@ -216,11 +216,6 @@ impl Ring {
         std::mem::take(&mut self.token_lost)
     }
 
-    /// The ring's id, once known.
-    pub fn memb_id(&self) -> Option<MembId> {
-        self.cfg.memb_id
-    }
-
     fn is_leader(&self) -> bool {
         self.position == 0
     }
@@ -737,11 +732,6 @@ impl Ring {
     /// Tokens processed since the ring formed.
     pub fn token_rounds(&self) -> i32 {
         self.token_rounds
-    }
-
-    /// The ring's leader (first member).
-    pub fn leader(&self) -> u32 {
-        self.cfg.members[0]
     }
 
     /// (highest_seq, my_aru, aru, last_delivered) for status and tests.

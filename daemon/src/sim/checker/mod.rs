@@ -7,7 +7,7 @@ mod messages;
 mod tests;
 mod views;
 
-use spread_core::wire::MembershipMessage;
+use spread_core::wire::{MembershipMessage, Message};
 use std::fmt;
 
 /// A message's identity: its sender and the sender's counter.
@@ -66,6 +66,38 @@ pub enum Event {
         service: u32,
         group: String,
     },
+}
+
+impl Event {
+    /// The event a client logs for a message it received: views,
+    /// transitional signals and own leaves as they are; data messages
+    /// carry the harness's numbered body `sender:counter`. None for
+    /// anything else (or a data body of another shape).
+    pub fn from_message(m: &Message) -> Option<Event> {
+        Some(match m {
+            Message::Membership(v) => Event::View(View::from_membership(v)),
+            Message::Transition(t) => Event::Transition {
+                group: t.group.to_string(),
+                id: (t.group_id.proc_id, t.group_id.time, t.group_id.index),
+            },
+            Message::SelfLeave { group } => Event::Left {
+                group: group.to_string(),
+            },
+            Message::Data(d) => {
+                let text = std::str::from_utf8(&d.data).ok()?;
+                let (sender, counter) = text.rsplit_once(':')?;
+                Event::Message {
+                    id: MsgId {
+                        sender: sender.into(),
+                        counter: counter.parse().ok()?,
+                    },
+                    service: d.service_type,
+                    group: d.groups.first().map(|g| g.to_string()).unwrap_or_default(),
+                }
+            }
+            _ => return None,
+        })
+    }
 }
 
 /// What one client did and saw.
