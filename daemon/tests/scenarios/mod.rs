@@ -2,6 +2,8 @@
 //! logs checked against EVS; shared by the ring tests.
 #![allow(dead_code)]
 
+pub mod traffic;
+
 use spread_core::client::Mailbox;
 use spread_core::consts::*;
 use spread_core::wire::Message;
