@@ -43,10 +43,20 @@ impl Membership {
         self.send_join();
     }
 
+    /// The body's member list: me first, then the daemons heard.
+    fn me_and_heard(&self) -> Vec<u32> {
+        let me = self.me();
+        let mut ids = vec![me];
+        ids.extend(
+            self.in_config_order(self.heard.iter().copied())
+                .into_iter()
+                .filter(|&id| id != me),
+        );
+        ids
+    }
+
     pub(super) fn send_alive(&mut self) {
-        let heard =
-            self.in_config_order(std::iter::once(self.me()).chain(self.heard.iter().copied()));
-        let mut p = MembershipPacket::alive(self.me(), heard);
+        let mut p = MembershipPacket::alive(self.me(), self.me_and_heard());
         p.header.conf_hash = self.cfg.conf_hash;
         p.header.memb_id = self.memb_id();
         self.sends.push_back(Send::Broadcast(p.encode()));
@@ -56,7 +66,7 @@ impl Membership {
         let members = if self.ring_alive {
             Vec::new()
         } else {
-            self.in_config_order(std::iter::once(self.me()).chain(self.heard.iter().copied()))
+            self.me_and_heard()
         };
         let mut reps = vec![self.my_rep()];
         reps.extend(self.reps.iter().filter(|r| r.proc_id != self.me()));

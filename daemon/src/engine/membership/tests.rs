@@ -98,3 +98,21 @@ fn packets_of_another_configuration_are_counted_and_ignored() {
     }
     assert_eq!(tokens, 2);
 }
+
+#[test]
+fn alive_lists_me_first_then_the_daemons_heard() {
+    let mut d2 = daemon(2);
+    d2.handle_packet(alive(1, HASH), 100);
+    while d2.poll_send().is_some() {}
+    d2.handle_timeout(Timeouts::LAN.alive);
+    let Some(Send::Broadcast(bytes)) = d2.poll_send() else {
+        panic!("an ALIVE")
+    };
+    let Ok(Packet::Membership(p)) = Packet::decode(crate::packet::Port::Data, &bytes) else {
+        panic!("a membership packet")
+    };
+    let MembershipBody::Alive(list) = p.body else {
+        panic!("{:?}", p.body)
+    };
+    assert_eq!(list.ids, [2, 1]);
+}
