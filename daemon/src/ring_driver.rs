@@ -3,7 +3,7 @@
 //! microseconds.
 
 use crate::engine::membership::{Daemon, Membership, MembershipConfig, Timeouts};
-use crate::engine::order::{Delivered, Delivery, Ring};
+use crate::engine::order::{Delivered, Delivery};
 use crate::packet::{Packet, AGREED_TYPE, FIFO_TYPE, RELIABLE_TYPE, SAFE_TYPE};
 use crate::transport::{Peer, Received, Transport};
 use bytes::Bytes;
@@ -120,10 +120,6 @@ impl RingDriver {
 
     pub fn transport(&self) -> &Transport {
         &self.transport
-    }
-
-    pub fn ring(&self) -> &Ring {
-        self.memb.ring()
     }
 
     pub fn membership(&self) -> &Membership {

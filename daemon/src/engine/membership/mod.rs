@@ -329,7 +329,12 @@ impl Membership {
                 if foreign && self.state == State::Op {
                     self.foreign(now);
                 }
-                self.ring.handle_data(p, now);
+                // Once FORM1 took this daemon's highest sequence number,
+                // later packets of the old ring must not be delivered: the
+                // new ring forgets them (delivery is blocked until FORM2).
+                if self.state != State::Form {
+                    self.ring.handle_data(p, now);
+                }
             }
             Packet::Token(t) => {
                 if self.ring_runs() {
