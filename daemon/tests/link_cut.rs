@@ -8,6 +8,7 @@
 mod scenarios;
 
 use scenarios::traffic::{check_logs, finish, is_network, members, Traffic};
+use scenarios::{ip, may_create_namespaces};
 use spread_testkit::daemon_binary;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -15,18 +16,6 @@ use std::time::{Duration, Instant};
 
 const DAEMONS: usize = 3;
 const PORT: u16 = 4803;
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip")
-        .args(args)
-        .output()
-        .expect("the ip tool (iproute2)");
-    assert!(
-        out.status.success(),
-        "ip {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// The namespaces, the bridge and the daemons; all gone on drop.
 struct Hosts {
@@ -180,13 +169,7 @@ const T: Duration = Duration::from_secs(20);
 
 #[test]
 fn a_cut_link_splits_the_ring_and_its_repair_merges_it() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run this test as root"
-        );
-        eprintln!("skipped: creating network namespaces needs root");
+    if !may_create_namespaces() {
         return;
     }
     let hosts = Hosts::start();

@@ -13,18 +13,52 @@ use std::time::{Duration, Instant};
 
 const SERVICES: [u32; 4] = [AGREED_MESS, SAFE_MESS, FIFO_MESS, CAUSAL_MESS];
 
-/// One client: joins `g`, waits until all `n` are in, sends `count`
-/// messages, then receives until it has everyone's.
-pub fn client(daemon: String, name: String, n: usize, count: u64) -> ClientLog {
-    let m = Mailbox::connect(&daemon, Some(&name), 0, true)
+/// A client `name` of `daemon`, member of `g`, with an empty log.
+pub fn member_of_g(daemon: &str, name: &str) -> (Mailbox, ClientLog) {
+    let m = Mailbox::connect(daemon, Some(name), 0, true)
         .unwrap_or_else(|e| panic!("{name} at {daemon}: {e}"));
-    let me = m.private_group().to_string();
-    let mut log = ClientLog {
-        name: me.clone(),
+    let log = ClientLog {
+        name: m.private_group().to_string(),
         survived: true,
         ..ClientLog::default()
     };
     m.join("g").unwrap();
+    (m, log)
+}
+
+/// Runs `ip` (iproute2) with `args`; it must succeed.
+pub fn ip(args: &[&str]) {
+    let out = std::process::Command::new("ip")
+        .args(args)
+        .output()
+        .expect("the ip tool (iproute2)");
+    assert!(
+        out.status.success(),
+        "ip {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Whether this test may create network namespaces (it needs root; CI
+/// runs as root, elsewhere the test says why it does not run).
+pub fn may_create_namespaces() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must run this test as root"
+    );
+    eprintln!("skipped: creating a network namespace needs root");
+    false
+}
+
+/// One client: joins `g`, waits until all `n` are in, sends `count`
+/// messages, then receives until it has everyone's.
+pub fn client(daemon: String, name: String, n: usize, count: u64) -> ClientLog {
+    let (m, mut log) = member_of_g(&daemon, &name);
+    let me = log.name.clone();
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut full = false;
     let mut got = 0u64;

@@ -1,7 +1,6 @@
 //! Clients that send all along while daemons fail, logging what they see
 //! for the EVS checker, with their views time-stamped for the tests.
 
-use spread_core::client::Mailbox;
 use spread_core::consts::*;
 use spread_daemon::sim::checker::{check, ClientLog, Event, MsgId, View};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -77,15 +76,8 @@ fn run_client(
     stop: &AtomicBool,
     views: &Mutex<Vec<(Instant, View)>>,
 ) -> ClientLog {
-    let m = Mailbox::connect(daemon, Some(name), 0, true)
-        .unwrap_or_else(|e| panic!("{name} at {daemon}: {e}"));
-    let me = m.private_group().to_string();
-    let mut log = ClientLog {
-        name: me.clone(),
-        survived: true,
-        ..ClientLog::default()
-    };
-    m.join("g").unwrap();
+    let (m, mut log) = super::member_of_g(daemon, name);
+    let me = log.name.clone();
     let mut counter = 0u64;
     let mut next_send = Instant::now();
     let mut quiet_since: Option<Instant> = None;

@@ -146,25 +146,16 @@ impl Membership {
             return;
         };
         let next_pending = f.members.pending.first() == Some(&me);
+        let leader = self.ring.members().first() == Some(&me);
         let accepted = match self.state {
-            State::Op => {
-                let leader = self.ring.members().first() == Some(&me);
-                if next_pending && !leader {
-                    f.members.pending.remove(0);
-                    f.members.done.push(me);
-                    true
-                } else {
-                    false
-                }
-            }
-            State::Represented => {
+            // A running ring's leader swallows FORM1 (it gathers instead).
+            State::Op if leader => false,
+            State::Op | State::Represented => {
                 if next_pending {
                     f.members.pending.remove(0);
                     f.members.done.push(me);
-                    true
-                } else {
-                    false
                 }
+                next_pending
             }
             State::Gather => {
                 let index = f.reps.rep_index.max(0) as usize;

@@ -118,15 +118,7 @@ impl Ring {
             self.store.remove(s);
         }
         self.my_aru = self.last_discarded.max(self.last_delivered);
-        self.cfg.members = plan.new_members;
-        self.cfg.memb_id = Some(plan.new_id);
-        self.position = self
-            .cfg
-            .members
-            .iter()
-            .position(|&m| m == self.cfg.me)
-            .expect("a member of the new ring");
-        self.last_token = None;
+        self.set_ring(plan.new_members, plan.new_id);
         self.holding = false;
         self.held_back.clear();
         self.token_counter = 0;
@@ -162,15 +154,7 @@ impl Ring {
         let Some(r) = self.recovery.take() else {
             return;
         };
-        self.cfg.members = r.old_members;
-        self.cfg.memb_id = Some(r.old_id);
-        self.position = self
-            .cfg
-            .members
-            .iter()
-            .position(|&m| m == self.cfg.me)
-            .unwrap_or(0);
-        self.last_token = None;
+        self.set_ring(r.old_members, r.old_id);
         self.hurry_deadline = None;
         self.my_aru = self.last_discarded.max(self.last_delivered);
         self.advance_my_aru();
@@ -180,6 +164,15 @@ impl Ring {
     /// in the new ring has.
     pub fn is_committed(&self) -> bool {
         self.committed()
+    }
+
+    /// Runs on the ring `members` (with this daemon) named `id`, with no
+    /// token yet (the ARQ count starts again).
+    fn set_ring(&mut self, members: Vec<u32>, id: MembId) {
+        self.position = members.iter().position(|&m| m == self.cfg.me).unwrap_or(0);
+        self.cfg.members = members;
+        self.cfg.memb_id = Some(id);
+        self.last_token = None;
     }
 
     fn committed(&self) -> bool {
