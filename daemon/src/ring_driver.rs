@@ -2,7 +2,7 @@
 //! transport, and the clock that turns tokio time into the engine's
 //! microseconds.
 
-use crate::engine::membership::{Daemon, Membership, MembershipConfig, Timeouts};
+use crate::engine::membership::{Membership, MembershipConfig};
 use crate::engine::order::{Delivered, Delivery};
 use crate::packet::{Packet, AGREED_TYPE, FIFO_TYPE, RELIABLE_TYPE, SAFE_TYPE};
 use crate::transport::{Peer, Received, Transport};
@@ -19,17 +19,11 @@ use tracing::{debug, info, warn};
 /// How the ring of this daemon is set up.
 #[derive(Clone, Debug)]
 pub struct RingSettings {
-    pub me: u32,
-    /// Every configured daemon, in configuration order.
+    /// The membership protocol's configuration (its `epoch_secs` is set
+    /// when the ring starts).
+    pub engine: MembershipConfig,
+    /// Every configured daemon's addresses, in configuration order.
     pub peers: Vec<Peer>,
-    pub conf_hash: u32,
-    pub window: i32,
-    pub personal_window: i32,
-    /// Accelerated Ring's window when `AcceleratedRing = true`.
-    pub accelerated_window: Option<i32>,
-    pub timeouts: Timeouts,
-    /// Every configured daemon with its segment, in configuration order.
-    pub daemons: Vec<Daemon>,
     /// Test only: the fraction of received data packets to drop.
     pub drop_rate: f64,
     /// The segment address data packets are sent to, if usable.
@@ -92,27 +86,21 @@ pub fn kill_request(member: &GroupName) -> Bytes {
 
 impl RingDriver {
     pub async fn bind(s: &RingSettings) -> std::io::Result<RingDriver> {
-        let transport = Transport::bind(s.me, &s.peers, s.drop_rate, s.segment).await?;
+        let me = s.engine.me;
+        let transport = Transport::bind(me, &s.peers, s.drop_rate, s.segment).await?;
         let start = Instant::now();
-        let epoch_secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(1, |d| d.as_secs() as i64);
         let cfg = MembershipConfig {
-            me: s.me,
-            daemons: s.daemons.clone(),
-            conf_hash: s.conf_hash,
-            window: s.window,
-            personal_window: s.personal_window,
-            accelerated_window: s.accelerated_window,
-            timeouts: s.timeouts,
-            epoch_secs,
+            epoch_secs: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_secs() as i64),
+            ..s.engine.clone()
         };
         Ok(RingDriver {
             memb: Membership::new(cfg, 0),
             transport,
             start,
             index_of: s.peers.iter().map(|p| (p.id, p.index)).collect(),
-            me: s.me,
+            me,
             packets_refused: 0,
             reported: (0, start - REPORT_EVERY),
         })

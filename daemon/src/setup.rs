@@ -4,7 +4,7 @@
 use crate::auth::{AuthPolicy, IpRules};
 use crate::config::Config;
 use crate::control::ControlSettings;
-use crate::engine::membership::{Daemon, Timeouts};
+use crate::engine::membership::{Daemon, MembershipConfig, Timeouts};
 use crate::engine::{DaemonInfo, Identity};
 use crate::ring_driver::RingSettings;
 use crate::runtime::Settings;
@@ -149,17 +149,20 @@ fn ring_settings(config: &Config, me: u32) -> Option<RingSettings> {
         .unwrap_or(0.0)
         .clamp(0.0, 1.0);
     Some(RingSettings {
-        me,
+        engine: MembershipConfig {
+            me,
+            daemons,
+            conf_hash: config.hash(),
+            window: config.window.unwrap_or(160) as i32,
+            personal_window: config.personal_window.unwrap_or(20) as i32,
+            // As in 5.0.1, only an explicit `AcceleratedRing = true` turns it
+            // on (the hash says which protocol a ring runs).
+            accelerated_window: (config.accelerated_ring == Some(true))
+                .then(|| config.accelerated_window.unwrap_or(15) as i32),
+            timeouts,
+            epoch_secs: 0,
+        },
         peers,
-        conf_hash: config.hash(),
-        window: config.window.unwrap_or(160) as i32,
-        personal_window: config.personal_window.unwrap_or(20) as i32,
-        // As in 5.0.1, only an explicit `AcceleratedRing = true` turns it on
-        // (the hash says which protocol a ring runs).
-        accelerated_window: (config.accelerated_ring == Some(true))
-            .then(|| config.accelerated_window.unwrap_or(15) as i32),
-        timeouts,
-        daemons,
         drop_rate,
         segment: segment_of(config, me),
     })
