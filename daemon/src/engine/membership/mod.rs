@@ -324,9 +324,10 @@ impl Membership {
                     self.refused += 1;
                     return;
                 }
-                let foreign = p.header.memb_id != self.memb_id()
+                let foreign = self.state == State::Op
+                    && p.header.memb_id != self.memb_id()
                     && !self.ring.members().contains(&p.header.proc_id);
-                if foreign && self.state == State::Op {
+                if foreign {
                     self.foreign(now);
                 }
                 // Once FORM1 took this daemon's highest sequence number,
