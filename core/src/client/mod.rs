@@ -237,6 +237,22 @@ impl Mailbox {
         self.after_receive(r).map(Some)
     }
 
+    /// The next message if it can be had without blocking: for event loops
+    /// that wait for [`Mailbox::raw_fd`] to turn readable. `None` when no
+    /// whole message is there yet (a partly arrived one is kept and
+    /// completed by a later call), or when another thread is receiving.
+    pub fn try_receive(&self) -> Result<Option<Message>> {
+        self.check_open()?;
+        let mut rx = match self.recv.try_lock() {
+            Ok(rx) => rx,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
+        };
+        let r = rx.try_receive();
+        drop(rx);
+        self.after_receive(r)
+    }
+
     /// Runs `f` with the receive half locked: for callers (the C ABI) that
     /// need libspread's buffer semantics on top of header-then-rest reads.
     pub fn with_receiver<R>(&self, f: impl FnOnce(&mut Receiver) -> Result<R>) -> Result<R> {

@@ -4,6 +4,10 @@
 //! an application that waits for the mailbox's descriptor to turn readable
 //! (select, poll, E_attach_fd) must find every undelivered message still in
 //! the socket, as with libspread.
+//!
+//! A non-blocking receive ([`Receiver::try_receive`]) may stop in the middle
+//! of a frame; what it has read so far stays here, and every later read
+//! (blocking or not) goes on from there.
 
 use super::stream::Stream;
 use crate::consts::HEADER_LEN;
@@ -17,8 +21,13 @@ use std::time::Duration;
 
 pub struct Receiver {
     stream: Arc<Stream>,
+    /// Header bytes read so far (all of them once `pending` is set).
+    head: [u8; HEADER_LEN],
+    head_got: usize,
     /// A header read but whose frame is not consumed yet.
     pending: Option<Header>,
+    /// The pending frame's rest as far as a non-blocking read got.
+    rest: Vec<u8>,
     private_group: GroupName,
 }
 
@@ -26,11 +35,20 @@ fn closed(e: io::Error) -> Error {
     Error::ConnectionClosed(format!("receiving: {e}"))
 }
 
+/// What one non-blocking fill of a buffer achieved.
+enum Fill {
+    Done,
+    WouldBlock,
+}
+
 impl Receiver {
     pub(super) fn new(stream: Arc<Stream>, private_group: GroupName) -> Receiver {
         Receiver {
             stream,
+            head: [0; HEADER_LEN],
+            head_got: 0,
             pending: None,
+            rest: Vec::new(),
             private_group,
         }
     }
@@ -41,21 +59,14 @@ impl Receiver {
 
     /// Waits until a message starts to be available; false on timeout.
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<bool> {
-        if self.pending.is_some() {
+        if self.pending.is_some() || self.head_got > 0 {
             return Ok(true);
         }
         self.stream.wait_readable(timeout).map_err(closed)
     }
 
-    /// The next frame's header; it stays pending until the frame is
-    /// consumed with [`Receiver::read_rest`] or [`Receiver::skip_rest`].
-    pub fn next_header(&mut self) -> Result<Header> {
-        if let Some(h) = self.pending {
-            return Ok(h);
-        }
-        let mut b = [0u8; HEADER_LEN];
-        (&*self.stream).read_exact(&mut b).map_err(closed)?;
-        let h = Header::decode(&b);
+    fn decode_head(&mut self) -> Result<Header> {
+        let h = Header::decode(&self.head);
         if h.num_groups < 0 || h.data_len < 0 {
             return Err(Error::IllegalMessage(format!(
                 "negative length in header (num_groups {}, data_len {})",
@@ -66,6 +77,19 @@ impl Receiver {
         Ok(h)
     }
 
+    /// The next frame's header; it stays pending until the frame is
+    /// consumed with [`Receiver::read_rest`] or [`Receiver::skip_rest`].
+    pub fn next_header(&mut self) -> Result<Header> {
+        if let Some(h) = self.pending {
+            return Ok(h);
+        }
+        (&*self.stream)
+            .read_exact(&mut self.head[self.head_got..])
+            .map_err(closed)?;
+        self.head_got = HEADER_LEN;
+        self.decode_head()
+    }
+
     fn pending_rest_len(&self) -> Result<(Header, usize)> {
         let h = self
             .pending
@@ -74,20 +98,31 @@ impl Receiver {
         Ok((h, n))
     }
 
+    fn consumed(&mut self) {
+        self.pending = None;
+        self.head_got = 0;
+        self.rest.clear();
+    }
+
     /// Reads the rest of the pending frame into `buf` (replacing its
     /// contents) and forgets the header.
     pub fn read_rest(&mut self, buf: &mut Vec<u8>) -> Result<Header> {
         let (h, n) = self.pending_rest_len()?;
+        let got = self.rest.len();
         buf.clear();
+        buf.extend_from_slice(&self.rest);
         buf.resize(n, 0);
-        (&*self.stream).read_exact(buf).map_err(closed)?;
-        self.pending = None;
+        (&*self.stream)
+            .read_exact(&mut buf[got..])
+            .map_err(closed)?;
+        self.consumed();
         Ok(h)
     }
 
     /// Discards the rest of the pending frame.
     pub fn skip_rest(&mut self) -> Result<Header> {
-        let (h, mut n) = self.pending_rest_len()?;
+        let (h, n) = self.pending_rest_len()?;
+        let mut n = n - self.rest.len();
         let mut scratch = [0u8; 8192];
         while n > 0 {
             let k = n.min(scratch.len());
@@ -96,7 +131,7 @@ impl Receiver {
                 .map_err(closed)?;
             n -= k;
         }
-        self.pending = None;
+        self.consumed();
         Ok(h)
     }
 
@@ -106,5 +141,49 @@ impl Receiver {
         let mut rest = Vec::new();
         let h = self.read_rest(&mut rest)?;
         Message::from_frame(&parse_rest(h, &rest))
+    }
+
+    /// Reads without blocking into `buf[*got..]` until it is full.
+    fn fill(stream: &Stream, buf: &mut [u8], got: &mut usize) -> Result<Fill> {
+        while *got < buf.len() {
+            match stream.recv_nonblocking(&mut buf[*got..]) {
+                Ok(0) => {
+                    return Err(closed(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the daemon closed the connection",
+                    )))
+                }
+                Ok(k) => *got += k,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Fill::WouldBlock),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(closed(e)),
+            }
+        }
+        Ok(Fill::Done)
+    }
+
+    /// The next message if all of it can be read without blocking; `None`
+    /// when the socket has no more of it yet (what was read is kept).
+    pub fn try_receive(&mut self) -> Result<Option<Message>> {
+        if self.pending.is_none() {
+            let mut got = self.head_got;
+            let r = Receiver::fill(&self.stream, &mut self.head, &mut got);
+            self.head_got = got;
+            if let Fill::WouldBlock = r? {
+                return Ok(None);
+            }
+            self.decode_head()?;
+        }
+        let (h, n) = self.pending_rest_len()?;
+        let mut got = self.rest.len();
+        self.rest.resize(n, 0);
+        let r = Receiver::fill(&self.stream, &mut self.rest, &mut got);
+        self.rest.truncate(got);
+        if let Fill::WouldBlock = r? {
+            return Ok(None);
+        }
+        let rest = std::mem::take(&mut self.rest);
+        self.consumed();
+        Message::from_frame(&parse_rest(h, &rest)).map(Some)
     }
 }

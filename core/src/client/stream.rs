@@ -52,6 +52,24 @@ impl Stream {
         Ok(n.max(0) as usize)
     }
 
+    /// Reads what the socket holds now without blocking (and without
+    /// making the socket non-blocking for the threads that share it).
+    pub fn recv_nonblocking(&self, buf: &mut [u8]) -> io::Result<usize> {
+        // SAFETY: recv writes at most buf.len() bytes into the buffer we own.
+        let rc = unsafe {
+            libc::recv(
+                self.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(rc as usize)
+    }
+
     /// Waits until the socket is readable (or closed); false on timeout.
     pub fn wait_readable(&self, timeout: Option<Duration>) -> io::Result<bool> {
         let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as i32);

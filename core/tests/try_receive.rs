@@ -1,0 +1,132 @@
+//! `Mailbox::try_receive` against a scripted daemon that writes frames in
+//! pieces: it never blocks, keeps what a partial read got, and hands over
+//! to the blocking receive in the middle of a frame.
+
+use spread_core::client::Mailbox;
+use spread_core::consts::*;
+use spread_core::wire::encode::request_head;
+use spread_core::wire::handshake::{encode_accept, encode_auth_list};
+use spread_core::wire::{ByteOrder, Message};
+use spread_core::GroupName;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn frame(body: &[u8]) -> Vec<u8> {
+    let mut f = request_head(
+        AGREED_MESS,
+        &GroupName::from("#peer#d"),
+        &[GroupName::from("g")],
+        7,
+        body.len(),
+        ByteOrder::NATIVE,
+    );
+    f.extend_from_slice(body);
+    f
+}
+
+/// A daemon that accepts one client, then writes each piece it is sent.
+fn scripted_daemon() -> (String, mpsc::Sender<Vec<u8>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let (mut s, _): (TcpStream, _) = l.accept().unwrap();
+        let mut hello = [0u8; 5];
+        s.read_exact(&mut hello).unwrap();
+        let mut name = vec![0u8; hello[4] as usize];
+        s.read_exact(&mut name).unwrap();
+        s.write_all(&encode_auth_list(&["NULL"])).unwrap();
+        let mut choice = [0u8; AUTH_CHOICE_LEN];
+        s.read_exact(&mut choice).unwrap();
+        s.write_all(&encode_accept(true, &GroupName::from("#me#d")))
+            .unwrap();
+        for piece in rx {
+            s.write_all(&piece).unwrap();
+        }
+    });
+    (format!("{port}@127.0.0.1"), tx)
+}
+
+fn until_some(m: &Mailbox) -> Message {
+    let end = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(msg) = m.try_receive().unwrap() {
+            return msg;
+        }
+        assert!(Instant::now() < end, "no message within 5 s");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn data(msg: Message) -> Vec<u8> {
+    match msg {
+        Message::Data(d) => {
+            assert_eq!(d.mess_type, 7);
+            d.data
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn partial_frames_are_kept_until_whole() {
+    let (daemon, tx) = scripted_daemon();
+    let m = Mailbox::connect(&daemon, Some("me"), 0, true).unwrap();
+    assert_eq!(m.try_receive().unwrap(), None);
+
+    let body: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+    let f = frame(&body);
+    // Cut inside the header, then inside the names, then inside the body.
+    for piece in [&f[..20], &f[20..60], &f[60..5000]] {
+        tx.send(piece.to_vec()).unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+        let t = Instant::now();
+        assert_eq!(m.try_receive().unwrap(), None);
+        assert!(t.elapsed() < Duration::from_millis(20), "try_receive blocked");
+    }
+    let mut tail = f[5000..].to_vec();
+    tail.extend_from_slice(&frame(b"next"));
+    tx.send(tail).unwrap();
+    assert_eq!(data(until_some(&m)), body);
+    assert_eq!(data(until_some(&m)), b"next");
+    assert_eq!(m.try_receive().unwrap(), None);
+}
+
+#[test]
+fn a_blocking_receive_finishes_what_try_receive_began() {
+    let (daemon, tx) = scripted_daemon();
+    let m = Mailbox::connect(&daemon, Some("me"), 0, true).unwrap();
+    let f = frame(b"split between the two kinds of receive");
+    tx.send(f[..30].to_vec()).unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    assert_eq!(m.try_receive().unwrap(), None);
+    tx.send(f[30..70].to_vec()).unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    assert_eq!(m.try_receive().unwrap(), None);
+    // A receive with a timeout sees the started message at once.
+    tx.send(f[70..].to_vec()).unwrap();
+    let msg = m.receive_timeout(Duration::from_millis(1)).unwrap().unwrap();
+    assert_eq!(data(msg), b"split between the two kinds of receive");
+}
+
+#[test]
+fn a_closed_connection_is_an_error_not_none() {
+    let (daemon, tx) = scripted_daemon();
+    let m = Mailbox::connect(&daemon, Some("me"), 0, true).unwrap();
+    tx.send(frame(b"x")[..10].to_vec()).unwrap();
+    drop(tx);
+    let end = Instant::now() + Duration::from_secs(5);
+    let err = loop {
+        match m.try_receive() {
+            Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(2)),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err.code(), CONNECTION_CLOSED);
+    assert_eq!(m.try_receive().unwrap_err().code(), NET_ERROR_ON_SESSION);
+    m.kill();
+    assert_eq!(m.try_receive().unwrap_err().code(), ILLEGAL_SESSION);
+}
