@@ -1,0 +1,1 @@
+//! Java (JNI) binding of the Spread client.
