@@ -84,7 +84,10 @@ fn partial_frames_are_kept_until_whole() {
         std::thread::sleep(Duration::from_millis(30));
         let t = Instant::now();
         assert_eq!(m.try_receive().unwrap(), None);
-        assert!(t.elapsed() < Duration::from_millis(20), "try_receive blocked");
+        assert!(
+            t.elapsed() < Duration::from_millis(20),
+            "try_receive blocked"
+        );
     }
     let mut tail = f[5000..].to_vec();
     tail.extend_from_slice(&frame(b"next"));
@@ -107,7 +110,10 @@ fn a_blocking_receive_finishes_what_try_receive_began() {
     assert_eq!(m.try_receive().unwrap(), None);
     // A receive with a timeout sees the started message at once.
     tx.send(f[70..].to_vec()).unwrap();
-    let msg = m.receive_timeout(Duration::from_millis(1)).unwrap().unwrap();
+    let msg = m
+        .receive_timeout(Duration::from_millis(1))
+        .unwrap()
+        .unwrap();
     assert_eq!(data(msg), b"split between the two kinds of receive");
 }
 

@@ -276,10 +276,9 @@ fn one_thread_receives_while_others_send_and_disconnect_wakes_it() {
     m.disconnect().unwrap();
     let (n, err) = receiver.join().unwrap();
     assert_eq!(n, 2000);
-    assert!(
-        matches!(err.code(), ILLEGAL_SESSION | CONNECTION_CLOSED),
-        "{err}"
-    );
+    // Closed by this process, not lost: even when the daemon's hang-up
+    // after the KILL reaches the receiver first.
+    assert_eq!(err.code(), ILLEGAL_SESSION, "{err}");
 }
 
 #[test]

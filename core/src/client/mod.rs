@@ -112,6 +112,16 @@ impl Mailbox {
         parts: &[&[u8]],
     ) -> Result<usize> {
         self.check_open()?;
+        self.write_frame(service_type, groups, mess_type, parts)
+    }
+
+    fn write_frame(
+        &self,
+        service_type: u32,
+        groups: &[GroupName],
+        mess_type: i16,
+        parts: &[&[u8]],
+    ) -> Result<usize> {
         let body_len: usize = parts.iter().map(|p| p.len()).sum();
         let mut s = lock(&self.send);
         let mut frame = std::mem::take(&mut *s);
@@ -283,8 +293,14 @@ impl Mailbox {
     /// another thread returns an error.
     pub fn disconnect(&self) -> Result<()> {
         self.check_open()?;
-        let _ = self.send_frame(KILL_MESS, &[self.private_group], 0, &[]);
-        self.kill();
+        // Closed before the goodbye is sent: a receive in another thread
+        // that then sees the daemon hang up reports the session closed by
+        // us (ILLEGAL_SESSION), not lost.
+        if self.state.swap(CLOSED, Ordering::AcqRel) == CLOSED {
+            return Err(Error::IllegalSession);
+        }
+        let _ = self.write_frame(KILL_MESS, &[self.private_group], 0, &[]);
+        let _ = self.stream.shutdown();
         Ok(())
     }
 
