@@ -1,1 +1,38 @@
-//! Java (JNI) binding of the Spread client.
+//! Java (JNI) binding of the Spread client: the natives of `spread.Native`.
+//!
+//! Java holds each session as a `long` handle ([`sessions`]); every entry
+//! point runs through [`bridge::run`], which catches panics and turns every
+//! failure into a `spread.SpreadException` at one place. Classes and
+//! method ids the natives call back into are looked up once, when the
+//! library is loaded ([`classes`]).
+
+mod bridge;
+mod classes;
+mod exports;
+mod message;
+mod sessions;
+
+use jni::sys::{jint, JNI_ERR, JNI_VERSION_1_8};
+use jni::JavaVM;
+use std::ffi::c_void;
+
+/// Runs when `System.load` loads this library: caches the classes the
+/// natives construct, so a receive does no class lookup per message.
+///
+/// # Safety
+/// Called by the JVM with its own valid `JavaVM` pointer.
+#[no_mangle]
+pub unsafe extern "system" fn JNI_OnLoad(
+    vm: *mut jni::sys::JavaVM,
+    _reserved: *mut c_void,
+) -> jint {
+    let vm = match JavaVM::from_raw(vm) {
+        Ok(vm) => vm,
+        Err(_) => return JNI_ERR,
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| classes::init(vm)));
+    match result {
+        Ok(Ok(())) => JNI_VERSION_1_8,
+        _ => JNI_ERR,
+    }
+}

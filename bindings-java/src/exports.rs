@@ -1,0 +1,311 @@
+//! The native methods of `spread.Native`, one per `Mailbox` operation.
+//!
+//! Every method takes the session's `long` handle and runs in
+//! [`bridge::run`]; none keeps a JNI reference beyond its own call except
+//! the authentication object, which lives as long as the connect.
+
+use crate::bridge::{self, Failure, Result};
+use crate::classes;
+use crate::message;
+use crate::sessions;
+use jni::objects::{GlobalRef, JByteArray, JClass, JObject, JObjectArray, JString};
+use jni::sys::{jboolean, jint, jlong, jobject, jshort, jstring, JNI_TRUE};
+use jni::JNIEnv;
+use spread_core::client::{AuthMethod, ConnectOptions, Mailbox};
+use spread_core::consts::*;
+use spread_core::name::GroupName;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A Java authentication object as a core auth method: its exchange is a
+/// call of its `authenticate()` on the connecting thread; a throw refuses.
+fn java_auth(name: String, object: GlobalRef) -> AuthMethod {
+    AuthMethod {
+        name,
+        authenticate: Arc::new(move |_fd| {
+            let vm = &classes::get().vm;
+            // The connecting thread is a Java thread, so this only borrows
+            // its existing attachment.
+            let Ok(mut env) = vm.attach_current_thread() else {
+                return false;
+            };
+            match env.call_method(object.as_obj(), "authenticate", "()V", &[]) {
+                Ok(_) => true,
+                Err(_) => {
+                    let _ = env.exception_clear();
+                    false
+                }
+            }
+        }),
+    }
+}
+
+#[no_mangle]
+pub extern "system" fn Java_spread_Native_connect<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    daemon: JString<'l>,
+    private_name: JString<'l>,
+    priority: jint,
+    membership: jboolean,
+    auth_name: JString<'l>,
+    auth_object: JObject<'l>,
+    timeout_millis: jlong,
+) -> jlong {
+    bridge::run(&mut env, 0, |env| {
+        let daemon = bridge::string(env, &daemon, "the daemon name")?;
+        let private_name = bridge::opt_string(env, &private_name)?.unwrap_or_default();
+        let mut opts = ConnectOptions {
+            private_name,
+            priority,
+            membership: membership == JNI_TRUE,
+            timeout: (timeout_millis > 0).then(|| Duration::from_millis(timeout_millis as u64)),
+            ..ConnectOptions::default()
+        };
+        if let Some(name) = bridge::opt_string(env, &auth_name)? {
+            opts.auth_methods = if bridge::is_null(&auth_object) {
+                vec![AuthMethod::trivial(&name)]
+            } else {
+                vec![java_auth(name, env.new_global_ref(&auth_object)?)]
+            };
+        }
+        let mailbox = Mailbox::connect_with(&daemon, &opts)?;
+        Ok(sessions::insert(mailbox))
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_spread_Native_privateGroup<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) -> jstring {
+    bridge::run(&mut env, std::ptr::null_mut(), |env| {
+        let mailbox = sessions::get(handle)?;
+        let name = mailbox.private_group().to_string_lossy();
+        Ok(env.new_string(name)?.into_raw())
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_spread_Native_join<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    group: JString<'l>,
+) {
+    bridge::run(&mut env, (), |env| {
+        let group = bridge::string(env, &group, "the group name")?;
+        sessions::get(handle)?.join(&group)?;
+        Ok(())
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_spread_Native_leave<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    group: JString<'l>,
+) {
+    bridge::run(&mut env, (), |env| {
+        let group = bridge::string(env, &group, "the group name")?;
+        sessions::get(handle)?.leave(&group)?;
+        Ok(())
+    })
+}
+
+/// Reads the destination list; each element's local reference is freed as
+/// soon as its name is copied, so no list length can exhaust the frame.
+fn group_names(env: &mut JNIEnv<'_>, groups: &JObjectArray<'_>) -> Result<Vec<GroupName>> {
+    if groups.is_null() {
+        return Err(Failure::null("the group list"));
+    }
+    let n = env.get_array_length(groups)?;
+    let mut out = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let element = env.get_object_array_element(groups, i)?;
+        let element = env.auto_local(JString::from(element));
+        let name = bridge::string(env, &element, "a destination group")?;
+        out.push(GroupName::from(name.as_str()));
+    }
+    Ok(out)
+}
+
+#[no_mangle]
+pub extern "system" fn Java_spread_Native_multicast<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    service_type: jint,
+    groups: JObjectArray<'l>,
+    mess_type: jshort,
+    data: JByteArray<'l>,
+) -> jint {
+    bridge::run(&mut env, 0, |env| {
+        let mailbox = sessions::get(handle)?;
+        let groups = group_names(env, &groups)?;
+        if data.is_null() {
+            return Err(Failure::Argument(
+                ILLEGAL_MESSAGE,
+                "the message data is null".into(),
+            ));
+        }
+        let body = env.convert_byte_array(&data)?;
+        let sent =
+            mailbox.multigroup_scat_multicast(service_type as u32, &groups, mess_type, &[&body])?;
+        Ok(sent as jint)
+    })
+}
+
+/// `timeout_nanos` < 0: block; 0: only what is there now; > 0: wait that
+/// long. Returns null when nothing arrived.
+#[no_mangle]
+pub extern "system" fn Java_spread_Native_receive<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    timeout_nanos: jlong,
+) -> jobject {
+    bridge::run(&mut env, std::ptr::null_mut(), |env| {
+        let mailbox = sessions::get(handle)?;
+        let received = match timeout_nanos {
+            t if t < 0 => Some(mailbox.receive()?),
+            0 => mailbox.try_receive()?,
+            t => mailbox.receive_timeout(Duration::from_nanos(t as u64))?,
+        };
+        match received {
+            Some(m) => Ok(message::to_java(env, &m, mailbox.private_group())?.into_raw()),
+            None => Ok(std::ptr::null_mut()),
+        }
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_spread_Native_poll<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) -> jint {
+    bridge::run(&mut env, 0, |_| {
+        let n = sessions::get(handle)?.poll()?;
+        Ok(n.min(i32::MAX as usize) as jint)
+    })
+}
+
+/// Forgets the handle, then says goodbye to the daemon; a receive blocked
+/// on this session in another thread wakes up with an error.
+#[no_mangle]
+pub extern "system" fn Java_spread_Native_disconnect<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) {
+    bridge::run(&mut env, (), |_| {
+        let mailbox = sessions::remove(handle)?;
+        match mailbox.disconnect() {
+            // A session that already lost its connection has nobody to say
+            // goodbye to; it is closed all the same.
+            Err(e) if e.is_session_lost() => {
+                mailbox.kill();
+                Ok(())
+            }
+            r => Ok(r?),
+        }
+    })
+}
+
+/// Like disconnect without the goodbye, and quiet about a handle already
+/// gone: what runs when Java drops a connection it never disconnected.
+#[no_mangle]
+pub extern "system" fn Java_spread_Native_kill<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) {
+    bridge::run(&mut env, (), |_| {
+        if let Ok(mailbox) = sessions::remove(handle) {
+            mailbox.kill();
+        }
+        Ok(())
+    })
+}
+
+/// The numbers of `spread_core::consts` by name, so the Java constants can
+/// be checked against the one definition.
+#[no_mangle]
+pub extern "system" fn Java_spread_Native_constant<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    name: JString<'l>,
+) -> jint {
+    bridge::run(&mut env, 0, |env| {
+        let name = bridge::string(env, &name, "the constant name")?;
+        let value = match name.as_str() {
+            "UNRELIABLE_MESS" => UNRELIABLE_MESS as i32,
+            "RELIABLE_MESS" => RELIABLE_MESS as i32,
+            "FIFO_MESS" => FIFO_MESS as i32,
+            "CAUSAL_MESS" => CAUSAL_MESS as i32,
+            "AGREED_MESS" => AGREED_MESS as i32,
+            "SAFE_MESS" => SAFE_MESS as i32,
+            "REGULAR_MESS" => REGULAR_MESS as i32,
+            "SELF_DISCARD" => SELF_DISCARD as i32,
+            "REG_MEMB_MESS" => REG_MEMB_MESS as i32,
+            "TRANSITION_MESS" => TRANSITION_MESS as i32,
+            "CAUSED_BY_JOIN" => CAUSED_BY_JOIN as i32,
+            "CAUSED_BY_LEAVE" => CAUSED_BY_LEAVE as i32,
+            "CAUSED_BY_DISCONNECT" => CAUSED_BY_DISCONNECT as i32,
+            "CAUSED_BY_NETWORK" => CAUSED_BY_NETWORK as i32,
+            "MEMBERSHIP_MESS" => MEMBERSHIP_MESS as i32,
+            "REJECT_MESS" => REJECT_MESS as i32,
+            "JOIN_MESS" => JOIN_MESS as i32,
+            "LEAVE_MESS" => LEAVE_MESS as i32,
+            "KILL_MESS" => KILL_MESS as i32,
+            "GROUPS_MESS" => GROUPS_MESS as i32,
+            "ILLEGAL_SPREAD" => ILLEGAL_SPREAD,
+            "COULD_NOT_CONNECT" => COULD_NOT_CONNECT,
+            "REJECT_QUOTA" => REJECT_QUOTA,
+            "REJECT_NO_NAME" => REJECT_NO_NAME,
+            "REJECT_ILLEGAL_NAME" => REJECT_ILLEGAL_NAME,
+            "REJECT_NOT_UNIQUE" => REJECT_NOT_UNIQUE,
+            "REJECT_VERSION" => REJECT_VERSION,
+            "CONNECTION_CLOSED" => CONNECTION_CLOSED,
+            "REJECT_AUTH" => REJECT_AUTH,
+            "ILLEGAL_SESSION" => ILLEGAL_SESSION,
+            "ILLEGAL_SERVICE" => ILLEGAL_SERVICE,
+            "ILLEGAL_MESSAGE" => ILLEGAL_MESSAGE,
+            "ILLEGAL_GROUP" => ILLEGAL_GROUP,
+            "BUFFER_TOO_SHORT" => BUFFER_TOO_SHORT,
+            "GROUPS_TOO_SHORT" => GROUPS_TOO_SHORT,
+            "MESSAGE_TOO_LONG" => MESSAGE_TOO_LONG,
+            "NET_ERROR_ON_SESSION" => NET_ERROR_ON_SESSION,
+            "SP_BUG" => SP_BUG,
+            "ILLEGAL_TIME" => ILLEGAL_TIME,
+            "SP_MAJOR_VERSION" => i32::from(SP_MAJOR_VERSION),
+            "SP_MINOR_VERSION" => i32::from(SP_MINOR_VERSION),
+            "SP_PATCH_VERSION" => i32::from(SP_PATCH_VERSION),
+            "DEFAULT_SPREAD_PORT" => i32::from(DEFAULT_SPREAD_PORT),
+            "MAX_GROUP_NAME" => MAX_GROUP_NAME as i32,
+            "MAX_PRIVATE_NAME" => MAX_PRIVATE_NAME as i32,
+            "MAX_AUTH_NAME" => MAX_AUTH_NAME as i32,
+            other => {
+                return Err(Failure::Argument(
+                    ILLEGAL_MESSAGE,
+                    format!("no Spread constant named {other}"),
+                ))
+            }
+        };
+        Ok(value)
+    })
+}
+
+/// Panics inside a native method, to prove that no panic reaches the JVM.
+#[no_mangle]
+pub extern "system" fn Java_spread_Native_panicForTest<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+) {
+    bridge::run(&mut env, (), |_| -> Result<()> {
+        panic!("a panic raised on purpose by the test suite")
+    })
+}
