@@ -1,7 +1,136 @@
-//! Python binding of the Spread client.
+//! `spread._spread`: the Python extension over `spread_core::client`.
+//!
+//! It maps the Rust client one to one; the Python package `spread` builds
+//! SpreadModule's API and the modern `Session` on it.
+
+mod errors;
+mod mailbox;
+mod messages;
+
+use errors::{name_arg, raise};
 use pyo3::prelude::*;
+use spread_core::client::{ConnectOptions, Mailbox as Core};
+use spread_core::consts::*;
+
+/// Connects to a Spread daemon, as SpreadModule's `connect`.
+#[pyfunction]
+#[pyo3(signature = (daemon=None, name=None, priority=0, membership=1))]
+fn connect(
+    py: Python<'_>,
+    daemon: Option<&Bound<'_, PyAny>>,
+    name: Option<&Bound<'_, PyAny>>,
+    priority: i32,
+    membership: i32,
+) -> PyResult<mailbox::Mailbox> {
+    let daemon = match daemon {
+        Some(d) => name_arg(d, "daemon")?,
+        None => DEFAULT_SPREAD_PORT.to_string(),
+    };
+    let name = match name {
+        Some(n) => name_arg(n, "name")?,
+        None => String::new(),
+    };
+    let opts = ConnectOptions {
+        private_name: name,
+        priority,
+        membership: membership != 0,
+        ..ConnectOptions::default()
+    };
+    let core = py
+        .detach(|| Core::connect_with(&daemon, &opts))
+        .map_err(|e| raise(py, e))?;
+    Ok(mailbox::Mailbox::new(py, core))
+}
+
+/// The Spread protocol version this library speaks: (major, minor, patch).
+#[pyfunction]
+fn version() -> (u8, u8, u8) {
+    (SP_MAJOR_VERSION, SP_MINOR_VERSION, SP_PATCH_VERSION)
+}
+
+/// What `strerror` says of a Spread code.
+#[pyfunction]
+fn strerror(code: i32) -> &'static str {
+    spread_core::error::strerror(code)
+}
 
 #[pymodule]
-fn _spread(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+fn _spread(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(connect, m)?)?;
+    m.add_function(wrap_pyfunction!(version, m)?)?;
+    m.add_function(wrap_pyfunction!(strerror, m)?)?;
+    m.add_class::<mailbox::Mailbox>()?;
+    m.add_class::<messages::RegularMsg>()?;
+    m.add_class::<messages::MembershipMsg>()?;
+    m.add_class::<messages::GroupId>()?;
+    let ints: &[(&str, i64)] = &[
+        ("LOW_PRIORITY", LOW_PRIORITY.into()),
+        ("MEDIUM_PRIORITY", MEDIUM_PRIORITY.into()),
+        ("HIGH_PRIORITY", HIGH_PRIORITY.into()),
+        ("DEFAULT_SPREAD_PORT", DEFAULT_SPREAD_PORT.into()),
+        (
+            "SPREAD_VERSION",
+            (i64::from(SP_MAJOR_VERSION) << 24)
+                | (i64::from(SP_MINOR_VERSION) << 16)
+                | i64::from(SP_PATCH_VERSION),
+        ),
+        ("MAX_GROUP_NAME", MAX_GROUP_NAME as i64),
+        ("MAX_PRIVATE_NAME", MAX_PRIVATE_NAME as i64),
+        ("MAX_PROC_NAME", MAX_PROC_NAME as i64),
+        (
+            "MAX_CLIENT_SCATTER_ELEMENTS",
+            MAX_CLIENT_SCATTER_ELEMENTS as i64,
+        ),
+        ("UNRELIABLE_MESS", UNRELIABLE_MESS.into()),
+        ("RELIABLE_MESS", RELIABLE_MESS.into()),
+        ("FIFO_MESS", FIFO_MESS.into()),
+        ("CAUSAL_MESS", CAUSAL_MESS.into()),
+        ("AGREED_MESS", AGREED_MESS.into()),
+        ("SAFE_MESS", SAFE_MESS.into()),
+        ("REGULAR_MESS", REGULAR_MESS.into()),
+        ("SELF_DISCARD", SELF_DISCARD.into()),
+        ("DROP_RECV", DROP_RECV.into()),
+        ("REG_MEMB_MESS", REG_MEMB_MESS.into()),
+        ("TRANSITION_MESS", TRANSITION_MESS.into()),
+        ("CAUSED_BY_JOIN", CAUSED_BY_JOIN.into()),
+        ("CAUSED_BY_LEAVE", CAUSED_BY_LEAVE.into()),
+        ("CAUSED_BY_DISCONNECT", CAUSED_BY_DISCONNECT.into()),
+        ("CAUSED_BY_NETWORK", CAUSED_BY_NETWORK.into()),
+        ("MEMBERSHIP_MESS", MEMBERSHIP_MESS.into()),
+        ("ENDIAN_RESERVED", ENDIAN_RESERVED.into()),
+        ("RESERVED", RESERVED.into()),
+        ("REJECT_MESS", REJECT_MESS.into()),
+        ("ACCEPT_SESSION", ACCEPT_SESSION.into()),
+        ("ILLEGAL_SPREAD", ILLEGAL_SPREAD.into()),
+        ("COULD_NOT_CONNECT", COULD_NOT_CONNECT.into()),
+        ("REJECT_QUOTA", REJECT_QUOTA.into()),
+        ("REJECT_NO_NAME", REJECT_NO_NAME.into()),
+        ("REJECT_ILLEGAL_NAME", REJECT_ILLEGAL_NAME.into()),
+        ("REJECT_NOT_UNIQUE", REJECT_NOT_UNIQUE.into()),
+        ("REJECT_VERSION", REJECT_VERSION.into()),
+        ("CONNECTION_CLOSED", CONNECTION_CLOSED.into()),
+        ("REJECT_AUTH", REJECT_AUTH.into()),
+        ("ILLEGAL_SESSION", ILLEGAL_SESSION.into()),
+        ("ILLEGAL_SERVICE", ILLEGAL_SERVICE.into()),
+        ("ILLEGAL_MESSAGE", ILLEGAL_MESSAGE.into()),
+        ("ILLEGAL_GROUP", ILLEGAL_GROUP.into()),
+        ("BUFFER_TOO_SHORT", BUFFER_TOO_SHORT.into()),
+        ("GROUPS_TOO_SHORT", GROUPS_TOO_SHORT.into()),
+        ("MESSAGE_TOO_LONG", MESSAGE_TOO_LONG.into()),
+        ("NET_ERROR_ON_SESSION", NET_ERROR_ON_SESSION.into()),
+        ("SP_BUG", SP_BUG.into()),
+        ("ILLEGAL_TIME", ILLEGAL_TIME.into()),
+        // SpreadModule's own: the sizes its receive starts from.
+        ("DEFAULT_BUFFER_SIZE", 10_000),
+        ("DEFAULT_GROUPS_SIZE", 10),
+        ("_KIND_DATA", messages::KIND_DATA.into()),
+        ("_KIND_MEMBERSHIP", messages::KIND_MEMBERSHIP.into()),
+        ("_KIND_TRANSITION", messages::KIND_TRANSITION.into()),
+        ("_KIND_SELF_LEAVE", messages::KIND_SELF_LEAVE.into()),
+        ("_KIND_REJECT", messages::KIND_REJECT.into()),
+    ];
+    for (name, value) in ints {
+        m.add(*name, *value)?;
+    }
     Ok(())
 }

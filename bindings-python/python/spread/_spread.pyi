@@ -1,0 +1,123 @@
+"""Type stubs of the extension module ``spread._spread`` (written by hand;
+``tests/test_stubs.py`` checks them against the built module)."""
+
+from typing import Any, Iterable, Optional, Tuple, Union, final
+
+_Name = Union[bytes, str]
+_Data = Union[bytes, bytearray, memoryview, str]
+
+LOW_PRIORITY: int
+MEDIUM_PRIORITY: int
+HIGH_PRIORITY: int
+DEFAULT_SPREAD_PORT: int
+SPREAD_VERSION: int
+MAX_GROUP_NAME: int
+MAX_PRIVATE_NAME: int
+MAX_PROC_NAME: int
+MAX_CLIENT_SCATTER_ELEMENTS: int
+UNRELIABLE_MESS: int
+RELIABLE_MESS: int
+FIFO_MESS: int
+CAUSAL_MESS: int
+AGREED_MESS: int
+SAFE_MESS: int
+REGULAR_MESS: int
+SELF_DISCARD: int
+DROP_RECV: int
+REG_MEMB_MESS: int
+TRANSITION_MESS: int
+CAUSED_BY_JOIN: int
+CAUSED_BY_LEAVE: int
+CAUSED_BY_DISCONNECT: int
+CAUSED_BY_NETWORK: int
+MEMBERSHIP_MESS: int
+ENDIAN_RESERVED: int
+RESERVED: int
+REJECT_MESS: int
+ACCEPT_SESSION: int
+ILLEGAL_SPREAD: int
+COULD_NOT_CONNECT: int
+REJECT_QUOTA: int
+REJECT_NO_NAME: int
+REJECT_ILLEGAL_NAME: int
+REJECT_NOT_UNIQUE: int
+REJECT_VERSION: int
+CONNECTION_CLOSED: int
+REJECT_AUTH: int
+ILLEGAL_SESSION: int
+ILLEGAL_SERVICE: int
+ILLEGAL_MESSAGE: int
+ILLEGAL_GROUP: int
+BUFFER_TOO_SHORT: int
+GROUPS_TOO_SHORT: int
+MESSAGE_TOO_LONG: int
+NET_ERROR_ON_SESSION: int
+SP_BUG: int
+ILLEGAL_TIME: int
+DEFAULT_BUFFER_SIZE: int
+DEFAULT_GROUPS_SIZE: int
+_KIND_DATA: int
+_KIND_MEMBERSHIP: int
+_KIND_TRANSITION: int
+_KIND_SELF_LEAVE: int
+_KIND_REJECT: int
+
+def connect(
+    daemon: Optional[_Name] = None,
+    name: Optional[_Name] = None,
+    priority: int = 0,
+    membership: int = 1,
+) -> Mailbox: ...
+def version() -> Tuple[int, int, int]: ...
+def strerror(code: int) -> str: ...
+@final
+class GroupId:
+    proc_id: int
+    time: int
+    index: int
+    def __new__(cls, proc_id: int, time: int, index: int) -> GroupId: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> Tuple[Any, Tuple[int, int, int]]: ...
+
+@final
+class RegularMsg:
+    sender: bytes
+    groups: Tuple[bytes, ...]
+    message: bytes
+    msg_type: int
+    endian: int
+    service_type: int
+
+@final
+class MembershipMsg:
+    reason: int
+    group: bytes
+    group_id: Optional[GroupId]
+    members: Tuple[bytes, ...]
+    orig_members: Optional[Tuple[Tuple[bytes, ...], ...]]
+    extra: Tuple[bytes, ...]
+    msg_subtype: int
+    changed_member: Optional[bytes]
+    service_type: int
+
+@final
+class Mailbox:
+    private_group: bytes
+    def disconnect(self) -> None: ...
+    def fileno(self) -> int: ...
+    def join(self, group: _Name) -> None: ...
+    def leave(self, group: _Name) -> None: ...
+    def multicast(self, service_type: int, group: _Name, message: _Data, message_type: int = 0) -> int: ...
+    def multigroup_multicast(
+        self, service_type: int, groups: Tuple[_Name, ...], message: _Data, message_type: int = 0
+    ) -> int: ...
+    def receive(self) -> Union[RegularMsg, MembershipMsg]: ...
+    def poll(self) -> int: ...
+    def _receive(self, timeout: Optional[float] = None) -> Optional[Tuple[Any, ...]]: ...
+    def _try_receive(self) -> Optional[Tuple[Any, ...]]: ...
+    def _send(
+        self, service_type: int, groups: Union[_Name, Iterable[_Name]], message: _Data, msg_type: int
+    ) -> int: ...
+    @property
+    def _closed(self) -> bool: ...

@@ -1,0 +1,192 @@
+"""``spread.aio``: the modern API for asyncio.
+
+Receiving is driven by the event loop: a session waits for its descriptor
+to turn readable (``loop.add_reader``) and then takes one message without
+blocking; no thread is used per session. Sends are short writes to the
+local daemon and are made directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import functools
+from types import TracebackType
+from typing import Any, AsyncIterator, Deque, Optional, Type, Union
+
+from . import _spread
+from ._errors import IllegalSessionError, _from_code
+from ._messages import Message, Service, _convert
+from ._session import Data, Groups, _connect, _Mailbox
+
+__all__ = ["Session", "connect"]
+
+
+class Session:
+    """An asyncio session: ``async with spread.aio.Session(...) as s``."""
+
+    def __init__(
+        self,
+        daemon: str = "4803",
+        name: Optional[str] = None,
+        *,
+        membership: bool = True,
+        priority: Union[bool, int] = False,
+    ) -> None:
+        self._args = (daemon, name, membership, priority)
+        self._box: Optional[_Mailbox] = None
+        # Messages taken from the socket for a receive that was cancelled
+        # before it could return them: the next receive returns them first.
+        self._stash: Deque[Any] = collections.deque()
+        self._waiter: Optional[asyncio.Future[Any]] = None
+        self._lock: Optional[asyncio.Lock] = None
+
+    async def connect(self) -> Session:
+        """Connects (the handshake runs in the loop's executor)."""
+        if self._box is None:
+            loop = asyncio.get_running_loop()
+            mbox = await loop.run_in_executor(None, functools.partial(_connect, *self._args))
+            self._box = _Mailbox(mbox)
+        return self
+
+    @property
+    def _open(self) -> _Mailbox:
+        if self._box is None:
+            raise _from_code(_spread.ILLEGAL_SESSION, "the session is not connected")
+        return self._box
+
+    @property
+    def private_group(self) -> str:
+        return self._open.private_group
+
+    @property
+    def closed(self) -> bool:
+        return self._box is not None and self._box.closed
+
+    async def join(self, group: str) -> None:
+        self._open.join(group)
+
+    async def leave(self, group: str) -> None:
+        self._open.leave(group)
+
+    async def send(
+        self,
+        groups: Groups,
+        data: Data,
+        *,
+        service: Service = Service.AGREED,
+        msg_type: int = 0,
+        self_discard: bool = False,
+    ) -> int:
+        return self._open.send(groups, data, service=service, msg_type=msg_type, self_discard=self_discard)
+
+    def poll(self) -> int:
+        return self._open.poll()
+
+    def fileno(self) -> int:
+        return self._open.fileno()
+
+    async def receive(self, timeout: Optional[float] = None) -> Optional[Message]:
+        """The next message; with a ``timeout`` in seconds, None when none
+        arrives in time. A cancelled receive loses no message."""
+        box = self._open
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            raw = self._stash.popleft() if self._stash else box._mbox._try_receive()
+            if raw is None:
+                raw = await self._wait(box, timeout)
+                if raw is None:
+                    return None
+            return _convert(raw)
+
+    async def _wait(self, box: _Mailbox, timeout: Optional[float]) -> Any:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Any] = loop.create_future()
+        mbox = box._mbox
+
+        def readable() -> None:
+            if fut.done():
+                return
+            try:
+                raw = mbox._try_receive()
+            except BaseException as e:  # delivered to the awaiting task
+                fut.set_exception(e)
+                return
+            if raw is not None:
+                fut.set_result(raw)
+
+        fd = mbox.fileno()
+        loop.add_reader(fd, readable)
+        self._waiter = fut
+        try:
+            if timeout is None:
+                return await fut
+            try:
+                return await asyncio.wait_for(asyncio.shield(fut), timeout)
+            except asyncio.TimeoutError:
+                if fut.done() and not fut.cancelled():
+                    return fut.result()
+                return None
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                self._stash.append(fut.result())
+            raise
+        finally:
+            self._waiter = None
+            if not fut.done():
+                fut.cancel()
+            loop.remove_reader(fd)
+
+    def __aiter__(self) -> AsyncIterator[Message]:
+        return self
+
+    async def __anext__(self) -> Message:
+        if self.closed:
+            raise StopAsyncIteration
+        try:
+            msg = await self.receive()
+        except IllegalSessionError:
+            raise StopAsyncIteration from None
+        assert msg is not None
+        return msg
+
+    async def close(self) -> None:
+        """Disconnects; a receive in progress raises IllegalSessionError."""
+        box = self._box
+        if box is None or box.closed:
+            return
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(_from_code(_spread.ILLEGAL_SESSION, "the session was closed"))
+            loop = asyncio.get_running_loop()
+            loop.remove_reader(box.fileno())
+        box.close()
+
+    async def __aenter__(self) -> Session:
+        return await self.connect()
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        if self._box is None:
+            return "<spread.aio.Session (not connected)>"
+        state = "closed" if self.closed else "open"
+        return f"<spread.aio.Session {self._box.private_group} {state}>"
+
+
+async def connect(
+    daemon: str = "4803",
+    name: Optional[str] = None,
+    *,
+    membership: bool = True,
+    priority: Union[bool, int] = False,
+) -> Session:
+    """Connects and returns an asyncio session."""
+    return await Session(daemon, name, membership=membership, priority=priority).connect()

@@ -1,0 +1,141 @@
+"""spread.aio: the asyncio API, driven by the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+import spread
+from spread import Cause, DataMessage, MembershipMessage, Service, aio
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+def test_async_round_trip(daemon, group) -> None:
+    async def main() -> None:
+        async with aio.Session(daemon.name, "aa") as a, aio.Session(daemon.name, "ab") as b:
+            assert a.private_group == "#aa#localhost"
+            await a.join(group)
+            v = await a.receive()
+            assert isinstance(v, MembershipMessage) and v.cause is Cause.JOIN
+            await b.join(group)
+            await a.receive()
+            await b.receive()
+            assert await a.send(group, b"one", msg_type=1) == 3
+            await a.send(group, "two", service=Service.SAFE)
+            got = []
+            async for m in b:
+                assert isinstance(m, DataMessage)
+                got.append((m.data, m.msg_type, m.service))
+                if len(got) == 2:
+                    break
+            assert got == [(b"one", 1, Service.AGREED), (b"two", 0, Service.SAFE)]
+            assert await b.receive(timeout=0.05) is None
+        assert a.closed and b.closed
+
+    run(main())
+
+
+def test_two_hundred_sessions_at_once(daemon, group) -> None:
+    async def main() -> None:
+        sessions = await asyncio.gather(
+            *(aio.connect(daemon.name, f"x{i}", membership=False) for i in range(200))
+        )
+        for s in sessions:
+            await s.join(group)
+        # Each of the 200 sends once; each receives all 200, in one order.
+        await asyncio.sleep(0.2)
+        for i, s in enumerate(sessions):
+            await s.send(group, i.to_bytes(2, "little"))
+
+        async def drain(s: aio.Session) -> list:
+            out = []
+            while len(out) < 200:
+                m = await s.receive(timeout=20)
+                assert isinstance(m, DataMessage), m
+                out.append(m.data)
+            return out
+
+        orders = await asyncio.gather(*(drain(s) for s in sessions))
+        assert all(o == orders[0] for o in orders)
+        assert sorted(orders[0]) == sorted(i.to_bytes(2, "little") for i in range(200))
+        await asyncio.gather(*(s.close() for s in sessions))
+
+    run(main())
+
+
+def test_cancelled_receives_lose_no_message(daemon, group) -> None:
+    async def main() -> None:
+        async with aio.Session(daemon.name, "canc", membership=False) as r:
+            await r.join(group)
+            sender = spread.Session(daemon.name, "cs", membership=False)
+            total = 300
+            stop = threading.Event()
+
+            def send() -> None:
+                for i in range(total):
+                    sender.send(group, i.to_bytes(4, "little"))
+                    if i % 10 == 0:
+                        stop.wait(0.001)
+
+            t = threading.Thread(target=send)
+            t.start()
+            got = []
+            cancelled = 0
+            while len(got) < total:
+                # Cancel every other receive right away, at random points
+                # of its wait; nothing it took may be lost.
+                task = asyncio.ensure_future(r.receive(timeout=10))
+                if len(got) % 2 == 0:
+                    await asyncio.sleep(0)
+                    task.cancel()
+                try:
+                    m = await task
+                except asyncio.CancelledError:
+                    cancelled += 1
+                    continue
+                assert isinstance(m, DataMessage)
+                got.append(int.from_bytes(m.data, "little"))
+            t.join()
+            sender.close()
+            assert got == list(range(total))
+            assert cancelled > 0
+
+    run(main())
+
+
+def test_timeouts_and_close_while_receiving(daemon, group) -> None:
+    async def main() -> None:
+        s = await aio.connect(daemon.name, "tclose", membership=False)
+        assert await s.receive(timeout=0.1) is None
+        pending = asyncio.ensure_future(s.receive())
+        await asyncio.sleep(0.1)
+        await s.close()
+        with pytest.raises(spread.IllegalSessionError):
+            await pending
+        with pytest.raises(spread.IllegalSessionError):
+            await s.receive()
+        with pytest.raises(spread.IllegalSessionError):
+            await s.send(group, b"x")
+        # A session that never connected says so.
+        with pytest.raises(spread.IllegalSessionError):
+            await aio.Session(daemon.name).join(group)
+
+    run(main())
+
+
+def test_async_errors(daemon) -> None:
+    async def main() -> None:
+        with pytest.raises(spread.CouldNotConnectError):
+            await aio.connect("1@127.0.0.1")
+        async with aio.Session(daemon.name, "aerr") as s:
+            with pytest.raises(spread.IllegalGroupError):
+                await s.join("no spaces")
+            with pytest.raises(TypeError):
+                await s.send(3, b"x")  # type: ignore[arg-type]
+
+    run(main())
