@@ -1,0 +1,467 @@
+// spread-toolkit: the idiomatic layer over the native addon (native.d.ts).
+//
+// Every call returns a promise; every failure is a rejected promise with a
+// SpreadError (or a TypeError for arguments of the wrong type). Results come
+// from the addon through one callback per mailbox; that callback holds only
+// the table of pending promises, never the mailbox, so a mailbox dropped
+// without close() can be garbage-collected (and its session then ends).
+'use strict';
+
+const { EventEmitter } = require('node:events');
+const native = require('./native.js');
+
+const Service = Object.freeze({
+  Unreliable: native.UNRELIABLE_MESS,
+  Reliable: native.RELIABLE_MESS,
+  Fifo: native.FIFO_MESS,
+  Causal: native.CAUSAL_MESS,
+  Agreed: native.AGREED_MESS,
+  Safe: native.SAFE_MESS,
+});
+
+const Priority = Object.freeze({
+  Low: native.LOW_PRIORITY,
+  Medium: native.MEDIUM_PRIORITY,
+  High: native.HIGH_PRIORITY,
+});
+
+const SERVICE_BY_NAME = {
+  unreliable: Service.Unreliable,
+  reliable: Service.Reliable,
+  fifo: Service.Fifo,
+  causal: Service.Causal,
+  agreed: Service.Agreed,
+  safe: Service.Safe,
+};
+
+const ILLEGAL_SESSION = -11;
+const CONNECTION_CLOSED = -8;
+const NET_ERROR_ON_SESSION = -18;
+
+/** How many messages one read from the addon may bring (async iteration and
+ * events only; receive() takes one). Small, so the daemon's per-session
+ * limit still throttles a sender when the consumer is slow. */
+const BATCH = 64;
+
+/** A Spread error: `code` is Spread's number (sp.h), `name` its name. */
+class SpreadError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+    this.name = native.errorName(code);
+  }
+
+  /** The same as `name`, e.g. 'ILLEGAL_GROUP'. */
+  get codeName() {
+    return this.name;
+  }
+}
+
+function spreadError(e) {
+  return new SpreadError(e.code, e.message);
+}
+
+function closedError() {
+  return new SpreadError(ILLEGAL_SESSION, 'the mailbox is closed');
+}
+
+function isSessionLost(err) {
+  return err instanceof SpreadError &&
+    (err.code === CONNECTION_CLOSED || err.code === NET_ERROR_ON_SESSION);
+}
+
+function toBytes(data) {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  throw new TypeError(`data must be a string, Buffer, Uint8Array or ArrayBuffer, not ${describe(data)}`);
+}
+
+function describe(v) {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? `a ${v.constructor ? v.constructor.name : 'object'}` : `a ${typeof v}`;
+}
+
+function checkGroup(group, what = 'group') {
+  if (typeof group !== 'string') throw new TypeError(`${what} must be a string, not ${describe(group)}`);
+  return group;
+}
+
+function checkGroups(groups) {
+  if (typeof groups === 'string') return [groups];
+  if (!Array.isArray(groups) || groups.length === 0) {
+    throw new TypeError(`groups must be a group name or a non-empty array of them, not ${describe(groups)}`);
+  }
+  groups.forEach((g, i) => checkGroup(g, `groups[${i}]`));
+  return groups;
+}
+
+function checkTimeout(timeoutMs) {
+  if (timeoutMs === undefined || timeoutMs === null) return undefined;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
+    throw new TypeError(`timeoutMs must be a finite number >= 0, not ${String(timeoutMs)}`);
+  }
+  return timeoutMs;
+}
+
+function serviceOf(options) {
+  let service = options.service === undefined ? Service.Agreed : options.service;
+  if (typeof service === 'string') {
+    const named = SERVICE_BY_NAME[service.toLowerCase()];
+    if (named === undefined) throw new TypeError(`unknown service '${service}'`);
+    service = named;
+  }
+  if (!Number.isInteger(service) || service < 0 || service > 0xffffffff) {
+    throw new TypeError(`service must be one of Service's values, not ${String(service)}`);
+  }
+  if (options.selfDiscard) service |= native.SELF_DISCARD;
+  return service >>> 0;
+}
+
+function typeOf(options) {
+  const type = options.type === undefined ? 0 : options.type;
+  if (!Number.isInteger(type) || type < -32768 || type > 32767) {
+    throw new TypeError(`type must be an integer in -32768..32767, not ${String(type)}`);
+  }
+  return type;
+}
+
+/** The pending promises of one mailbox, settled by the addon's callback. */
+function newPending() {
+  return { nextId: 1, requests: new Map(), receives: new Map() };
+}
+
+function settle(pending, ev) {
+  if (ev.op === 'done') {
+    for (const o of ev.outcomes) {
+      const p = pending.requests.get(o.id);
+      if (!p) continue;
+      pending.requests.delete(o.id);
+      if (o.error) p.reject(spreadError(o.error));
+      else p.resolve(o.bytes);
+    }
+    return;
+  }
+  const p = pending.receives.get(ev.seq);
+  if (!p) return;
+  pending.receives.delete(ev.seq);
+  if (ev.op === 'received') p.resolve(ev.messages);
+  else p.reject(spreadError(ev.error));
+}
+
+function nextId(pending) {
+  const id = pending.nextId;
+  pending.nextId = id >= 0xfffffffe ? 1 : id + 1;
+  return id;
+}
+
+const EVENT_OF_KIND = {
+  data: 'message',
+  membership: 'membership',
+  transition: 'membership',
+  selfLeave: 'membership',
+  reject: 'reject',
+};
+const MESSAGE_EVENTS = new Set(['message', 'membership', 'reject']);
+
+/**
+ * A connection to a Spread daemon. Make one with `connect()`.
+ *
+ * Events: 'message' (data), 'membership' (membership, transition and
+ * self-leave messages), 'reject', 'error' (receiving failed; only when
+ * listened to), 'close'. Listening to a message event starts reading.
+ */
+class Mailbox extends EventEmitter {
+  #native;
+  #pending;
+  #closed = false;
+  #closing = null;
+  /** Messages read from the addon but not yet handed out. */
+  #buffered = [];
+  /** The read in progress: reads are one at a time, in call order. */
+  #readTail = Promise.resolve();
+  #pumping = false;
+
+  constructor(handle, pending) {
+    super();
+    if (!(handle instanceof native.NativeMailbox)) {
+      throw new TypeError('use connect() to make a Mailbox');
+    }
+    this.#native = handle;
+    this.#pending = pending;
+    this.on('newListener', (event) => {
+      if (MESSAGE_EVENTS.has(event)) queueMicrotask(() => this.#pump());
+    });
+  }
+
+  /** This session's private group, `#name#daemon`: the sender of its messages. */
+  get privateGroup() {
+    return this.#native.privateGroup;
+  }
+
+  /** The socket descriptor (readable when a message is arriving). */
+  get fd() {
+    return this.#native.fd;
+  }
+
+  get closed() {
+    return this.#closed;
+  }
+
+  #request(call) {
+    if (this.#closed) return Promise.reject(closedError());
+    return new Promise((resolve, reject) => {
+      const id = nextId(this.#pending);
+      this.#pending.requests.set(id, { resolve, reject });
+      try {
+        call(id);
+      } catch (e) {
+        this.#pending.requests.delete(id);
+        reject(e);
+      }
+    });
+  }
+
+  /** Joins `group`; resolves once the request is sent (the membership
+   * message that follows says it took effect). */
+  join(group) {
+    try {
+      checkGroup(group);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#request((id) => this.#native.join(id, group)).then(() => undefined);
+  }
+
+  leave(group) {
+    try {
+      checkGroup(group);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#request((id) => this.#native.leave(id, group)).then(() => undefined);
+  }
+
+  /**
+   * Sends `data` to one group or several (one message, one order).
+   * Resolves with the number of body bytes sent.
+   */
+  multicast(groups, data, options = {}) {
+    let args;
+    try {
+      if (options === null || typeof options !== 'object') {
+        throw new TypeError(`options must be an object, not ${describe(options)}`);
+      }
+      args = [serviceOf(options), checkGroups(groups), typeOf(options), toBytes(data)];
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#request((id) => this.#native.multicast(id, args[0], args[1], args[2], args[3]));
+  }
+
+  #readNative(max, timeoutMs) {
+    return new Promise((resolve, reject) => {
+      const seq = nextId(this.#pending);
+      this.#pending.receives.set(seq, { resolve, reject });
+      try {
+        this.#native.receive(seq, timeoutMs, max);
+      } catch (e) {
+        this.#pending.receives.delete(seq);
+        reject(this.#closed ? closedError() : e);
+      }
+    });
+  }
+
+  /** Up to `max` messages (from the buffer first); [] on timeout. */
+  #read(max, timeoutMs) {
+    const run = async () => {
+      if (this.#buffered.length > 0) return this.#buffered.splice(0, max);
+      if (this.#closed) throw closedError();
+      try {
+        return await this.#readNative(max, timeoutMs);
+      } catch (e) {
+        if (isSessionLost(e)) this.#lost();
+        throw e;
+      }
+    };
+    const result = this.#readTail.then(run, run);
+    this.#readTail = result.then(() => undefined, () => undefined);
+    return result;
+  }
+
+  #lost() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#native.kill();
+    this.emit('close');
+  }
+
+  /**
+   * The next message, waiting for it; with `timeoutMs`, null if none starts
+   * arriving in time. Closing the mailbox rejects a pending receive.
+   */
+  async receive(options = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`options must be an object, not ${describe(options)}`);
+    }
+    const timeoutMs = checkTimeout(options.timeoutMs);
+    const got = await this.#read(1, timeoutMs);
+    if (got.length === 0) return null;
+    if (got.length > 1) this.#buffered.unshift(...got.slice(1));
+    return got[0];
+  }
+
+  /** Data and membership messages until the mailbox closes. */
+  [Symbol.asyncIterator]() {
+    const next = async () => {
+      if (this.#buffered.length === 0) {
+        if (this.#closed) return { done: true, value: undefined };
+        try {
+          const got = await this.#read(BATCH, undefined);
+          this.#buffered.push(...got);
+        } catch (e) {
+          if (this.#closed && e instanceof SpreadError && e.code === ILLEGAL_SESSION) {
+            return { done: true, value: undefined };
+          }
+          throw e;
+        }
+      }
+      if (this.#buffered.length === 0) return next();
+      return { done: false, value: this.#buffered.shift() };
+    };
+    return {
+      next,
+      return: async () => ({ done: true, value: undefined }),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  #listening() {
+    for (const e of MESSAGE_EVENTS) if (this.listenerCount(e) > 0) return true;
+    return false;
+  }
+
+  async #pump() {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (!this.#closed && this.#listening()) {
+        let got;
+        try {
+          got = await this.#read(BATCH, undefined);
+        } catch (e) {
+          if (this.#closed && e.code === ILLEGAL_SESSION) return;
+          if (this.listenerCount('error') > 0) this.emit('error', e);
+          if (!this.#closed) await new Promise((r) => setTimeout(r, 10));
+          continue;
+        }
+        for (let i = 0; i < got.length; i++) {
+          // A listener removed halfway leaves the rest for the next reader.
+          if (!this.#listening()) {
+            this.#buffered.unshift(...got.slice(i));
+            return;
+          }
+          this.emit(EVENT_OF_KIND[got[i].kind], got[i]);
+        }
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Bytes waiting on the socket (SP_poll); 0 when nothing is there. */
+  poll() {
+    if (this.#closed) throw closedError();
+    const r = this.#native.poll();
+    if (typeof r === 'number') return r + 0;
+    throw spreadError(r);
+  }
+
+  /**
+   * Says goodbye to the daemon after the sends already made, and closes.
+   * A receive still waiting rejects with ILLEGAL_SESSION. Closing again
+   * resolves at once.
+   */
+  close() {
+    if (this.#closing) return this.#closing;
+    if (this.#closed) return Promise.resolve();
+    this.#closing = new Promise((resolve) => {
+      const id = nextId(this.#pending);
+      this.#pending.requests.set(id, { resolve, reject: resolve });
+      this.#closed = true;
+      this.#buffered = [];
+      this.#native.close(id);
+    }).then(() => {
+      this.emit('close');
+    });
+    return this.#closing;
+  }
+
+  /** Drops the connection at once, without a goodbye (SP_kill). */
+  kill() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#buffered = [];
+    this.#native.kill();
+    this.emit('close');
+  }
+
+  /** Lets the process exit while this mailbox is open; returns this. */
+  unref() {
+    this.#native.unref();
+    return this;
+  }
+
+  /** Undoes unref(); returns this. */
+  ref() {
+    this.#native.ref();
+    return this;
+  }
+}
+
+/**
+ * Connects to a daemon. `daemon` is Spread's name for it: "4803" (local,
+ * port 4803), "4803@host", or a Unix socket path; default "4803".
+ */
+async function connect(options = {}) {
+  if (typeof options === 'string') options = { daemon: options };
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`options must be an object or a daemon name, not ${describe(options)}`);
+  }
+  const daemon = options.daemon === undefined ? String(native.DEFAULT_SPREAD_PORT) : options.daemon;
+  if (typeof daemon !== 'string') throw new TypeError(`daemon must be a string, not ${describe(daemon)}`);
+  for (const [key, type] of [['name', 'string'], ['membership', 'boolean'], ['priority', 'number'],
+    ['timeoutMs', 'number']]) {
+    if (options[key] !== undefined && typeof options[key] !== type) {
+      throw new TypeError(`${key} must be a ${type}, not ${describe(options[key])}`);
+    }
+  }
+  if (options.timeoutMs !== undefined &&
+      !(Number.isInteger(options.timeoutMs) && options.timeoutMs >= 0 && options.timeoutMs <= 0xffffffff)) {
+    throw new TypeError(`timeoutMs must be a whole number of milliseconds, not ${options.timeoutMs}`);
+  }
+  const pending = newPending();
+  const r = await native.connect(daemon, {
+    name: options.name,
+    membership: options.membership,
+    priority: options.priority,
+    timeoutMs: options.timeoutMs,
+  }, (ev) => settle(pending, ev));
+  if (!(r instanceof native.NativeMailbox)) throw spreadError(r);
+  return new Mailbox(r, pending);
+}
+
+module.exports = {
+  connect,
+  Mailbox,
+  Service,
+  Priority,
+  SpreadError,
+  strerror: native.strerror,
+  MAX_GROUPS_PER_MESSAGE: native.MAX_GROUPS_PER_MESSAGE,
+  MAX_MESSAGE_LEN: native.MAX_MESSAGE_LEN,
+};

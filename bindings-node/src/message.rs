@@ -1,0 +1,154 @@
+//! Messages as plain JavaScript objects, one shape per kind.
+
+use napi::bindgen_prelude::Buffer;
+use napi_derive::napi;
+use spread_core::consts::*;
+use spread_core::wire;
+use spread_core::GroupName;
+
+/// The group id of a view; a transitional signal carries the id of the view
+/// it ends, so the two compare equal field by field.
+#[napi(object)]
+pub struct GroupId {
+    pub proc_id: u32,
+    pub time: i32,
+    pub index: i32,
+}
+
+impl From<wire::GroupId> for GroupId {
+    fn from(g: wire::GroupId) -> Self {
+        GroupId {
+            proc_id: g.proc_id,
+            time: g.time,
+            index: g.index,
+        }
+    }
+}
+
+/// One message from the daemon, told apart by `kind`.
+#[napi(discriminant = "kind", discriminant_case = "camelCase")]
+pub enum Message {
+    /// An application message.
+    Data {
+        /// The sender's private group (`#name#daemon`).
+        sender: String,
+        /// The sender's whole destination list.
+        groups: Vec<String>,
+        /// The application's 16-bit message type.
+        #[napi(js_name = "type")]
+        mess_type: i32,
+        /// 'unreliable' | 'reliable' | 'fifo' | 'causal' | 'agreed' | 'safe'.
+        #[napi(
+            ts_type = "'unreliable' | 'reliable' | 'fifo' | 'causal' | 'agreed' | 'safe' | 'unknown'"
+        )]
+        service: String,
+        /// The raw service type as sent (service bit, SELF_DISCARD, ...).
+        service_type: u32,
+        /// The sender wrote `type` in the other byte order.
+        endian_mismatch: bool,
+        data: Buffer,
+    },
+    /// A regular membership message: the group's new view.
+    Membership {
+        group: String,
+        /// The members now in the group, in daemon then name order.
+        members: Vec<String>,
+        group_id: GroupId,
+        #[napi(ts_type = "'join' | 'leave' | 'disconnect' | 'network'")]
+        cause: String,
+        /// For join, leave and disconnect: the member that changed.
+        changed_member: Option<String>,
+        /// The virtual-synchrony sets that merged into this view.
+        vs_sets: Vec<Vec<String>>,
+        /// Index into `vsSets` of the set this receiver came with.
+        local_vs_set: u32,
+        service_type: u32,
+    },
+    /// A transitional signal: the view with `groupId` is ending.
+    Transition { group: String, group_id: GroupId },
+    /// This mailbox's own leave of `group` took effect.
+    SelfLeave { group: String },
+    /// A message the daemon refused, returned to its sender.
+    Reject {
+        /// The refused message's service type.
+        old_type: u32,
+        sender: String,
+        groups: Vec<String>,
+        #[napi(js_name = "type")]
+        mess_type: i32,
+        endian_mismatch: bool,
+        data: Buffer,
+    },
+}
+
+fn name(g: &GroupName) -> String {
+    g.to_string_lossy()
+}
+
+fn names(gs: &[GroupName]) -> Vec<String> {
+    gs.iter().map(name).collect()
+}
+
+pub fn service_name(service_type: u32) -> &'static str {
+    match single_service_bit(service_type) {
+        Some(UNRELIABLE_MESS) => "unreliable",
+        Some(RELIABLE_MESS) => "reliable",
+        Some(FIFO_MESS) => "fifo",
+        Some(CAUSAL_MESS) => "causal",
+        Some(AGREED_MESS) => "agreed",
+        Some(SAFE_MESS) => "safe",
+        // A daemon never delivers a data message without exactly one
+        // service bit; say so rather than guess one.
+        _ => "unknown",
+    }
+}
+
+fn cause_name(cause: u32) -> &'static str {
+    match cause {
+        CAUSED_BY_JOIN => "join",
+        CAUSED_BY_LEAVE => "leave",
+        CAUSED_BY_DISCONNECT => "disconnect",
+        _ => "network",
+    }
+}
+
+impl From<wire::Message> for Message {
+    fn from(m: wire::Message) -> Self {
+        match m {
+            wire::Message::Data(d) => Message::Data {
+                sender: name(&d.sender),
+                groups: names(&d.groups),
+                mess_type: i32::from(d.mess_type),
+                service: service_name(d.service_type).to_string(),
+                service_type: d.service_type,
+                endian_mismatch: d.endian_mismatch,
+                data: d.data.into(),
+            },
+            wire::Message::Membership(m) => Message::Membership {
+                group: name(&m.group),
+                changed_member: m.changed_member().map(name),
+                cause: cause_name(m.cause()).to_string(),
+                members: names(&m.members),
+                group_id: m.group_id.into(),
+                vs_sets: m.vs_sets.iter().map(|s| names(s)).collect(),
+                local_vs_set: m.local_vs_set as u32,
+                service_type: m.service_type,
+            },
+            wire::Message::Transition(t) => Message::Transition {
+                group: name(&t.group),
+                group_id: t.group_id.into(),
+            },
+            wire::Message::SelfLeave { group } => Message::SelfLeave {
+                group: name(&group),
+            },
+            wire::Message::Reject(r) => Message::Reject {
+                old_type: r.old_type,
+                sender: name(&r.sender),
+                groups: names(&r.groups),
+                mess_type: i32::from(r.mess_type),
+                endian_mismatch: r.endian_mismatch,
+                data: r.data.into(),
+            },
+        }
+    }
+}
