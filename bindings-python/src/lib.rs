@@ -59,6 +59,7 @@ fn _spread(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(connect, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(strerror, m)?)?;
+    m.add_function(wrap_pyfunction!(messages::_bind_types, m)?)?;
     m.add_class::<mailbox::Mailbox>()?;
     m.add_class::<messages::RegularMsg>()?;
     m.add_class::<messages::MembershipMsg>()?;
@@ -123,11 +124,6 @@ fn _spread(m: &Bound<'_, PyModule>) -> PyResult<()> {
         // SpreadModule's own: the sizes its receive starts from.
         ("DEFAULT_BUFFER_SIZE", 10_000),
         ("DEFAULT_GROUPS_SIZE", 10),
-        ("_KIND_DATA", messages::KIND_DATA.into()),
-        ("_KIND_MEMBERSHIP", messages::KIND_MEMBERSHIP.into()),
-        ("_KIND_TRANSITION", messages::KIND_TRANSITION.into()),
-        ("_KIND_SELF_LEAVE", messages::KIND_SELF_LEAVE.into()),
-        ("_KIND_REJECT", messages::KIND_REJECT.into()),
     ];
     for (name, value) in ints {
         m.add(*name, *value)?;

@@ -216,7 +216,7 @@ impl Mailbox {
 
     // ---- for spread.Session and spread.aio.Session ----
 
-    /// The next message as a raw tuple; None when `timeout` seconds pass.
+    /// The next message as a modern dataclass; None when `timeout` seconds pass.
     #[pyo3(signature = (timeout=None))]
     fn _receive(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Py<PyAny>>> {
         let timeout = match timeout {
@@ -225,27 +225,29 @@ impl Mailbox {
             Some(t) => return Err(PyValueError::new_err(format!("timeout {t} is not >= 0"))),
         };
         self.receive_blocking(py, "receive", timeout)?
-            .map(|m| messages::raw(py, m))
+            .map(|m| messages::modern(py, m))
             .transpose()
     }
 
-    /// The next message as a raw tuple if it can be had without blocking.
+    /// The next message as a modern dataclass if it can be had without blocking.
     fn _try_receive(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         let core = self.open(py, "receive")?;
         match core.try_receive() {
-            Ok(m) => m.map(|m| messages::raw(py, m)).transpose(),
+            Ok(m) => m.map(|m| messages::modern(py, m)).transpose(),
             Err(e) => Err(self.fail(py, e)),
         }
     }
 
     /// Sends to one group (a name) or several (an iterable of names).
+    #[pyo3(signature = (service, groups, message, msg_type=0, self_discard=false))]
     fn _send(
         &self,
         py: Python<'_>,
-        service_type: u32,
+        service: u32,
         groups: &Bound<'_, PyAny>,
         message: &Bound<'_, PyAny>,
         msg_type: i32,
+        self_discard: bool,
     ) -> PyResult<usize> {
         self.open(py, "send")?;
         let groups = if groups.is_instance_of::<pyo3::types::PyString>()
@@ -258,7 +260,12 @@ impl Mailbox {
         if groups.is_empty() {
             return Err(PyValueError::new_err("no group to send to"));
         }
-        self.send(py, "send", service_type, &groups, message, msg_type)
+        let st = if self_discard {
+            service | SELF_DISCARD
+        } else {
+            service
+        };
+        self.send(py, "send", st, &groups, message, msg_type)
     }
 
     /// True once disconnected (by the caller or by a lost connection).

@@ -2,8 +2,10 @@
 //! `MembershipMsg` and group id, and the plain tuples the modern API turns
 //! into its dataclasses.
 
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple, PyType};
 use spread_core::consts::*;
 use spread_core::wire::{GroupId as CoreGroupId, Message};
 use spread_core::GroupName;
@@ -231,65 +233,223 @@ fn text(n: &GroupName) -> String {
     n.as_bytes().iter().map(|&b| b as char).collect()
 }
 
-fn text_names(names: &[GroupName]) -> Vec<String> {
-    names.iter().map(text).collect()
+fn text_names<'py>(py: Python<'py>, names: &[GroupName]) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(py, names.iter().map(text))
 }
 
-/// Kinds of the raw tuples the modern API receives.
-pub const KIND_DATA: u8 = 0;
-pub const KIND_MEMBERSHIP: u8 = 1;
-pub const KIND_TRANSITION: u8 = 2;
-pub const KIND_SELF_LEAVE: u8 = 3;
-pub const KIND_REJECT: u8 = 4;
+/// The modern API's message classes (dataclasses defined in
+/// `spread._messages`) and its enum members, handed over once at import.
+pub struct Modern {
+    data: Py<PyType>,
+    membership: Py<PyType>,
+    transitional: Py<PyType>,
+    self_leave: Py<PyType>,
+    reject: Py<PyType>,
+    /// Service level bit -> `Service` member; cause bit -> `Cause` member.
+    services: Py<PyDict>,
+    causes: Py<PyDict>,
+    object_new: Py<PyAny>,
+}
 
-/// A message as a plain tuple `(kind, ...)` with `str` names, which
-/// `spread._messages` turns into its dataclasses.
-pub fn raw(py: Python<'_>, m: Message) -> PyResult<Py<PyAny>> {
-    let t = match m {
-        Message::Data(d) => (
-            KIND_DATA,
-            d.service_type,
-            text(&d.sender),
-            PyTuple::new(py, text_names(&d.groups))?,
-            PyBytes::new(py, &d.data),
-            d.mess_type,
-            d.endian_mismatch,
+static MODERN: PyOnceLock<Modern> = PyOnceLock::new();
+
+/// Called by `spread._messages` with its classes; the first call wins.
+#[pyfunction]
+pub fn _bind_types(
+    py: Python<'_>,
+    data: Py<PyType>,
+    membership: Py<PyType>,
+    transitional: Py<PyType>,
+    self_leave: Py<PyType>,
+    reject: Py<PyType>,
+    services: Py<PyDict>,
+    causes: Py<PyDict>,
+) -> PyResult<()> {
+    let object_new = py
+        .import("builtins")?
+        .getattr("object")?
+        .getattr("__new__")?
+        .unbind();
+    let _ = MODERN.set(
+        py,
+        Modern {
+            data,
+            membership,
+            transitional,
+            self_leave,
+            reject,
+            services,
+            causes,
+            object_new,
+        },
+    );
+    Ok(())
+}
+
+/// An instance of a frozen dataclass, built without running its
+/// `__init__`: its fields go straight into the instance dict. This is the
+/// receive path of every modern message, and the generated frozen
+/// `__init__` (one `object.__setattr__` per field) costs more than the
+/// rest of the receive.
+fn frozen<'py>(
+    py: Python<'py>,
+    modern: &Modern,
+    cls: &Py<PyType>,
+    fields: &[(&Bound<'py, PyString>, Bound<'py, PyAny>)],
+) -> PyResult<Bound<'py, PyAny>> {
+    let obj = modern.object_new.bind(py).call1((cls.bind(py),))?;
+    let dict = PyDict::new(py);
+    for (k, v) in fields {
+        dict.set_item(k, v)?;
+    }
+    // SAFETY: both pointers are live objects we hold; the generic setter
+    // installs a new instance dict (the class has no __slots__), bypassing
+    // the frozen class's own __setattr__.
+    let rc = unsafe {
+        pyo3::ffi::PyObject_GenericSetAttr(
+            obj.as_ptr(),
+            intern!(py, "__dict__").as_ptr(),
+            dict.as_ptr(),
         )
-            .into_pyobject(py)?,
-        Message::Reject(r) => (
-            KIND_REJECT,
-            r.old_type,
-            text(&r.sender),
-            PyTuple::new(py, text_names(&r.groups))?,
-            PyBytes::new(py, &r.data),
-            r.mess_type,
-            r.endian_mismatch,
-        )
-            .into_pyobject(py)?,
+    };
+    if rc != 0 {
+        return Err(PyErr::fetch(py));
+    }
+    Ok(obj)
+}
+
+fn lookup<'py>(py: Python<'py>, table: &Py<PyDict>, key: u32) -> PyResult<Bound<'py, PyAny>> {
+    match table.bind(py).get_item(key)? {
+        Some(v) => Ok(v),
+        None => Ok(key.into_pyobject(py)?.into_any()),
+    }
+}
+
+/// A message as the modern API's dataclass.
+pub fn modern(py: Python<'_>, m: Message) -> PyResult<Py<PyAny>> {
+    let Some(t) = MODERN.get(py) else {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(
+            "spread._messages was not imported",
+        ));
+    };
+    let obj = match m {
+        Message::Data(d) => frozen(
+            py,
+            t,
+            &t.data,
+            &[
+                (
+                    intern!(py, "sender"),
+                    text(&d.sender).into_pyobject(py)?.into_any(),
+                ),
+                (intern!(py, "groups"), text_names(py, &d.groups)?.into_any()),
+                (intern!(py, "data"), PyBytes::new(py, &d.data).into_any()),
+                (
+                    intern!(py, "msg_type"),
+                    d.mess_type.into_pyobject(py)?.into_any(),
+                ),
+                (
+                    intern!(py, "service"),
+                    lookup(py, &t.services, d.service_type & REGULAR_MESS)?,
+                ),
+                (
+                    intern!(py, "endian_mismatch"),
+                    pyo3::types::PyBool::new(py, d.endian_mismatch)
+                        .to_owned()
+                        .into_any(),
+                ),
+            ],
+        )?,
+        Message::Reject(r) => frozen(
+            py,
+            t,
+            &t.reject,
+            &[
+                (
+                    intern!(py, "sender"),
+                    text(&r.sender).into_pyobject(py)?.into_any(),
+                ),
+                (intern!(py, "groups"), text_names(py, &r.groups)?.into_any()),
+                (intern!(py, "data"), PyBytes::new(py, &r.data).into_any()),
+                (
+                    intern!(py, "msg_type"),
+                    r.mess_type.into_pyobject(py)?.into_any(),
+                ),
+                (
+                    intern!(py, "service"),
+                    r.old_type.into_pyobject(py)?.into_any(),
+                ),
+                (
+                    intern!(py, "endian_mismatch"),
+                    pyo3::types::PyBool::new(py, r.endian_mismatch)
+                        .to_owned()
+                        .into_any(),
+                ),
+            ],
+        )?,
         Message::Membership(v) => {
             let sets = PyTuple::new(
                 py,
                 v.vs_sets
                     .iter()
-                    .map(|s| PyTuple::new(py, text_names(s)))
+                    .map(|s| text_names(py, s))
                     .collect::<PyResult<Vec<_>>>()?,
             )?;
-            (
-                KIND_MEMBERSHIP,
-                v.cause(),
-                text(&v.group),
-                PyTuple::new(py, text_names(&v.members))?,
-                GroupId::from(v.group_id),
-                sets,
-                v.local_vs_set,
-                v.changed_member().map(text),
-            )
-                .into_pyobject(py)?
+            let vs_set = match sets.get_item(v.local_vs_set) {
+                Ok(s) => s,
+                Err(_) => PyTuple::empty(py).into_any(),
+            };
+            frozen(
+                py,
+                t,
+                &t.membership,
+                &[
+                    (
+                        intern!(py, "group"),
+                        text(&v.group).into_pyobject(py)?.into_any(),
+                    ),
+                    (intern!(py, "cause"), lookup(py, &t.causes, v.cause())?),
+                    (
+                        intern!(py, "members"),
+                        text_names(py, &v.members)?.into_any(),
+                    ),
+                    (
+                        intern!(py, "group_id"),
+                        Bound::new(py, GroupId::from(v.group_id))?.into_any(),
+                    ),
+                    (intern!(py, "vs_set"), vs_set),
+                    (intern!(py, "vs_sets"), sets.into_any()),
+                    (
+                        intern!(py, "changed_member"),
+                        v.changed_member().map(text).into_pyobject(py)?.into_any(),
+                    ),
+                ],
+            )?
         }
-        Message::Transition(t) => {
-            (KIND_TRANSITION, text(&t.group), GroupId::from(t.group_id)).into_pyobject(py)?
-        }
-        Message::SelfLeave { group } => (KIND_SELF_LEAVE, text(&group)).into_pyobject(py)?,
+        Message::Transition(tr) => frozen(
+            py,
+            t,
+            &t.transitional,
+            &[
+                (
+                    intern!(py, "group"),
+                    text(&tr.group).into_pyobject(py)?.into_any(),
+                ),
+                (
+                    intern!(py, "group_id"),
+                    Bound::new(py, GroupId::from(tr.group_id))?.into_any(),
+                ),
+            ],
+        )?,
+        Message::SelfLeave { group } => frozen(
+            py,
+            t,
+            &t.self_leave,
+            &[(
+                intern!(py, "group"),
+                text(&group).into_pyobject(py)?.into_any(),
+            )],
+        )?,
     };
-    Ok(t.into_any().unbind())
+    Ok(obj.unbind())
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, Optional, Tuple, Union
+from typing import Optional, Tuple, Union
 
 from . import _spread
 from ._spread import GroupId
@@ -30,8 +30,6 @@ class Cause(enum.IntEnum):
     DISCONNECT = _spread.CAUSED_BY_DISCONNECT
     NETWORK = _spread.CAUSED_BY_NETWORK
 
-
-_LEVELS = int(_spread.REGULAR_MESS)
 
 
 @dataclass(frozen=True)
@@ -92,26 +90,13 @@ class RejectMessage:
 Message = Union[DataMessage, MembershipMessage, TransitionalMessage, SelfLeaveMessage, RejectMessage]
 
 
-def _service(bits: int) -> Service:
-    try:
-        return Service(bits & _LEVELS)
-    except ValueError:  # pragma: no cover - the daemon sends one level
-        return Service(0)
-
-
-def _convert(raw: Any) -> Message:
-    """Turns the extension's raw tuple into its dataclass."""
-    kind = raw[0]
-    if kind == _spread._KIND_DATA:
-        _, st, sender, groups, data, mtype, mismatch = raw
-        return DataMessage(sender, groups, data, mtype, _service(st), mismatch)
-    if kind == _spread._KIND_MEMBERSHIP:
-        _, cause, group, members, gid, sets, local, changed = raw
-        vs_set = sets[local] if local < len(sets) else ()
-        return MembershipMessage(group, Cause(cause), members, gid, vs_set, sets, changed)
-    if kind == _spread._KIND_TRANSITION:
-        return TransitionalMessage(raw[1], raw[2])
-    if kind == _spread._KIND_SELF_LEAVE:
-        return SelfLeaveMessage(raw[1])
-    _, st, sender, groups, data, mtype, mismatch = raw
-    return RejectMessage(sender, groups, data, mtype, st, mismatch)
+# The extension builds these dataclasses itself when it receives.
+_spread._bind_types(
+    DataMessage,
+    MembershipMessage,
+    TransitionalMessage,
+    SelfLeaveMessage,
+    RejectMessage,
+    {int(s): s for s in Service},
+    {int(c): c for c in Cause},
+)

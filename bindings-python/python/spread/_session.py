@@ -8,7 +8,7 @@ from typing import Iterable, Iterator, Optional, Type, Union, overload
 
 from . import _spread
 from ._errors import IllegalSessionError
-from ._messages import Message, Service, _convert
+from ._messages import Message, Service
 
 Data = Union[bytes, bytearray, memoryview, str]
 Groups = Union[str, Iterable[str]]
@@ -41,8 +41,7 @@ class _Mailbox:
         msg_type: int = 0,
         self_discard: bool = False,
     ) -> int:
-        bits = int(service) | (_spread.SELF_DISCARD if self_discard else 0)
-        return self._mbox._send(bits, groups, data, msg_type)
+        return self._mbox._send(service, groups, data, msg_type, self_discard)
 
     def poll(self) -> int:
         return self._mbox.poll()
@@ -86,8 +85,7 @@ class Session(_Mailbox):
     def receive(self, timeout: Optional[float] = None) -> Optional[Message]:
         """The next message; with a ``timeout`` in seconds, None when none
         arrives in time."""
-        raw = self._mbox._receive(timeout)
-        return None if raw is None else _convert(raw)
+        return self._mbox._receive(timeout)
 
     def __iter__(self) -> Iterator[Message]:
         return self

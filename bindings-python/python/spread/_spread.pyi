@@ -1,7 +1,9 @@
 """Type stubs of the extension module ``spread._spread`` (written by hand;
 ``tests/test_stubs.py`` checks them against the built module)."""
 
-from typing import Any, Iterable, Optional, Tuple, Union, final
+from typing import Any, Dict, Iterable, Optional, Tuple, Union, final
+
+from ._messages import Cause, Message, Service
 
 _Name = Union[bytes, str]
 _Data = Union[bytes, bytearray, memoryview, str]
@@ -56,11 +58,6 @@ SP_BUG: int
 ILLEGAL_TIME: int
 DEFAULT_BUFFER_SIZE: int
 DEFAULT_GROUPS_SIZE: int
-_KIND_DATA: int
-_KIND_MEMBERSHIP: int
-_KIND_TRANSITION: int
-_KIND_SELF_LEAVE: int
-_KIND_REJECT: int
 
 def connect(
     daemon: Optional[_Name] = None,
@@ -70,6 +67,15 @@ def connect(
 ) -> Mailbox: ...
 def version() -> Tuple[int, int, int]: ...
 def strerror(code: int) -> str: ...
+def _bind_types(
+    data: type,
+    membership: type,
+    transitional: type,
+    self_leave: type,
+    reject: type,
+    services: Dict[int, Service],
+    causes: Dict[int, Cause],
+) -> None: ...
 @final
 class GroupId:
     proc_id: int
@@ -114,10 +120,15 @@ class Mailbox:
     ) -> int: ...
     def receive(self) -> Union[RegularMsg, MembershipMsg]: ...
     def poll(self) -> int: ...
-    def _receive(self, timeout: Optional[float] = None) -> Optional[Tuple[Any, ...]]: ...
-    def _try_receive(self) -> Optional[Tuple[Any, ...]]: ...
+    def _receive(self, timeout: Optional[float] = None) -> Optional[Message]: ...
+    def _try_receive(self) -> Optional[Message]: ...
     def _send(
-        self, service_type: int, groups: Union[_Name, Iterable[_Name]], message: _Data, msg_type: int
+        self,
+        service: int,
+        groups: Union[_Name, Iterable[_Name]],
+        message: _Data,
+        msg_type: int = 0,
+        self_discard: bool = False,
     ) -> int: ...
     @property
     def _closed(self) -> bool: ...

@@ -12,11 +12,11 @@ import asyncio
 import collections
 import functools
 from types import TracebackType
-from typing import Any, AsyncIterator, Deque, Optional, Type, Union
+from typing import AsyncIterator, Deque, Optional, Type, Union
 
 from . import _spread
 from ._errors import IllegalSessionError, _from_code
-from ._messages import Message, Service, _convert
+from ._messages import Message, Service
 from ._session import Data, Groups, _connect, _Mailbox
 
 __all__ = ["Session", "connect"]
@@ -37,8 +37,8 @@ class Session:
         self._box: Optional[_Mailbox] = None
         # Messages taken from the socket for a receive that was cancelled
         # before it could return them: the next receive returns them first.
-        self._stash: Deque[Any] = collections.deque()
-        self._waiter: Optional[asyncio.Future[Any]] = None
+        self._stash: Deque[Message] = collections.deque()
+        self._waiter: Optional[asyncio.Future[Message]] = None
         self._lock: Optional[asyncio.Lock] = None
 
     async def connect(self) -> Session:
@@ -93,28 +93,26 @@ class Session:
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
-            raw = self._stash.popleft() if self._stash else box._mbox._try_receive()
-            if raw is None:
-                raw = await self._wait(box, timeout)
-                if raw is None:
-                    return None
-            return _convert(raw)
+            msg = self._stash.popleft() if self._stash else box._mbox._try_receive()
+            if msg is None:
+                msg = await self._wait(box, timeout)
+            return msg
 
-    async def _wait(self, box: _Mailbox, timeout: Optional[float]) -> Any:
+    async def _wait(self, box: _Mailbox, timeout: Optional[float]) -> Optional[Message]:
         loop = asyncio.get_running_loop()
-        fut: asyncio.Future[Any] = loop.create_future()
+        fut: asyncio.Future[Message] = loop.create_future()
         mbox = box._mbox
 
         def readable() -> None:
             if fut.done():
                 return
             try:
-                raw = mbox._try_receive()
+                msg = mbox._try_receive()
             except BaseException as e:  # delivered to the awaiting task
                 fut.set_exception(e)
                 return
-            if raw is not None:
-                fut.set_result(raw)
+            if msg is not None:
+                fut.set_result(msg)
 
         fd = mbox.fileno()
         loop.add_reader(fd, readable)
