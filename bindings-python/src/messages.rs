@@ -253,18 +253,19 @@ pub struct Modern {
 
 static MODERN: PyOnceLock<Modern> = PyOnceLock::new();
 
-/// Called by `spread._messages` with its classes; the first call wins.
+/// The five message classes, in the order `_bind_types` takes them.
+type Classes = (Py<PyType>, Py<PyType>, Py<PyType>, Py<PyType>, Py<PyType>);
+
+/// Called by `spread._messages` with its classes (data, membership,
+/// transitional, self-leave, reject) and enum tables; the first call wins.
 #[pyfunction]
 pub fn _bind_types(
     py: Python<'_>,
-    data: Py<PyType>,
-    membership: Py<PyType>,
-    transitional: Py<PyType>,
-    self_leave: Py<PyType>,
-    reject: Py<PyType>,
+    classes: Classes,
     services: Py<PyDict>,
     causes: Py<PyDict>,
 ) -> PyResult<()> {
+    let (data, membership, transitional, self_leave, reject) = classes;
     let object_new = py
         .import("builtins")?
         .getattr("object")?

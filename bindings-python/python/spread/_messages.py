@@ -92,11 +92,7 @@ Message = Union[DataMessage, MembershipMessage, TransitionalMessage, SelfLeaveMe
 
 # The extension builds these dataclasses itself when it receives.
 _spread._bind_types(
-    DataMessage,
-    MembershipMessage,
-    TransitionalMessage,
-    SelfLeaveMessage,
-    RejectMessage,
+    (DataMessage, MembershipMessage, TransitionalMessage, SelfLeaveMessage, RejectMessage),
     {int(s): s for s in Service},
     {int(c): c for c in Cause},
 )

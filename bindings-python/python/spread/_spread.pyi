@@ -68,11 +68,7 @@ def connect(
 def version() -> Tuple[int, int, int]: ...
 def strerror(code: int) -> str: ...
 def _bind_types(
-    data: type,
-    membership: type,
-    transitional: type,
-    self_leave: type,
-    reject: type,
+    classes: Tuple[type, type, type, type, type],
     services: Dict[int, Service],
     causes: Dict[int, Cause],
 ) -> None: ...
