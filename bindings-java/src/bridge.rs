@@ -99,18 +99,23 @@ fn throw(env: &mut JNIEnv<'_>, failure: &Failure) {
 
 /// Reads a Java string argument that must not be null.
 pub fn string(env: &mut JNIEnv<'_>, s: &jni::objects::JString<'_>, what: &str) -> Result<String> {
-    if s.is_null() {
-        return Err(Failure::null(what));
-    }
-    Ok(env.get_string(s)?.into())
+    opt_string(env, s)?.ok_or_else(|| Failure::null(what))
 }
 
 /// Reads an optional Java string argument.
+///
+/// `JNIEnv::get_string` checks the type with `FindClass` and
+/// `GetObjectClass`, whose local references it never frees: a loop over a
+/// group list would fill the frame. The natives' Java signatures already
+/// guarantee a `String`.
 pub fn opt_string(env: &mut JNIEnv<'_>, s: &jni::objects::JString<'_>) -> Result<Option<String>> {
     if s.is_null() {
         return Ok(None);
     }
-    Ok(Some(env.get_string(s)?.into()))
+    // SAFETY: `s` is a non-null reference typed `String` by the native
+    // method's Java declaration (or an element of a `String[]`).
+    let text = unsafe { env.get_string_unchecked(s) }?;
+    Ok(Some(text.into()))
 }
 
 pub fn is_null(o: &JObject<'_>) -> bool {

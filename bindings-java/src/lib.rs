@@ -30,9 +30,23 @@ pub unsafe extern "system" fn JNI_OnLoad(
         Ok(vm) => vm,
         Err(_) => return JNI_ERR,
     };
+    quiet_panics();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| classes::init(vm)));
     match result {
         Ok(Ok(())) => JNI_VERSION_1_8,
         _ => JNI_ERR,
     }
+}
+
+/// A panic becomes a `SpreadException` that carries its message; the
+/// default hook would also print a backtrace into the host program's
+/// stderr. One line saying where is kept for whoever reads the logs.
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("spread-jni: panic at {at} (thrown to Java as SpreadException)");
+    }));
 }

@@ -107,7 +107,7 @@ pub fn to_java<'l>(
         },
     };
     // Sender, groups, data, group id, vs-set array and one vs-set at a time.
-    let capacity = 8;
+    let capacity = 16;
     env.with_local_frame_returning_local(capacity, |env| build(env, &parts))
 }
 

@@ -1,0 +1,105 @@
+package spread;
+
+import java.net.InetAddress;
+import java.time.Duration;
+
+/**
+ * Runs every native method of the binding, the failure paths included, in
+ * a JVM of its own: {@link JvmProcessTest} starts it under -Xcheck:jni.
+ * Plain Java (no JUnit): it fails by exiting non-zero.
+ */
+public final class JniWorkload {
+    private JniWorkload() {}
+
+    private static void check(boolean ok, String what) {
+        if (!ok) {
+            throw new AssertionError(what);
+        }
+    }
+
+    private static SpreadMessage next(SpreadConnection c) throws SpreadException {
+        SpreadMessage m = c.receive(Duration.ofSeconds(10));
+        check(m != null, "a message within 10 s");
+        return m;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int port = Integer.parseInt(args[0]);
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        SpreadConnection a = new SpreadConnection();
+        a.registerAuthentication("NULL", NULLAuth.class.getName());
+        a.connect(lo, port, "wa", false, true);
+        SpreadConnection b = new SpreadConnection();
+        b.connect(port + "@127.0.0.1", "wb", true, true);
+        SpreadGroup ga = new SpreadGroup();
+        ga.join(a, "work");
+        check(next(a).getMembershipInfo().isCausedByJoin(), "a's join view");
+        SpreadGroup gb = new SpreadGroup();
+        gb.join(b, "work");
+        check(next(a).getMembershipInfo().getMembers().length == 2, "a sees b join");
+        check(next(b).getMembershipInfo().getVirtualSynchronySets() == null, "b's join view");
+
+        // A send to 100 groups and a receive of its 100-name list: loops over
+        // many JNI references in one call.
+        SpreadMessage wide = new SpreadMessage();
+        wide.setAgreed();
+        wide.addGroup("work");
+        for (int i = 1; i < 100; i++) {
+            wide.addGroup("other" + i);
+        }
+        wide.setData(new byte[100_000]);
+        for (int round = 0; round < 50; round++) {
+            a.multicast(wide);
+        }
+        for (int round = 0; round < 50; round++) {
+            check(next(b).getGroups().length == 100, "100 groups");
+        }
+        for (int round = 0; round < 50; round++) {
+            next(a);
+        }
+        check(a.receive(Duration.ZERO) == null, "nothing left");
+        check(!a.poll(), "poll says nothing");
+
+        // Failures thrown from native code.
+        int thrown = 0;
+        for (int i = 0; i < 200; i++) {
+            try {
+                new SpreadGroup().join(a, "bad name");
+            } catch (SpreadException expected) {
+                thrown++;
+            }
+            try {
+                Native.panicForTest();
+            } catch (SpreadException expected) {
+                thrown++;
+            }
+        }
+        check(thrown == 400, "every bad call threw");
+        try {
+            new SpreadConnection().connect(lo, 1, "none", false, false);
+            check(false, "no daemon on port 1");
+        } catch (SpreadException expected) {
+            check(expected.getCode() == SpreadException.COULD_NOT_CONNECT, "could not connect");
+        }
+
+        // A leave, a disconnect seen by the other, and a receive ended by a
+        // disconnect from another thread.
+        gb.leave();
+        check(next(b).getMembershipInfo().isSelfLeave(), "self leave");
+        b.disconnect();
+        check(next(a).getMembershipInfo().isCausedByLeave(), "a sees b leave");
+        Thread blocked = new Thread(() -> {
+            try {
+                a.receive();
+            } catch (Exception expected) {
+                // The disconnect below ends it.
+            }
+        });
+        blocked.start();
+        Thread.sleep(200);
+        a.disconnect();
+        blocked.join(5000);
+        check(!blocked.isAlive(), "the blocked receive ended");
+        System.out.println("WORKLOAD OK");
+    }
+}
