@@ -3,13 +3,15 @@
 //! It maps the Rust client one to one; the Python package `spread` builds
 //! SpreadModule's API and the modern `Session` on it.
 
+mod conn;
 mod errors;
 mod mailbox;
 mod messages;
+mod session;
 
-use errors::{name_arg, raise};
+use errors::name_arg;
 use pyo3::prelude::*;
-use spread_core::client::{ConnectOptions, Mailbox as Core};
+use spread_core::client::ConnectOptions;
 use spread_core::consts::*;
 
 /// Connects to a Spread daemon, as SpreadModule's `connect`.
@@ -36,10 +38,8 @@ fn connect(
         membership: membership != 0,
         ..ConnectOptions::default()
     };
-    let core = py
-        .detach(|| Core::connect_with(&daemon, &opts))
-        .map_err(|e| raise(py, e))?;
-    Ok(mailbox::Mailbox::new(py, core))
+    let conn = conn::Conn::connect(py, &daemon, &opts)?;
+    Ok(mailbox::Mailbox::new(py, conn))
 }
 
 /// The Spread protocol version this library speaks: (major, minor, patch).
@@ -61,6 +61,7 @@ fn _spread(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(strerror, m)?)?;
     m.add_function(wrap_pyfunction!(messages::_bind_types, m)?)?;
     m.add_class::<mailbox::Mailbox>()?;
+    m.add_class::<session::Session>()?;
     m.add_class::<messages::RegularMsg>()?;
     m.add_class::<messages::MembershipMsg>()?;
     m.add_class::<messages::GroupId>()?;

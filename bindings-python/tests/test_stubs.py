@@ -29,15 +29,29 @@ def params(fn: ast.FunctionDef) -> List[str]:
     names = [p.arg for p in a.posonlyargs + a.args]
     defaults = [None] * (len(names) - len(a.defaults)) + [ast.unparse(d) for d in a.defaults]
     out = [n if d is None else f"{n}={d}" for n, d in zip(names, defaults)]
+    if a.vararg is not None:
+        out.append("*" + a.vararg.arg)
+    elif a.kwonlyargs:
+        out.append("*")
+    for p, d in zip(a.kwonlyargs, a.kw_defaults):
+        out.append(p.arg if d is None else f"{p.arg}={ast.unparse(d)}")
     return [p for p in out if p not in ("self", "cls")]
 
 
 def runtime_params(obj: object) -> List[str]:
     sig = inspect.signature(obj)  # type: ignore[arg-type]
     out = []
+    star = False
     for p in sig.parameters.values():
         if p.name in ("self", "cls", "$self", "$cls"):
             continue
+        if p.kind is inspect.Parameter.VAR_POSITIONAL:
+            out.append("*" + p.name)
+            star = True
+            continue
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and not star:
+            out.append("*")
+            star = True
         out.append(p.name if p.default is inspect.Parameter.empty else f"{p.name}={p.default!r}")
     return out
 
@@ -78,11 +92,18 @@ def test_functions_and_methods_match() -> None:
             own = [n for n in vars(cls) if not n.startswith("__")]
             assert public(list(members)) == public(own), node.name
             for name, item in members.items():
-                if not isinstance(item, ast.FunctionDef) or name.startswith("__"):
+                if not isinstance(item, ast.FunctionDef):
                     continue
-                attr = vars(cls)[name]
-                if isinstance(item.decorator_list and item.decorator_list[0], ast.Name):
-                    assert not callable(attr), f"{node.name}.{name} is a property"
+                decorators = {ast.unparse(d) for d in item.decorator_list}
+                if "property" in decorators:
+                    assert not callable(vars(cls)[name]), f"{node.name}.{name} is a property"
+                    continue
+                if name == "__new__":
+                    # The constructor: the class's own signature.
+                    assert params(item) == runtime_params(cls), f"{node.name}()"
+                    continue
+                if name.startswith("__"):
+                    assert callable(getattr(cls, name)), f"{node.name}.{name}"
                     continue
                 assert params(item) == runtime_params(getattr(cls, name)), f"{node.name}.{name}"
 

@@ -47,13 +47,13 @@ from ._messages import (
     Service as Service,
     TransitionalMessage as TransitionalMessage,
 )
-from ._session import Session as Session
 from ._spread import *  # noqa: F401,F403  (SpreadModule's constants)
 from ._spread import (
     GroupId as GroupId,
     Mailbox as Mailbox,
     MembershipMsg as MembershipMsg,
     RegularMsg as RegularMsg,
+    Session as Session,
     connect as connect,
     strerror as strerror,
     version as version,

@@ -12,12 +12,15 @@ import asyncio
 import collections
 import functools
 from types import TracebackType
-from typing import AsyncIterator, Deque, Optional, Type, Union
+from typing import AsyncIterator, Deque, Iterable, Optional, Type, Union
 
 from . import _spread
 from ._errors import IllegalSessionError, _from_code
 from ._messages import Message, Service
-from ._session import Data, Groups, _connect, _Mailbox
+from ._spread import Session as _Blocking
+
+Data = Union[bytes, bytearray, memoryview, str]
+Groups = Union[str, Iterable[str]]
 
 __all__ = ["Session", "connect"]
 
@@ -34,7 +37,7 @@ class Session:
         priority: Union[bool, int] = False,
     ) -> None:
         self._args = (daemon, name, membership, priority)
-        self._box: Optional[_Mailbox] = None
+        self._box: Optional[_Blocking] = None
         # Messages taken from the socket for a receive that was cancelled
         # before it could return them: the next receive returns them first.
         self._stash: Deque[Message] = collections.deque()
@@ -44,13 +47,13 @@ class Session:
     async def connect(self) -> Session:
         """Connects (the handshake runs in the loop's executor)."""
         if self._box is None:
-            loop = asyncio.get_running_loop()
-            mbox = await loop.run_in_executor(None, functools.partial(_connect, *self._args))
-            self._box = _Mailbox(mbox)
+            daemon, name, membership, priority = self._args
+            connect = functools.partial(_Blocking, daemon, name, membership=membership, priority=priority)
+            self._box = await asyncio.get_running_loop().run_in_executor(None, connect)
         return self
 
     @property
-    def _open(self) -> _Mailbox:
+    def _open(self) -> _Blocking:
         if self._box is None:
             raise _from_code(_spread.ILLEGAL_SESSION, "the session is not connected")
         return self._box
@@ -93,28 +96,27 @@ class Session:
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
-            msg = self._stash.popleft() if self._stash else box._mbox._try_receive()
+            msg = self._stash.popleft() if self._stash else box._try_receive()
             if msg is None:
                 msg = await self._wait(box, timeout)
             return msg
 
-    async def _wait(self, box: _Mailbox, timeout: Optional[float]) -> Optional[Message]:
+    async def _wait(self, box: _Blocking, timeout: Optional[float]) -> Optional[Message]:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Message] = loop.create_future()
-        mbox = box._mbox
 
         def readable() -> None:
             if fut.done():
                 return
             try:
-                msg = mbox._try_receive()
+                msg = box._try_receive()
             except BaseException as e:  # delivered to the awaiting task
                 fut.set_exception(e)
                 return
             if msg is not None:
                 fut.set_result(msg)
 
-        fd = mbox.fileno()
+        fd = box.fileno()
         loop.add_reader(fd, readable)
         self._waiter = fut
         try:
