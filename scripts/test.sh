@@ -14,11 +14,27 @@ echo "== build (binaries used by cross-process tests)"
 cargo build --workspace --bins -q
 echo "== cargo test"
 cargo test --workspace -q 2>&1 | tee target/test-output.txt
+# The bindings' own suites, each in its language against real daemons
+# (bindings-*/ci.sh; each ends with "<lang>: N passed, N failed, N skipped").
+binding_failures=0
+: > target/bindings-summary.txt
+for ci in bindings-python/ci.sh bindings-node/ci.sh bindings-java/ci.sh; do
+  [ -f "$ci" ] || continue
+  echo "== $ci"
+  if ! bash "$ci" 2>&1 | tee target/binding-output.txt; then
+    binding_failures=$((binding_failures + 1))
+  fi
+  tail -n 1 target/binding-output.txt >> target/bindings-summary.txt
+done
 # The decoders of network input under libFuzzer for a few seconds each: in
 # CI, or when FUZZ_SECONDS is set (FUZZ_SECONDS=0 skips it).
 if [ "${FUZZ_SECONDS:-}" != 0 ] && { [ "${CI:-}" = true ] || [ -n "${FUZZ_SECONDS:-}" ]; }; then
   echo "== fuzz (scripts/fuzz.sh)"
   bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 fi
-# One closing line for the whole run.
-awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "%d passed, %d failed, %d skipped\n", p, f, i }' target/test-output.txt
+cat target/bindings-summary.txt
+# One closing line for the whole run: cargo's counts and the bindings'.
+awk '/^test result:/ { p += $4; f += $6; i += $8 }
+     /^[a-z]+: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/ { p += $2; f += $4; i += $6 }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, i }' target/test-output.txt target/bindings-summary.txt
+[ "$binding_failures" = 0 ]
