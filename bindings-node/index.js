@@ -280,6 +280,9 @@ class Mailbox extends EventEmitter {
       if (this.#buffered.length > 0) return this.#buffered.splice(0, max);
       if (this.#closed) throw closedError();
       try {
+        const ready = this.#native.tryReceive(max);
+        if (!Array.isArray(ready)) throw spreadError(ready);
+        if (ready.length > 0) return ready;
         return await this.#readNative(max, timeoutMs);
       } catch (e) {
         if (isSessionLost(e)) this.#lost();

@@ -13,6 +13,13 @@ export declare class NativeMailbox {
    */
   receive(seq: number, timeoutMs: number | undefined | null, max: number): void
   /**
+   * Up to `max` whole messages that are already there, without waiting
+   * (none if none is): the fast path while messages stream in, saving
+   * the trip through tokio. It never blocks: `try_receive` takes only
+   * what the socket holds.
+   */
+  tryReceive(max: number): Array<Message> | NativeError
+  /**
    * Queues request `id`: send `data` to `groups` (names used verbatim,
    * as by SP_multigroup_multicast).
    */

@@ -339,6 +339,27 @@ impl NativeMailbox {
         Ok(())
     }
 
+    /// Up to `max` whole messages that are already there, without waiting
+    /// (none if none is): the fast path while messages stream in, saving
+    /// the trip through tokio. It never blocks: `try_receive` takes only
+    /// what the socket holds.
+    #[napi]
+    pub fn try_receive(&self, max: u32) -> Either<Vec<Message>, NativeError> {
+        if self.inner.is_closing() {
+            return Either::B(closed_error());
+        }
+        let mut got = Vec::new();
+        while got.len() < max.max(1) as usize {
+            match self.inner.mbox.try_receive() {
+                Ok(Some(m)) => got.push(Message::from(m)),
+                Ok(None) => break,
+                Err(_) if !got.is_empty() => break,
+                Err(e) => return Either::B((&e).into()),
+            }
+        }
+        Either::A(got)
+    }
+
     /// Queues request `id`: send `data` to `groups` (names used verbatim,
     /// as by SP_multigroup_multicast).
     #[napi]
