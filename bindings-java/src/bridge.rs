@@ -86,7 +86,7 @@ fn throw(env: &mut JNIEnv<'_>, failure: &Failure) {
     let thrown = catch_unwind(AssertUnwindSafe(|| -> jni::errors::Result<()> {
         let text = env.new_string(&message)?;
         let exception = env.new_object(
-            classes::get().spread_exception.as_class(),
+            classes::get().spread_exception(),
             "(Ljava/lang/String;I)V",
             &[JValue::Object(&text), JValue::Int(code)],
         )?;

@@ -1,34 +1,26 @@
-//! Classes and method ids the natives call, resolved once at load time.
+//! What the natives need from the JVM, resolved once at load time.
 //!
 //! `FindClass` from a native method uses the loader of the Java caller,
 //! but from `JNI_OnLoad` it uses the loader that loaded this library: the
-//! one that loaded `spread.Native`. Caching here is what makes the lookups
-//! correct in containers with their own class loaders, and cheap per call.
+//! one that loaded `spread.Native`. Resolving here is what makes the lookup
+//! correct under containers with their own class loaders, and cheap later.
 
-use jni::objects::{GlobalRef, JClass, JStaticMethodID};
+use jni::objects::{GlobalRef, JClass};
 use jni::JavaVM;
 use std::sync::OnceLock;
 
-pub struct Class(GlobalRef);
+pub struct Classes {
+    /// For the authentication callback, which runs inside the core's
+    /// handshake and has no `JNIEnv` of its own.
+    pub vm: JavaVM,
+    spread_exception: GlobalRef,
+}
 
-impl Class {
-    pub fn as_class(&self) -> &JClass<'static> {
-        self.0.as_obj().into()
+impl Classes {
+    pub fn spread_exception(&self) -> &JClass<'static> {
+        self.spread_exception.as_obj().into()
     }
 }
-
-pub struct Classes {
-    pub vm: JavaVM,
-    pub spread_exception: Class,
-    pub string: Class,
-    pub string_array: Class,
-    pub native: Class,
-    /// `spread.Native.makeMessage`: builds a received `SpreadMessage`.
-    pub make_message: JStaticMethodID,
-}
-
-pub const MAKE_MESSAGE_SIG: &str =
-    "(ILjava/lang/String;[Ljava/lang/String;SZ[B[I[[Ljava/lang/String;I)Lspread/SpreadMessage;";
 
 static CLASSES: OnceLock<Classes> = OnceLock::new();
 
@@ -37,25 +29,12 @@ pub fn init(vm: JavaVM) -> jni::errors::Result<()> {
         return Ok(());
     }
     let mut env = vm.get_env()?;
-    let mut global = |name: &str| -> jni::errors::Result<Class> {
-        let local = env.find_class(name)?;
-        let class = Class(env.new_global_ref(&local)?);
-        env.delete_local_ref(local)?;
-        Ok(class)
-    };
-    let spread_exception = global("spread/SpreadException")?;
-    let string = global("java/lang/String")?;
-    let string_array = global("[Ljava/lang/String;")?;
-    let native = global("spread/Native")?;
-    let make_message =
-        env.get_static_method_id(native.as_class(), "makeMessage", MAKE_MESSAGE_SIG)?;
+    let local = env.find_class("spread/SpreadException")?;
+    let spread_exception = env.new_global_ref(&local)?;
+    env.delete_local_ref(local)?;
     let _ = CLASSES.set(Classes {
         vm,
         spread_exception,
-        string,
-        string_array,
-        native,
-        make_message,
     });
     Ok(())
 }

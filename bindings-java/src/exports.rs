@@ -8,12 +8,13 @@ use crate::bridge::{self, Failure, Result};
 use crate::classes;
 use crate::message;
 use crate::sessions;
-use jni::objects::{GlobalRef, JByteArray, JClass, JObject, JObjectArray, JString};
-use jni::sys::{jboolean, jint, jlong, jobject, jshort, jstring, JNI_TRUE};
+use jni::objects::{GlobalRef, JByteArray, JClass, JIntArray, JObject, JString};
+use jni::sys::{jboolean, jbyteArray, jint, jlong, jshort, jstring, JNI_TRUE};
 use jni::JNIEnv;
 use spread_core::client::{AuthMethod, ConnectOptions, Mailbox};
 use spread_core::consts::*;
 use spread_core::name::GroupName;
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -115,69 +116,120 @@ pub extern "system" fn Java_spread_Native_leave<'l>(
     })
 }
 
-/// Reads the destination list; each element's local reference is freed as
-/// soon as its name is copied, so no list length can exhaust the frame.
-fn group_names(env: &mut JNIEnv<'_>, groups: &JObjectArray<'_>) -> Result<Vec<GroupName>> {
-    if groups.is_null() {
-        return Err(Failure::null("the group list"));
-    }
-    let n = env.get_array_length(groups)?;
-    let mut out = Vec::with_capacity(n as usize);
-    for i in 0..n {
-        let element = env.get_object_array_element(groups, i)?;
-        let element = env.auto_local(JString::from(element));
-        let name = bridge::string(env, &element, "a destination group")?;
-        out.push(GroupName::from(name.as_str()));
-    }
-    Ok(out)
+thread_local! {
+    /// Each thread's copy of the body it sends or receives: no allocation
+    /// per message once it has grown.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Copies a Java byte array into `buf` (replacing its contents).
+fn read_bytes(env: &JNIEnv<'_>, array: &JByteArray<'_>, buf: &mut Vec<u8>) -> Result<()> {
+    let len = env.get_array_length(array)? as usize;
+    buf.clear();
+    buf.resize(len, 0);
+    // SAFETY: i8 and u8 have the same size and alignment.
+    let as_jbytes = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<i8>(), len) };
+    env.get_byte_array_region(array, 0, as_jbytes)?;
+    Ok(())
+}
+
+/// `group_fields` holds the destinations as Spread's 32-byte name fields,
+/// one after another (Java cut and padded them).
 #[no_mangle]
 pub extern "system" fn Java_spread_Native_multicast<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     handle: jlong,
     service_type: jint,
-    groups: JObjectArray<'l>,
+    group_fields: JByteArray<'l>,
     mess_type: jshort,
     data: JByteArray<'l>,
 ) -> jint {
     bridge::run(&mut env, 0, |env| {
-        let mailbox = sessions::get(handle)?;
-        let groups = group_names(env, &groups)?;
+        if group_fields.is_null() {
+            return Err(Failure::null("the group list"));
+        }
         if data.is_null() {
             return Err(Failure::Argument(
                 ILLEGAL_MESSAGE,
                 "the message data is null".into(),
             ));
         }
-        let body = env.convert_byte_array(&data)?;
-        let sent =
-            mailbox.multigroup_scat_multicast(service_type as u32, &groups, mess_type, &[&body])?;
-        Ok(sent as jint)
+        let mut fields = [0u8; MAX_GROUP_NAME * MAX_GROUPS_PER_MESSAGE];
+        let fields_len = env.get_array_length(&group_fields)? as usize;
+        if !fields_len.is_multiple_of(MAX_GROUP_NAME) {
+            return Err(Failure::Argument(
+                ILLEGAL_GROUP,
+                format!("{fields_len} bytes of group names is not a whole number of fields"),
+            ));
+        }
+        let mailbox = sessions::get(handle)?;
+        let groups: Vec<GroupName> = if fields_len <= fields.len() {
+            let window = &mut fields[..fields_len];
+            // SAFETY: i8 and u8 have the same size and alignment.
+            let as_jbytes = unsafe {
+                std::slice::from_raw_parts_mut(window.as_mut_ptr().cast::<i8>(), fields_len)
+            };
+            env.get_byte_array_region(&group_fields, 0, as_jbytes)?;
+            window
+                .chunks(MAX_GROUP_NAME)
+                .map(GroupName::from_field)
+                .collect()
+        } else {
+            // More than a message may name: the core refuses it by count.
+            let mut all = Vec::new();
+            read_bytes(env, &group_fields, &mut all)?;
+            all.chunks(MAX_GROUP_NAME)
+                .map(GroupName::from_field)
+                .collect()
+        };
+        SCRATCH.with(|scratch| {
+            let mut body = scratch.borrow_mut();
+            read_bytes(env, &data, &mut body)?;
+            let sent = mailbox.multigroup_scat_multicast(
+                service_type as u32,
+                &groups,
+                mess_type,
+                &[&body],
+            )?;
+            Ok(sent as jint)
+        })
     })
 }
 
 /// `timeout_nanos` < 0: block; 0: only what is there now; > 0: wait that
-/// long. Returns null when nothing arrived.
+/// long. Returns null when nothing arrived; otherwise the bytes of
+/// [`message::encode`], its numbers written into `meta`.
 #[no_mangle]
 pub extern "system" fn Java_spread_Native_receive<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     handle: jlong,
     timeout_nanos: jlong,
-) -> jobject {
+    meta: JIntArray<'l>,
+) -> jbyteArray {
     bridge::run(&mut env, std::ptr::null_mut(), |env| {
+        if meta.is_null() || (env.get_array_length(&meta)? as usize) < message::meta::LEN {
+            return Err(Failure::Argument(
+                SP_BUG,
+                "the receive's number array is missing or short".into(),
+            ));
+        }
         let mailbox = sessions::get(handle)?;
         let received = match timeout_nanos {
             t if t < 0 => Some(mailbox.receive()?),
             0 => mailbox.try_receive()?,
             t => mailbox.receive_timeout(Duration::from_nanos(t as u64))?,
         };
-        match received {
-            Some(m) => Ok(message::to_java(env, &m, mailbox.private_group())?.into_raw()),
-            None => Ok(std::ptr::null_mut()),
-        }
+        let Some(msg) = received else {
+            return Ok(std::ptr::null_mut());
+        };
+        SCRATCH.with(|scratch| {
+            let mut bytes = scratch.borrow_mut();
+            let numbers = message::encode(&msg, mailbox.private_group(), &mut bytes);
+            env.set_int_array_region(&meta, 0, &numbers)?;
+            Ok(env.byte_array_from_slice(&bytes)?.into_raw())
+        })
     })
 }
 
@@ -286,6 +338,16 @@ pub extern "system" fn Java_spread_Native_constant<'l>(
             "SP_PATCH_VERSION" => i32::from(SP_PATCH_VERSION),
             "DEFAULT_SPREAD_PORT" => i32::from(DEFAULT_SPREAD_PORT),
             "MAX_GROUP_NAME" => MAX_GROUP_NAME as i32,
+            "MAX_GROUPS_PER_MESSAGE" => MAX_GROUPS_PER_MESSAGE as i32,
+            "META_LEN" => message::meta::LEN as i32,
+            "META_SERVICE_TYPE" => message::meta::SERVICE_TYPE as i32,
+            "META_MESS_TYPE" => message::meta::MESS_TYPE as i32,
+            "META_ENDIAN_MISMATCH" => message::meta::ENDIAN_MISMATCH as i32,
+            "META_NUM_GROUPS" => message::meta::NUM_GROUPS as i32,
+            "META_DATA_LEN" => message::meta::DATA_LEN as i32,
+            "META_GROUP_ID" => message::meta::GROUP_ID as i32,
+            "META_NUM_VS_SETS" => message::meta::NUM_VS_SETS as i32,
+            "META_LOCAL_VS_SET" => message::meta::LOCAL_VS_SET as i32,
             "MAX_PRIVATE_NAME" => MAX_PRIVATE_NAME as i32,
             "MAX_AUTH_NAME" => MAX_AUTH_NAME as i32,
             other => {

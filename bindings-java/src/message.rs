@@ -1,165 +1,108 @@
-//! A received `spread_core::wire::Message` as a Java `SpreadMessage`.
+//! A received `spread_core::wire::Message`, handed to Java in two arrays:
+//! a few numbers, and one byte array with the names and the body. Java
+//! (`spread.Native.decode`) builds the `SpreadMessage` from them.
 //!
-//! Java sees what Spread 5.0.1's Java client gave: the service type as the
-//! daemon sent it (a reject carries its old type), the sender (for
+//! Two array copies per message instead of a string, an array and an
+//! object per name and a call back into Java: the receive path is where a
+//! flood spends its time.
+//!
+//! What Java gets is what Spread 5.0.1's Java client gave: the service type
+//! as the daemon sent it (a reject carries its old type), the sender (for
 //! membership kinds: the group), the group list (for a view: its members),
 //! the message type (for a view: this member's index in it, otherwise -1
 //! for membership kinds), the body (for a view: its raw body), and for a
 //! view the group id and the vs-sets.
 
-use crate::bridge::Result;
-use crate::classes;
-use jni::objects::{JObject, JObjectArray, JValue};
-use jni::signature::ReturnType;
-use jni::sys::jvalue;
-use jni::JNIEnv;
-use spread_core::consts::{CAUSED_BY_LEAVE, TRANSITION_MESS};
+use spread_core::consts::{CAUSED_BY_LEAVE, MAX_GROUP_NAME, TRANSITION_MESS};
 use spread_core::name::GroupName;
 use spread_core::wire::{ByteOrder, Message};
 
-/// The group lists of one message: each name is a local reference only
-/// until it is stored, so a list of 100 groups needs no more than the
-/// frame's guaranteed capacity.
-fn names<'l>(env: &mut JNIEnv<'l>, list: &[GroupName]) -> Result<JObjectArray<'l>> {
-    let c = classes::get();
-    let array = env.new_object_array(list.len() as i32, c.string.as_class(), JObject::null())?;
-    for (i, name) in list.iter().enumerate() {
-        let s = env.new_string(name.to_string_lossy())?;
-        let s = env.auto_local(s);
-        env.set_object_array_element(&array, i as i32, &s)?;
-    }
-    Ok(array)
+/// Slots of the `int[]` Java passes; `spread.Native` reads the same ones.
+pub mod meta {
+    pub const SERVICE_TYPE: usize = 0;
+    pub const MESS_TYPE: usize = 1;
+    pub const ENDIAN_MISMATCH: usize = 2;
+    pub const NUM_GROUPS: usize = 3;
+    pub const DATA_LEN: usize = 4;
+    /// Three slots: the view's group id.
+    pub const GROUP_ID: usize = 5;
+    /// -1 when the message has no vs-sets (anything but a view).
+    pub const NUM_VS_SETS: usize = 8;
+    pub const LOCAL_VS_SET: usize = 9;
+    pub const LEN: usize = 10;
 }
 
-struct Parts<'a> {
-    service_type: u32,
-    sender: &'a GroupName,
-    groups: &'a [GroupName],
-    mess_type: i16,
-    endian_mismatch: bool,
-    data: &'a [u8],
-    group_id: Option<[i32; 3]>,
-    vs_sets: Option<(&'a [Vec<GroupName>], usize)>,
-}
-
-/// Builds the Java object; the caller's frame holds only the result.
-pub fn to_java<'l>(
-    env: &mut JNIEnv<'l>,
-    msg: &Message,
-    private_group: &GroupName,
-) -> Result<JObject<'l>> {
-    let no_groups: [GroupName; 0] = [];
-    let transition_id;
-    let parts = match msg {
-        Message::Data(m) => Parts {
-            service_type: m.service_type,
-            sender: &m.sender,
-            groups: &m.groups,
-            mess_type: m.mess_type,
-            endian_mismatch: m.endian_mismatch,
-            data: &m.data,
-            group_id: None,
-            vs_sets: None,
-        },
-        Message::Reject(m) => Parts {
-            service_type: msg.service_type(),
-            sender: &m.sender,
-            groups: &m.groups,
-            mess_type: m.mess_type,
-            endian_mismatch: m.endian_mismatch,
-            data: &m.data,
-            group_id: None,
-            vs_sets: None,
-        },
-        Message::Membership(m) => Parts {
-            service_type: m.service_type,
-            sender: &m.group,
-            groups: &m.members,
-            mess_type: m.index_of(private_group).map_or(-1, |i| i as i16),
-            endian_mismatch: false,
-            data: &m.raw_body,
-            group_id: Some([m.group_id.proc_id as i32, m.group_id.time, m.group_id.index]),
-            vs_sets: Some((&m.vs_sets, m.local_vs_set)),
-        },
+/// The message as numbers and bytes. The bytes are: the sender's name
+/// field, each group's, then per vs-set its member count (4 bytes, big
+/// endian) and its members' fields, then the body. Every name field is
+/// Spread's 32 bytes, NUL-padded.
+pub fn encode(msg: &Message, private_group: &GroupName, bytes: &mut Vec<u8>) -> [i32; meta::LEN] {
+    let mut m = [0i32; meta::LEN];
+    m[meta::NUM_VS_SETS] = -1;
+    m[meta::LOCAL_VS_SET] = -1;
+    bytes.clear();
+    let name = |bytes: &mut Vec<u8>, n: &GroupName| {
+        let text = n.as_bytes();
+        bytes.extend_from_slice(text);
+        bytes.resize(bytes.len() + (MAX_GROUP_NAME - text.len()), 0);
+    };
+    let data_and_groups = |m: &mut [i32; meta::LEN],
+                           bytes: &mut Vec<u8>,
+                           sender: &GroupName,
+                           groups: &[GroupName],
+                           body: &[u8]| {
+        name(bytes, sender);
+        for g in groups {
+            name(bytes, g);
+        }
+        m[meta::NUM_GROUPS] = groups.len() as i32;
+        m[meta::DATA_LEN] = body.len() as i32;
+    };
+    match msg {
+        Message::Data(d) => {
+            m[meta::SERVICE_TYPE] = d.service_type as i32;
+            m[meta::MESS_TYPE] = i32::from(d.mess_type);
+            m[meta::ENDIAN_MISMATCH] = i32::from(d.endian_mismatch);
+            data_and_groups(&mut m, bytes, &d.sender, &d.groups, &d.data);
+            bytes.extend_from_slice(&d.data);
+        }
+        Message::Reject(r) => {
+            m[meta::SERVICE_TYPE] = msg.service_type() as i32;
+            m[meta::MESS_TYPE] = i32::from(r.mess_type);
+            m[meta::ENDIAN_MISMATCH] = i32::from(r.endian_mismatch);
+            data_and_groups(&mut m, bytes, &r.sender, &r.groups, &r.data);
+            bytes.extend_from_slice(&r.data);
+        }
+        Message::Membership(v) => {
+            m[meta::SERVICE_TYPE] = v.service_type as i32;
+            m[meta::MESS_TYPE] = v.index_of(private_group).map_or(-1, |i| i as i32);
+            data_and_groups(&mut m, bytes, &v.group, &v.members, &v.raw_body);
+            m[meta::GROUP_ID] = v.group_id.proc_id as i32;
+            m[meta::GROUP_ID + 1] = v.group_id.time;
+            m[meta::GROUP_ID + 2] = v.group_id.index;
+            m[meta::NUM_VS_SETS] = v.vs_sets.len() as i32;
+            m[meta::LOCAL_VS_SET] = v.local_vs_set as i32;
+            for set in &v.vs_sets {
+                bytes.extend_from_slice(&(set.len() as u32).to_be_bytes());
+                for member in set {
+                    name(bytes, member);
+                }
+            }
+            bytes.extend_from_slice(&v.raw_body);
+        }
         Message::Transition(t) => {
+            m[meta::SERVICE_TYPE] = TRANSITION_MESS as i32;
+            m[meta::MESS_TYPE] = -1;
             // 5.0.1 hands the body through: the group id before the change.
-            transition_id = t.group_id.encode(ByteOrder::NATIVE);
-            Parts {
-                service_type: TRANSITION_MESS,
-                sender: &t.group,
-                groups: &no_groups,
-                mess_type: -1,
-                endian_mismatch: false,
-                data: &transition_id,
-                group_id: None,
-                vs_sets: None,
-            }
+            let body = t.group_id.encode(ByteOrder::NATIVE);
+            data_and_groups(&mut m, bytes, &t.group, &[], &body);
+            bytes.extend_from_slice(&body);
         }
-        Message::SelfLeave { group } => Parts {
-            service_type: CAUSED_BY_LEAVE,
-            sender: group,
-            groups: &no_groups,
-            mess_type: -1,
-            endian_mismatch: false,
-            data: &[],
-            group_id: None,
-            vs_sets: None,
-        },
-    };
-    // Sender, groups, data, group id, vs-set array and one vs-set at a time.
-    let capacity = 16;
-    env.with_local_frame_returning_local(capacity, |env| build(env, &parts))
-}
-
-fn build<'l>(env: &mut JNIEnv<'l>, p: &Parts<'_>) -> Result<JObject<'l>> {
-    let c = classes::get();
-    let sender = env.new_string(p.sender.to_string_lossy())?;
-    let groups = names(env, p.groups)?;
-    let data = env.byte_array_from_slice(p.data)?;
-    let group_id = match p.group_id {
-        Some(id) => {
-            let a = env.new_int_array(3)?;
-            env.set_int_array_region(&a, 0, &id)?;
-            JObject::from(a)
+        Message::SelfLeave { group } => {
+            m[meta::SERVICE_TYPE] = CAUSED_BY_LEAVE as i32;
+            m[meta::MESS_TYPE] = -1;
+            data_and_groups(&mut m, bytes, group, &[], &[]);
         }
-        None => JObject::null(),
-    };
-    let (vs_sets, local_vs_set) = match p.vs_sets {
-        Some((sets, local)) => {
-            let outer = env.new_object_array(
-                sets.len() as i32,
-                c.string_array.as_class(),
-                JObject::null(),
-            )?;
-            for (i, set) in sets.iter().enumerate() {
-                let inner = names(env, set)?;
-                let inner = env.auto_local(inner);
-                env.set_object_array_element(&outer, i as i32, &inner)?;
-            }
-            (JObject::from(outer), local as i32)
-        }
-        None => (JObject::null(), -1),
-    };
-    let args: [jvalue; 9] = [
-        JValue::Int(p.service_type as i32).as_jni(),
-        JValue::Object(&sender).as_jni(),
-        JValue::Object(&groups).as_jni(),
-        JValue::Short(p.mess_type).as_jni(),
-        JValue::Bool(u8::from(p.endian_mismatch)).as_jni(),
-        JValue::Object(&data).as_jni(),
-        JValue::Object(&group_id).as_jni(),
-        JValue::Object(&vs_sets).as_jni(),
-        JValue::Int(local_vs_set).as_jni(),
-    ];
-    // SAFETY: the id was resolved from `classes::MAKE_MESSAGE_SIG`, and the
-    // arguments above follow that signature one for one.
-    let made = unsafe {
-        env.call_static_method_unchecked(
-            c.native.as_class(),
-            c.make_message,
-            ReturnType::Object,
-            &args,
-        )
-    }?;
-    Ok(made.l()?)
+    }
+    m
 }

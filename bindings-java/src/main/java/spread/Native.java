@@ -3,9 +3,11 @@ package spread;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -97,6 +99,20 @@ final class Native {
                 + ". Set -Dspread.library.path to the library file or its directory.");
     }
 
+    /** Spread's name field: 31 bytes of name and a NUL. */
+    static final int MAX_GROUP_NAME = 32;
+
+    // Slots of the numbers a receive writes (the native side's message::meta).
+    static final int META_SERVICE_TYPE = 0;
+    static final int META_MESS_TYPE = 1;
+    static final int META_ENDIAN_MISMATCH = 2;
+    static final int META_NUM_GROUPS = 3;
+    static final int META_DATA_LEN = 4;
+    static final int META_GROUP_ID = 5;
+    static final int META_NUM_VS_SETS = 8;
+    static final int META_LOCAL_VS_SET = 9;
+    static final int META_LEN = 10;
+
     // The sessions are the native library's; Java holds them by handle.
     static native long connect(String daemon, String privateName, int priority, boolean membership,
             String authName, Object authObject, long timeoutMillis) throws SpreadException;
@@ -107,11 +123,15 @@ final class Native {
 
     static native void leave(long handle, String group) throws SpreadException;
 
-    static native int multicast(long handle, int serviceType, String[] groups, short type, byte[] data)
+    /** {@code groupFields}: the destinations as 32-byte name fields, see {@link #nameFields}. */
+    static native int multicast(long handle, int serviceType, byte[] groupFields, short type, byte[] data)
             throws SpreadException;
 
-    /** timeoutNanos &lt; 0 blocks, 0 takes only what is there; null when nothing came. */
-    static native SpreadMessage receive(long handle, long timeoutNanos) throws SpreadException;
+    /**
+     * timeoutNanos &lt; 0 blocks, 0 takes only what is there; null when nothing
+     * came. Otherwise the names and body, the numbers written into {@code meta}.
+     */
+    static native byte[] receive(long handle, long timeoutNanos, int[] meta) throws SpreadException;
 
     static native int poll(long handle) throws SpreadException;
 
@@ -123,18 +143,80 @@ final class Native {
 
     static native void panicForTest() throws SpreadException;
 
-    /** Called by the native receive to build what it received. */
-    static SpreadMessage makeMessage(int serviceType, String sender, String[] groupNames, short type,
-            boolean endianMismatch, byte[] data, int[] groupId, String[][] vsSets, int localVsSet) {
-        SpreadGroup senderGroup = new SpreadGroup(null, sender);
-        SpreadGroup[] groups = new SpreadGroup[groupNames.length];
+    /** Receives one message as a {@code SpreadMessage}; null when nothing came in time. */
+    static SpreadMessage receiveMessage(long handle, long timeoutNanos) throws SpreadException {
+        int[] meta = new int[META_LEN];
+        byte[] bytes = receive(handle, timeoutNanos, meta);
+        return bytes == null ? null : decode(meta, bytes);
+    }
+
+    /**
+     * The destination names as Spread's name fields, cut to 31 bytes as the C
+     * library cuts them. Names are Latin-1, as in Spread 5.0.1's Java client;
+     * a character beyond it or a NUL would name another group, so it is refused.
+     */
+    static byte[] nameFields(SpreadGroup[] groups) throws SpreadException {
+        byte[] fields = new byte[groups.length * MAX_GROUP_NAME];
         for (int i = 0; i < groups.length; i++) {
-            groups[i] = new SpreadGroup(null, groupNames[i]);
+            String name = groups[i] == null ? null : groups[i].toString();
+            if (name == null) {
+                throw new SpreadException("Group " + i + " of the message is null.", SpreadException.ILLEGAL_GROUP);
+            }
+            int n = Math.min(name.length(), MAX_GROUP_NAME - 1);
+            for (int k = 0; k < n; k++) {
+                char ch = name.charAt(k);
+                if (ch == 0 || ch > 0xff) {
+                    throw new SpreadException("Illegal character U+" + Integer.toHexString(ch) + " in group name "
+                            + name + ".", SpreadException.ILLEGAL_GROUP);
+                }
+                fields[i * MAX_GROUP_NAME + k] = (byte) ch;
+            }
         }
+        return fields;
+    }
+
+    private static String name(byte[] b, int at) {
+        int end = at;
+        while (end < at + MAX_GROUP_NAME && b[end] != 0) {
+            end++;
+        }
+        return new String(b, at, end - at, StandardCharsets.ISO_8859_1);
+    }
+
+    /** Builds a received message from the native receive's numbers and bytes. */
+    static SpreadMessage decode(int[] meta, byte[] b) {
+        int at = 0;
+        SpreadGroup sender = new SpreadGroup(null, name(b, at));
+        at += MAX_GROUP_NAME;
+        SpreadGroup[] groups = new SpreadGroup[meta[META_NUM_GROUPS]];
+        for (int i = 0; i < groups.length; i++) {
+            groups[i] = new SpreadGroup(null, name(b, at));
+            at += MAX_GROUP_NAME;
+        }
+        String[][] vsSets = null;
+        int sets = meta[META_NUM_VS_SETS];
+        if (sets >= 0) {
+            vsSets = new String[sets][];
+            for (int s = 0; s < sets; s++) {
+                int count = (b[at] & 0xff) << 24 | (b[at + 1] & 0xff) << 16 | (b[at + 2] & 0xff) << 8 | (b[at + 3] & 0xff);
+                at += 4;
+                vsSets[s] = new String[count];
+                for (int k = 0; k < count; k++) {
+                    vsSets[s][k] = name(b, at);
+                    at += MAX_GROUP_NAME;
+                }
+            }
+        }
+        byte[] data = Arrays.copyOfRange(b, at, at + meta[META_DATA_LEN]);
+        int serviceType = meta[META_SERVICE_TYPE];
         MembershipInfo info = null;
         if ((serviceType & SpreadMessage.MEMBERSHIP_MESS) != 0 && (serviceType & SpreadMessage.REJECT_MESS) == 0) {
-            info = new MembershipInfo(serviceType, senderGroup, groups, groupId, vsSets, localVsSet);
+            int[] groupId = sets >= 0
+                    ? new int[] {meta[META_GROUP_ID], meta[META_GROUP_ID + 1], meta[META_GROUP_ID + 2]}
+                    : null;
+            info = new MembershipInfo(serviceType, sender, groups, groupId, vsSets, meta[META_LOCAL_VS_SET]);
         }
-        return new SpreadMessage(serviceType, senderGroup, groups, type, endianMismatch, data, info);
+        return new SpreadMessage(serviceType, sender, groups, (short) meta[META_MESS_TYPE],
+                meta[META_ENDIAN_MISMATCH] != 0, data, info);
     }
 }

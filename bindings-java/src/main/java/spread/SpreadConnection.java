@@ -279,7 +279,7 @@ public class SpreadConnection implements AutoCloseable {
     public SpreadMessage receive() throws SpreadException, InterruptedIOException {
         checkNoListeners();
         SpreadMessage m = leftovers.poll();
-        return m != null ? m : Native.receive(require().handle, -1);
+        return m != null ? m : Native.receiveMessage(require().handle, -1);
     }
 
     /**
@@ -323,9 +323,9 @@ public class SpreadConnection implements AutoCloseable {
         try {
             nanos = timeout.toNanos();
         } catch (ArithmeticException tooLong) {
-            return Native.receive(require().handle, -1);
+            return Native.receiveMessage(require().handle, -1);
         }
-        return Native.receive(require().handle, nanos);
+        return Native.receiveMessage(require().handle, nanos);
     }
 
     /**
@@ -352,15 +352,8 @@ public class SpreadConnection implements AutoCloseable {
         if (message == null) {
             throw new SpreadException("The message is null.", SpreadException.ILLEGAL_MESSAGE);
         }
-        SpreadGroup[] groups = message.getGroups();
-        String[] names = new String[groups.length];
-        for (int i = 0; i < groups.length; i++) {
-            if (groups[i] == null || groups[i].toString() == null) {
-                throw new SpreadException("Group " + i + " of the message is null.", SpreadException.ILLEGAL_GROUP);
-            }
-            names[i] = groups[i].toString();
-        }
-        Native.multicast(require().handle, message.getServiceType(), names, message.getType(), message.getData());
+        byte[] fields = Native.nameFields(message.getGroups());
+        Native.multicast(require().handle, message.getServiceType(), fields, message.getType(), message.getData());
     }
 
     /**
@@ -479,7 +472,7 @@ public class SpreadConnection implements AutoCloseable {
         boolean failed = false;
         try {
             while (session == s && hasListeners()) {
-                SpreadMessage m = Native.receive(s.handle, LISTENER_TICK_NANOS);
+                SpreadMessage m = Native.receiveMessage(s.handle, LISTENER_TICK_NANOS);
                 if (m != null && !dispatch(m)) {
                     leftovers.add(m);
                 }

@@ -76,6 +76,13 @@ class BadInputTest {
             join.setServiceType(SpreadMessage.AGREED_MESS | SpreadMessage.SAFE_MESS);
             fails(SpreadException.ILLEGAL_SERVICE, "service", () -> c.multicast(join));
 
+            SpreadMessage euro = new SpreadMessage();
+            euro.addGroup("price\u20ac");
+            fails(SpreadException.ILLEGAL_GROUP, "character", () -> c.multicast(euro));
+            SpreadMessage nul = new SpreadMessage();
+            nul.addGroup("a\u0000b");
+            fails(SpreadException.ILLEGAL_GROUP, "character", () -> c.multicast(nul));
+
             SpreadMessage many = new SpreadMessage();
             for (int i = 0; i < 101; i++) {
                 many.addGroup("g" + i);

@@ -60,15 +60,36 @@ class NativeTest {
 
     @Test
     void staleHandlesAreRefusedNotFollowed() {
-        SpreadException e = assertThrows(SpreadException.class, () -> Native.receive(987654321L, 0));
+        SpreadException e = assertThrows(SpreadException.class,
+                () -> Native.receive(987654321L, 0, new int[Native.META_LEN]));
         assertEquals(SpreadException.ILLEGAL_SESSION, e.getCode());
-        assertThrows(SpreadException.class, () -> Native.multicast(-1, 2, new String[] {"g"}, (short) 0, new byte[0]));
+        assertThrows(SpreadException.class, () -> Native.multicast(-1, 2, new byte[32], (short) 0, new byte[0]));
         Native.kill(987654321L);
+    }
+
+    @Test
+    void theReceiveLayoutIsTheNativeOne() throws Exception {
+        for (java.lang.reflect.Field f : Native.class.getDeclaredFields()) {
+            if (f.getName().startsWith("META_") || f.getName().equals("MAX_GROUP_NAME")) {
+                assertEquals(Native.constant(f.getName()), f.getInt(null), f.getName());
+            }
+        }
     }
 
     @Test
     void theLibraryCameFromTheJarResources() {
         assertNotNull(Native.class.getResource("/native/" + Native.platform() + "/libspread_jni.so"),
                 "the build packs the library for " + Native.platform());
+    }
+
+    @Test
+    void malformedNativeArgumentsAreRefused() {
+        SpreadException shortMeta = assertThrows(SpreadException.class, () -> Native.receive(1, 0, new int[2]));
+        assertTrue(shortMeta.getMessage().contains("short"), shortMeta.getMessage());
+        assertThrows(SpreadException.class, () -> Native.receive(1, 0, null));
+        SpreadException ragged = assertThrows(SpreadException.class,
+                () -> Native.multicast(1, 2, new byte[33], (short) 0, new byte[0]));
+        assertEquals(SpreadException.ILLEGAL_GROUP, ragged.getCode());
+        assertTrue(ragged.getMessage().contains("33 bytes"), ragged.getMessage());
     }
 }
