@@ -84,6 +84,32 @@ class JvmProcessTest {
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(30));
     }
 
+    @Test
+    void theReadmeExampleCompilesAndRuns() throws Exception {
+        javax.tools.JavaCompiler javac = javax.tools.ToolProvider.getSystemJavaCompiler();
+        org.junit.jupiter.api.Assumptions.assumeTrue(javac != null, "this JVM has no compiler (a JRE)");
+        Path example = Daemons.workspace().resolve("bindings-java/examples/Hello.java");
+        Path out = Files.createTempDirectory("spread-example");
+        try {
+            String classes = classpath().split(File.pathSeparator)[0];
+            int rc = javac.run(null, null, null, "-d", out.toString(), "-cp", classes, example.toString());
+            assertEquals(0, rc, "javac " + example);
+            Run r = java(List.of(), classes + File.pathSeparator + out, "Hello", "127.0.0.1",
+                    Integer.toString(daemon.port));
+            assertEquals(0, r.exit(), r.output());
+            String expected = "connected as #hello#localhost\n"
+                    + "view of chat: 1 member(s), joined: #hello#localhost\n"
+                    + "message from #hello#localhost: hello 1\n"
+                    + "message from #hello#localhost: hello 2\n"
+                    + "message from #hello#localhost: hello 3\n"
+                    + "left chat\n"
+                    + "disconnected\n";
+            assertEquals(expected, r.output());
+        } finally {
+            Daemons.deleteTree(out);
+        }
+    }
+
     /** target/classes without the packed library: the jar of a platform we did not build for. */
     static Path classesWithoutLibrary() throws IOException {
         Path classes = Paths.get(classpath().split(File.pathSeparator)[0]);

@@ -213,4 +213,47 @@ class MessageTest {
     void nullAuthAccepts() throws SpreadException {
         new NULLAuth().authenticate();
     }
+
+    @Test
+    void virtualSynchronySetsHoldWhatWasAdded() {
+        MembershipInfo info = new MembershipInfo(SpreadMessage.REG_MEMB_MESS | SpreadMessage.CAUSED_BY_NETWORK,
+                new SpreadGroup(null, "g"), new SpreadGroup[] {new SpreadGroup(null, "#a#d1")}, new int[] {1, 2, 3},
+                new String[][] {{"#a#d1"}, {"#b#d2", "#c#d2"}}, 1);
+        MembershipInfo.VirtualSynchronySet[] sets = info.getVirtualSynchronySets();
+        assertEquals(2, sets.length);
+        assertSame(sets[1], info.getMyVirtualSynchronySet());
+        assertEquals(2, sets[1].getSize());
+        assertEquals(new SpreadGroup(null, "#c#d2"), info.getStayed()[1]);
+        assertEquals(new GroupID(1, 2, 3), info.getGroupID());
+        assertNull(info.getJoined(), "a network view names no single member");
+        MembershipInfo.VirtualSynchronySet fresh = info.new VirtualSynchronySet(1);
+        assertEquals(0, fresh.getSize());
+        assertEquals(1, fresh.getCapacity());
+        fresh.addMember(new SpreadGroup(null, "#x#y"));
+        assertEquals(1, fresh.getSize());
+        assertEquals("#x#y", fresh.getMembers()[0].toString());
+        assertThrows(ArrayIndexOutOfBoundsException.class, () -> fresh.addMember(new SpreadGroup(null, "#z#y")));
+    }
+
+    @Test
+    void aDecodedTransitionalSignalHasOnlyItsGroup() {
+        int[] meta = new int[Native.META_LEN];
+        meta[Native.META_SERVICE_TYPE] = SpreadMessage.TRANSITION_MESS;
+        meta[Native.META_MESS_TYPE] = -1;
+        meta[Native.META_NUM_VS_SETS] = -1;
+        meta[Native.META_DATA_LEN] = 12;
+        byte[] bytes = new byte[Native.MAX_GROUP_NAME + 12];
+        System.arraycopy("grp".getBytes(), 0, bytes, 0, 3);
+        SpreadMessage m = Native.decode(meta, bytes);
+        assertTrue(m.isMembership());
+        MembershipInfo info = m.getMembershipInfo();
+        assertTrue(info.isTransition());
+        assertFalse(info.isRegularMembership());
+        assertEquals("grp", info.getGroup().toString());
+        assertNull(info.getGroupID());
+        assertNull(info.getMembers());
+        assertNull(info.getVirtualSynchronySets());
+        assertEquals(-1, m.getType());
+        assertEquals(12, m.getData().length);
+    }
 }
