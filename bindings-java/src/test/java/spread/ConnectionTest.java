@@ -377,4 +377,31 @@ class ConnectionTest {
         assertTrue(notOffered.getMessage().contains("KERBEROS"), notOffered.getMessage());
         assertThrows(SpreadException.class, () -> k.registerAuthentication(null, "x"));
     }
+
+    @Test
+    void aForgottenConnectionIsClosedByTheGarbageCollector() throws Exception {
+        String g = group();
+        try (SpreadConnection watcher = daemon.connect("watch", true)) {
+            new SpreadGroup().join(watcher, g);
+            Recv.view(watcher, g);
+            SpreadGroup lost = joinAndForget(g);
+            Recv.viewOf(watcher, g, 2);
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (System.nanoTime() < deadline) {
+                System.gc();
+                SpreadMessage m = watcher.receive(java.time.Duration.ofMillis(200));
+                if (m != null && m.isMembership() && m.getMembershipInfo().isCausedByDisconnect()) {
+                    assertEquals(lost, m.getMembershipInfo().getDisconnected());
+                    return;
+                }
+            }
+            fail("the unreachable connection was never closed");
+        }
+    }
+
+    private static SpreadGroup joinAndForget(String g) throws SpreadException {
+        SpreadConnection c = daemon.connect("forgot", true);
+        new SpreadGroup().join(c, g);
+        return c.getPrivateGroup();
+    }
 }
