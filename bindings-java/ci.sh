@@ -15,8 +15,12 @@ outdir=debug
 [ "$profile" = release ] && outdir=release
 
 rm -rf target/surefire-reports
-mvn -B -q -Dstyle.color=never verify -Dcargo.profile="$profile" -Dcargo.outdir="$outdir" "$@"
-status=$?
+# Debian's Maven prints colour resets even in batch mode; they are dropped
+# so that the closing line stands alone.
+mvn -B -q -Dstyle.color=never verify -Dcargo.profile="$profile" -Dcargo.outdir="$outdir" "$@" 2>&1 |
+    sed -u 's/\x1b\[[0-9;]*m//g'
+status=${PIPESTATUS[0]}
+echo
 
 tests=0 failed=0 skipped=0
 shopt -s nullglob
