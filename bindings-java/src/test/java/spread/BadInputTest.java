@@ -141,4 +141,37 @@ class BadInputTest {
             assertTrue(first.isConnected());
         }
     }
+
+    @Test
+    void aDaemonThatDiesEndsTheSessionWithErrorsNotHangs() throws Exception {
+        Daemons.Single doomed = new Daemons.Single();
+        SpreadConnection c;
+        SpreadConnection listened;
+        java.util.concurrent.BlockingQueue<Throwable> reported = new java.util.concurrent.LinkedBlockingQueue<>();
+        Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> reported.add(e));
+        try {
+            c = doomed.connect("doomed", false);
+            listened = doomed.connect("doomedl", false);
+            listened.add((BasicMessageListener) m -> { });
+        } finally {
+            doomed.close();
+        }
+        try {
+            SpreadException lost = assertThrows(SpreadException.class, () -> c.receive(Duration.ofSeconds(10)));
+            assertEquals(SpreadException.CONNECTION_CLOSED, lost.getCode(), lost::toString);
+            SpreadMessage m = new SpreadMessage();
+            m.addGroup("g");
+            SpreadException after = assertThrows(SpreadException.class, () -> c.multicast(m));
+            assertEquals(SpreadException.NET_ERROR_ON_SESSION, after.getCode(), after::toString);
+            assertTrue(c.isConnected(), "as in 5.0.1, the connection is open until disconnected");
+            c.disconnect();
+            assertFalse(c.isConnected());
+            Throwable fromListener = reported.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(fromListener instanceof SpreadException, String.valueOf(fromListener));
+            listened.disconnect();
+        } finally {
+            Thread.setDefaultUncaughtExceptionHandler(before);
+        }
+    }
 }

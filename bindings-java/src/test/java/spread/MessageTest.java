@@ -256,4 +256,28 @@ class MessageTest {
         assertEquals(-1, m.getType());
         assertEquals(12, m.getData().length);
     }
+
+    @Test
+    void aDecodedRejectKeepsItsOldTypeAndIsNeitherDataNorMembership() {
+        int[] meta = new int[Native.META_LEN];
+        meta[Native.META_SERVICE_TYPE] = SpreadMessage.REJECT_MESS | SpreadMessage.AGREED_MESS;
+        meta[Native.META_MESS_TYPE] = 77;
+        meta[Native.META_NUM_GROUPS] = 1;
+        meta[Native.META_DATA_LEN] = 2;
+        meta[Native.META_NUM_VS_SETS] = -1;
+        byte[] bytes = new byte[2 * Native.MAX_GROUP_NAME + 2];
+        System.arraycopy("#me#d".getBytes(), 0, bytes, 0, 5);
+        System.arraycopy("dest".getBytes(), 0, bytes, Native.MAX_GROUP_NAME, 4);
+        bytes[bytes.length - 1] = 9;
+        SpreadMessage m = Native.decode(meta, bytes);
+        assertTrue(m.isReject());
+        assertTrue(m.isAgreed());
+        assertFalse(m.isRegular());
+        assertFalse(m.isMembership());
+        assertNull(m.getMembershipInfo());
+        assertEquals(77, m.getType());
+        assertEquals("#me#d", m.getSender().toString());
+        assertEquals("dest", m.getGroups()[0].toString());
+        assertArrayEquals(new byte[] {0, 9}, m.getData());
+    }
 }
