@@ -77,6 +77,7 @@ class ConnectionTest {
     }
 
     @Test
+    @SuppressWarnings("deprecation") // getStayed is part of the API under test
     void joinGivesViewsWithIdsMembersAndMyIndex() throws Exception {
         String g = group();
         try (SpreadConnection a = daemon.connect("ja", true); SpreadConnection b = daemon.connect("jb", true)) {

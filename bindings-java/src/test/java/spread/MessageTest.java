@@ -215,6 +215,7 @@ class MessageTest {
     }
 
     @Test
+    @SuppressWarnings("deprecation") // getStayed is part of the API under test
     void virtualSynchronySetsHoldWhatWasAdded() {
         MembershipInfo info = new MembershipInfo(SpreadMessage.REG_MEMB_MESS | SpreadMessage.CAUSED_BY_NETWORK,
                 new SpreadGroup(null, "g"), new SpreadGroup[] {new SpreadGroup(null, "#a#d1")}, new int[] {1, 2, 3},

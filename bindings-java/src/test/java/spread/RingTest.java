@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 /** What members see when one of three daemons dies. */
 class RingTest {
     @Test
+    @SuppressWarnings("deprecation") // getStayed is part of the API under test
     void aKilledDaemonsMembersLeaveByANetworkView() throws Exception {
         try (Daemons.Ring ring = new Daemons.Ring(3)) {
             String g = ConnectionTest.group();
