@@ -3,7 +3,7 @@
 //! Spread's error code.
 
 use crate::classes;
-use jni::objects::{JObject, JThrowable, JValue};
+use jni::objects::{JThrowable, JValue};
 use jni::JNIEnv;
 use spread_core::consts::{ILLEGAL_GROUP, SP_BUG};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -116,8 +116,4 @@ pub fn opt_string(env: &mut JNIEnv<'_>, s: &jni::objects::JString<'_>) -> Result
     // method's Java declaration (or an element of a `String[]`).
     let text = unsafe { env.get_string_unchecked(s) }?;
     Ok(Some(text.into()))
-}
-
-pub fn is_null(o: &JObject<'_>) -> bool {
-    o.is_null()
 }

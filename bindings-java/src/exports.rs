@@ -64,7 +64,7 @@ pub extern "system" fn Java_spread_Native_connect<'l>(
             ..ConnectOptions::default()
         };
         if let Some(name) = bridge::opt_string(env, &auth_name)? {
-            opts.auth_methods = if bridge::is_null(&auth_object) {
+            opts.auth_methods = if auth_object.is_null() {
                 vec![AuthMethod::trivial(&name)]
             } else {
                 vec![java_auth(name, env.new_global_ref(&auth_object)?)]

@@ -114,6 +114,7 @@ final class Native {
     static final int META_LEN = 10;
 
     // The sessions are the native library's; Java holds them by handle.
+    /** timeoutMillis 0: no limit. */
     static native long connect(String daemon, String privateName, int priority, boolean membership,
             String authName, Object authObject, long timeoutMillis) throws SpreadException;
 

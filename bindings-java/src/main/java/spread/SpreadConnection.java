@@ -64,6 +64,7 @@ public class SpreadConnection implements AutoCloseable {
     private volatile Session session;
     private Cleaner.Cleanable cleanable;
 
+    private Duration connectTimeout;
     private String authName = "NULL";
     private String authClassName = NULLAuth.class.getName();
 
@@ -96,6 +97,24 @@ public class SpreadConnection implements AutoCloseable {
             }
             this.authName = authName.length() > MAX_AUTH_NAME ? authName.substring(0, MAX_AUTH_NAME) : authName;
             this.authClassName = authClassName;
+        }
+    }
+
+    /**
+     * Limits how long the next connects may take, from opening the socket to
+     * the daemon's accept; by default (and with null) there is no limit, as in
+     * Spread 5.0.1. An addition to Spread 5.0.1's Java API.
+     *
+     * @param timeout the limit, or null for none
+     * @throws SpreadException (code {@link SpreadException#ILLEGAL_TIME}) for a
+     *     zero or negative limit
+     */
+    public void setConnectTimeout(Duration timeout) throws SpreadException {
+        if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
+            throw new SpreadException("Illegal connect timeout " + timeout + ".", SpreadException.ILLEGAL_TIME);
+        }
+        synchronized (lifecycle) {
+            connectTimeout = timeout;
         }
     }
 
@@ -151,7 +170,16 @@ public class SpreadConnection implements AutoCloseable {
                 throw new SpreadException("Already connected.", SpreadException.ILLEGAL_SESSION);
             }
             Object auth = makeAuthentication();
-            long handle = Native.connect(daemon, privateName, priority ? 1 : 0, groupMembership, authName, auth, 0);
+            long millis = 0;
+            if (connectTimeout != null) {
+                try {
+                    millis = Math.max(1, connectTimeout.toMillis());
+                } catch (ArithmeticException longerThanEver) {
+                    millis = 0;
+                }
+            }
+            long handle = Native.connect(daemon, privateName, priority ? 1 : 0, groupMembership, authName, auth,
+                    millis);
             Session s;
             try {
                 s = new Session(handle, new SpreadGroup(null, Native.privateGroup(handle)));

@@ -174,4 +174,22 @@ class BadInputTest {
             Thread.setDefaultUncaughtExceptionHandler(before);
         }
     }
+
+    @Test
+    void aConnectTimeoutEndsAHandshakeThatNeverAnswers() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+            SpreadConnection c = new SpreadConnection();
+            fails(SpreadException.ILLEGAL_TIME, "timeout", () -> c.setConnectTimeout(Duration.ZERO));
+            c.setConnectTimeout(Duration.ofMillis(300));
+            long t0 = System.nanoTime();
+            SpreadException e = fails(SpreadException.CONNECTION_CLOSED, "timed out",
+                    () -> c.connect(InetAddress.getLoopbackAddress(), silent.getLocalPort(), "t", false, false));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms >= 250 && ms < 5000, ms + " ms: " + e);
+            assertFalse(c.isConnected());
+            c.setConnectTimeout(null);
+            c.connect(InetAddress.getLoopbackAddress(), daemon.port, "aftertimeout", false, false);
+            c.disconnect();
+        }
+    }
 }
