@@ -2,9 +2,10 @@
 //!
 //! Java holds each session as a `long` handle ([`sessions`]); every entry
 //! point runs through [`bridge::run`], which catches panics and turns every
-//! failure into a `spread.SpreadException` at one place. Classes and
-//! method ids the natives call back into are looked up once, when the
-//! library is loaded ([`classes`]).
+//! failure into a `spread.SpreadException` at one place. A received message
+//! crosses as numbers and one byte array ([`message`]); Java builds the
+//! objects. The one class the natives make, `SpreadException`, is looked
+//! up when the library is loaded ([`classes`]).
 
 mod bridge;
 mod classes;
@@ -16,8 +17,8 @@ use jni::sys::{jint, JNI_ERR, JNI_VERSION_1_8};
 use jni::JavaVM;
 use std::ffi::c_void;
 
-/// Runs when `System.load` loads this library: caches the classes the
-/// natives construct, so a receive does no class lookup per message.
+/// Runs when `System.load` loads this library: resolves the exception
+/// class through the loader of `spread.Native`, and quiets panic output.
 ///
 /// # Safety
 /// Called by the JVM with its own valid `JavaVM` pointer.

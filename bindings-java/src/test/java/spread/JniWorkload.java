@@ -75,6 +75,7 @@ public final class JniWorkload {
             }
         }
         check(thrown == 400, "every bad call threw");
+        check(Native.constant("MAX_GROUP_NAME") == 32, "a constant");
         try {
             new SpreadConnection().connect(lo, 1, "none", false, false);
             check(false, "no daemon on port 1");

@@ -50,12 +50,13 @@ class NativeTest {
     }
 
     @Test
-    void aRustPanicBecomesASpreadException() {
-        for (int i = 0; i < 3; i++) {
-            SpreadException e = assertThrows(SpreadException.class, Native::panicForTest);
-            assertEquals(SpreadException.SP_BUG, e.getCode());
-            assertTrue(e.getMessage().contains("panic"), e.getMessage());
-        }
+    void aRustPanicBecomesASpreadException() throws SpreadException {
+        // Once here (its one line of panic output shows in the build);
+        // JniWorkload panics 200 times under -Xcheck:jni.
+        SpreadException e = assertThrows(SpreadException.class, Native::panicForTest);
+        assertEquals(SpreadException.SP_BUG, e.getCode());
+        assertTrue(e.getMessage().contains("panic"), e.getMessage());
+        assertEquals(5, Native.constant("SP_MAJOR_VERSION"), "the library works on after a panic");
     }
 
     @Test
