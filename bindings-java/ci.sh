@@ -10,6 +10,14 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
+for tool in java mvn cargo; do
+    if ! command -v "$tool" > /dev/null; then
+        echo "bindings-java/ci.sh: $tool is not installed (needs JDK 17+, Maven 3.8+, cargo)"
+        echo "java: 0 passed, 1 failed, 0 skipped"
+        exit 1
+    fi
+done
+
 profile="${CARGO_PROFILE:-dev}"
 outdir=debug
 [ "$profile" = release ] && outdir=release

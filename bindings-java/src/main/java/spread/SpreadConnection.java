@@ -438,7 +438,8 @@ public class SpreadConnection implements AutoCloseable {
     /**
      * Removes a listener. After the last one is removed (from outside a
      * listener), the listener thread has stopped when this returns, and
-     * {@link #receive()} continues with the next message.
+     * {@link #receive()} continues with the next message; so this waits for
+     * a callback in progress, which must not wait for this thread.
      *
      * @param listener the listener
      */
