@@ -29,9 +29,9 @@ final class Daemons {
         if (env != null && !env.isEmpty()) {
             candidates.add(Paths.get(env));
         } else {
-            Path ws = workspace();
-            candidates.add(ws.resolve("target/debug/spread"));
-            candidates.add(ws.resolve("target/release/spread"));
+            Path target = Paths.get(System.getProperty("spread.target.dir", workspace().resolve("target").toString()));
+            candidates.add(target.resolve("debug/spread"));
+            candidates.add(target.resolve("release/spread"));
         }
         for (Path p : candidates) {
             if (Files.isExecutable(p)) {
