@@ -51,9 +51,11 @@ impl Conn {
         raise(py, e)
     }
 
-    /// Disconnects once; later calls do nothing.
+    /// Disconnects once; later calls do nothing. A session that lost its
+    /// connection is closed here too.
     pub fn disconnect(&self, py: Python<'_>) -> PyResult<()> {
         if self.disconnected.swap(true, Ordering::AcqRel) {
+            self.core.kill();
             return Ok(());
         }
         py.detach(|| self.core.disconnect())

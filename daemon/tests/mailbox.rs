@@ -300,3 +300,16 @@ fn undelivered_messages_stay_in_the_socket_for_select() {
     next(&m);
     assert_eq!(m.poll().unwrap(), frame);
 }
+
+#[test]
+fn a_lost_session_still_disconnects_once() {
+    let mut d = TestDaemon::start("");
+    let m = connect(&d, "lost");
+    d.kill9();
+    assert_eq!(m.receive().unwrap_err().code(), CONNECTION_CLOSED);
+    assert_eq!(m.poll().unwrap_err().code(), NET_ERROR_ON_SESSION);
+    // Closed although the connection was already gone, as SP_disconnect does.
+    m.disconnect().unwrap();
+    assert_eq!(m.disconnect().unwrap_err().code(), ILLEGAL_SESSION);
+    assert_eq!(m.receive().unwrap_err().code(), ILLEGAL_SESSION);
+}

@@ -290,16 +290,20 @@ impl Mailbox {
     }
 
     /// Sends KILL and closes, like `SP_disconnect`. A receive blocked in
-    /// another thread returns an error.
+    /// another thread returns an error. A session whose connection is
+    /// already lost is closed all the same (no KILL); only a second
+    /// disconnect is an error.
     pub fn disconnect(&self) -> Result<()> {
-        self.check_open()?;
         // Closed before the goodbye is sent: a receive in another thread
         // that then sees the daemon hang up reports the session closed by
         // us (ILLEGAL_SESSION), not lost.
-        if self.state.swap(CLOSED, Ordering::AcqRel) == CLOSED {
-            return Err(Error::IllegalSession);
+        match self.state.swap(CLOSED, Ordering::AcqRel) {
+            CLOSED => return Err(Error::IllegalSession),
+            OPEN => {
+                let _ = self.write_frame(KILL_MESS, &[self.private_group], 0, &[]);
+            }
+            _ => {}
         }
-        let _ = self.write_frame(KILL_MESS, &[self.private_group], 0, &[]);
         let _ = self.stream.shutdown();
         Ok(())
     }
