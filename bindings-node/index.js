@@ -249,16 +249,35 @@ class Mailbox extends EventEmitter {
    * Resolves with the number of body bytes sent.
    */
   multicast(groups, data, options = {}) {
-    let args;
+    let service;
+    let names;
+    let type;
+    let bytes;
     try {
       if (options === null || typeof options !== 'object') {
         throw new TypeError(`options must be an object, not ${describe(options)}`);
       }
-      args = [serviceOf(options), checkGroups(groups), typeOf(options), toBytes(data)];
+      service = serviceOf(options);
+      names = checkGroups(groups);
+      type = typeOf(options);
+      bytes = toBytes(data);
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#request((id) => this.#native.multicast(id, args[0], args[1], args[2], args[3]));
+    if (this.#closed) return Promise.reject(closedError());
+    const id = nextId(this.#pending);
+    let now;
+    try {
+      now = this.#native.multicast(id, service, names, type, bytes);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // Written at once (a number or an error), or queued behind other sends.
+    if (typeof now === 'number') return Promise.resolve(now);
+    if (now) return Promise.reject(spreadError(now));
+    return new Promise((resolve, reject) => {
+      this.#pending.requests.set(id, { resolve, reject });
+    });
   }
 
   #readNative(max, timeoutMs) {

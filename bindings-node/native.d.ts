@@ -20,10 +20,13 @@ export declare class NativeMailbox {
    */
   tryReceive(max: number): Array<Message> | NativeError
   /**
-   * Queues request `id`: send `data` to `groups` (names used verbatim,
-   * as by SP_multigroup_multicast).
+   * Sends `data` to `groups` (names used verbatim, as by
+   * SP_multigroup_multicast). When nothing is queued ahead and the
+   * socket has room, the frame is written now and the result returned
+   * (bytes sent or the error); otherwise it is queued as request `id`,
+   * reported later in a `done` event, and this returns null.
    */
-  multicast(id: number, service: number, groups: Array<string>, messType: number, data: Uint8Array): void
+  multicast(id: number, service: number, groups: Array<string>, messType: number, data: Uint8Array): number | NativeError | null
   join(id: number, group: string): void
   leave(id: number, group: string): void
   /**

@@ -6,7 +6,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use spread_core::client::{self, Mailbox};
-use spread_core::consts::ILLEGAL_SESSION;
+use spread_core::consts::{HEADER_LEN, ILLEGAL_SESSION, MAX_GROUP_NAME};
 use spread_core::{Error as SpreadError, GroupName};
 use std::collections::VecDeque;
 use std::os::fd::{AsRawFd, RawFd};
@@ -86,6 +86,59 @@ struct SendQueue {
     requests: VecDeque<(u32, Request)>,
     /// A writer is on the blocking pool; it takes what is queued.
     writing: bool,
+    /// Buffers the writer is done with, for the next sends. Allocating on
+    /// the JavaScript thread and freeing on the writer's makes the two
+    /// contend for malloc's arena lock on every message; reusing avoids it.
+    spare: Vec<(Vec<GroupName>, Vec<u8>)>,
+}
+
+/// Spare buffers kept per mailbox, and the largest body buffer kept.
+const SPARE_BUFFERS: usize = 512;
+const SPARE_BUFFER_BYTES: usize = 16 * 1024;
+
+/// The largest frame sent straight from the JavaScript thread; larger ones
+/// always go through the writer.
+const INLINE_FRAME_BYTES: usize = 64 * 1024;
+
+/// Whether `len` more bytes fit in the socket's send buffer now, so that
+/// writing them cannot block. Linux reports the buffer's use and size in
+/// one call (SO_MEMINFO); the margin covers the kernel's per-buffer
+/// overhead. Anything uncertain answers no, and the send takes the writer.
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+fn send_room(fd: RawFd, len: usize) -> bool {
+    // <asm-generic/socket.h>; the libc crate names it only for some targets.
+    const SO_MEMINFO: libc::c_int = 55;
+    const WMEM_ALLOC: usize = libc::SK_MEMINFO_WMEM_ALLOC as usize;
+    const SNDBUF: usize = libc::SK_MEMINFO_SNDBUF as usize;
+    const WMEM_QUEUED: usize = libc::SK_MEMINFO_WMEM_QUEUED as usize;
+    let mut info = [0u32; 9];
+    let mut size = std::mem::size_of_val(&info) as libc::socklen_t;
+    // SAFETY: `info` is writable for `size` bytes and outlives the call.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            SO_MEMINFO,
+            info.as_mut_ptr().cast(),
+            &mut size,
+        )
+    };
+    if r != 0 || (size as usize) <= WMEM_QUEUED * 4 {
+        return false;
+    }
+    let used = info[WMEM_ALLOC].max(info[WMEM_QUEUED]) as usize;
+    used + 2 * len + 8192 <= info[SNDBUF] as usize
+}
+
+#[cfg(not(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+fn send_room(_fd: RawFd, _len: usize) -> bool {
+    false
 }
 
 /// Outcomes are reported in chunks of this many so the JavaScript side
@@ -158,16 +211,26 @@ impl Inner {
         let _ = self.closed_tx.send(true);
     }
 
-    fn perform(&self, req: Request) -> std::result::Result<usize, SpreadError> {
+    fn perform(
+        &self,
+        req: Request,
+        spare: &mut Vec<(Vec<GroupName>, Vec<u8>)>,
+    ) -> std::result::Result<usize, SpreadError> {
         match req {
             Request::Multicast {
                 service,
                 groups,
                 mess_type,
                 data,
-            } => self
-                .mbox
-                .multigroup_scat_multicast(service, &groups, mess_type, &[&data]),
+            } => {
+                let r = self
+                    .mbox
+                    .multigroup_scat_multicast(service, &groups, mess_type, &[&data]);
+                if data.capacity() <= SPARE_BUFFER_BYTES {
+                    spare.push((groups, data));
+                }
+                r
+            }
             Request::Join(g) => self.mbox.join(&g).map(|_| 0),
             Request::Leave(g) => self.mbox.leave(&g).map(|_| 0),
             Request::Disconnect => {
@@ -194,9 +257,10 @@ impl Inner {
                 let n = q.requests.len().min(OUTCOME_CHUNK);
                 q.requests.drain(..n).collect()
             };
+            let mut spare = Vec::new();
             let outcomes = batch
                 .into_iter()
-                .map(|(id, req)| match self.perform(req) {
+                .map(|(id, req)| match self.perform(req, &mut spare) {
                     Ok(bytes) => Outcome {
                         id,
                         bytes: bytes as u32,
@@ -209,6 +273,12 @@ impl Inner {
                     },
                 })
                 .collect();
+            {
+                let mut q = lock(&self.sends);
+                let room = SPARE_BUFFERS.saturating_sub(q.spare.len());
+                spare.truncate(room);
+                q.spare.append(&mut spare);
+            }
             self.emit(NativeEvent::Done { outcomes });
         }
     }
@@ -360,8 +430,11 @@ impl NativeMailbox {
         Either::A(got)
     }
 
-    /// Queues request `id`: send `data` to `groups` (names used verbatim,
-    /// as by SP_multigroup_multicast).
+    /// Sends `data` to `groups` (names used verbatim, as by
+    /// SP_multigroup_multicast). When nothing is queued ahead and the
+    /// socket has room, the frame is written now and the result returned
+    /// (bytes sent or the error); otherwise it is queued as request `id`,
+    /// reported later in a `done` event, and this returns null.
     #[napi]
     pub fn multicast(
         &self,
@@ -370,20 +443,44 @@ impl NativeMailbox {
         groups: Vec<String>,
         mess_type: i32,
         data: &[u8],
-    ) -> Result<()> {
+    ) -> Result<Option<Either<u32, NativeError>>> {
         self.inner.check_usable()?;
         let mess_type = check_message_type(mess_type)?;
-        let groups = groups.iter().map(|g| GroupName::from(g.as_str())).collect();
+        let mut q = lock(&self.inner.sends);
+        let (mut names, mut body) = q.spare.pop().unwrap_or_default();
+        names.clear();
+        names.extend(groups.iter().map(|g| GroupName::from(g.as_str())));
+        let frame = HEADER_LEN + names.len() * MAX_GROUP_NAME + data.len();
+        if !q.writing
+            && q.requests.is_empty()
+            && frame <= INLINE_FRAME_BYTES
+            && send_room(self.inner.mbox.raw_fd(), frame)
+        {
+            // Nothing is queued ahead, so writing now keeps the order; the
+            // room check means the write returns without waiting.
+            let r = self
+                .inner
+                .mbox
+                .multigroup_scat_multicast(service, &names, mess_type, &[data]);
+            q.spare.push((names, body));
+            return Ok(Some(match r {
+                Ok(n) => Either::A(n as u32),
+                Err(e) => Either::B((&e).into()),
+            }));
+        }
+        drop(q);
+        body.clear();
+        body.extend_from_slice(data);
         self.inner.enqueue(
             id,
             Request::Multicast {
                 service,
-                groups,
+                groups: names,
                 mess_type,
-                data: data.to_vec(),
+                data: body,
             },
         );
-        Ok(())
+        Ok(None)
     }
 
     #[napi]

@@ -1,10 +1,64 @@
 //! Messages as plain JavaScript objects, one shape per kind.
 
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::{sys, Buffer, FromNapiValue, Result, ToNapiValue, TypeName, ValueType};
 use napi_derive::napi;
 use spread_core::consts::*;
 use spread_core::wire;
 use spread_core::GroupName;
+
+/// Bodies up to this size are copied into a Node buffer; larger ones are
+/// handed over without a copy.
+const COPY_LIMIT: usize = 64 * 1024;
+
+/// A message body as a Node `Buffer`. A copy into memory V8 owns is
+/// cheaper for the common small body than an external buffer, which costs
+/// a finalizer and a weak reference per message.
+pub struct Bytes(Vec<u8>);
+
+impl TypeName for Bytes {
+    fn type_name() -> &'static str {
+        "Buffer"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for Bytes {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        if val.0.len() > COPY_LIMIT {
+            return unsafe { Buffer::to_napi_value(env, val.0.into()) };
+        }
+        let mut data = std::ptr::null_mut();
+        let mut ret = std::ptr::null_mut();
+        // SAFETY: the source is a live slice of the given length, and napi
+        // copies it before returning.
+        let status = unsafe {
+            sys::napi_create_buffer_copy(
+                env,
+                val.0.len(),
+                val.0.as_ptr().cast(),
+                &mut data,
+                &mut ret,
+            )
+        };
+        if status != sys::Status::napi_ok {
+            return Err(napi::Error::from_reason(format!(
+                "could not copy a {}-byte message body into a Buffer (napi status {status})",
+                val.0.len()
+            )));
+        }
+        Ok(ret)
+    }
+}
+
+impl FromNapiValue for Bytes {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> Result<Self> {
+        let b = unsafe { Buffer::from_napi_value(env, value)? };
+        Ok(Bytes(b.to_vec()))
+    }
+}
 
 /// The group id of a view; a transitional signal carries the id of the view
 /// it ends, so the two compare equal field by field.
@@ -46,7 +100,8 @@ pub enum Message {
         service_type: u32,
         /// The sender wrote `type` in the other byte order.
         endian_mismatch: bool,
-        data: Buffer,
+        #[napi(ts_type = "Buffer")]
+        data: Bytes,
     },
     /// A regular membership message: the group's new view.
     Membership {
@@ -77,7 +132,8 @@ pub enum Message {
         #[napi(js_name = "type")]
         mess_type: i32,
         endian_mismatch: bool,
-        data: Buffer,
+        #[napi(ts_type = "Buffer")]
+        data: Bytes,
     },
 }
 
@@ -122,7 +178,7 @@ impl From<wire::Message> for Message {
                 service: service_name(d.service_type).to_string(),
                 service_type: d.service_type,
                 endian_mismatch: d.endian_mismatch,
-                data: d.data.into(),
+                data: Bytes(d.data),
             },
             wire::Message::Membership(m) => Message::Membership {
                 group: name(&m.group),
@@ -147,7 +203,7 @@ impl From<wire::Message> for Message {
                 groups: names(&r.groups),
                 mess_type: i32::from(r.mess_type),
                 endian_mismatch: r.endian_mismatch,
-                data: r.data.into(),
+                data: Bytes(r.data),
             },
         }
     }
