@@ -183,6 +183,7 @@ class Mailbox extends EventEmitter {
   /** The read in progress: reads are one at a time, in call order. */
   #readTail = Promise.resolve();
   #pumping = false;
+  #flushQueued = false;
 
   constructor(handle, pending) {
     super();
@@ -268,17 +269,34 @@ class Mailbox extends EventEmitter {
     const id = nextId(this.#pending);
     let now;
     try {
-      now = this.#native.multicast(id, service, names, type, bytes);
+      now = this.#native.multicast(id, service, names, type, bytes, this.#flushQueued);
     } catch (e) {
       return Promise.reject(e);
     }
     // Written at once (a number or an error), or queued behind other sends.
-    if (typeof now === 'number') return Promise.resolve(now);
+    if (typeof now === 'number') {
+      this.#flushSoon();
+      return Promise.resolve(now);
+    }
     if (now) return Promise.reject(spreadError(now));
     return new Promise((resolve, reject) => {
       this.#pending.requests.set(id, { resolve, reject });
     });
   }
+
+  /** After the first send of a turn of the event loop, the others of the
+   * turn are held back (on TCP) and leave together at its end: one segment
+   * and one wake-up of the daemon for a burst instead of one each. */
+  #flushSoon() {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    setImmediate(this.#flushNow);
+  }
+
+  #flushNow = () => {
+    this.#flushQueued = false;
+    this.#native.flush();
+  };
 
   #readNative(max, timeoutMs) {
     return new Promise((resolve, reject) => {

@@ -24,9 +24,18 @@ export declare class NativeMailbox {
    * SP_multigroup_multicast). When nothing is queued ahead and the
    * socket has room, the frame is written now and the result returned
    * (bytes sent or the error); otherwise it is queued as request `id`,
-   * reported later in a `done` event, and this returns null.
+   * reported later in a `done` event, and this returns null. `hold`
+   * (on TCP) keeps the frame back until `flush`, for the second and later
+   * sends of one turn of the event loop: the first leaves at once, so a
+   * lone send costs no latency.
    */
-  multicast(id: number, service: number, groups: Array<string>, messType: number, data: Uint8Array): number | NativeError | null
+  multicast(id: number, service: number, groups: Array<string>, messType: number, data: Uint8Array, hold: boolean): number | NativeError | null
+  /**
+   * Releases the frames held since the last flush. The JavaScript layer
+   * calls it once per turn of the event loop that sent something, so no
+   * frame waits past the turn it was sent in.
+   */
+  flush(): void
   join(id: number, group: string): void
   leave(id: number, group: string): void
   /**

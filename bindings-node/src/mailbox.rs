@@ -141,6 +141,31 @@ fn send_room(_fd: RawFd, _len: usize) -> bool {
     false
 }
 
+/// Holds (`on`) or releases TCP segments: frames written from the
+/// JavaScript thread in one turn of the event loop leave together when
+/// released, rather than one segment and one wake-up of the daemon each.
+/// False when the socket is not TCP (a Unix socket has nothing to hold).
+#[cfg(target_os = "linux")]
+fn set_cork(fd: RawFd, on: bool) -> bool {
+    let v: libc::c_int = on.into();
+    // SAFETY: `v` is a live c_int for the duration of the call.
+    let r = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_CORK,
+            (&v as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    r == 0
+}
+
+#[cfg(not(target_os = "linux"))]
+fn set_cork(_fd: RawFd, _on: bool) -> bool {
+    false
+}
+
 /// Outcomes are reported in chunks of this many so the JavaScript side
 /// hears of progress (and can read) while a long queue is being written.
 const OUTCOME_CHUNK: usize = 256;
@@ -155,6 +180,8 @@ struct Inner {
     events: Mutex<Option<EventFn>>,
     sends: Mutex<SendQueue>,
     receives_in_flight: AtomicUsize,
+    /// Frames written from the JavaScript thread are held until `flush`.
+    corked: AtomicBool,
     /// One receive at a time, in the order they were asked for.
     receiving: tokio::sync::Mutex<()>,
     closing: AtomicBool,
@@ -434,7 +461,10 @@ impl NativeMailbox {
     /// SP_multigroup_multicast). When nothing is queued ahead and the
     /// socket has room, the frame is written now and the result returned
     /// (bytes sent or the error); otherwise it is queued as request `id`,
-    /// reported later in a `done` event, and this returns null.
+    /// reported later in a `done` event, and this returns null. `hold`
+    /// (on TCP) keeps the frame back until `flush`, for the second and later
+    /// sends of one turn of the event loop: the first leaves at once, so a
+    /// lone send costs no latency.
     #[napi]
     pub fn multicast(
         &self,
@@ -443,6 +473,7 @@ impl NativeMailbox {
         groups: Vec<String>,
         mess_type: i32,
         data: &[u8],
+        hold: bool,
     ) -> Result<Option<Either<u32, NativeError>>> {
         self.inner.check_usable()?;
         let mess_type = check_message_type(mess_type)?;
@@ -458,6 +489,12 @@ impl NativeMailbox {
         {
             // Nothing is queued ahead, so writing now keeps the order; the
             // room check means the write returns without waiting.
+            if hold
+                && !self.inner.corked.load(Ordering::Relaxed)
+                && set_cork(self.inner.mbox.raw_fd(), true)
+            {
+                self.inner.corked.store(true, Ordering::Relaxed);
+            }
             let r = self
                 .inner
                 .mbox
@@ -481,6 +518,16 @@ impl NativeMailbox {
             },
         );
         Ok(None)
+    }
+
+    /// Releases the frames held since the last flush. The JavaScript layer
+    /// calls it once per turn of the event loop that sent something, so no
+    /// frame waits past the turn it was sent in.
+    #[napi]
+    pub fn flush(&self) {
+        if self.inner.corked.swap(false, Ordering::Relaxed) {
+            set_cork(self.inner.mbox.raw_fd(), false);
+        }
     }
 
     #[napi]
@@ -600,6 +647,7 @@ pub fn connect<'env>(
                 events: Mutex::new(Some(events)),
                 sends: Mutex::new(SendQueue::default()),
                 receives_in_flight: AtomicUsize::new(0),
+                corked: AtomicBool::new(false),
                 receiving: tokio::sync::Mutex::new(()),
                 closing: AtomicBool::new(false),
                 closed_tx,

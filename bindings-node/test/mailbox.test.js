@@ -142,6 +142,47 @@ describe('one daemon', { skip }, () => {
     }
   });
 
+  it('connects over the Unix socket too (a daemon name that is a path)', async () => {
+    const g = group();
+    const a = await connect({ daemon: `${daemon.dir}/${daemon.port}`, name: 'unix' });
+    const b = await connect({ daemon: daemon.name, name: 'tcp', membership: false });
+    try {
+      assert.equal(a.privateGroup, '#unix#localhost');
+      await a.join(g);
+      await viewOf(a, g, 1);
+      await b.multicast(g, 'over tcp');
+      await a.multicast(g, 'over unix');
+      const got = [await a.receive({ timeoutMs: 5000 }), await a.receive({ timeoutMs: 5000 })];
+      assert.deepEqual(got.map((m) => m.data.toString()), ['over tcp', 'over unix']);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('a burst sent in one turn arrives whole and in order (frames held for the turn leave at its end)', async () => {
+    const g = group();
+    const tx = await connect({ daemon: daemon.name, name: 'burst', membership: false });
+    const rx = await connect({ daemon: daemon.name, name: 'brx', membership: false });
+    try {
+      await rx.join(g);
+      await sleep(100);
+      // No await between the sends: all but the first are held back on TCP.
+      const sends = [];
+      for (let i = 0; i < 50; i++) sends.push(tx.multicast(g, `b${i}`));
+      const got = [];
+      for (let i = 0; i < 50; i++) got.push((await rx.receive({ timeoutMs: 5000 })).data.toString());
+      assert.deepEqual(got, Array.from({ length: 50 }, (_, i) => `b${i}`));
+      await Promise.all(sends);
+      // And a lone send after the burst is not held.
+      await tx.multicast(g, 'lone');
+      assert.equal((await rx.receive({ timeoutMs: 5000 })).data.toString(), 'lone');
+    } finally {
+      await tx.close();
+      await rx.close();
+    }
+  });
+
   it('carries a 100 KB message intact and refuses one over the limit', async () => {
     const g = group();
     const a = await connect({ daemon: daemon.name, name: 'big', membership: false });
@@ -382,11 +423,18 @@ describe('one daemon', { skip }, () => {
         assert.ok(m !== null, `mailbox ${i} got nothing`);
         assert.equal(m.data.toString(), 'to all two hundred');
       }
-      // And each can send while all wait: 200 receives pending at once.
+      // 200 receives pending at once while five of them send: all 200 see
+      // the five messages in one and the same (agreed) order.
       const waits = boxes.map((b) => b.receive({ timeoutMs: 10000 }));
-      await Promise.all(boxes.map((b, i) => (i < 5 ? b.multicast(g, `from ${i}`) : null)));
+      await Promise.all(boxes.slice(0, 5).map((b, i) => b.multicast(g, `from ${i}`)));
       const firsts = await Promise.all(waits);
-      assert.ok(firsts.every((m) => m && m.data.toString() === 'from 0'));
+      const orders = await Promise.all(boxes.map(async (b, i) => {
+        const seq = [firsts[i]];
+        for (let k = 1; k < 5; k++) seq.push(await b.receive({ timeoutMs: 10000 }));
+        return seq.map((m) => (m ? m.data.toString() : 'nothing')).join(',');
+      }));
+      assert.deepEqual([...orders[0].split(',')].sort(), ['from 0', 'from 1', 'from 2', 'from 3', 'from 4']);
+      assert.ok(orders.every((o) => o === orders[0]), `orders differ: ${[...new Set(orders)].join(' | ')}`);
     } finally {
       await Promise.all(boxes.map((b) => b.close()));
     }
