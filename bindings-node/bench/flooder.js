@@ -7,8 +7,9 @@
 //
 //   node bench/flooder.js [-m 100000] [-b 1000] [-w 200] [-r 3] [-s 4803@127.0.0.1]
 //
-// Without -s it starts its own daemon: target/release/spread if built, else
-// SPREAD_DAEMON_BIN or target/debug/spread. spflooder is
+// Without -s it starts its own daemon (target/release/spread if built, else
+// SPREAD_DAEMON_BIN or target/debug/spread) and measures both ways in:
+// TCP (port@127.0.0.1) and the Unix socket (a path). spflooder is
 // target/release/spflooder (cargo build --release -p spread-tools) or
 // SPFLOODER_BIN.
 'use strict';
@@ -21,6 +22,10 @@ const { TestDaemon, REPO } = require('../testkit/daemons.js');
 
 function parseArgs(argv) {
   const o = { messages: 100000, bytes: 1000, window: 200, rounds: 3, daemon: null };
+  if (argv.includes('-h') || argv.includes('--help')) {
+    console.log('usage: node bench/flooder.js [-m messages] [-b bytes] [-w window] [-r rounds] [-s daemon]');
+    process.exit(0);
+  }
   for (let i = 0; i < argv.length; i++) {
     const v = () => {
       if (i + 1 >= argv.length) throw new Error(`${argv[i]} needs a value`);
@@ -105,26 +110,35 @@ async function main() {
     own = await TestDaemon.start();
     daemon = own.name;
   }
+  const targets = own ? [['tcp', own.name], ['unix', `${own.dir}/${own.port}`]] : [['given', daemon]];
   try {
     console.log(`flood: ${o.messages} messages of ${o.bytes} bytes, AGREED, window ${o.window}, ` +
-      `daemon ${daemon} (${daemonBin}), ${o.rounds} rounds\n`);
-    const rows = [];
+      `${o.rounds} rounds, daemon ${daemonBin}\n`);
+    const fmt = (x) => x.toFixed(0);
+    console.log(`${'via'.padEnd(6)}${'round'.padEnd(8)}${'spflooder msgs/s'.padStart(18)}` +
+      `${'node msgs/s'.padStart(14)}${'node/rust'.padStart(11)}`);
     const rate = (s) => o.messages / s;
-    for (let r = 1; r <= o.rounds; r++) {
-      const rust = rustFlood(spflooder, daemon, o);
-      const node = await nodeFlood(daemon, o);
-      rows.push({ r, rust: rate(rust), node: rate(node) });
+    const line = (via, r, rust, node) => console.log(`${via.padEnd(6)}${String(r).padEnd(8)}` +
+      `${fmt(rust).padStart(18)}${fmt(node).padStart(14)}${(100 * node / rust).toFixed(1).padStart(10)}%`);
+    const medians = [];
+    for (const [via, name] of targets) {
+      const rows = [];
+      for (let r = 1; r <= o.rounds; r++) {
+        const rust = rate(rustFlood(spflooder, name, o));
+        const node = rate(await nodeFlood(name, o));
+        rows.push({ rust, node });
+        line(via, r, rust, node);
+      }
+      const mr = median(rows.map((x) => x.rust));
+      const mn = median(rows.map((x) => x.node));
+      line(via, 'median', mr, mn);
+      medians.push([via, mr, mn]);
     }
-    const fmt = (x) => x.toFixed(0).padStart(12);
-    console.log(`${'round'.padEnd(8)}${'spflooder msgs/s'.padStart(18)}${'node msgs/s'.padStart(14)}${'node/rust'.padStart(11)}`);
-    for (const row of rows) {
-      console.log(`${String(row.r).padEnd(8)}${fmt(row.rust).padStart(18)}${fmt(row.node).padStart(14)}` +
-        `${(100 * row.node / row.rust).toFixed(1).padStart(10)}%`);
+    console.log('');
+    for (const [via, mr, mn] of medians) {
+      console.log(`${via}: median spflooder ${fmt(mr)} msgs/s (${(mr * o.bytes / 1e6).toFixed(1)} MB/s), ` +
+        `node ${fmt(mn)} msgs/s (${(mn * o.bytes / 1e6).toFixed(1)} MB/s): ${(100 * mn / mr).toFixed(1)}%`);
     }
-    const mr = median(rows.map((x) => x.rust));
-    const mn = median(rows.map((x) => x.node));
-    console.log(`${'median'.padEnd(8)}${fmt(mr).padStart(18)}${fmt(mn).padStart(14)}${(100 * mn / mr).toFixed(1).padStart(10)}%`);
-    console.log(`\nMB/s at the median: spflooder ${(mr * o.bytes / 1e6).toFixed(1)}, node ${(mn * o.bytes / 1e6).toFixed(1)}`);
   } finally {
     if (own) await own.stop();
   }

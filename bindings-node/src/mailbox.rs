@@ -40,7 +40,11 @@ pub struct Outcome {
 }
 
 /// What a mailbox reports to its JavaScript callback.
-#[napi(discriminant = "op", discriminant_case = "camelCase")]
+#[napi(
+    discriminant = "op",
+    discriminant_case = "camelCase",
+    object_from_js = false
+)]
 pub enum NativeEvent {
     /// Receive `seq` got these messages; none means it timed out.
     Received {
@@ -90,6 +94,10 @@ struct SendQueue {
     /// the JavaScript thread and freeing on the writer's makes the two
     /// contend for malloc's arena lock on every message; reusing avoids it.
     spare: Vec<(Vec<GroupName>, Vec<u8>)>,
+    /// Bytes known to fit in the socket's send buffer without a look: the
+    /// free space at the last look, less what was written since (only the
+    /// daemon's reading frees space, so this never overstates it).
+    room: usize,
 }
 
 /// Spare buffers kept per mailbox, and the largest body buffer kept.
@@ -100,15 +108,15 @@ const SPARE_BUFFER_BYTES: usize = 16 * 1024;
 /// always go through the writer.
 const INLINE_FRAME_BYTES: usize = 64 * 1024;
 
-/// Whether `len` more bytes fit in the socket's send buffer now, so that
+/// How many more bytes fit in the socket's send buffer now, so that
 /// writing them cannot block. Linux reports the buffer's use and size in
-/// one call (SO_MEMINFO); the margin covers the kernel's per-buffer
-/// overhead. Anything uncertain answers no, and the send takes the writer.
+/// one call (SO_MEMINFO); a margin is kept for the kernel's bookkeeping.
+/// Anything uncertain answers 0, and sends take the writer.
 #[cfg(all(
     target_os = "linux",
     any(target_arch = "x86_64", target_arch = "aarch64")
 ))]
-fn send_room(fd: RawFd, len: usize) -> bool {
+fn send_room(fd: RawFd) -> usize {
     // <asm-generic/socket.h>; the libc crate names it only for some targets.
     const SO_MEMINFO: libc::c_int = 55;
     const WMEM_ALLOC: usize = libc::SK_MEMINFO_WMEM_ALLOC as usize;
@@ -127,18 +135,18 @@ fn send_room(fd: RawFd, len: usize) -> bool {
         )
     };
     if r != 0 || (size as usize) <= WMEM_QUEUED * 4 {
-        return false;
+        return 0;
     }
     let used = info[WMEM_ALLOC].max(info[WMEM_QUEUED]) as usize;
-    used + 2 * len + 8192 <= info[SNDBUF] as usize
+    (info[SNDBUF] as usize).saturating_sub(used + 8192)
 }
 
 #[cfg(not(all(
     target_os = "linux",
     any(target_arch = "x86_64", target_arch = "aarch64")
 )))]
-fn send_room(_fd: RawFd, _len: usize) -> bool {
-    false
+fn send_room(_fd: RawFd) -> usize {
+    0
 }
 
 /// Holds (`on`) or releases TCP segments: frames written from the
@@ -482,11 +490,14 @@ impl NativeMailbox {
         names.clear();
         names.extend(groups.iter().map(|g| GroupName::from(g.as_str())));
         let frame = HEADER_LEN + names.len() * MAX_GROUP_NAME + data.len();
-        if !q.writing
-            && q.requests.is_empty()
-            && frame <= INLINE_FRAME_BYTES
-            && send_room(self.inner.mbox.raw_fd(), frame)
-        {
+        if !q.writing && q.requests.is_empty() && frame <= INLINE_FRAME_BYTES && {
+            // Each frame is counted twice over for the kernel's overhead.
+            if q.room < 2 * frame {
+                q.room = send_room(self.inner.mbox.raw_fd());
+            }
+            q.room >= 2 * frame
+        } {
+            q.room -= 2 * frame;
             // Nothing is queued ahead, so writing now keeps the order; the
             // room check means the write returns without waiting.
             if hold

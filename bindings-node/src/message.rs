@@ -1,6 +1,6 @@
 //! Messages as plain JavaScript objects, one shape per kind.
 
-use napi::bindgen_prelude::{sys, Buffer, FromNapiValue, Result, ToNapiValue, TypeName, ValueType};
+use napi::bindgen_prelude::{sys, Buffer, Result, ToNapiValue, TypeName, ValueType};
 use napi_derive::napi;
 use spread_core::consts::*;
 use spread_core::wire;
@@ -53,13 +53,6 @@ impl ToNapiValue for Bytes {
     }
 }
 
-impl FromNapiValue for Bytes {
-    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> Result<Self> {
-        let b = unsafe { Buffer::from_napi_value(env, value)? };
-        Ok(Bytes(b.to_vec()))
-    }
-}
-
 /// The group id of a view; a transitional signal carries the id of the view
 /// it ends, so the two compare equal field by field.
 #[napi(object)]
@@ -80,7 +73,11 @@ impl From<wire::GroupId> for GroupId {
 }
 
 /// One message from the daemon, told apart by `kind`.
-#[napi(discriminant = "kind", discriminant_case = "camelCase")]
+#[napi(
+    discriminant = "kind",
+    discriminant_case = "camelCase",
+    object_from_js = false
+)]
 pub enum Message {
     /// An application message.
     Data {
@@ -95,7 +92,7 @@ pub enum Message {
         #[napi(
             ts_type = "'unreliable' | 'reliable' | 'fifo' | 'causal' | 'agreed' | 'safe' | 'unknown'"
         )]
-        service: String,
+        service: &'static str,
         /// The raw service type as sent (service bit, SELF_DISCARD, ...).
         service_type: u32,
         /// The sender wrote `type` in the other byte order.
@@ -110,7 +107,7 @@ pub enum Message {
         members: Vec<String>,
         group_id: GroupId,
         #[napi(ts_type = "'join' | 'leave' | 'disconnect' | 'network'")]
-        cause: String,
+        cause: &'static str,
         /// For join, leave and disconnect: the member that changed.
         changed_member: Option<String>,
         /// The virtual-synchrony sets that merged into this view.
@@ -175,7 +172,7 @@ impl From<wire::Message> for Message {
                 sender: name(&d.sender),
                 groups: names(&d.groups),
                 mess_type: i32::from(d.mess_type),
-                service: service_name(d.service_type).to_string(),
+                service: service_name(d.service_type),
                 service_type: d.service_type,
                 endian_mismatch: d.endian_mismatch,
                 data: Bytes(d.data),
@@ -183,7 +180,7 @@ impl From<wire::Message> for Message {
             wire::Message::Membership(m) => Message::Membership {
                 group: name(&m.group),
                 changed_member: m.changed_member().map(name),
-                cause: cause_name(m.cause()).to_string(),
+                cause: cause_name(m.cause()),
                 members: names(&m.members),
                 group_id: m.group_id.into(),
                 vs_sets: m.vs_sets.iter().map(|s| names(s)).collect(),
