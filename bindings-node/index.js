@@ -128,6 +128,64 @@ function typeOf(options) {
   return type;
 }
 
+const SERVICE_NAMES = new Map([
+  [Service.Unreliable, 'unreliable'],
+  [Service.Reliable, 'reliable'],
+  [Service.Fifo, 'fifo'],
+  [Service.Causal, 'causal'],
+  [Service.Agreed, 'agreed'],
+  [Service.Safe, 'safe'],
+]);
+
+/**
+ * The messages of a native Batch, in order: data messages unpacked from
+ * its buffer (layout in src/message.rs, `Batch`), others taken as they
+ * are. Small bodies are views of the batch's buffer, as Node's own pooled
+ * Buffers share memory.
+ */
+function unpack(batch) {
+  const buf = batch.packed;
+  const out = [];
+  let next = 0;
+  let o = 0;
+  while (o < buf.length) {
+    if (buf[o] === 1) {
+      out.push(batch.others[next++]);
+      o += 1;
+      continue;
+    }
+    const serviceType = buf.readUInt32LE(o + 1);
+    const type = buf.readInt16LE(o + 5);
+    const endianMismatch = buf[o + 7] === 1;
+    let n = buf[o + 8];
+    o += 9;
+    const sender = buf.toString('utf8', o, o + n);
+    o += n;
+    const count = buf[o++];
+    const groups = new Array(count);
+    for (let g = 0; g < count; g++) {
+      n = buf[o++];
+      groups[g] = buf.toString('utf8', o, o + n);
+      o += n;
+    }
+    const len = buf.readUInt32LE(o);
+    o += 4;
+    const data = buf.subarray(o, o + len);
+    o += len;
+    out.push({
+      kind: 'data',
+      sender,
+      groups,
+      type,
+      service: SERVICE_NAMES.get(serviceType & 0x3f) || 'unknown',
+      serviceType,
+      endianMismatch,
+      data,
+    });
+  }
+  return out;
+}
+
 /** The pending promises of one mailbox, settled by the addon's callback. */
 function newPending() {
   return { nextId: 1, requests: new Map(), receives: new Map() };
@@ -318,8 +376,8 @@ class Mailbox extends EventEmitter {
       if (this.#closed) throw closedError();
       try {
         const ready = this.#native.tryReceive(max);
-        if (!Array.isArray(ready)) throw spreadError(ready);
-        if (ready.length > 0) return ready;
+        if (!ready.packed) throw spreadError(ready);
+        if (ready.packed.length > 0) return unpack(ready);
         return await this.#readNative(max, timeoutMs);
       } catch (e) {
         if (isSessionLost(e)) this.#lost();

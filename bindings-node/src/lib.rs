@@ -14,7 +14,7 @@ mod message;
 
 pub use error::{error_name, strerror, NativeError};
 pub use mailbox::{connect, ConnectOptions, NativeEvent, NativeMailbox, Outcome};
-pub use message::{GroupId, Message};
+pub use message::{Batch, GroupId, Message};
 
 use napi_derive::napi;
 use spread_core::consts;

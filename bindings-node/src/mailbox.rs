@@ -1,7 +1,7 @@
 //! `NativeMailbox`: one Spread session, driven from tokio.
 
 use crate::error::NativeError;
-use crate::message::Message;
+use crate::message::{Batch, BatchBuilder, Message};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -449,20 +449,20 @@ impl NativeMailbox {
     /// the trip through tokio. It never blocks: `try_receive` takes only
     /// what the socket holds.
     #[napi]
-    pub fn try_receive(&self, max: u32) -> Either<Vec<Message>, NativeError> {
+    pub fn try_receive(&self, max: u32) -> Either<Batch, NativeError> {
         if self.inner.is_closing() {
             return Either::B(closed_error());
         }
-        let mut got = Vec::new();
+        let mut got = BatchBuilder::default();
         while got.len() < max.max(1) as usize {
             match self.inner.mbox.try_receive() {
-                Ok(Some(m)) => got.push(Message::from(m)),
+                Ok(Some(m)) => got.push(m),
                 Ok(None) => break,
                 Err(_) if !got.is_empty() => break,
                 Err(e) => return Either::B((&e).into()),
             }
         }
-        Either::A(got)
+        Either::A(got.finish())
     }
 
     /// Sends `data` to `groups` (names used verbatim, as by
