@@ -205,7 +205,7 @@ function settle(pending, ev) {
   const p = pending.receives.get(ev.seq);
   if (!p) return;
   pending.receives.delete(ev.seq);
-  if (ev.op === 'received') p.resolve(ev.messages);
+  if (ev.op === 'received') p.resolve(unpack(ev.batch));
   else p.reject(spreadError(ev.error));
 }
 

@@ -148,7 +148,7 @@ export interface NativeError {
 
 /** What a mailbox reports to its JavaScript callback. */
 export type NativeEvent =
-  | { op: 'received'; seq: number; messages: Array<Message> }
+  | { op: 'received'; seq: number; batch: Batch }
   | { op: 'receiveFailed'; seq: number; error: NativeError }
   | { op: 'done'; outcomes: Array<Outcome> }
 

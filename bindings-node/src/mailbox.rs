@@ -1,7 +1,7 @@
 //! `NativeMailbox`: one Spread session, driven from tokio.
 
 use crate::error::NativeError;
-use crate::message::{Batch, BatchBuilder, Message};
+use crate::message::{Batch, BatchBuilder};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -49,7 +49,7 @@ pub enum NativeEvent {
     /// Receive `seq` got these messages; none means it timed out.
     Received {
         seq: u32,
-        messages: Vec<Message>,
+        batch: Batch,
     },
     ReceiveFailed {
         seq: u32,
@@ -340,7 +340,7 @@ impl Inner {
         &self,
         timeout: Option<Duration>,
         max: usize,
-    ) -> std::result::Result<Vec<Message>, NativeError> {
+    ) -> std::result::Result<Batch, NativeError> {
         let _turn = self.receiving.lock().await;
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         let mut closed = self.closed_tx.subscribe();
@@ -348,10 +348,10 @@ impl Inner {
             if self.is_closing() {
                 return Err(closed_error());
             }
-            let mut got = Vec::new();
+            let mut got = BatchBuilder::default();
             while got.len() < max {
                 match self.mbox.try_receive() {
-                    Ok(Some(m)) => got.push(Message::from(m)),
+                    Ok(Some(m)) => got.push(m),
                     Ok(None) => break,
                     // What was taken is not lost: it goes out now and the
                     // error comes again with the next receive.
@@ -360,7 +360,7 @@ impl Inner {
                 }
             }
             if !got.is_empty() {
-                return Ok(got);
+                return Ok(got.finish());
             }
             let sleep = async {
                 match deadline {
@@ -378,7 +378,7 @@ impl Inner {
                     }
                 },
                 _ = closed.changed() => {}
-                _ = sleep => return Ok(Vec::new()),
+                _ = sleep => return Ok(BatchBuilder::default().finish()),
             }
         }
     }
@@ -434,7 +434,7 @@ impl NativeMailbox {
         let max = max.max(1) as usize;
         spawn(async move {
             let ev = match inner.receive(timeout, max).await {
-                Ok(messages) => NativeEvent::Received { seq, messages },
+                Ok(batch) => NativeEvent::Received { seq, batch },
                 Err(error) => NativeEvent::ReceiveFailed { seq, error },
             };
             inner.emit(ev);
