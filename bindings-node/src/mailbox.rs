@@ -190,6 +190,8 @@ struct Inner {
     receives_in_flight: AtomicUsize,
     /// Frames written from the JavaScript thread are held until `flush`.
     corked: AtomicBool,
+    /// The socket takes TCP_CORK (TCP, not a Unix socket); asked once.
+    can_cork: bool,
     /// One receive at a time, in the order they were asked for.
     receiving: tokio::sync::Mutex<()>,
     closing: AtomicBool,
@@ -501,6 +503,7 @@ impl NativeMailbox {
             // Nothing is queued ahead, so writing now keeps the order; the
             // room check means the write returns without waiting.
             if hold
+                && self.inner.can_cork
                 && !self.inner.corked.load(Ordering::Relaxed)
                 && set_cork(self.inner.mbox.raw_fd(), true)
             {
@@ -651,6 +654,9 @@ pub fn connect<'env>(
             }
         };
         let (closed_tx, _) = watch::channel(false);
+        // Uncorking a socket that is not corked changes nothing; it only
+        // tells whether the option exists here.
+        let can_cork = set_cork(mbox.raw_fd(), false);
         Ok(Either::A(NativeMailbox {
             inner: Arc::new(Inner {
                 fd,
@@ -659,6 +665,7 @@ pub fn connect<'env>(
                 sends: Mutex::new(SendQueue::default()),
                 receives_in_flight: AtomicUsize::new(0),
                 corked: AtomicBool::new(false),
+                can_cork,
                 receiving: tokio::sync::Mutex::new(()),
                 closing: AtomicBool::new(false),
                 closed_tx,
