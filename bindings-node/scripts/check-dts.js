@@ -18,7 +18,8 @@ if (!fs.existsSync(napi)) {
   console.error('check-dts: @napi-rs/cli is not installed (run npm install)');
   process.exit(1);
 }
-const run = spawnSync(napi, ['build', '--platform', '--no-js', '--dts', 'native.d.ts', '-o', out],
+// --release reuses what `npm install` built; only this crate is rebuilt.
+const run = spawnSync(napi, ['build', '--platform', '--release', '--no-js', '--dts', 'native.d.ts', '-o', out],
   { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 if (run.status !== 0) {
   console.error(`check-dts: napi build failed (${run.error ? run.error.message : `exit ${run.status}`})`);
