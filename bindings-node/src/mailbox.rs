@@ -85,6 +85,23 @@ enum Request {
     Disconnect,
 }
 
+impl Outcome {
+    fn of(id: u32, r: std::result::Result<usize, SpreadError>) -> Outcome {
+        match r {
+            Ok(bytes) => Outcome {
+                id,
+                bytes: bytes as u32,
+                error: None,
+            },
+            Err(e) => Outcome {
+                id,
+                bytes: 0,
+                error: Some((&e).into()),
+            },
+        }
+    }
+}
+
 #[derive(Default)]
 struct SendQueue {
     requests: VecDeque<(u32, Request)>,
@@ -297,18 +314,7 @@ impl Inner {
             let mut spare = Vec::new();
             let outcomes = batch
                 .into_iter()
-                .map(|(id, req)| match self.perform(req, &mut spare) {
-                    Ok(bytes) => Outcome {
-                        id,
-                        bytes: bytes as u32,
-                        error: None,
-                    },
-                    Err(e) => Outcome {
-                        id,
-                        bytes: 0,
-                        error: Some((&e).into()),
-                    },
-                })
+                .map(|(id, req)| Outcome::of(id, self.perform(req, &mut spare)))
                 .collect();
             {
                 let mut q = lock(&self.sends);
@@ -329,6 +335,9 @@ impl Inner {
             self.mark_closing();
         }
         q.requests.push_back((id, req));
+        // The writer's frames take room the count does not know of: look
+        // again before the next send from the JavaScript thread.
+        q.room = 0;
         if !q.writing {
             q.writing = true;
             drop(q);
@@ -514,9 +523,11 @@ impl NativeMailbox {
                 .mbox
                 .multigroup_scat_multicast(service, &names, mess_type, &[data]);
             q.spare.push((names, body));
-            return Ok(Some(match r {
-                Ok(n) => Either::A(n as u32),
-                Err(e) => Either::B((&e).into()),
+            return Ok(Some(match Outcome::of(id, r) {
+                Outcome {
+                    error: None, bytes, ..
+                } => Either::A(bytes),
+                Outcome { error: Some(e), .. } => Either::B(e),
             }));
         }
         drop(q);
