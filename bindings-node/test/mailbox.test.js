@@ -352,6 +352,35 @@ describe('one daemon', () => {
     }
   });
 
+  it('sends the daemon cannot take yet wait off the event loop', async () => {
+    const a = await connect({ daemon: daemon.name, name: 'stall', membership: false });
+    const sends = [];
+    let maxGap = 0;
+    daemon.child.kill('SIGSTOP');
+    try {
+      let last = Date.now();
+      const timer = setInterval(() => {
+        const now = Date.now();
+        maxGap = Math.max(maxGap, now - last);
+        last = now;
+      }, 5);
+      // 20 MB: far more than the socket buffers hold while the daemon is
+      // stopped, so most of it waits for the writer.
+      const body = Buffer.alloc(20000, 7);
+      let settled = 0;
+      for (let i = 0; i < 1000; i++) sends.push(a.multicast('nobody-here', body).finally(() => { settled++; }));
+      await sleep(500);
+      clearInterval(timer);
+      assert.ok(settled < 1000, 'the stopped daemon took everything?');
+      assert.ok(maxGap < 250, `the event loop stalled for ${maxGap} ms`);
+    } finally {
+      daemon.child.kill('SIGCONT');
+    }
+    const sizes = await Promise.all(sends);
+    assert.ok(sizes.every((n) => n === 20000));
+    await a.close();
+  });
+
   it('kill() drops the session; the others see a disconnect', async () => {
     const g = group();
     const a = await connect({ daemon: daemon.name, name: 'ka' });
