@@ -228,8 +228,9 @@ const MESSAGE_EVENTS = new Set(['message', 'membership', 'reject']);
  * A connection to a Spread daemon. Make one with `connect()`.
  *
  * Events: 'message' (data), 'membership' (membership, transition and
- * self-leave messages), 'reject', 'error' (receiving failed; only when
- * listened to), 'close'. Listening to a message event starts reading.
+ * self-leave messages), 'reject', 'error' (receiving failed; with no
+ * 'error' listener the mailbox closes instead), 'close'. Listening to a
+ * message event starts reading.
  */
 class Mailbox extends EventEmitter {
   #native;
@@ -453,7 +454,13 @@ class Mailbox extends EventEmitter {
           got = await this.#read(BATCH, undefined);
         } catch (e) {
           if (this.#closed && e.code === ILLEGAL_SESSION) return;
-          if (this.listenerCount('error') > 0) this.emit('error', e);
+          if (this.listenerCount('error') > 0) {
+            this.emit('error', e);
+          } else if (!this.#closed) {
+            // Nobody to tell, and a session whose reads fail is of no more
+            // use: it closes, which its 'close' listeners hear.
+            this.#lost();
+          }
           if (!this.#closed) await new Promise((r) => setTimeout(r, 10));
           continue;
         }

@@ -381,6 +381,35 @@ describe('one daemon', () => {
     await a.close();
   });
 
+  it('a daemon that dies: readers hear of it and the mailboxes close', async () => {
+    const own = await TestDaemon.start();
+    let stopped = false;
+    try {
+      const heard = await connect({ daemon: own.name, name: 'heard' });
+      const quiet = await connect({ daemon: own.name, name: 'quiet' });
+      const errors = [];
+      heard.on('error', (e) => errors.push(e));
+      const closes = [heard, quiet].map((m) => new Promise((resolve) => m.once('close', resolve)));
+      heard.on('message', () => {});
+      quiet.on('message', () => {});
+      const waiting = quiet.receive().then(() => 'resolved', (e) => e);
+      await sleep(100);
+      await own.stop();
+      stopped = true;
+      await Promise.all(closes);
+      assert.equal(heard.closed, true);
+      assert.equal(quiet.closed, true);
+      assert.ok(errors.length >= 1 && errors[0] instanceof SpreadError, `errors: ${errors}`);
+      assert.ok(['CONNECTION_CLOSED', 'NET_ERROR_ON_SESSION'].includes(errors[0].name), errors[0].name);
+      const w = await waiting;
+      assert.ok(w instanceof SpreadError, `a pending receive gave ${w}`);
+      await assert.rejects(quiet.multicast('g', 'x'), { name: 'ILLEGAL_SESSION' });
+      await heard.close();
+    } finally {
+      if (!stopped) await own.stop();
+    }
+  });
+
   it('kill() drops the session; the others see a disconnect', async () => {
     const g = group();
     const a = await connect({ daemon: daemon.name, name: 'ka' });
