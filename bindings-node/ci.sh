@@ -34,7 +34,12 @@ summary() {
 }
 
 if [ -z "${SPREAD_DAEMON_BIN:-}" ]; then
-  step "build the daemon" cargo build -q --manifest-path "$repo/Cargo.toml" -p spread-daemon --bins
+  if step "build the daemon" cargo build -q --manifest-path "$repo/Cargo.toml" -p spread-daemon --bins; then
+    # Wherever cargo put it (CARGO_TARGET_DIR, a shared target directory).
+    target_dir="$(cargo metadata --format-version 1 --no-deps --manifest-path "$repo/Cargo.toml" |
+      node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
+    export SPREAD_DAEMON_BIN="$target_dir/debug/spread"
+  fi
 fi
 
 if [ -f package-lock.json ]; then
