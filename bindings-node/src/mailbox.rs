@@ -125,72 +125,6 @@ const SPARE_BUFFER_BYTES: usize = 16 * 1024;
 /// always go through the writer.
 const INLINE_FRAME_BYTES: usize = 64 * 1024;
 
-/// How many more bytes fit in the socket's send buffer now, so that
-/// writing them cannot block. Linux reports the buffer's use and size in
-/// one call (SO_MEMINFO); a margin is kept for the kernel's bookkeeping.
-/// Anything uncertain answers 0, and sends take the writer.
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-fn send_room(fd: RawFd) -> usize {
-    // <asm-generic/socket.h>; the libc crate names it only for some targets.
-    const SO_MEMINFO: libc::c_int = 55;
-    const WMEM_ALLOC: usize = libc::SK_MEMINFO_WMEM_ALLOC as usize;
-    const SNDBUF: usize = libc::SK_MEMINFO_SNDBUF as usize;
-    const WMEM_QUEUED: usize = libc::SK_MEMINFO_WMEM_QUEUED as usize;
-    let mut info = [0u32; 9];
-    let mut size = std::mem::size_of_val(&info) as libc::socklen_t;
-    // SAFETY: `info` is writable for `size` bytes and outlives the call.
-    let r = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            SO_MEMINFO,
-            info.as_mut_ptr().cast(),
-            &mut size,
-        )
-    };
-    if r != 0 || (size as usize) <= WMEM_QUEUED * 4 {
-        return 0;
-    }
-    let used = info[WMEM_ALLOC].max(info[WMEM_QUEUED]) as usize;
-    (info[SNDBUF] as usize).saturating_sub(used + 8192)
-}
-
-#[cfg(not(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-)))]
-fn send_room(_fd: RawFd) -> usize {
-    0
-}
-
-/// Holds (`on`) or releases TCP segments: frames written from the
-/// JavaScript thread in one turn of the event loop leave together when
-/// released, rather than one segment and one wake-up of the daemon each.
-/// False when the socket is not TCP (a Unix socket has nothing to hold).
-#[cfg(target_os = "linux")]
-fn set_cork(fd: RawFd, on: bool) -> bool {
-    let v: libc::c_int = on.into();
-    // SAFETY: `v` is a live c_int for the duration of the call.
-    let r = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_CORK,
-            (&v as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    r == 0
-}
-
-#[cfg(not(target_os = "linux"))]
-fn set_cork(_fd: RawFd, _on: bool) -> bool {
-    false
-}
-
 /// Outcomes are reported in chunks of this many so the JavaScript side
 /// hears of progress (and can read) while a long queue is being written.
 const OUTCOME_CHUNK: usize = 256;
@@ -504,7 +438,7 @@ impl NativeMailbox {
         if !q.writing && q.requests.is_empty() && frame <= INLINE_FRAME_BYTES && {
             // Each frame is counted twice over for the kernel's overhead.
             if q.room < 2 * frame {
-                q.room = send_room(self.inner.mbox.raw_fd());
+                q.room = self.inner.mbox.send_room();
             }
             q.room >= 2 * frame
         } {
@@ -514,7 +448,7 @@ impl NativeMailbox {
             if hold
                 && self.inner.can_cork
                 && !self.inner.corked.load(Ordering::Relaxed)
-                && set_cork(self.inner.mbox.raw_fd(), true)
+                && self.inner.mbox.hold_sends(true)
             {
                 self.inner.corked.store(true, Ordering::Relaxed);
             }
@@ -551,7 +485,7 @@ impl NativeMailbox {
     #[napi]
     pub fn flush(&self) {
         if self.inner.corked.swap(false, Ordering::Relaxed) {
-            set_cork(self.inner.mbox.raw_fd(), false);
+            self.inner.mbox.hold_sends(false);
         }
     }
 
@@ -667,7 +601,7 @@ pub fn connect<'env>(
         let (closed_tx, _) = watch::channel(false);
         // Uncorking a socket that is not corked changes nothing; it only
         // tells whether the option exists here.
-        let can_cork = set_cork(mbox.raw_fd(), false);
+        let can_cork = mbox.hold_sends(false);
         Ok(Either::A(NativeMailbox {
             inner: Arc::new(Inner {
                 fd,

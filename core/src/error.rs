@@ -104,6 +104,33 @@ impl Error {
     }
 }
 
+/// The name of a Spread code as `sp.h` spells it (`"ILLEGAL_GROUP"`);
+/// `"UNKNOWN"` for a number sp.h does not define.
+pub fn code_name(code: i32) -> &'static str {
+    match code {
+        ILLEGAL_SPREAD => "ILLEGAL_SPREAD",
+        COULD_NOT_CONNECT => "COULD_NOT_CONNECT",
+        REJECT_QUOTA => "REJECT_QUOTA",
+        REJECT_NO_NAME => "REJECT_NO_NAME",
+        REJECT_ILLEGAL_NAME => "REJECT_ILLEGAL_NAME",
+        REJECT_NOT_UNIQUE => "REJECT_NOT_UNIQUE",
+        REJECT_VERSION => "REJECT_VERSION",
+        CONNECTION_CLOSED => "CONNECTION_CLOSED",
+        REJECT_AUTH => "REJECT_AUTH",
+        ILLEGAL_SESSION => "ILLEGAL_SESSION",
+        ILLEGAL_SERVICE => "ILLEGAL_SERVICE",
+        ILLEGAL_MESSAGE => "ILLEGAL_MESSAGE",
+        ILLEGAL_GROUP => "ILLEGAL_GROUP",
+        BUFFER_TOO_SHORT => "BUFFER_TOO_SHORT",
+        GROUPS_TOO_SHORT => "GROUPS_TOO_SHORT",
+        MESSAGE_TOO_LONG => "MESSAGE_TOO_LONG",
+        NET_ERROR_ON_SESSION => "NET_ERROR_ON_SESSION",
+        SP_BUG => "SP_BUG",
+        ILLEGAL_TIME => "ILLEGAL_TIME",
+        _ => "UNKNOWN",
+    }
+}
+
 /// The text of a Spread code, as 5.0.1's `SP_strerror` gives it.
 pub fn strerror(code: i32) -> &'static str {
     match code {
@@ -160,5 +187,7 @@ mod tests {
             "SP_error: (-8) Connection closed by Spread."
         );
         assert_eq!(strerror(-100), "Unrecognized error.");
+        assert_eq!(code_name(ILLEGAL_GROUP), "ILLEGAL_GROUP");
+        assert_eq!(code_name(-100), "UNKNOWN");
     }
 }

@@ -40,6 +40,8 @@ fn every_daemon_name_form_connects() {
     {
         let m = Mailbox::connect(&name, Some(&format!("f{i}")), 0, true).unwrap();
         assert_eq!(m.private_group().to_string(), format!("#f{i}#localhost"));
+        // Only TCP can hold sends back.
+        assert_eq!(m.hold_sends(false), name != d.unix_name());
     }
     let err = Mailbox::connect("4803@", None, 0, true).unwrap_err();
     assert_eq!(err.code(), ILLEGAL_SPREAD);

@@ -315,6 +315,20 @@ impl Mailbox {
         }
     }
 
+    /// Bytes a send can write now without blocking (0 when unknown): lets
+    /// an event loop send from its own thread when that cannot stall it.
+    /// A frame takes its header, 32 bytes per group and its body.
+    pub fn send_room(&self) -> usize {
+        self.stream.send_room()
+    }
+
+    /// On TCP, holds the frames sent from now on until `hold_sends(false)`,
+    /// so that a burst leaves in full segments (one wake-up of the daemon
+    /// instead of one per frame). False, and nothing held, on a Unix socket.
+    pub fn hold_sends(&self, hold: bool) -> bool {
+        self.stream.set_cork(hold)
+    }
+
     /// The socket descriptor (what libspread uses as the mailbox).
     pub fn raw_fd(&self) -> std::os::fd::RawFd {
         std::os::fd::AsRawFd::as_raw_fd(&*self.stream)

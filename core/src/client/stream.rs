@@ -52,6 +52,23 @@ impl Stream {
         Ok(n.max(0) as usize)
     }
 
+    /// Bytes that can be written now without blocking: the send buffer's
+    /// free room, read in one call (Linux's SO_MEMINFO), less a margin for
+    /// the kernel's bookkeeping. 0 when the platform cannot tell.
+    pub fn send_room(&self) -> usize {
+        send_room(self.as_raw_fd())
+    }
+
+    /// Holds (`true`) or releases written data on a TCP socket (TCP_CORK):
+    /// frames written while held leave together, in as few segments as fit.
+    /// False when the socket cannot hold (a Unix socket, another platform).
+    pub fn set_cork(&self, on: bool) -> bool {
+        match self {
+            Stream::Tcp(s) => set_cork(s.as_raw_fd(), on),
+            Stream::Unix(_) => false,
+        }
+    }
+
     /// Reads what the socket holds now without blocking (and without
     /// making the socket non-blocking for the threads that share it).
     pub fn recv_nonblocking(&self, buf: &mut [u8]) -> io::Result<usize> {
@@ -146,4 +163,62 @@ impl Write for Stream {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+fn send_room(fd: RawFd) -> usize {
+    // <asm-generic/socket.h>; the libc crate names it only for some targets.
+    const SO_MEMINFO: libc::c_int = 55;
+    const WMEM_ALLOC: usize = libc::SK_MEMINFO_WMEM_ALLOC as usize;
+    const SNDBUF: usize = libc::SK_MEMINFO_SNDBUF as usize;
+    const WMEM_QUEUED: usize = libc::SK_MEMINFO_WMEM_QUEUED as usize;
+    let mut info = [0u32; 9];
+    let mut size = std::mem::size_of_val(&info) as libc::socklen_t;
+    // SAFETY: `info` is writable for `size` bytes and outlives the call.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            SO_MEMINFO,
+            info.as_mut_ptr().cast(),
+            &mut size,
+        )
+    };
+    if r != 0 || (size as usize) <= WMEM_QUEUED * 4 {
+        return 0;
+    }
+    let used = info[WMEM_ALLOC].max(info[WMEM_QUEUED]) as usize;
+    (info[SNDBUF] as usize).saturating_sub(used + 8192)
+}
+
+#[cfg(not(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+fn send_room(_fd: RawFd) -> usize {
+    0
+}
+
+#[cfg(target_os = "linux")]
+fn set_cork(fd: RawFd, on: bool) -> bool {
+    let v: libc::c_int = on.into();
+    // SAFETY: `v` is a live c_int for the duration of the call.
+    let r = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_CORK,
+            (&v as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    r == 0
+}
+
+#[cfg(not(target_os = "linux"))]
+fn set_cork(_fd: RawFd, _on: bool) -> bool {
+    false
 }

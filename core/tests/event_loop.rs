@@ -1,6 +1,7 @@
-//! `Mailbox::try_receive` against a scripted daemon that writes frames in
-//! pieces: it never blocks, keeps what a partial read got, and hands over
-//! to the blocking receive in the middle of a frame.
+//! What an event loop uses, against a scripted daemon: `try_receive` (it
+//! never blocks, keeps what a partial read got, and hands over to the
+//! blocking receive in the middle of a frame), `send_room` and
+//! `hold_sends`.
 
 use spread_core::client::Mailbox;
 use spread_core::consts::*;
@@ -135,4 +136,62 @@ fn a_closed_connection_is_an_error_not_none() {
     assert_eq!(m.try_receive().unwrap_err().code(), NET_ERROR_ON_SESSION);
     m.kill();
     assert_eq!(m.try_receive().unwrap_err().code(), ILLEGAL_SESSION);
+}
+
+#[test]
+fn send_room_shrinks_as_the_daemon_falls_behind() {
+    // The scripted daemon never reads after the handshake.
+    let (daemon, _tx) = scripted_daemon();
+    let m = Mailbox::connect(&daemon, Some("me"), 0, true).unwrap();
+    let empty = m.send_room();
+    assert!(empty > 10_000, "an idle socket has room: {empty}");
+    let body = vec![0u8; 10_000];
+    let mut sent = 0;
+    while m.send_room() >= 2 * (body.len() + 100) {
+        let t = Instant::now();
+        m.multicast(AGREED_MESS, "g", 0, &body).unwrap();
+        assert!(t.elapsed() < Duration::from_millis(200), "a send with room blocked");
+        sent += 1;
+        assert!(sent < 10_000, "the room never ran out");
+    }
+    assert!(sent > 0 && m.send_room() < empty);
+}
+
+#[test]
+fn sends_held_on_tcp_leave_when_released() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (got_tx, got_rx) = mpsc::channel::<usize>();
+    std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut hello = [0u8; 5];
+        s.read_exact(&mut hello).unwrap();
+        let mut name = vec![0u8; hello[4] as usize];
+        s.read_exact(&mut name).unwrap();
+        s.write_all(&encode_auth_list(&["NULL"])).unwrap();
+        let mut choice = [0u8; AUTH_CHOICE_LEN];
+        s.read_exact(&mut choice).unwrap();
+        s.write_all(&encode_accept(true, &GroupName::from("#me#d")))
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got_tx.send(n).unwrap(),
+            }
+        }
+    });
+    let m = Mailbox::connect(&format!("{port}@127.0.0.1"), Some("me"), 0, true).unwrap();
+    assert!(m.hold_sends(true), "TCP can hold");
+    for _ in 0..3 {
+        m.multicast(AGREED_MESS, "g", 0, b"small").unwrap();
+    }
+    // Held: nothing reaches the daemon (TCP_CORK waits up to 200 ms).
+    assert!(got_rx.recv_timeout(Duration::from_millis(100)).is_err());
+    assert!(m.hold_sends(false));
+    let mut total = 0;
+    while total < 3 * (HEADER_LEN + MAX_GROUP_NAME + 5) {
+        total += got_rx.recv_timeout(Duration::from_secs(2)).unwrap();
+    }
+    assert_eq!(total, 3 * (HEADER_LEN + MAX_GROUP_NAME + 5));
 }
