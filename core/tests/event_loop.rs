@@ -150,7 +150,10 @@ fn send_room_shrinks_as_the_daemon_falls_behind() {
     while m.send_room() >= 2 * (body.len() + 100) {
         let t = Instant::now();
         m.multicast(AGREED_MESS, "g", 0, &body).unwrap();
-        assert!(t.elapsed() < Duration::from_millis(200), "a send with room blocked");
+        assert!(
+            t.elapsed() < Duration::from_millis(200),
+            "a send with room blocked"
+        );
         sent += 1;
         assert!(sent < 10_000, "the room never ran out");
     }

@@ -8,28 +8,21 @@
 //! descriptor number that was reused.
 
 use crate::types;
-use spread_core::client::Mailbox as Client;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use spread_core::client::{Mailbox as Client, Registry};
+use std::sync::Arc;
 
-fn table() -> MutexGuard<'static, HashMap<types::Mailbox, Arc<Client>>> {
-    static TABLE: OnceLock<Mutex<HashMap<types::Mailbox, Arc<Client>>>> = OnceLock::new();
-    TABLE
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-}
+static TABLE: Registry<types::Mailbox> = Registry::new();
 
 pub fn insert(mbox: Client) -> types::Mailbox {
     let id = mbox.raw_fd();
-    table().insert(id, Arc::new(mbox));
+    TABLE.insert(id, mbox);
     id
 }
 
 pub fn get(id: types::Mailbox) -> Option<Arc<Client>> {
-    table().get(&id).cloned()
+    TABLE.get(id)
 }
 
 pub fn remove(id: types::Mailbox) -> Option<Arc<Client>> {
-    table().remove(&id)
+    TABLE.remove(id)
 }

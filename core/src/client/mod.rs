@@ -8,11 +8,13 @@
 mod addr;
 mod connect;
 mod receiver;
+mod registry;
 mod stream;
 
 pub use addr::{parse_daemon_name, unix_socket_dir, DaemonAddr};
 pub use connect::{AuthMethod, ConnectOptions};
 pub use receiver::Receiver;
+pub use registry::Registry;
 pub use stream::Stream;
 
 use crate::consts::*;

@@ -1,0 +1,48 @@
+//! Open sessions by handle, for callers that give their users a number
+//! instead of an object (the C ABI's mailbox, a JNI `long`).
+//!
+//! A call takes its own `Arc` of the session for its whole duration, so a
+//! concurrent disconnect shuts the socket down (a blocked receive wakes up
+//! with an error) but never frees the session, or closes its descriptor,
+//! under that call: that happens when the last call returns.
+
+use super::Mailbox;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub struct Registry<K> {
+    map: Mutex<BTreeMap<K, Arc<Mailbox>>>,
+}
+
+impl<K: Ord + Copy> Registry<K> {
+    /// An empty registry; `const` so that it can be a `static`.
+    pub const fn new() -> Registry<K> {
+        Registry {
+            map: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    fn map(&self) -> MutexGuard<'_, BTreeMap<K, Arc<Mailbox>>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Registers `mailbox` under `key` (replacing what was there).
+    pub fn insert(&self, key: K, mailbox: Mailbox) {
+        self.map().insert(key, Arc::new(mailbox));
+    }
+
+    pub fn get(&self, key: K) -> Option<Arc<Mailbox>> {
+        self.map().get(&key).cloned()
+    }
+
+    /// Takes the session out: later lookups of `key` find nothing.
+    pub fn remove(&self, key: K) -> Option<Arc<Mailbox>> {
+        self.map().remove(&key)
+    }
+}
+
+impl<K: Ord + Copy> Default for Registry<K> {
+    fn default() -> Self {
+        Registry::new()
+    }
+}
