@@ -29,6 +29,12 @@ const EXPECTED: [(&str, usize); 7] = [
     ("07-partition-heal.txt", 153),
 ];
 
+/// Recordings that are shortened dumps (long lists and hex dumps cut): they
+/// document a disagreement on the wire rather than replay byte for byte.
+/// `08-mixed-ring.txt` shows why a mixed ring with 5.0.1 does not form
+/// (issue 12, item 7), and belongs to that work.
+const SHORTENED: [&str; 1] = ["08-mixed-ring.txt"];
+
 // ---------------------------------------------------------------------------
 // Reading the recordings
 
@@ -171,8 +177,12 @@ fn load() -> Vec<(String, Vec<Recorded>)> {
         .filter(|n| n.ends_with(".txt"))
         .collect();
     files.sort();
-    let names: Vec<_> = EXPECTED.iter().map(|(n, _)| n.to_string()).collect();
+    let mut names: Vec<_> = EXPECTED.iter().map(|(n, _)| n.to_string()).collect();
+    names.extend(SHORTENED.iter().map(|n| n.to_string()));
+    names.sort();
+    // Every recording is known: a new one is either replayed or named here.
     assert_eq!(files, names, "the recordings in {}", dir.display());
+    files.retain(|f| !SHORTENED.contains(&f.as_str()));
     files
         .into_iter()
         .map(|f| {
