@@ -9,6 +9,8 @@ use pyo3::types::{PyBytes, PyDict, PyString, PyTuple, PyType};
 use spread_core::consts::*;
 use spread_core::wire::{GroupId as CoreGroupId, Message};
 use spread_core::GroupName;
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 /// A group id: equal ids name the same view of a group.
 #[pyclass(module = "spread", name = "GroupId", frozen, eq, hash)]
@@ -237,6 +239,55 @@ fn text_names<'py>(py: Python<'py>, names: &[GroupName]) -> PyResult<Bound<'py, 
     PyTuple::new(py, names.iter().map(text))
 }
 
+/// The `str` objects of names and destination lists seen lately. A sender
+/// and its groups repeat from message to message, and `str` and `tuple`
+/// are immutable, so one object serves every message that names them.
+struct Recent {
+    names: HashMap<GroupName, Py<PyString>>,
+    lists: HashMap<Vec<GroupName>, Py<PyTuple>>,
+}
+
+/// Entries kept before the cache starts afresh.
+const RECENT_MAX: usize = 4096;
+
+static RECENT: Mutex<Option<Recent>> = Mutex::new(None);
+
+fn recent() -> std::sync::MutexGuard<'static, Option<Recent>> {
+    RECENT.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn cached_name<'py>(py: Python<'py>, n: &GroupName) -> Bound<'py, PyAny> {
+    let mut guard = recent();
+    let r = guard.get_or_insert_with(|| Recent {
+        names: HashMap::new(),
+        lists: HashMap::new(),
+    });
+    if let Some(s) = r.names.get(n) {
+        return s.bind(py).clone().into_any();
+    }
+    if r.names.len() >= RECENT_MAX {
+        r.names.clear();
+    }
+    let s = PyString::new(py, &text(n));
+    r.names.insert(*n, s.clone().unbind());
+    s.into_any()
+}
+
+fn cached_list<'py>(py: Python<'py>, names: &[GroupName]) -> PyResult<Bound<'py, PyAny>> {
+    if let Some(t) = recent().as_ref().and_then(|r| r.lists.get(names)) {
+        return Ok(t.bind(py).clone().into_any());
+    }
+    let t = PyTuple::new(py, names.iter().map(|n| cached_name(py, n)))?;
+    let mut guard = recent();
+    if let Some(r) = guard.as_mut() {
+        if r.lists.len() >= RECENT_MAX {
+            r.lists.clear();
+        }
+        r.lists.insert(names.to_vec(), t.clone().unbind());
+    }
+    Ok(t.into_any())
+}
+
 /// The modern API's message classes (dataclasses defined in
 /// `spread._messages`) and its enum members, handed over once at import.
 pub struct Modern {
@@ -248,7 +299,6 @@ pub struct Modern {
     /// Service level bit -> `Service` member; cause bit -> `Cause` member.
     services: Py<PyDict>,
     causes: Py<PyDict>,
-    object_new: Py<PyAny>,
 }
 
 static MODERN: PyOnceLock<Modern> = PyOnceLock::new();
@@ -266,11 +316,6 @@ pub fn _bind_types(
     causes: Py<PyDict>,
 ) -> PyResult<()> {
     let (data, membership, transitional, self_leave, reject) = classes;
-    let object_new = py
-        .import("builtins")?
-        .getattr("object")?
-        .getattr("__new__")?
-        .unbind();
     let _ = MODERN.set(
         py,
         Modern {
@@ -281,10 +326,28 @@ pub fn _bind_types(
             reject,
             services,
             causes,
-            object_new,
         },
     );
     Ok(())
+}
+
+/// A new, empty instance of the heap type `cls` (what `object.__new__`
+/// does, without the trip through a Python call).
+fn alloc<'py>(py: Python<'py>, cls: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyAny>> {
+    let tp = cls.as_type_ptr();
+    // SAFETY: `cls` is a live heap type (a dataclass), whose tp_alloc slot
+    // is readable through PyType_GetSlot in the stable ABI; the slot
+    // returns a new reference or NULL with an exception set.
+    unsafe {
+        let slot = pyo3::ffi::PyType_GetSlot(tp, pyo3::ffi::Py_tp_alloc);
+        if slot.is_null() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "type has no tp_alloc",
+            ));
+        }
+        let alloc: pyo3::ffi::allocfunc = std::mem::transmute(slot);
+        Bound::from_owned_ptr_or_err(py, alloc(tp, 0))
+    }
 }
 
 /// An instance of a frozen dataclass, built without running its
@@ -294,11 +357,10 @@ pub fn _bind_types(
 /// rest of the receive.
 fn frozen<'py>(
     py: Python<'py>,
-    modern: &Modern,
     cls: &Py<PyType>,
     fields: &[(&Bound<'py, PyString>, Bound<'py, PyAny>)],
 ) -> PyResult<Bound<'py, PyAny>> {
-    let obj = modern.object_new.bind(py).call1((cls.bind(py),))?;
+    let obj = alloc(py, cls.bind(py))?;
     let dict = PyDict::new(py);
     for (k, v) in fields {
         dict.set_item(k, v)?;
@@ -336,14 +398,10 @@ pub fn modern(py: Python<'_>, m: Message) -> PyResult<Py<PyAny>> {
     let obj = match m {
         Message::Data(d) => frozen(
             py,
-            t,
             &t.data,
             &[
-                (
-                    intern!(py, "sender"),
-                    text(&d.sender).into_pyobject(py)?.into_any(),
-                ),
-                (intern!(py, "groups"), text_names(py, &d.groups)?.into_any()),
+                (intern!(py, "sender"), cached_name(py, &d.sender)),
+                (intern!(py, "groups"), cached_list(py, &d.groups)?),
                 (intern!(py, "data"), PyBytes::new(py, &d.data).into_any()),
                 (
                     intern!(py, "msg_type"),
@@ -363,7 +421,6 @@ pub fn modern(py: Python<'_>, m: Message) -> PyResult<Py<PyAny>> {
         )?,
         Message::Reject(r) => frozen(
             py,
-            t,
             &t.reject,
             &[
                 (
@@ -402,7 +459,6 @@ pub fn modern(py: Python<'_>, m: Message) -> PyResult<Py<PyAny>> {
             };
             frozen(
                 py,
-                t,
                 &t.membership,
                 &[
                     (
@@ -429,7 +485,6 @@ pub fn modern(py: Python<'_>, m: Message) -> PyResult<Py<PyAny>> {
         }
         Message::Transition(tr) => frozen(
             py,
-            t,
             &t.transitional,
             &[
                 (
@@ -444,7 +499,6 @@ pub fn modern(py: Python<'_>, m: Message) -> PyResult<Py<PyAny>> {
         )?,
         Message::SelfLeave { group } => frozen(
             py,
-            t,
             &t.self_leave,
             &[(
                 intern!(py, "group"),
