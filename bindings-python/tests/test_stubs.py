@@ -99,8 +99,10 @@ def test_functions_and_methods_match() -> None:
                     assert not callable(vars(cls)[name]), f"{node.name}.{name} is a property"
                     continue
                 if name == "__new__":
-                    # The constructor: the class's own signature.
-                    assert params(item) == runtime_params(cls), f"{node.name}()"
+                    # The constructor: the class's own signature (which
+                    # inspect reads from a built-in class from 3.10 on).
+                    if sys.version_info >= (3, 10):
+                        assert params(item) == runtime_params(cls), f"{node.name}()"
                     continue
                 if name.startswith("__"):
                     assert callable(getattr(cls, name)), f"{node.name}.{name}"
