@@ -27,22 +27,28 @@ fn frame(body: &[u8]) -> Vec<u8> {
     f
 }
 
+/// Accepts one client and runs the daemon's side of its handshake.
+fn accept_client(l: &TcpListener) -> TcpStream {
+    let (mut s, _) = l.accept().unwrap();
+    let mut hello = [0u8; 5];
+    s.read_exact(&mut hello).unwrap();
+    let mut name = vec![0u8; hello[4] as usize];
+    s.read_exact(&mut name).unwrap();
+    s.write_all(&encode_auth_list(&["NULL"])).unwrap();
+    let mut choice = [0u8; AUTH_CHOICE_LEN];
+    s.read_exact(&mut choice).unwrap();
+    s.write_all(&encode_accept(true, &GroupName::from("#me#d")))
+        .unwrap();
+    s
+}
+
 /// A daemon that accepts one client, then writes each piece it is sent.
 fn scripted_daemon() -> (String, mpsc::Sender<Vec<u8>>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
     std::thread::spawn(move || {
-        let (mut s, _): (TcpStream, _) = l.accept().unwrap();
-        let mut hello = [0u8; 5];
-        s.read_exact(&mut hello).unwrap();
-        let mut name = vec![0u8; hello[4] as usize];
-        s.read_exact(&mut name).unwrap();
-        s.write_all(&encode_auth_list(&["NULL"])).unwrap();
-        let mut choice = [0u8; AUTH_CHOICE_LEN];
-        s.read_exact(&mut choice).unwrap();
-        s.write_all(&encode_accept(true, &GroupName::from("#me#d")))
-            .unwrap();
+        let mut s = accept_client(&l);
         for piece in rx {
             s.write_all(&piece).unwrap();
         }
@@ -166,16 +172,7 @@ fn sends_held_on_tcp_leave_when_released() {
     let port = l.local_addr().unwrap().port();
     let (got_tx, got_rx) = mpsc::channel::<usize>();
     std::thread::spawn(move || {
-        let (mut s, _) = l.accept().unwrap();
-        let mut hello = [0u8; 5];
-        s.read_exact(&mut hello).unwrap();
-        let mut name = vec![0u8; hello[4] as usize];
-        s.read_exact(&mut name).unwrap();
-        s.write_all(&encode_auth_list(&["NULL"])).unwrap();
-        let mut choice = [0u8; AUTH_CHOICE_LEN];
-        s.read_exact(&mut choice).unwrap();
-        s.write_all(&encode_accept(true, &GroupName::from("#me#d")))
-            .unwrap();
+        let mut s = accept_client(&l);
         let mut buf = [0u8; 4096];
         loop {
             match s.read(&mut buf) {

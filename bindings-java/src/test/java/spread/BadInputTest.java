@@ -4,26 +4,11 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.net.InetAddress;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 /** Wrong arguments and wrong states: a SpreadException that says what is wrong, and the JVM lives on. */
-class BadInputTest {
-    private static Daemons.Single daemon;
-
-    @BeforeAll
-    static void start() throws Exception {
-        daemon = new Daemons.Single();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (daemon != null) {
-            daemon.close();
-        }
-    }
+class BadInputTest extends WithDaemon {
 
     private static SpreadException fails(int code, String words, Executable call) {
         SpreadException e = assertThrows(SpreadException.class, call);

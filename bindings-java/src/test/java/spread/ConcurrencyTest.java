@@ -11,25 +11,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Volume, many connections, and several threads on one connection. */
-class ConcurrencyTest {
-    private static Daemons.Single daemon;
-
-    @BeforeAll
-    static void start() throws Exception {
-        daemon = new Daemons.Single();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (daemon != null) {
-            daemon.close();
-        }
-    }
+class ConcurrencyTest extends WithDaemon {
 
     @Test
     void tenThousandMessagesArriveInOrder() throws Exception {

@@ -8,26 +8,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** SpreadConnection, SpreadGroup and MembershipInfo against one real daemon. */
-class ConnectionTest {
-    private static Daemons.Single daemon;
+class ConnectionTest extends WithDaemon {
     private static final AtomicInteger SEQ = new AtomicInteger();
-
-    @BeforeAll
-    static void start() throws Exception {
-        daemon = new Daemons.Single();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (daemon != null) {
-            daemon.close();
-        }
-    }
 
     static String group() {
         return "jg" + ProcessHandle.current().pid() + "x" + SEQ.incrementAndGet();

@@ -13,25 +13,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Properties that only a JVM of its own shows: -Xcheck:jni, exit, loading. */
-class JvmProcessTest {
-    private static Daemons.Single daemon;
-
-    @BeforeAll
-    static void start() throws Exception {
-        daemon = new Daemons.Single();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (daemon != null) {
-            daemon.close();
-        }
-    }
+class JvmProcessTest extends WithDaemon {
 
     record Run(int exit, String output, boolean finished) {}
 

@@ -11,25 +11,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Basic and advanced listeners and their thread. */
-class ListenerTest {
-    private static Daemons.Single daemon;
-
-    @BeforeAll
-    static void start() throws Exception {
-        daemon = new Daemons.Single();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (daemon != null) {
-            daemon.close();
-        }
-    }
+class ListenerTest extends WithDaemon {
 
     private static SpreadMessage take(BlockingQueue<SpreadMessage> q) throws InterruptedException {
         SpreadMessage m = q.poll(10, TimeUnit.SECONDS);
