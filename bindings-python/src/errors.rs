@@ -39,8 +39,9 @@ pub fn closed_mbox(py: Python<'_>, method: &str) -> PyErr {
 }
 
 /// A name given as `bytes` or `str` (SpreadModule takes bytes; text is
-/// accepted too). Names are ASCII on the wire; a NUL ends a name in C, so
-/// it is refused here rather than silently cutting the name.
+/// accepted too). Names are ASCII on the wire, and a NUL would end one in
+/// C: anything else is refused here, with the code the daemon or the
+/// library would give it, rather than sent altered.
 pub fn name_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
     let bytes: Vec<u8> = if let Ok(b) = obj.cast::<PyBytes>() {
         b.as_bytes().to_vec()
@@ -52,15 +53,28 @@ pub fn name_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
             obj.get_type().name()?
         )));
     };
-    if bytes.contains(&0) {
-        return Err(spread_error(
+    match String::from_utf8(bytes) {
+        Ok(text) if text.is_ascii() && !text.contains('\0') => Ok(text),
+        Ok(text) => Err(bad_name(obj.py(), what, &text)),
+        Err(e) => Err(bad_name(
             obj.py(),
-            spread_core::consts::ILLEGAL_GROUP,
-            format!("{what} contains a NUL byte"),
-        ));
+            what,
+            &String::from_utf8_lossy(e.as_bytes()),
+        )),
     }
-    // Latin-1 keeps every byte; the daemon refuses what is not a legal name.
-    Ok(bytes.iter().map(|&b| b as char).collect())
+}
+
+fn bad_name(py: Python<'_>, what: &str, text: &str) -> PyErr {
+    let code = match what {
+        "daemon" => spread_core::consts::ILLEGAL_SPREAD,
+        "name" => spread_core::consts::REJECT_ILLEGAL_NAME,
+        _ => spread_core::consts::ILLEGAL_GROUP,
+    };
+    spread_error(
+        py,
+        code,
+        format!("{what} {text:?} is not ASCII without NUL bytes"),
+    )
 }
 
 /// Message data: any bytes-like object, or `str` (sent as UTF-8).
