@@ -30,6 +30,9 @@ fn frame(body: &[u8]) -> Vec<u8> {
 /// Accepts one client and runs the daemon's side of its handshake.
 fn accept_client(l: &TcpListener) -> TcpStream {
     let (mut s, _) = l.accept().unwrap();
+    // Each piece must leave at once (Nagle would hold a small one back
+    // until the client's delayed ACK, longer than the tests wait).
+    s.set_nodelay(true).unwrap();
     let mut hello = [0u8; 5];
     s.read_exact(&mut hello).unwrap();
     let mut name = vec![0u8; hello[4] as usize];
@@ -194,4 +197,69 @@ fn sends_held_on_tcp_leave_when_released() {
         total += got_rx.recv_timeout(Duration::from_secs(2)).unwrap();
     }
     assert_eq!(total, 3 * (HEADER_LEN + MAX_GROUP_NAME + 5));
+}
+
+#[test]
+fn a_frame_that_cannot_be_framed_ends_the_session() {
+    let (daemon, tx) = scripted_daemon();
+    let m = Mailbox::connect(&daemon, Some("me"), 0, true).unwrap();
+    let mut f = frame(b"x");
+    // data_len = -5: where the next message starts is unknown.
+    f[44..48].copy_from_slice(&(-5i32).to_ne_bytes());
+    tx.send(f).unwrap();
+    tx.send(frame(b"after")).unwrap();
+    assert_eq!(
+        m.receive_timeout(Duration::from_secs(5))
+            .unwrap_err()
+            .code(),
+        ILLEGAL_MESSAGE
+    );
+    // Not the same error for ever, nor the next frame read from a guess.
+    assert_eq!(m.try_receive().unwrap_err().code(), NET_ERROR_ON_SESSION);
+    assert_eq!(m.receive().unwrap_err().code(), NET_ERROR_ON_SESSION);
+}
+
+#[test]
+fn poll_counts_a_message_that_try_receive_has_begun() {
+    let (daemon, tx) = scripted_daemon();
+    let m = Mailbox::connect(&daemon, Some("me"), 0, true).unwrap();
+    let f = frame(b"begun");
+    tx.send(f[..60].to_vec()).unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    assert_eq!(m.try_receive().unwrap(), None);
+    assert_eq!(m.poll().unwrap(), 60);
+    tx.send(f[60..].to_vec()).unwrap();
+    assert_eq!(data(until_some(&m)), b"begun");
+    assert_eq!(m.poll().unwrap(), 0);
+}
+
+#[test]
+fn disconnect_does_not_wait_for_a_send_stuck_on_a_stalled_daemon() {
+    // The scripted daemon never reads: sends fill the socket, then block.
+    let (daemon, _tx) = scripted_daemon();
+    let m = std::sync::Arc::new(Mailbox::connect(&daemon, Some("me"), 0, true).unwrap());
+    let sender = {
+        let m = m.clone();
+        std::thread::spawn(move || {
+            let body = vec![0u8; 100_000];
+            loop {
+                if let Err(e) = m.multicast(AGREED_MESS, "g", 0, &body) {
+                    return e;
+                }
+            }
+        })
+    };
+    while m.send_room() > 0 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let t = Instant::now();
+    m.disconnect().unwrap();
+    assert!(t.elapsed() < Duration::from_secs(1), "disconnect waited");
+    // The blocked sender is woken with an error.
+    let err = sender.join().unwrap();
+    assert!(
+        matches!(err.code(), CONNECTION_CLOSED | ILLEGAL_SESSION),
+        "{err}"
+    );
 }

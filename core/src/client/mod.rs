@@ -124,11 +124,23 @@ impl Mailbox {
         mess_type: i16,
         parts: &[&[u8]],
     ) -> Result<usize> {
+        let mut buf = lock(&self.send);
+        self.write_locked(&mut buf, service_type, groups, mess_type, parts)
+    }
+
+    /// Builds the frame in `buf` (the send half's buffer, locked by the
+    /// caller, so frames of several threads never interleave) and writes it.
+    fn write_locked(
+        &self,
+        buf: &mut Vec<u8>,
+        service_type: u32,
+        groups: &[GroupName],
+        mess_type: i16,
+        parts: &[&[u8]],
+    ) -> Result<usize> {
         let body_len: usize = parts.iter().map(|p| p.len()).sum();
-        let mut s = lock(&self.send);
-        let mut frame = std::mem::take(&mut *s);
-        frame.clear();
-        frame.extend_from_slice(&request_head(
+        buf.clear();
+        buf.extend_from_slice(&request_head(
             service_type,
             &self.private_group,
             groups,
@@ -137,12 +149,9 @@ impl Mailbox {
             ByteOrder::NATIVE,
         ));
         for p in parts {
-            frame.extend_from_slice(p);
+            buf.extend_from_slice(p);
         }
-        let r = (&*self.stream).write_all(&frame);
-        *s = frame;
-        drop(s);
-        r.map_err(|e| {
+        (&*self.stream).write_all(buf).map_err(|e| {
             self.mark_broken();
             Error::ConnectionClosed(format!("sending: {e}"))
         })?;
@@ -283,11 +292,14 @@ impl Mailbox {
         r
     }
 
-    /// Bytes waiting to be read (0 = nothing); like `SP_poll`.
+    /// Bytes waiting to be read (0 = nothing); like `SP_poll`. Counts the
+    /// part of a message that a non-blocking receive has already taken in.
     pub fn poll(&self) -> Result<usize> {
         self.check_open()?;
+        let held = self.recv.try_lock().map_or(0, |rx| rx.held_bytes());
         self.stream
             .readable_bytes()
+            .map(|n| n + held)
             .map_err(|e| Error::NetErrorOnSession(e.to_string()))
     }
 
@@ -301,13 +313,25 @@ impl Mailbox {
         // us (ILLEGAL_SESSION), not lost.
         match self.state.swap(CLOSED, Ordering::AcqRel) {
             CLOSED => return Err(Error::IllegalSession),
-            OPEN => {
-                let _ = self.write_frame(KILL_MESS, &[self.private_group], 0, &[]);
-            }
+            OPEN => self.say_goodbye(),
             _ => {}
         }
         let _ = self.stream.shutdown();
         Ok(())
+    }
+
+    /// Sends KILL if that cannot block: not while another thread is in the
+    /// middle of a send (a stalled daemon would hold both), nor into a full
+    /// socket. Without it the daemon sees the connection close, which ends
+    /// the session the same way.
+    fn say_goodbye(&self) {
+        let frame = HEADER_LEN + MAX_GROUP_NAME;
+        if let Ok(mut buf) = self.send.try_lock() {
+            if self.stream.send_room() >= 2 * frame {
+                let me = [self.private_group];
+                let _ = self.write_locked(&mut buf, KILL_MESS, &me, 0, &[]);
+            }
+        }
     }
 
     /// Closes without a goodbye, like `SP_kill`.

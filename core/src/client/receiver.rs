@@ -28,6 +28,9 @@ pub struct Receiver {
     pending: Option<Header>,
     /// The pending frame's rest as far as a non-blocking read got.
     rest: Vec<u8>,
+    /// A header that could not be framed: where the next message starts is
+    /// unknown, so nothing more can be read.
+    lost_framing: bool,
     private_group: GroupName,
 }
 
@@ -49,6 +52,7 @@ impl Receiver {
             head_got: 0,
             pending: None,
             rest: Vec::new(),
+            lost_framing: false,
             private_group,
         }
     }
@@ -59,19 +63,33 @@ impl Receiver {
 
     /// Waits until a message starts to be available; false on timeout.
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<bool> {
+        self.check_framing()?;
         if self.pending.is_some() || self.head_got > 0 {
             return Ok(true);
         }
         self.stream.wait_readable(timeout).map_err(closed)
     }
 
+    /// Bytes of a message read from the socket but not yet delivered.
+    pub fn held_bytes(&self) -> usize {
+        self.head_got + self.rest.len()
+    }
+
+    fn check_framing(&self) -> Result<()> {
+        if self.lost_framing {
+            return Err(Error::NetErrorOnSession(
+                "an earlier message could not be framed; kill the session".into(),
+            ));
+        }
+        Ok(())
+    }
+
     fn decode_head(&mut self) -> Result<Header> {
         let h = Header::decode(&self.head);
-        if h.num_groups < 0 || h.data_len < 0 {
-            return Err(Error::IllegalMessage(format!(
-                "negative length in header (num_groups {}, data_len {})",
-                h.num_groups, h.data_len
-            )));
+        let room = rest_len(&h, &Limits::CLIENT);
+        if let Err(e) = room {
+            self.lost_framing = true;
+            return Err(Error::IllegalMessage(e.to_string()));
         }
         self.pending = Some(h);
         Ok(h)
@@ -80,6 +98,7 @@ impl Receiver {
     /// The next frame's header; it stays pending until the frame is
     /// consumed with [`Receiver::read_rest`] or [`Receiver::skip_rest`].
     pub fn next_header(&mut self) -> Result<Header> {
+        self.check_framing()?;
         if let Some(h) = self.pending {
             return Ok(h);
         }
@@ -165,6 +184,7 @@ impl Receiver {
     /// The next message if all of it can be read without blocking; `None`
     /// when the socket has no more of it yet (what was read is kept).
     pub fn try_receive(&mut self) -> Result<Option<Message>> {
+        self.check_framing()?;
         if self.pending.is_none() {
             let mut got = self.head_got;
             let r = Receiver::fill(&self.stream, &mut self.head, &mut got);
