@@ -31,6 +31,8 @@ pub struct Receiver {
     /// A header that could not be framed: where the next message starts is
     /// unknown, so nothing more can be read.
     lost_framing: bool,
+    /// A non-blocking receive stopped inside the pending message.
+    begun: bool,
     private_group: GroupName,
 }
 
@@ -53,6 +55,7 @@ impl Receiver {
             pending: None,
             rest: Vec::new(),
             lost_framing: false,
+            begun: false,
             private_group,
         }
     }
@@ -70,9 +73,16 @@ impl Receiver {
         self.stream.wait_readable(timeout).map_err(closed)
     }
 
-    /// Bytes of a message read from the socket but not yet delivered.
+    /// Bytes of a message that a non-blocking receive has taken from the
+    /// socket but not delivered yet. (A header read by `next_header` is not
+    /// counted: libspread's SP_poll after BUFFER_TOO_SHORT counts only what
+    /// is left in the socket.)
     pub fn held_bytes(&self) -> usize {
-        self.head_got + self.rest.len()
+        if self.begun {
+            self.head_got + self.rest.len()
+        } else {
+            0
+        }
     }
 
     fn check_framing(&self) -> Result<()> {
@@ -118,6 +128,7 @@ impl Receiver {
     }
 
     fn consumed(&mut self) {
+        self.begun = false;
         self.pending = None;
         self.head_got = 0;
         self.rest.clear();
@@ -190,6 +201,7 @@ impl Receiver {
             let r = Receiver::fill(&self.stream, &mut self.head, &mut got);
             self.head_got = got;
             if let Fill::WouldBlock = r? {
+                self.begun = got > 0;
                 return Ok(None);
             }
             self.decode_head()?;
@@ -200,6 +212,7 @@ impl Receiver {
         let r = Receiver::fill(&self.stream, &mut self.rest, &mut got);
         self.rest.truncate(got);
         if let Fill::WouldBlock = r? {
+            self.begun = true;
             return Ok(None);
         }
         let rest = std::mem::take(&mut self.rest);
