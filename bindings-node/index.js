@@ -42,6 +42,9 @@ const NET_ERROR_ON_SESSION = -18;
  * events only; receive() takes one). Small, so the daemon's per-session
  * limit still throttles a sender when the consumer is slow. */
 const BATCH = 64;
+// How long the event pump waits in one read before it looks again whether
+// anybody still listens.
+const PUMP_SLICE_MS = 100;
 
 /** A Spread error: `code` is Spread's number (sp.h), `name` its name. */
 class SpreadError extends Error {
@@ -451,7 +454,9 @@ class Mailbox extends EventEmitter {
       while (!this.#closed && this.#listening()) {
         let got;
         try {
-          got = await this.#read(BATCH, undefined);
+          // In slices, so that a receive() asked for after the listeners
+          // are gone is not left queued behind an endless read.
+          got = await this.#read(BATCH, PUMP_SLICE_MS);
         } catch (e) {
           if (this.#closed && e.code === ILLEGAL_SESSION) return;
           if (this.listenerCount('error') > 0) {

@@ -287,7 +287,7 @@ impl Inner {
         max: usize,
     ) -> std::result::Result<Batch, NativeError> {
         let _turn = self.receiving.lock().await;
-        let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+        let deadline = timeout.and_then(|t| tokio::time::Instant::now().checked_add(t));
         let mut closed = self.closed_tx.subscribe();
         loop {
             if self.is_closing() {
@@ -375,7 +375,9 @@ impl NativeMailbox {
         self.inner.check_usable()?;
         let inner = self.inner.clone();
         inner.receives_in_flight.fetch_add(1, Ordering::AcqRel);
-        let timeout = timeout_ms.map(|t| Duration::from_secs_f64(t.max(0.0) / 1000.0));
+        // A timeout too long to represent waits for ever (it would anyway).
+        let timeout =
+            timeout_ms.and_then(|t| Duration::try_from_secs_f64(t.max(0.0) / 1000.0).ok());
         let max = max.max(1) as usize;
         spawn(async move {
             let ev = match inner.receive(timeout, max).await {
@@ -435,14 +437,15 @@ impl NativeMailbox {
         names.clear();
         names.extend(groups.iter().map(|g| GroupName::from(g.as_str())));
         let frame = HEADER_LEN + names.len() * MAX_GROUP_NAME + data.len();
+        let cost = Mailbox::send_cost(frame);
         if !q.writing && q.requests.is_empty() && frame <= INLINE_FRAME_BYTES && {
-            // Each frame is counted twice over for the kernel's overhead.
-            if q.room < 2 * frame {
+            // Counted at its worst cost, the kernel's bookkeeping included.
+            if q.room < cost {
                 q.room = self.inner.mbox.send_room();
             }
-            q.room >= 2 * frame
+            q.room >= cost
         } {
-            q.room -= 2 * frame;
+            q.room -= cost;
             // Nothing is queued ahead, so writing now keeps the order; the
             // room check means the write returns without waiting.
             if hold

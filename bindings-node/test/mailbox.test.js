@@ -1,6 +1,9 @@
 // Every method of a mailbox against one real daemon.
 'use strict';
 
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+
 const test = require('node:test');
 
 const { describe, before, after } = test;
@@ -352,32 +355,65 @@ describe('one daemon', () => {
     }
   });
 
-  it('sends the daemon cannot take yet wait off the event loop', async () => {
-    const a = await connect({ daemon: daemon.name, name: 'stall', membership: false });
-    const sends = [];
-    let maxGap = 0;
-    daemon.child.kill('SIGSTOP');
-    try {
-      let last = Date.now();
-      const timer = setInterval(() => {
-        const now = Date.now();
-        maxGap = Math.max(maxGap, now - last);
-        last = now;
-      }, 5);
-      // 20 MB: far more than the socket buffers hold while the daemon is
-      // stopped, so most of it waits for the writer.
-      const body = Buffer.alloc(20000, 7);
-      let settled = 0;
-      for (let i = 0; i < 1000; i++) sends.push(a.multicast('nobody-here', body).finally(() => { settled++; }));
-      await sleep(500);
-      clearInterval(timer);
-      assert.ok(settled < 1000, 'the stopped daemon took everything?');
-      assert.ok(maxGap < 250, `the event loop stalled for ${maxGap} ms`);
-    } finally {
-      daemon.child.kill('SIGCONT');
+  for (const [via, count, size] of [['tcp', 1000, 20000], ['unix', 1000, 20000], ['unix', 20000, 100]]) {
+    it(`sends the daemon cannot take yet wait off the event loop (${via}, ${count} x ${size} B)`, async () => {
+      const where = via === 'tcp' ? daemon.name : path.join(daemon.dir, String(daemon.port));
+      const a = await connect({ daemon: where, name: 'stall', membership: false });
+      const sends = [];
+      let maxGap = 0;
+      daemon.child.kill('SIGSTOP');
+      // Should a send block this thread, nothing here could resume the
+      // daemon: a process of its own does, so the test fails, not hangs.
+      const watchdog = spawn('sh', ['-c', `sleep 3; kill -CONT ${daemon.child.pid}`], { stdio: 'ignore' });
+      try {
+        let last = Date.now();
+        const timer = setInterval(() => {
+          const now = Date.now();
+          maxGap = Math.max(maxGap, now - last);
+          last = now;
+        }, 5);
+        // Far more than the socket buffers hold while the daemon is
+        // stopped, so most of it waits for the writer; small messages cost
+        // the kernel more per byte (a Unix socket's per-write bookkeeping).
+        const body = Buffer.alloc(size, 7);
+        let settled = 0;
+        for (let i = 0; i < count; i++) sends.push(a.multicast('nobody-here', body).finally(() => { settled++; }));
+        await sleep(500);
+        clearInterval(timer);
+        assert.ok(settled < count, 'the stopped daemon took everything?');
+        assert.ok(maxGap < 250, `the event loop stalled for ${maxGap} ms`);
+      } finally {
+        daemon.child.kill('SIGCONT');
+        watchdog.kill();
+      }
+      const sizes = await Promise.all(sends);
+      assert.ok(sizes.every((n) => n === size));
+      await a.close();
+    });
+  }
+
+  it('a timeout too long to wait out means no timeout, not a crash', async () => {
+    const a = await connect({ daemon: daemon.name, name: 'longwait', membership: false });
+    const first = a.receive({ timeoutMs: 1e23 }).then(() => 'resolved', (e) => e);
+    const second = a.receive({ timeoutMs: Number.MAX_VALUE }).then(() => 'resolved', (e) => e);
+    await sleep(100);
+    await a.close();
+    for (const r of [await first, await second]) {
+      assert.ok(r instanceof SpreadError, String(r));
+      assert.equal(r.name, 'ILLEGAL_SESSION');
     }
-    const sizes = await Promise.all(sends);
-    assert.ok(sizes.every((n) => n === 20000));
+  });
+
+  it('a timed receive after the listeners are gone keeps its timeout', async () => {
+    const a = await connect({ daemon: daemon.name, name: 'unlisten', membership: false });
+    const listener = () => {};
+    a.on('message', listener);
+    await sleep(50);
+    a.off('message', listener);
+    const t0 = Date.now();
+    assert.equal(await a.receive({ timeoutMs: 200 }), null);
+    const took = Date.now() - t0;
+    assert.ok(took < 1000, `receive({ timeoutMs: 200 }) took ${took} ms`);
     await a.close();
   });
 
