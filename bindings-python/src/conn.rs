@@ -6,6 +6,7 @@ use crate::errors::{closed_mbox, data_arg, name_arg, raise};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use spread_core::client::{ConnectOptions, Mailbox as Core};
+use spread_core::consts::{HEADER_LEN, MAX_GROUP_NAME};
 use spread_core::wire::Message;
 use spread_core::{Error, GroupName};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -124,12 +125,36 @@ impl Conn {
         message: &Bound<'_, PyAny>,
         msg_type: i32,
     ) -> PyResult<usize> {
+        self.send_if(py, method, service_type, groups, message, msg_type, false)
+            .map(|n| n.unwrap_or(0))
+    }
+
+    /// Sends, or with `only_if_room` sends only when the write cannot block
+    /// (the socket has room for it) and says None otherwise: nothing sent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_if(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        service_type: u32,
+        groups: &[GroupName],
+        message: &Bound<'_, PyAny>,
+        msg_type: i32,
+        only_if_room: bool,
+    ) -> PyResult<Option<usize>> {
         let core = self.open(py, method)?;
         let data = data_arg(message)?;
         let msg_type = i16::try_from(msg_type)
             .map_err(|_| PyValueError::new_err(format!("msg_type {msg_type} is not an int16")))?;
         let body = data.as_slice();
+        if only_if_room {
+            let frame = HEADER_LEN + groups.len() * MAX_GROUP_NAME + body.len();
+            if core.send_room() < Core::send_cost(frame) {
+                return Ok(None);
+            }
+        }
         py.detach(|| core.multigroup_scat_multicast(service_type, groups, msg_type, &[body]))
+            .map(Some)
             .map_err(|e| self.fail(py, e))
     }
 

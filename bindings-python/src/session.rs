@@ -80,21 +80,28 @@ impl Session {
         msg_type: i32,
         self_discard: bool,
     ) -> PyResult<usize> {
-        self.conn.open(py, "send")?;
-        let groups = if groups.is_instance_of::<PyString>() || groups.is_instance_of::<PyBytes>() {
-            vec![GroupName::from(name_arg(groups, "group")?.as_str())]
-        } else {
-            group_list(groups)?
-        };
-        if groups.is_empty() {
-            return Err(PyValueError::new_err("no group to send to"));
-        }
-        let st = if self_discard {
-            service | SELF_DISCARD
-        } else {
-            service
-        };
+        let (st, groups) = send_args(groups, service, self_discard)?;
         self.conn.send(py, "send", st, &groups, data, msg_type)
+    }
+
+    /// As `send`, but only if the write cannot block (for event loops):
+    /// None, and nothing sent, when the socket has no room for it now.
+    #[pyo3(
+        signature = (groups, data, *, service=AGREED_MESS, msg_type=0, self_discard=false),
+        text_signature = "(self, groups, data, *, service=16, msg_type=0, self_discard=False)"
+    )]
+    fn _try_send(
+        &self,
+        py: Python<'_>,
+        groups: &Bound<'_, PyAny>,
+        data: &Bound<'_, PyAny>,
+        service: u32,
+        msg_type: i32,
+        self_discard: bool,
+    ) -> PyResult<Option<usize>> {
+        let (st, groups) = send_args(groups, service, self_discard)?;
+        self.conn
+            .send_if(py, "send", st, &groups, data, msg_type, true)
     }
 
     /// The next message; with a `timeout` in seconds, None when none
@@ -173,6 +180,28 @@ impl Session {
             self.private_group.bind(py).to_cow().unwrap_or_default()
         )
     }
+}
+
+/// The service type and destinations of a send: one name, or an iterable.
+fn send_args(
+    groups: &Bound<'_, PyAny>,
+    service: u32,
+    self_discard: bool,
+) -> PyResult<(u32, Vec<GroupName>)> {
+    let groups = if groups.is_instance_of::<PyString>() || groups.is_instance_of::<PyBytes>() {
+        vec![GroupName::from(name_arg(groups, "group")?.as_str())]
+    } else {
+        group_list(groups)?
+    };
+    if groups.is_empty() {
+        return Err(PyValueError::new_err("no group to send to"));
+    }
+    let st = if self_discard {
+        service | SELF_DISCARD
+    } else {
+        service
+    };
+    Ok((st, groups))
 }
 
 fn closed_by_us(py: Python<'_>, e: &PyErr) -> bool {

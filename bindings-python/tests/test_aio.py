@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
 import threading
+import time
 
 import pytest
 
@@ -137,5 +140,40 @@ def test_async_errors(daemon) -> None:
                 await s.join("no spaces")
             with pytest.raises(TypeError):
                 await s.send(3, b"x")  # type: ignore[arg-type]
+
+    run(main())
+
+
+@pytest.mark.parametrize("via", ["tcp", "unix"])
+def test_sends_to_a_stalled_daemon_do_not_block_the_loop(fresh_daemon, group, via) -> None:
+    where = fresh_daemon.name if via == "tcp" else str(fresh_daemon.directory / str(fresh_daemon.port))
+
+    async def main() -> None:
+        async with aio.Session(where, "stall", membership=False) as s:
+            fresh_daemon.proc.send_signal(signal.SIGSTOP)
+            # Should a send block the loop, nothing in it could resume the
+            # daemon: a process of its own does, so the test fails, not hangs.
+            watchdog = subprocess.Popen(["sh", "-c", f"sleep 3; kill -CONT {fresh_daemon.proc.pid}"])
+            gaps = []
+            try:
+                async def ticker() -> None:
+                    last = time.monotonic()
+                    while True:
+                        await asyncio.sleep(0.005)
+                        now = time.monotonic()
+                        gaps.append(now - last)
+                        last = now
+
+                tick = asyncio.ensure_future(ticker())
+                # 20 MB: far more than the socket buffers hold.
+                sends = [asyncio.ensure_future(s.send(group, bytes(1000))) for _ in range(20000)]
+                await asyncio.sleep(0.5)
+                tick.cancel()
+                assert not all(f.done() for f in sends), "the stopped daemon took everything?"
+                assert max(gaps) < 0.25, f"the event loop stalled for {max(gaps):.3f} s"
+            finally:
+                fresh_daemon.proc.send_signal(signal.SIGCONT)
+                watchdog.kill()
+            assert await asyncio.gather(*sends) == [1000] * 20000
 
     run(main())

@@ -2,8 +2,8 @@
 
 Receiving is driven by the event loop: a session waits for its descriptor
 to turn readable (``loop.add_reader``) and then takes one message without
-blocking; no thread is used per session. Sends are short writes to the
-local daemon and are made directly.
+blocking; no thread is used per session. A send is written at once when
+the socket has room for it, and otherwise waits in the loop's executor.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class Session:
         self._stash: Deque[Message] = collections.deque()
         self._waiter: Optional[asyncio.Future[Message]] = None
         self._lock: Optional[asyncio.Lock] = None
+        self._sending: Optional[asyncio.Lock] = None
 
     async def connect(self) -> Session:
         """Connects (the handshake runs in the loop's executor)."""
@@ -81,7 +82,20 @@ class Session:
         msg_type: int = 0,
         self_discard: bool = False,
     ) -> int:
-        return self._open.send(groups, data, service=service, msg_type=msg_type, self_discard=self_discard)
+        """Sends; returns the bytes sent. Written at once when the socket has
+        room for it; otherwise (a daemon that does not keep up) the write
+        waits in the loop's executor, and later sends wait behind it."""
+        box = self._open
+        if self._sending is None:
+            self._sending = asyncio.Lock()
+        async with self._sending:
+            n = box._try_send(groups, data, service=service, msg_type=msg_type, self_discard=self_discard)
+            if n is not None:
+                return n
+            send = functools.partial(
+                box.send, groups, data, service=service, msg_type=msg_type, self_discard=self_discard
+            )
+            return await asyncio.get_running_loop().run_in_executor(None, send)
 
     def poll(self) -> int:
         return self._open.poll()
