@@ -34,9 +34,7 @@ const SERVICE_BY_NAME = {
   safe: Service.Safe,
 };
 
-const ILLEGAL_SESSION = -11;
-const CONNECTION_CLOSED = -8;
-const NET_ERROR_ON_SESSION = -18;
+const { ILLEGAL_SESSION, CONNECTION_CLOSED, NET_ERROR_ON_SESSION } = native;
 
 /** How many messages one read from the addon may bring (async iteration and
  * events only; receive() takes one). Small, so the daemon's per-session

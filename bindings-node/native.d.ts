@@ -78,6 +78,8 @@ export declare const CAUSAL_MESS: number
  */
 export declare function connect(daemon: string, options: ConnectOptions | undefined | null, onEvent: (arg: NativeEvent) => void): Promise<NativeMailbox | NativeError>
 
+export declare const CONNECTION_CLOSED: number
+
 /** How to connect; every field is optional. */
 export interface ConnectOptions {
   /**
@@ -110,6 +112,8 @@ export interface GroupId {
 }
 
 export declare const HIGH_PRIORITY: number
+
+export declare const ILLEGAL_SESSION: number
 
 export declare const LOW_PRIORITY: number
 
@@ -151,6 +155,8 @@ export type NativeEvent =
   | { op: 'received'; seq: number; batch: Batch }
   | { op: 'receiveFailed'; seq: number; error: NativeError }
   | { op: 'done'; outcomes: Array<Outcome> }
+
+export declare const NET_ERROR_ON_SESSION: number
 
 /** The result of one queued request (send, join, leave, close). */
 export interface Outcome {

@@ -49,6 +49,17 @@ impl Failure {
 
 pub type Result<T> = std::result::Result<T, Failure>;
 
+thread_local! {
+    /// Depth of `run` on this thread: a panic inside it becomes a Java
+    /// exception, one outside it (other Rust code in the JVM) is not ours.
+    static IN_NATIVE_METHOD: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// True while this thread runs the body of one of our native methods.
+pub fn in_native_method() -> bool {
+    IN_NATIVE_METHOD.with(|n| n.get() > 0)
+}
+
 /// Runs the body of a native method: its value on success; otherwise a
 /// pending exception and `fallback` (which Java never sees).
 pub fn run<'local, T>(
@@ -56,7 +67,9 @@ pub fn run<'local, T>(
     fallback: T,
     body: impl FnOnce(&mut JNIEnv<'local>) -> Result<T>,
 ) -> T {
+    IN_NATIVE_METHOD.with(|n| n.set(n.get() + 1));
     let outcome = catch_unwind(AssertUnwindSafe(|| body(env)));
+    IN_NATIVE_METHOD.with(|n| n.set(n.get() - 1));
     let failure = match outcome {
         Ok(Ok(v)) => return v,
         Ok(Err(f)) => f,

@@ -254,16 +254,9 @@ pub extern "system" fn Java_spread_Native_disconnect<'l>(
     handle: jlong,
 ) {
     bridge::run(&mut env, (), |_| {
-        let mailbox = sessions::remove(handle)?;
-        match mailbox.disconnect() {
-            // A session that already lost its connection has nobody to say
-            // goodbye to; it is closed all the same.
-            Err(e) if e.is_session_lost() => {
-                mailbox.kill();
-                Ok(())
-            }
-            r => Ok(r?),
-        }
+        // A session that already lost its connection is closed all the
+        // same (the core says no goodbye to nobody).
+        Ok(sessions::remove(handle)?.disconnect()?)
     })
 }
 

@@ -39,11 +39,17 @@ pub unsafe extern "system" fn JNI_OnLoad(
     }
 }
 
-/// A panic becomes a `SpreadException` that carries its message; the
-/// default hook would also print a backtrace into the host program's
-/// stderr. One line saying where is kept for whoever reads the logs.
+/// A panic in one of our native methods becomes a `SpreadException` that
+/// carries its message; the default hook would also print a backtrace into
+/// the host program's stderr. One line saying where is kept for whoever
+/// reads the logs. Panics elsewhere (other Rust code in the same JVM) go
+/// to the hook that was there before.
 fn quiet_panics() {
-    std::panic::set_hook(Box::new(|info| {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !bridge::in_native_method() {
+            return previous(info);
+        }
         let at = info
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()))

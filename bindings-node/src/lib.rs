@@ -47,3 +47,9 @@ pub const MAX_GROUPS_PER_MESSAGE: u32 = consts::MAX_GROUPS_PER_MESSAGE as u32;
 pub const MAX_MESSAGE_LEN: u32 = consts::MAX_INTEROPERABLE_PAYLOAD as u32;
 #[napi]
 pub const DEFAULT_SPREAD_PORT: u32 = consts::DEFAULT_SPREAD_PORT as u32;
+#[napi]
+pub const ILLEGAL_SESSION: i32 = consts::ILLEGAL_SESSION;
+#[napi]
+pub const CONNECTION_CLOSED: i32 = consts::CONNECTION_CLOSED;
+#[napi]
+pub const NET_ERROR_ON_SESSION: i32 = consts::NET_ERROR_ON_SESSION;

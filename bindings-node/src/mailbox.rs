@@ -222,10 +222,9 @@ impl Inner {
             Request::Join(g) => self.mbox.join(&g).map(|_| 0),
             Request::Leave(g) => self.mbox.leave(&g).map(|_| 0),
             Request::Disconnect => {
-                // Closing twice, or a session the daemon already dropped,
-                // is still a close: the caller wants it gone, and it is.
+                // Closing twice is still a close: the caller wants it gone,
+                // and it is (the core closes a lost session too).
                 let _ = self.mbox.disconnect();
-                self.mbox.kill();
                 Ok(0)
             }
         }

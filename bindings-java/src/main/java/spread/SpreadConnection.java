@@ -32,7 +32,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *       {@link #receive(Duration)} or disconnect.</li>
  * </ul>
  * A connection that is neither disconnected nor reachable is closed by the
- * garbage collector, without a goodbye to the daemon.
+ * garbage collector, without a goodbye to the daemon. A connection with
+ * listeners is reachable from its listener thread: it stays open until it
+ * is disconnected (or its listeners are removed and it is dropped).
  */
 public class SpreadConnection implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
