@@ -248,3 +248,31 @@ fn daemon_survives_garbage() {
     assert!(d.is_running());
     client(&d, "alive");
 }
+
+#[test]
+fn bits_a_client_may_not_send_are_refused_not_forwarded() {
+    let d = TestDaemon::start("");
+    let (mut a, pa) = client(&d, "a");
+    let (mut b, pb) = client(&d, "b");
+    join(&mut a, &pa, "g");
+    expect_membership(&mut a, CAUSED_BY_JOIN, 1);
+    join(&mut b, &pb, "g");
+    expect_membership(&mut a, CAUSED_BY_JOIN, 2);
+    expect_membership(&mut b, CAUSED_BY_JOIN, 2);
+    for forged in [
+        AGREED_MESS | REJECT_MESS,
+        AGREED_MESS | REG_MEMB_MESS | CAUSED_BY_NETWORK,
+        SAFE_MESS | TRANSITION_MESS,
+    ] {
+        a.send(&request(forged, &pa, &["g"], 4, b"forged"));
+        match a.message() {
+            Message::Reject(r) => assert_eq!(r.old_type, forged),
+            other => panic!("expected a reject of {forged:#x}, got {other:?}"),
+        }
+    }
+    // b saw none of them: its next message is the honest one, and its
+    // stream is still in step.
+    a.send(&request(AGREED_MESS, &pa, &["g"], 0, b"honest"));
+    assert_eq!(expect_data(&mut b).data, b"honest");
+    assert_eq!(expect_data(&mut a).data, b"honest");
+}

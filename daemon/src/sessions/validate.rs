@@ -33,6 +33,34 @@ pub fn check_header(h: &Header, me: &GroupName) -> Verdict {
             h.service_type
         ));
     }
+    // Only what a client may send reaches other clients: a REJECT_MESS or
+    // membership bit would make their libraries misread the frame or take
+    // it for a membership notice. Refused to the sender, as an oversized
+    // message is (the session goes on).
+    let may_carry = if service & REGULAR_MESS != 0 {
+        service | SELF_DISCARD
+    } else {
+        service
+    };
+    let foreign = h.service_type & !may_carry;
+    if foreign != 0 {
+        let names = h.num_groups.max(0) as usize * MAX_GROUP_NAME;
+        if h.num_groups >= 0 && names <= MAX_GROUPS_PER_MESSAGE * MAX_GROUP_NAME && h.data_len >= 0
+        {
+            return Verdict::Refuse {
+                names,
+                discard: h.data_len as usize,
+                why: format!(
+                    "service type {:#x} carries bits a client may not send ({foreign:#x})",
+                    h.service_type
+                ),
+            };
+        }
+        return Verdict::Drop(format!(
+            "service type {:#x} carries bits a client may not send",
+            h.service_type
+        ));
+    }
     if h.sender.canonical() != *me {
         return Verdict::Drop(format!(
             "sender field {:?} is not its own private group {me}",
@@ -127,6 +155,34 @@ mod tests {
         assert!(matches!(
             ok(&header(AGREED_MESS, 0, i32::MAX)),
             Verdict::Refuse { .. }
+        ));
+        for foreign in [
+            REJECT_MESS,
+            REG_MEMB_MESS | CAUSED_BY_JOIN,
+            TRANSITION_MESS,
+            CAUSED_BY_LEAVE,
+            DROP_RECV,
+            RETRANSMIT_TYPE,
+        ] {
+            assert!(
+                matches!(
+                    ok(&header(AGREED_MESS | foreign, 1, 3)),
+                    Verdict::Refuse {
+                        names: 32,
+                        discard: 3,
+                        ..
+                    }
+                ),
+                "{foreign:#x}"
+            );
+        }
+        assert!(matches!(
+            ok(&header(JOIN_MESS | SELF_DISCARD, 1, 0)),
+            Verdict::Refuse { .. }
+        ));
+        assert!(matches!(
+            ok(&header(AGREED_MESS | REJECT_MESS, -1, 0)),
+            Verdict::Drop(_)
         ));
     }
 }
