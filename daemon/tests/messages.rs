@@ -73,7 +73,7 @@ fn oversized_message_is_refused_and_the_session_goes_on() {
         other => panic!("expected a reject, got {other:?}"),
     }
     // The largest legal message still goes through, to both members.
-    let max = vec![1u8; MAX_MESSAGE_PAYLOAD - 32];
+    let max = vec![1u8; MAX_INTEROPERABLE_PAYLOAD - 32];
     a.send(&request(AGREED_MESS, &pa, &["g"], 0, &max));
     assert_eq!(expect_data(&mut b).data.len(), max.len());
     assert_eq!(expect_data(&mut a).data.len(), max.len());

@@ -132,3 +132,42 @@ fn garbage_on_the_daemon_ports_harms_nobody() {
         );
     }
 }
+
+#[test]
+fn the_largest_message_admitted_is_the_largest_a_ring_carries() {
+    use spread_core::consts::*;
+    use spread_core::wire::Message;
+    use spread_testkit::{request, Raw};
+    let ring = TestRing::start(3, "", &[]);
+    let raw = |i: usize, name: &str| {
+        let mut c = Raw::unix(&ring.dir.join(format!("d{i}")).join(ring.port.to_string()));
+        c.handshake(name, true);
+        c
+    };
+    let (mut a, mut b) = (raw(1, "a"), raw(3, "b"));
+    let pa = "#a#d1";
+    a.send(&request(JOIN_MESS, pa, &["g"], 0, b""));
+    b.send(&request(JOIN_MESS, "#b#d3", &["g"], 0, b""));
+    for c in [&mut a, &mut b] {
+        while !matches!(c.message(), Message::Membership(m) if m.members.len() == 2) {}
+    }
+    // The largest that is admitted crosses the ring to the other daemon.
+    let largest = vec![5u8; MAX_INTEROPERABLE_PAYLOAD - MAX_GROUP_NAME];
+    a.send(&request(AGREED_MESS, pa, &["g"], 1, &largest));
+    match b.message() {
+        Message::Data(d) => assert_eq!(d.data.len(), largest.len()),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(a.message(), Message::Data(_)));
+    // One byte more is refused to its sender, not dropped on the ring.
+    for extra in [1, 800] {
+        let over = vec![5u8; largest.len() + extra];
+        a.send(&request(AGREED_MESS, pa, &["g"], 2, &over));
+        assert!(matches!(a.message(), Message::Reject(r) if r.mess_type == 2));
+    }
+    a.send(&request(AGREED_MESS, pa, &["g"], 3, b"after"));
+    match b.message() {
+        Message::Data(d) => assert_eq!(d.data, b"after"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -23,6 +23,13 @@ pub enum Verdict {
 
 const SERVICE_BITS: u32 = REGULAR_MESS | JOIN_MESS | LEAVE_MESS | KILL_MESS;
 
+/// The largest body and names a session admits: what a ring carries (and
+/// what a 5.0.1 daemon delivers), the client library's limit too. Above it
+/// the sender gets a REJECT; sp.h's nominal 144,000 would be admitted here
+/// and then dropped by the packer on a ring of several daemons.
+pub const MAX_RING_PAYLOAD: usize = MAX_INTEROPERABLE_PAYLOAD;
+const _: () = assert!(HEADER_LEN + MAX_RING_PAYLOAD <= crate::packet::MAX_MESSAGE_LEN);
+
 /// The checks of 5.0.1 (client-protocol §5.3), except that a well-formed
 /// but oversized message is refused instead of ending the session.
 pub fn check_header(h: &Header, me: &GroupName) -> Verdict {
@@ -81,12 +88,12 @@ pub fn check_header(h: &Header, me: &GroupName) -> Verdict {
     }
     let names = h.num_groups as usize * MAX_GROUP_NAME;
     let body = h.data_len as usize;
-    if names + body > MAX_MESSAGE_PAYLOAD {
+    if names + body > MAX_RING_PAYLOAD {
         return Verdict::Refuse {
             names,
             discard: body,
             why: format!(
-                "message of {body} bytes to {} groups exceeds {MAX_MESSAGE_PAYLOAD} bytes of body and names",
+                "message of {body} bytes to {} groups exceeds {MAX_RING_PAYLOAD} bytes of body and names",
                 h.num_groups
             ),
         };
@@ -141,9 +148,13 @@ mod tests {
         hint.hint = Hint([0x81, 0, 0, 0x80]);
         assert!(matches!(ok(&hint), Verdict::Drop(_)));
         assert_eq!(
-            ok(&header(AGREED_MESS, 100, 143_952 - 3200)),
-            Verdict::Accept { rest: 143_952 }
+            ok(&header(AGREED_MESS, 100, 143_151 - 3200)),
+            Verdict::Accept { rest: 143_151 }
         );
+        assert!(matches!(
+            ok(&header(AGREED_MESS, 100, 143_152 - 3200)),
+            Verdict::Refuse { .. }
+        ));
         assert!(matches!(
             ok(&header(AGREED_MESS, 2, 143_952)),
             Verdict::Refuse {
