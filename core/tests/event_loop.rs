@@ -263,3 +263,42 @@ fn disconnect_does_not_wait_for_a_send_stuck_on_a_stalled_daemon() {
         "{err}"
     );
 }
+
+fn resident_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: usize = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
+
+#[test]
+fn a_claimed_length_alone_allocates_nothing() {
+    let (daemon, tx) = scripted_daemon();
+    let m = Mailbox::connect(&daemon, Some("me"), 0, true).unwrap();
+    // A header that claims 120 MB of body, then 10 bytes of it.
+    let claimed = 120 << 20;
+    let mut f = request_head(
+        AGREED_MESS,
+        &GroupName::from("#peer#d"),
+        &[GroupName::from("g")],
+        0,
+        claimed,
+        ByteOrder::NATIVE,
+    );
+    f.extend_from_slice(&[0u8; 10]);
+    let before = resident_bytes();
+    tx.send(f).unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(m.try_receive().unwrap(), None);
+    let grown = resident_bytes().saturating_sub(before);
+    assert!(grown < 16 << 20, "the client took {grown} bytes for 10");
+    // The blocking path too: it waits for the rest without holding 120 MB.
+    let waiter = std::thread::spawn(move || m.receive_timeout(Duration::from_secs(1)));
+    std::thread::sleep(Duration::from_millis(300));
+    let grown = resident_bytes().saturating_sub(before);
+    assert!(
+        grown < 16 << 20,
+        "the blocking receive took {grown} bytes for 10"
+    );
+    drop(tx);
+    assert!(waiter.join().unwrap().is_err());
+}

@@ -40,6 +40,9 @@ fn closed(e: io::Error) -> Error {
     Error::ConnectionClosed(format!("receiving: {e}"))
 }
 
+/// The first step of a message body's buffer in a non-blocking read.
+const READ_STEP: usize = 64 * 1024;
+
 /// What one non-blocking fill of a buffer achieved.
 enum Fill {
     Done,
@@ -138,13 +141,22 @@ impl Receiver {
     /// contents) and forgets the header.
     pub fn read_rest(&mut self, buf: &mut Vec<u8>) -> Result<Header> {
         let (h, n) = self.pending_rest_len()?;
-        let got = self.rest.len();
         buf.clear();
         buf.extend_from_slice(&self.rest);
-        buf.resize(n, 0);
-        (&*self.stream)
-            .read_exact(&mut buf[got..])
+        // Grows as the bytes arrive: a header's claimed length alone never
+        // makes the client allocate it.
+        let want = n - buf.len();
+        buf.reserve(want.min(READ_STEP));
+        let read = (&*self.stream)
+            .take(want as u64)
+            .read_to_end(buf)
             .map_err(closed)?;
+        if read < want {
+            return Err(closed(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the daemon closed the connection inside a message",
+            )));
+        }
         self.consumed();
         Ok(h)
     }
@@ -207,13 +219,18 @@ impl Receiver {
             self.decode_head()?;
         }
         let (h, n) = self.pending_rest_len()?;
-        let mut got = self.rest.len();
-        self.rest.resize(n, 0);
-        let r = Receiver::fill(&self.stream, &mut self.rest, &mut got);
-        self.rest.truncate(got);
-        if let Fill::WouldBlock = r? {
-            self.begun = true;
-            return Ok(None);
+        while self.rest.len() < n {
+            // In steps that double at most: the buffer follows what arrived,
+            // not what the header claims.
+            let mut got = self.rest.len();
+            let step = (n - got).min(got.max(READ_STEP));
+            self.rest.resize(got + step, 0);
+            let r = Receiver::fill(&self.stream, &mut self.rest, &mut got);
+            self.rest.truncate(got);
+            if let Fill::WouldBlock = r? {
+                self.begun = true;
+                return Ok(None);
+            }
         }
         let rest = std::mem::take(&mut self.rest);
         self.consumed();
