@@ -78,3 +78,42 @@ pub fn init(config: &Config, enabled: bool) {
         .with(fmt.with_filter(filter))
         .try_init();
 }
+
+/// A count that the log reports at most once a period: under a flood of
+/// bad input one line a minute says how much, instead of a line each.
+#[derive(Debug, Default)]
+pub struct ReportedCount {
+    reported: u64,
+    at: Option<std::time::Instant>,
+}
+
+impl ReportedCount {
+    /// What `total` grew by since the last report, if that is more than
+    /// nothing and `every` has passed since then (or nothing was reported
+    /// yet); it then counts as reported.
+    pub fn due(&mut self, total: u64, every: std::time::Duration) -> Option<u64> {
+        if total <= self.reported || self.at.is_some_and(|at| at.elapsed() < every) {
+            return None;
+        }
+        let new = total - self.reported;
+        self.reported = total;
+        self.at = Some(std::time::Instant::now());
+        Some(new)
+    }
+}
+
+#[cfg(test)]
+mod reported_count_tests {
+    use super::ReportedCount;
+    use std::time::Duration;
+
+    #[test]
+    fn once_per_period_and_only_what_is_new() {
+        let mut c = ReportedCount::default();
+        assert_eq!(c.due(0, Duration::from_secs(60)), None);
+        assert_eq!(c.due(3, Duration::from_secs(60)), Some(3));
+        assert_eq!(c.due(5, Duration::from_secs(60)), None);
+        assert_eq!(c.due(5, Duration::ZERO), Some(2));
+        assert_eq!(c.due(5, Duration::ZERO), None);
+    }
+}

@@ -4,6 +4,7 @@
 
 use crate::engine::membership::{Membership, MembershipConfig};
 use crate::engine::order::{Delivered, Delivery};
+use crate::logging::ReportedCount;
 use crate::packet::{Packet, AGREED_TYPE, FIFO_TYPE, RELIABLE_TYPE, SAFE_TYPE};
 use crate::transport::{Peer, Received, Transport};
 use bytes::Bytes;
@@ -51,7 +52,7 @@ pub struct RingDriver {
     /// configuration, or not for this daemon yet (membership packets).
     packets_refused: u64,
     /// The count last reported in the log, and when.
-    reported: (u64, Instant),
+    reported: ReportedCount,
 }
 
 /// Dropped datagrams are reported at most this often.
@@ -102,7 +103,7 @@ impl RingDriver {
             index_of: s.peers.iter().map(|p| (p.id, p.index)).collect(),
             me,
             packets_refused: 0,
-            reported: (0, start - REPORT_EVERY),
+            reported: ReportedCount::default(),
         })
     }
 
@@ -150,10 +151,8 @@ impl RingDriver {
     /// dropped since the last report.
     fn report_refused(&mut self) {
         let dropped = self.packets_refused + self.memb.refused;
-        let (last, when) = self.reported;
-        if dropped > last && when.elapsed() >= REPORT_EVERY {
-            warn!(target: "spread::network", "dropped {} datagrams (malformed, from unknown sources or other configurations, or out of place in the membership protocol)", dropped - last);
-            self.reported = (dropped, Instant::now());
+        if let Some(new) = self.reported.due(dropped, REPORT_EVERY) {
+            warn!(target: "spread::network", "dropped {new} datagrams (malformed, from unknown sources or other configurations, or out of place in the membership protocol)");
         }
     }
 

@@ -21,6 +21,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
+/// How often the log may repeat that forged ordered messages were dropped.
+const FORGED_REPORT_EVERY: Duration = Duration::from_secs(60);
+
 /// Everything the runtime needs, resolved from the configuration.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -134,6 +137,7 @@ impl Bound {
             status: settings.status.clone(),
             started: std::time::Instant::now(),
             delivered: 0,
+            forged_reported: Default::default(),
             control: Control::new(settings.control.clone()),
             socket_file: settings.unix.clone(),
         };
@@ -160,6 +164,8 @@ struct Core {
     started: std::time::Instant,
     /// Messages handed to sessions.
     delivered: u64,
+    /// Forged ordered messages, as far as the log has told of them.
+    forged_reported: crate::logging::ReportedCount,
     /// Partitions and windows a monitor imposed.
     control: Control,
     /// Removed when a monitor terminates the daemon.
@@ -325,6 +331,16 @@ impl Core {
                 }
             }
             self.dispatch(out);
+            self.report_forged();
+        }
+    }
+
+    /// Says in the log, at most once a minute, how many ordered messages
+    /// were dropped for naming a client of another daemon.
+    fn report_forged(&mut self) {
+        let forged = self.engine.forged();
+        if let Some(new) = self.forged_reported.due(forged, FORGED_REPORT_EVERY) {
+            warn!(target: "spread::network", "dropped {new} ordered messages whose sender is not a client of the daemon that sent them (forged?)");
         }
     }
 

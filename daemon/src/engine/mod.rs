@@ -88,6 +88,8 @@ pub struct Engine {
     /// Applying held requests before a state exchange: no views (the
     /// exchange's network views show the result).
     quiet: bool,
+    /// See [`Engine::forged`].
+    forged: u64,
 }
 
 impl Engine {
@@ -105,6 +107,7 @@ impl Engine {
             gather: None,
             held: Vec::new(),
             quiet: false,
+            forged: 0,
         }
     }
 
@@ -171,6 +174,13 @@ impl Engine {
             self.on_groups_message(header, frame, out);
             return;
         }
+        // A daemon orders messages of its own clients only: a sender (for a
+        // KILL, the session to end) of another daemon is forged, whatever
+        // the packet says, and is dropped.
+        if !self.is_client_of(origin, &sender) {
+            self.forged += 1;
+            return;
+        }
         // During an exchange everything waits for the merged state (a
         // client's messages stay behind its join); in a transitional
         // configuration only the requests that change groups wait.
@@ -199,6 +209,26 @@ impl Engine {
         } else {
             self.deliver(sender, header, names, frame, out);
         }
+    }
+
+    /// Whether `member` is a private group of the daemon at configuration
+    /// position `origin` (`#name#daemon`). Without a configuration (a
+    /// daemon alone) every sender is its own.
+    fn is_client_of(&self, origin: usize, member: &GroupName) -> bool {
+        let Some(daemon) = self.daemons.get(origin) else {
+            return self.daemons.is_empty();
+        };
+        let mut parts = member.as_bytes().split(|&b| b == b'#');
+        parts.next() == Some(&[][..])
+            && parts.next().is_some()
+            && parts.next() == Some(daemon.name.as_bytes())
+            && parts.next().is_none()
+    }
+
+    /// Ordered messages dropped because their sender is not a client of the
+    /// daemon that sent them.
+    pub fn forged(&self) -> u64 {
+        self.forged
     }
 
     /// Returns a refused request to its sender as a REJECT message (without

@@ -477,3 +477,49 @@ fn a_merge_exchanges_group_state_and_gives_two_vs_sets_as_501() {
         e2.groups().get(&GroupName::from("ngrp")).unwrap().id
     );
 }
+
+/// An ordered message speaks only for clients of the daemon that sent it:
+/// a forged data message "from" another daemon's client, or a forged KILL
+/// of it, changes nothing and is counted.
+#[test]
+fn ordered_messages_of_another_daemons_clients_are_dropped() {
+    let mut e = Engine::new(ME);
+    e.configure(vec![
+        DaemonInfo {
+            id: ME.proc_id,
+            name: "localhost".into(),
+        },
+        DaemonInfo {
+            id: ME.proc_id + 1,
+            name: "other".into(),
+        },
+    ]);
+    e.open(
+        SessionId(0),
+        SessionInfo {
+            private_group: pg("a"),
+            membership: true,
+        },
+    );
+    let ordered = |e: &mut Engine, origin: usize, sender: GroupName, service: u32| {
+        let mut frame = request_head(service, &sender, &[GroupName::from("g")], 0, 2, LE);
+        frame.extend_from_slice(b"hi");
+        let header = Header::decode(frame[..HEADER_LEN].try_into().unwrap());
+        let mut out = Vec::new();
+        e.ordered(origin, &header, &Bytes::from(frame), &mut out);
+        out
+    };
+    assert_eq!(ordered(&mut e, 0, pg("a"), JOIN_MESS).len(), 1);
+    // Daemon 1 claims a message and a disconnect of daemon 0's client.
+    assert!(ordered(&mut e, 1, pg("a"), AGREED_MESS).is_empty());
+    assert!(ordered(&mut e, 1, pg("a"), KILL_MESS).is_empty());
+    // Or a client of a daemon that does not exist, or a malformed name.
+    assert!(ordered(&mut e, 1, GroupName::from("#x#nowhere"), JOIN_MESS).is_empty());
+    assert!(ordered(&mut e, 1, GroupName::from("#x#other#y"), JOIN_MESS).is_empty());
+    assert_eq!(e.forged(), 4);
+    // Its own client's message is delivered, and a's session is still open.
+    let out = ordered(&mut e, 1, GroupName::from("#r#other"), AGREED_MESS);
+    assert_eq!(data_of(&decode(out)[0].1), b"hi");
+    let out = ordered(&mut e, 0, pg("a"), AGREED_MESS);
+    assert_eq!(data_of(&decode(out)[0].1), b"hi");
+}
