@@ -85,10 +85,18 @@ def test_cancelled_receives_lose_no_message(daemon, group) -> None:
                     if i % 10 == 0:
                         stop.wait(0.001)
 
+            # Receives cancelled while nothing has arrived.
+            cancelled = 0
+            for _ in range(20):
+                task = asyncio.ensure_future(r.receive(timeout=10))
+                await asyncio.sleep(0.002)
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+                cancelled += 1
             t = threading.Thread(target=send)
             t.start()
             got = []
-            cancelled = 0
             while len(got) < total:
                 # Cancel every other receive right away, at random points
                 # of its wait; nothing it took may be lost.
@@ -106,7 +114,7 @@ def test_cancelled_receives_lose_no_message(daemon, group) -> None:
             t.join()
             sender.close()
             assert got == list(range(total))
-            assert cancelled > 0
+            assert cancelled >= 20
 
     run(main())
 
@@ -175,5 +183,27 @@ def test_sends_to_a_stalled_daemon_do_not_block_the_loop(fresh_daemon, group, vi
                 fresh_daemon.proc.send_signal(signal.SIGCONT)
                 watchdog.kill()
             assert await asyncio.gather(*sends) == [1000] * 20000
+
+    run(main())
+
+
+def test_a_receive_cancelled_after_it_took_a_message_hands_it_on(daemon, group) -> None:
+    async def main() -> None:
+        async with aio.Session(daemon.name, "stash", membership=False) as r:
+            await r.join(group)
+            sender = spread.Session(daemon.name, "stashs", membership=False)
+            task = asyncio.ensure_future(r.receive())
+            await asyncio.sleep(0.05)  # the task waits on the descriptor
+            sender.send(group, b"taken")
+            time.sleep(0.05)  # the message is in r's socket; the loop has not looked
+            await asyncio.sleep(0)  # the loop's reader takes it for the task...
+            await asyncio.sleep(0)
+            task.cancel()  # ...which is cancelled before it could return it
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert len(r._stash) == 1, "the cancellation came before the message was taken"
+            m = await r.receive(timeout=5)
+            assert isinstance(m, DataMessage) and m.data == b"taken"
+            sender.close()
 
     run(main())
