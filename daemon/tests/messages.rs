@@ -26,6 +26,18 @@ fn expect_membership(
     }
 }
 
+/// Clients a and b of `d`, both members of g, their join views read.
+fn two_members_of_g(d: &TestDaemon) -> (Raw, String, Raw) {
+    let (mut a, pa) = client(d, "a");
+    let (mut b, pb) = client(d, "b");
+    join(&mut a, &pa, "g");
+    expect_membership(&mut a, CAUSED_BY_JOIN, 1);
+    join(&mut b, &pb, "g");
+    expect_membership(&mut a, CAUSED_BY_JOIN, 2);
+    expect_membership(&mut b, CAUSED_BY_JOIN, 2);
+    (a, pa, b)
+}
+
 fn expect_data(c: &mut Raw) -> spread_core::wire::DataMessage {
     match c.message() {
         Message::Data(d) => d,
@@ -53,13 +65,7 @@ fn many_groups_up_to_100_are_delivered() {
 #[test]
 fn oversized_message_is_refused_and_the_session_goes_on() {
     let d = TestDaemon::start("");
-    let (mut a, pa) = client(&d, "a");
-    let (mut b, pb) = client(&d, "b");
-    join(&mut a, &pa, "g");
-    expect_membership(&mut a, CAUSED_BY_JOIN, 1);
-    join(&mut b, &pb, "g");
-    expect_membership(&mut a, CAUSED_BY_JOIN, 2);
-    expect_membership(&mut b, CAUSED_BY_JOIN, 2);
+    let (mut a, pa, mut b) = two_members_of_g(&d);
     let big = vec![7u8; 200_000];
     a.send(&request(SAFE_MESS, &pa, &["g"], 9, &big));
     match a.message() {
@@ -252,13 +258,7 @@ fn daemon_survives_garbage() {
 #[test]
 fn bits_a_client_may_not_send_are_refused_not_forwarded() {
     let d = TestDaemon::start("");
-    let (mut a, pa) = client(&d, "a");
-    let (mut b, pb) = client(&d, "b");
-    join(&mut a, &pa, "g");
-    expect_membership(&mut a, CAUSED_BY_JOIN, 1);
-    join(&mut b, &pb, "g");
-    expect_membership(&mut a, CAUSED_BY_JOIN, 2);
-    expect_membership(&mut b, CAUSED_BY_JOIN, 2);
+    let (mut a, pa, mut b) = two_members_of_g(&d);
     for forged in [
         AGREED_MESS | REJECT_MESS,
         AGREED_MESS | REG_MEMB_MESS | CAUSED_BY_NETWORK,
