@@ -53,6 +53,10 @@ pub struct RingDriver {
     packets_refused: u64,
     /// The count last reported in the log, and when.
     reported: ReportedCount,
+    /// The same for data and tokens numbered beyond the possible.
+    reported_ahead: ReportedCount,
+    /// Rings given up for packets nobody had, as far as logged.
+    stuck_logged: u64,
 }
 
 /// Dropped datagrams are reported at most this often.
@@ -104,6 +108,8 @@ impl RingDriver {
             me,
             packets_refused: 0,
             reported: ReportedCount::default(),
+            reported_ahead: ReportedCount::default(),
+            stuck_logged: 0,
         })
     }
 
@@ -153,6 +159,14 @@ impl RingDriver {
         let dropped = self.packets_refused + self.memb.refused;
         if let Some(new) = self.reported.due(dropped, REPORT_EVERY) {
             warn!(target: "spread::network", "dropped {new} datagrams (malformed, from unknown sources or other configurations, or out of place in the membership protocol)");
+        }
+        let stats = &self.memb.ring().stats;
+        if let Some(new) = self.reported_ahead.due(stats.refused_ahead, REPORT_EVERY) {
+            warn!(target: "spread::network", "refused {new} data packets or tokens numbered beyond what the ring can have sent (forged?)");
+        }
+        if stats.stuck > self.stuck_logged {
+            self.stuck_logged = stats.stuck;
+            warn!(target: "spread::membership", "the ring lacks packets that no daemon has (forged sequence numbers?): forming a new membership");
         }
     }
 

@@ -31,7 +31,7 @@ pub const FORM_REPS_LEN: usize = 4 + Rep::LEN * MAX_REPS;
 /// memb_id 8, trans_time, aru, highest_seq, num_holes 4 each, two int16.
 pub const RING_INFO_LEN: usize = 28;
 /// The most holes 5.0.1 accepts in a ring entry (MAX_SEQ_GAP).
-const MAX_HOLES: usize = 1600;
+pub const MAX_HOLES: usize = 1600;
 
 /// The raw bytes of a fixed array's slots past its counted entries. Empty
 /// when they are all zero; otherwise the whole slot area with the counted

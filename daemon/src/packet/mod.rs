@@ -32,7 +32,8 @@ pub use data::{DataHeader, DataPacket};
 pub use error::{PacketError, Result};
 pub use form::{
     Form1Body, Form2Body, FormBody, FormMembers, FormReps, FormToken, RingInfo, StaleSlots,
-    FORM_MEMBERS_LEN, FORM_REPS_LEN, MAX_FORM_MEMBERS, MAX_FORM_RINGS, MAX_REPS, RING_INFO_LEN,
+    FORM_MEMBERS_LEN, FORM_REPS_LEN, MAX_FORM_MEMBERS, MAX_FORM_RINGS, MAX_HOLES, MAX_REPS,
+    RING_INFO_LEN,
 };
 pub use fragment::{fragment_count, FragHeader, Fragment, Fragments, FRAG_HEADER_LEN};
 pub use groups_msg::{

@@ -426,6 +426,11 @@ impl TestRing {
         panic!("daemon d{i} did not start: {}", self.log(i));
     }
 
+    /// The process id of daemon `i` (it must be running).
+    pub fn pid(&self, i: usize) -> u32 {
+        self.children[i - 1].as_ref().expect("running").id()
+    }
+
     pub fn ip(&self, i: usize) -> String {
         format!("127.0.{}.{i}", self.subnet)
     }

@@ -7,9 +7,20 @@ use super::{Membership, State, Timers, SEQ_MARGIN};
 use crate::engine::order::{RecoveryPlan, Send};
 use crate::packet::{
     Form1Body, Form2Body, FormBody, FormMembers, FormReps, FormToken, MembId, RegularToken,
-    RingInfo, TokenHeader, FORM1_TYPE, FORM2_TYPE, MAX_FORM_MEMBERS, MAX_FORM_RINGS, MAX_REPS,
-    RING_REP,
+    RingInfo, TokenHeader, FORM1_TYPE, FORM2_TYPE, MAX_FORM_MEMBERS, MAX_FORM_RINGS, MAX_HOLES,
+    MAX_REPS, RING_REP,
 };
+
+/// Ends a ring entry before its `MAX_HOLES + 1`th hole, so that the form
+/// token stays what every daemon accepts: what follows so many packets that
+/// nobody has is given up (no member can deliver it in order anyway).
+fn fit_holes(e: &mut RingInfo) {
+    if let Some(&first_dropped) = e.holes.get(MAX_HOLES) {
+        e.holes.truncate(MAX_HOLES);
+        e.highest_seq = first_dropped - 1;
+        e.aru = e.aru.min(e.highest_seq);
+    }
+}
 
 impl Membership {
     /// This daemon's old ring as a ring-list entry: what it has of it, and
@@ -18,7 +29,7 @@ impl Membership {
         let (aru, highest) = self.ring.old_sequence();
         let mut commit = vec![self.me()];
         commit.extend(self.commit.iter().filter(|&&id| id != self.me()));
-        RingInfo {
+        let mut e = RingInfo {
             memb_id: self.ring.old_ring_id(),
             trans_time: 0,
             aru,
@@ -26,7 +37,9 @@ impl Membership {
             holes: self.ring.missing(),
             num_trans: 1,
             commit,
-        }
+        };
+        fit_holes(&mut e);
+        e
     }
 
     /// Merges this daemon's old ring into the ring list (§3.4 step 2): an
@@ -63,6 +76,7 @@ impl Membership {
         e.aru = e.aru.max(aru);
         e.highest_seq = e.highest_seq.max(highest);
         e.holes = holes;
+        fit_holes(&mut e);
         e.num_trans = num_trans as i16;
         e.commit = ids;
         rings.push(e);

@@ -371,8 +371,14 @@ impl Membership {
         }
     }
 
-    /// After the ring handled a token: the EVS state may have ended.
+    /// After the ring handled a token: the ring may have given up (a
+    /// recovery or a sequence that cannot complete), the EVS state may have
+    /// ended.
     fn after_ring(&mut self, now: u64) {
+        if self.ring.take_token_loss() {
+            self.token_loss(now);
+            return;
+        }
         if self.state != State::Evs {
             return;
         }

@@ -34,6 +34,10 @@ const MAX_SEQ: i32 = 1 << 30;
 /// The sender stops when it is this far ahead of the ring-wide aru (keeps
 /// 5.0.1's 8192-slot store from wrapping).
 const MAX_SEQ_GAP: i32 = 1600;
+/// Token visits in a row on which this daemon missed packets and got none
+/// of them: nobody has them (a forged sequence number, or a packet whose
+/// only holder is gone), and only a new membership gets past them.
+const MAX_STUCK_VISITS: u32 = 500;
 
 /// How one ring runs.
 #[derive(Clone, Debug)]
@@ -105,6 +109,10 @@ pub struct RingStats {
     pub tokens: u64,
     pub dropped: u64,
     pub hurries: u64,
+    /// Data and tokens numbered beyond what any member can have sent.
+    pub refused_ahead: u64,
+    /// Times the ring was given up for packets nobody had.
+    pub stuck: u64,
 }
 
 struct Stored {
@@ -133,6 +141,8 @@ pub struct Ring {
     last_num_retrans: i32,
     /// Rounds in a row the token came back with nothing new (idle hold).
     token_counter: u32,
+    /// Visits in a row with packets missing and `my_aru` standing still.
+    stuck_visits: u32,
     reassembly: Reassembly,
     sends: VecDeque<Send>,
     deliveries: VecDeque<Delivery>,
@@ -179,6 +189,7 @@ impl Ring {
             last_num_sent: 0,
             last_num_retrans: 0,
             token_counter: 0,
+            stuck_visits: 0,
             reassembly: Reassembly::default(),
             sends: VecDeque::new(),
             deliveries: VecDeque::new(),
@@ -380,6 +391,11 @@ impl Ring {
             self.stats.dropped += 1;
             return;
         }
+        // While recovering, the token's seq counts above the old ring's.
+        if self.recovery.is_none() && (h.seq > self.furthest_possible() || h.aru > h.seq) {
+            self.stats.refused_ahead += 1;
+            return;
+        }
         if self.cfg.memb_id.is_none()
             && h.transmiter_id == self.predecessor()
             && h.conf_hash == self.cfg.conf_hash
@@ -453,6 +469,7 @@ impl Ring {
 
     fn process_token(&mut self, mut token: RegularToken, now: u64) {
         self.stats.tokens += 1;
+        let aru_before = self.my_aru;
         let arrived_seq = token.header.seq;
         self.highest_seq = self.highest_seq.max(token.header.seq);
         let num_retrans = self.answer_requests(&mut token);
@@ -464,6 +481,7 @@ impl Ring {
         self.last_num_sent = num_sent;
         self.last_num_retrans = num_retrans;
         self.advance_my_aru();
+        self.note_progress(aru_before);
         if let Some(block) = self.my_request() {
             token.rtr.push(block);
         }
@@ -552,6 +570,33 @@ impl Ring {
             }
         }
         resent
+    }
+
+    /// The highest sequence number an honest member can have sent yet.
+    /// Senders stop `MAX_SEQ_GAP` past the ring-wide aru they know, plus
+    /// one visit's packets; theirs is at most a round (as much again) ahead
+    /// of this daemon's. Anything further is refused: a daemon must not
+    /// hold, nor ask for, what no one can have sent.
+    fn furthest_possible(&self) -> i32 {
+        let round = self.cfg.window.max(0) + self.cfg.personal_window.max(0);
+        let gap = 2 * (MAX_SEQ_GAP + round.min(MAX_SEQ));
+        self.aru.saturating_add(gap).min(MAX_SEQ)
+    }
+
+    /// Counts visits on which this daemon lacked packets and got none; a
+    /// ring stuck so for `MAX_STUCK_VISITS` is lost (a new membership
+    /// settles which packets exist).
+    fn note_progress(&mut self, aru_before: i32) {
+        if self.my_aru < self.highest_seq && self.my_aru == aru_before {
+            self.stuck_visits += 1;
+            if self.stuck_visits > MAX_STUCK_VISITS {
+                self.stuck_visits = 0;
+                self.stats.stuck += 1;
+                self.token_lost = true;
+            }
+        } else {
+            self.stuck_visits = 0;
+        }
     }
 
     /// How many new packets flow control allows on this visit.
@@ -677,7 +722,11 @@ impl Ring {
             self.hurry_deadline = Some(now + self.cfg.hurry_timeout_us);
         }
         let seq = h.seq;
-        if seq > MAX_SEQ || seq <= self.last_discarded || self.store.contains_key(&seq) {
+        if seq > self.furthest_possible() {
+            self.stats.refused_ahead += 1;
+            return;
+        }
+        if seq <= self.last_discarded || self.store.contains_key(&seq) {
             return;
         }
         self.stats.packets_received += 1;

@@ -277,3 +277,43 @@ fn hostile_packets_from_members_never_panic() {
         while ring.poll_delivery().is_some() {}
     }
 }
+
+/// A token or data numbered beyond what any member can have sent leaves the
+/// sequence state alone; within reach, it is taken.
+#[test]
+fn what_no_member_can_have_sent_is_refused() {
+    let mut ring = Ring::new(config_with(3, 1, None), 0);
+    let token = |seq: i32, aru: i32| {
+        let mut t = TokenHeader::new(0);
+        t.transmiter_id = IDS[0];
+        t.memb_id = MembId::new(IDS[0], 7);
+        t.conf_hash = 42;
+        t.seq = seq;
+        t.aru = aru;
+        RegularToken {
+            header: t,
+            rtr: Vec::new(),
+        }
+    };
+    let data = |seq: i32| {
+        let mut h = DataHeader::new(AGREED_TYPE, IDS[0]);
+        h.memb_id = MembId::new(IDS[0], 7);
+        h.conf_hash = 42;
+        h.seq = seq;
+        DataPacket {
+            header: h,
+            body: Vec::new(),
+        }
+    };
+    // The ring's first token names it here.
+    ring.handle_token(token(0, 0), 1);
+    let far = ring.furthest_possible() + 1;
+    ring.handle_token(token(far, 0), 1);
+    ring.handle_token(token(10, 11), 2);
+    ring.handle_data(data(far), 3);
+    ring.handle_data(data(1 << 29), 4);
+    assert_eq!(ring.sequence_state(), (0, 0, 0, 0));
+    assert_eq!(ring.stats.refused_ahead, 4);
+    ring.handle_data(data(far - 1), 5);
+    assert_eq!(ring.sequence_state().0, far - 1);
+}
