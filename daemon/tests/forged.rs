@@ -147,3 +147,56 @@ fn a_sequence_nobody_can_complete_ends_in_a_new_membership() {
     let said = (1..=3).any(|i| ring.log(i).contains("lacks packets that no daemon has"));
     assert!(said, "{}", ring.log(1));
 }
+
+/// Ordered messages that name a client of another daemon than the one they
+/// come from are dropped: a forged message "from" a client of d1 and a
+/// forged KILL of it, both sent as d2's, reach nobody and end nothing.
+#[test]
+fn a_daemon_speaks_only_for_its_own_clients() {
+    use spread_core::client::Mailbox;
+    use spread_core::wire::Message;
+    let ring = formed_ring();
+    let (a, _) = scenarios::member_of_g(&ring.tcp_name(1), "a");
+    let (b, _) = scenarios::member_of_g(&ring.tcp_name(3), "b");
+    let full = |m: &Mailbox| loop {
+        if let Message::Membership(v) = m.receive().unwrap() {
+            if v.members.len() == 2 {
+                return;
+            }
+        }
+    };
+    full(&a);
+    full(&b);
+    let forger = Forger::new(&ring, 2);
+    let kill = request_head(
+        KILL_MESS | SAFE_MESS,
+        &GroupName::from("#a#d1"),
+        &[],
+        0,
+        0,
+        ByteOrder::NATIVE,
+    );
+    // The next sequence numbers of a quiet ring (those taken are ignored).
+    for seq in 1..40 {
+        let forged = if seq % 2 == 0 {
+            message("#a#d1", b"injected")
+        } else {
+            kill.clone()
+        };
+        for to in [1, 3] {
+            forger.send(&ring, to, &forger.data(seq, forged.clone()));
+        }
+    }
+    a.multicast(AGREED_MESS, "g", 0, b"after").unwrap();
+    for m in [&a, &b] {
+        match m.receive().unwrap() {
+            Message::Data(d) => assert_eq!(d.data, b"after"),
+            other => panic!("{other:?}"),
+        }
+    }
+    let said = (1..=3).any(|i| {
+        ring.log(i)
+            .contains("not a client of the daemon that sent them")
+    });
+    assert!(said, "{}", ring.log(1));
+}

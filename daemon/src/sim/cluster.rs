@@ -51,6 +51,9 @@ pub struct Cluster {
 
 const FIRST_ID: u32 = 7001;
 
+/// The body of forged messages, before the number of the daemon posed as.
+const FORGED: &[u8] = b"forged by ";
+
 impl Cluster {
     /// `daemons` daemons, all starting now, with `clients` clients each;
     /// Accelerated Ring with window 15 if `accelerated`.
@@ -314,6 +317,47 @@ impl Cluster {
         }
     }
 
+    /// A forged data packet of node `to`'s current ring reaches `to` as if
+    /// node `from` had sent it: numbered `seq`, carrying a message of
+    /// `sender` to `group` (what an attacker who knows the configuration
+    /// and the ring's id can send).
+    pub fn forge(&mut self, to: usize, from: usize, seq: i32, sender: &str, group: &str) {
+        use crate::packet::{DataHeader, OutMessage, Packer, AGREED_TYPE};
+        let mut frame = request_head(
+            AGREED_MESS,
+            &GroupName::from(sender),
+            &[GroupName::from(group)],
+            0,
+            FORGED.len() + 1,
+            ByteOrder::NATIVE,
+        );
+        frame.extend_from_slice(FORGED);
+        frame.push(from as u8);
+        let mut packer = Packer::new();
+        packer
+            .push(OutMessage {
+                service: AGREED_TYPE,
+                bytes: Bytes::from(frame),
+            })
+            .expect("fits");
+        let mut h = DataHeader::new(0, self.ids[from]);
+        h.transmiter_id = self.ids[from];
+        h.memb_id = self.nodes[to].memb.memb_id();
+        h.seq = seq;
+        h.conf_hash = 99;
+        let bytes = packer.next_packet(&h).expect("a packet").encode();
+        self.trace(to, &format!("forged seq {seq} as d{from}"));
+        self.net.send(
+            self.now,
+            super::net::Datagram {
+                from,
+                to,
+                port: super::net::Port::Data,
+                bytes,
+            },
+        );
+    }
+
     pub fn trace_all(&self, what: &str) {
         if std::env::var_os("SPREAD_SIM_TRACE").is_some() {
             eprintln!("{:>10} all: {what}", self.now);
@@ -339,6 +383,20 @@ impl Cluster {
             .expect("frame")
             .expect("whole frame");
         let m = Message::from_frame(&f).expect("message");
+        if let Message::Data(d) = &m {
+            if let Some(&[from]) = d.data.strip_prefix(FORGED) {
+                // Without keys on the links, a forged message can pass for
+                // one of the posed daemon's clients, but no other's.
+                let posed = format!("#d{from}");
+                assert!(
+                    d.sender.to_string().ends_with(&posed),
+                    "{} got a forged message of {} sent as d{from}",
+                    c.name,
+                    d.sender
+                );
+                return;
+            }
+        }
         let e = Event::from_message(&m).unwrap_or_else(|| panic!("client {} got {m:?}", c.name));
         c.log.events.push(e);
     }

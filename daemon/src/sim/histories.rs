@@ -133,6 +133,47 @@ pub fn failure_history(seed: u64) -> (Cluster, Vec<ClientLog>) {
     (c, logs)
 }
 
+/// One random history under forged data packets: while clients send, an
+/// attacker injects packets of the current ring numbered a little or far
+/// ahead of the ring, naming clients of the daemon it poses as or of others. EVS must
+/// hold for the honest clients, and the ring must go on.
+pub fn hostile_history(seed: u64) -> (Cluster, Vec<ClientLog>) {
+    let mut rng = Rng::new(seed);
+    let daemons = 2 + rng.below(3) as usize;
+    let clients = 1 + rng.below(2) as usize;
+    let mut c = Cluster::new(
+        daemons,
+        clients,
+        random_faults(&mut rng),
+        seed,
+        rng.chance(0.5),
+    );
+    c.run_for(FORMATION_US);
+    everyone_joins(&mut c, &mut rng);
+    c.run_for(2_000_000);
+    for _ in 0..40 {
+        if rng.chance(0.1) {
+            let from = rng.below(daemons as u64) as usize;
+            // Above what honest traffic reaches here: a forged packet
+            // that takes an honest one's number is a fork no check can see
+            // without keys on the links.
+            let seq = [1_000 + rng.below(2_500) as i32, 1 << 29, i32::MAX][rng.below(3) as usize];
+            let sender = format!("#c0#d{}", rng.below(daemons as u64));
+            for to in (0..daemons).filter(|&to| to != from && rng.chance(0.7)) {
+                c.forge(to, from, seq, &sender, "g");
+            }
+        } else {
+            let k = rng.below(c.client_count() as u64) as usize;
+            c.send(k, "g", SERVICES[rng.below(6) as usize]);
+        }
+        c.run_for(rng.below(20_000));
+    }
+    c.net.set_faults(Faults::NONE);
+    c.run_for(30_000_000);
+    let logs = c.logs();
+    (c, logs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +231,11 @@ mod tests {
             &[1312, 2011],
             failure_history,
         );
+    }
+
+    #[test]
+    fn hostile_histories_keep_evs() {
+        run("hostile_histories_keep_evs", 200, hostile_history);
     }
 
     #[test]

@@ -66,7 +66,8 @@ pub fn client(daemon: String, name: String, n: usize, count: u64) -> ClientLog {
     while got < want {
         assert!(
             Instant::now() < deadline,
-            "{me} timed out with {got} of {want} messages; full view: {full}"
+            "{me} timed out with {got} of {want} messages; full view: {full}; events: {:?}",
+            log.events
         );
         let Some(msg) = m.receive_timeout(Duration::from_millis(200)).unwrap() else {
             continue;

@@ -173,6 +173,7 @@ impl Ring {
         self.cfg.members = members;
         self.cfg.memb_id = Some(id);
         self.last_token = None;
+        self.stuck_visits = 0;
     }
 
     fn committed(&self) -> bool {
@@ -390,6 +391,7 @@ impl Ring {
         self.last_delivered = 0;
         self.last_discarded = 0;
         self.token_counter = 0;
+        self.stuck_visits = 0;
         if let Some(t) = self.last_token.as_mut() {
             // Its aru counted old sequence numbers.
             t.header.aru = 0;
