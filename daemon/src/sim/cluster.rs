@@ -51,6 +51,9 @@ pub struct Cluster {
 
 const FIRST_ID: u32 = 7001;
 
+/// The largest body a client may send to one group (what sessions admit).
+pub const LARGEST_BODY: usize = crate::sessions::validate::MAX_RING_PAYLOAD - MAX_GROUP_NAME;
+
 /// The body of forged messages, before the number of the daemon posed as.
 const FORGED: &[u8] = b"forged by ";
 
@@ -235,6 +238,12 @@ impl Cluster {
 
     /// Sends the client's next numbered message to `group`.
     pub fn send(&mut self, client: usize, group: &str, service_type: u32) {
+        self.send_sized(client, group, service_type, 0);
+    }
+
+    /// As `send`, padded to `len` bytes (at most the largest body a ring
+    /// carries to one group).
+    pub fn send_sized(&mut self, client: usize, group: &str, service_type: u32, len: usize) {
         let c = &mut self.clients[client];
         if !c.connected {
             return;
@@ -245,8 +254,12 @@ impl Cluster {
         };
         c.sent += 1;
         c.log.sent.push((id.clone(), group.to_string()));
-        let body = format!("{}:{}", id.sender, id.counter);
-        self.request(client, service_type, &[group], body.as_bytes());
+        let mut body = format!("{}:{}", id.sender, id.counter).into_bytes();
+        if len > body.len() {
+            body.push(b'|');
+            body.resize(len.min(LARGEST_BODY), b'.');
+        }
+        self.request(client, service_type, &[group], &body);
     }
 
     fn index_of(&self, id: u32) -> usize {

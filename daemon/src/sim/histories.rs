@@ -4,7 +4,7 @@
 //! logs.
 
 use super::checker::ClientLog;
-use super::cluster::Cluster;
+use super::cluster::{Cluster, LARGEST_BODY};
 use super::net::Faults;
 use super::rng::Rng;
 use spread_core::consts::*;
@@ -30,6 +30,17 @@ fn random_faults(rng: &mut Rng) -> Faults {
     }
 }
 
+/// A message size: mostly small, sometimes fragmented, now and then the
+/// largest a ring carries (so that fragmented messages meet ring changes).
+fn random_size(rng: &mut Rng) -> usize {
+    match rng.below(100) {
+        0..=79 => 0,
+        80..=94 => rng.below(20_000) as usize,
+        95..=97 => rng.below(LARGEST_BODY as u64) as usize,
+        _ => LARGEST_BODY,
+    }
+}
+
 /// Every client of `c` joins `g`.
 fn everyone_joins(c: &mut Cluster, rng: &mut Rng) {
     for k in 0..c.client_count() {
@@ -52,7 +63,12 @@ pub fn random_history(seed: u64) -> (Cluster, Vec<ClientLog>) {
     c.run_for(2_000_000);
     for _ in 0..40 {
         let k = rng.below(c.client_count() as u64) as usize;
-        c.send(k, "g", SERVICES[rng.below(6) as usize]);
+        c.send_sized(
+            k,
+            "g",
+            SERVICES[rng.below(6) as usize],
+            random_size(&mut rng),
+        );
         c.run_for(rng.below(2_000));
     }
     c.net.set_faults(Faults::NONE);
@@ -109,7 +125,12 @@ pub fn failure_history(seed: u64) -> (Cluster, Vec<ClientLog>) {
                 .filter(|&k| c.is_connected(k))
                 .collect();
             if let Some(&k) = live.get(rng.below(live.len().max(1) as u64) as usize) {
-                c.send(k, "g", SERVICES[rng.below(6) as usize]);
+                c.send_sized(
+                    k,
+                    "g",
+                    SERVICES[rng.below(6) as usize],
+                    random_size(&mut rng),
+                );
             }
         }
         // Mostly short steps (changes cascade), sometimes long enough for
@@ -164,7 +185,12 @@ pub fn hostile_history(seed: u64) -> (Cluster, Vec<ClientLog>) {
             }
         } else {
             let k = rng.below(c.client_count() as u64) as usize;
-            c.send(k, "g", SERVICES[rng.below(6) as usize]);
+            c.send_sized(
+                k,
+                "g",
+                SERVICES[rng.below(6) as usize],
+                random_size(&mut rng),
+            );
         }
         c.run_for(rng.below(20_000));
     }

@@ -40,4 +40,34 @@ mod tests {
             assert_eq!(msgs, 3, "{}: {:?}", l.name, l.events);
         }
     }
+
+    /// A message of many packets is half sent when a daemon crashes: the
+    /// new ring carries it whole, to the sender's daemon and the other
+    /// survivor (issue 12, item 1).
+    #[test]
+    fn a_message_half_sent_when_the_ring_changes_arrives_whole() {
+        use crate::sim::cluster::LARGEST_BODY;
+        use spread_core::consts::SAFE_MESS;
+        for crash_after in [20, 60, 100, 150, 200, 300, 1_000] {
+            let mut c = formed(3, 1);
+            for k in 0..3 {
+                c.join(k, "g");
+            }
+            c.run_for(1_000_000);
+            c.send_sized(0, "g", SAFE_MESS, LARGEST_BODY);
+            c.run_for(crash_after);
+            c.crash(2);
+            c.run_for(20_000_000);
+            let logs = c.logs();
+            check(&logs).unwrap();
+            for l in &logs[..2] {
+                let got = l.events.iter().any(|e| matches!(e, Event::Message { .. }));
+                assert!(
+                    got,
+                    "crash after {crash_after} µs: {} lost it: {:?}",
+                    l.name, l.events
+                );
+            }
+        }
+    }
 }

@@ -378,8 +378,11 @@ impl Ring {
             }
             seq += 1;
         }
-        // Messages cut by a hole are never completed.
+        // Messages cut by a hole, or by the end of the old ring, are never
+        // completed: receivers start them afresh, and so does this
+        // daemon's message that was partly sent.
         self.reassembly = Reassembly::default();
+        self.packer.restart_head();
         self.deliveries.push_back(Delivery::Regular {
             members: self.cfg.members.clone(),
             id: self.cfg.memb_id.unwrap_or_default(),

@@ -84,7 +84,9 @@ impl Event {
                 group: group.to_string(),
             },
             Message::Data(d) => {
-                let text = std::str::from_utf8(&d.data).ok()?;
+                // `sender:counter`, then padding after a `|` (large messages).
+                let id = d.data.split(|&b| b == b'|').next()?;
+                let text = std::str::from_utf8(id).ok()?;
                 let (sender, counter) = text.rsplit_once(':')?;
                 Event::Message {
                     id: MsgId {
