@@ -108,6 +108,7 @@ impl Bound {
             daemon_name: settings.daemon_name.clone(),
             auth: settings.auth.clone(),
             registry: Registry::new(settings.max_sessions),
+            admission: crate::sessions::admission::Admission::new(),
             core: core_tx,
             next_id: AtomicU64::new(1),
             step_timeout: settings.step_timeout,

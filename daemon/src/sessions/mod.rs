@@ -1,6 +1,7 @@
 //! Client sessions: listeners, handshakes, and each session's reader and
 //! writer tasks. The only part of the daemon that does client I/O.
 
+pub mod admission;
 pub mod handshake;
 pub mod listen;
 pub mod registry;
@@ -60,6 +61,8 @@ pub struct Shared {
     pub daemon_name: String,
     pub auth: AuthPolicy,
     pub registry: Registry,
+    /// Permits for handshakes in progress.
+    pub admission: Arc<admission::Admission>,
     pub core: mpsc::Sender<Cmd>,
     pub next_id: AtomicU64,
     /// Limit for each handshake step.

@@ -1,6 +1,8 @@
-//! One client connection: handshake, then a reader task feeding the core
-//! and a writer task draining the session's outbound queue.
+//! One client connection: its admission, its handshake, then a reader task
+//! feeding the core and a writer task draining the session's outbound
+//! queue.
 
+use super::admission::{Entry, Permit, PATIENCE};
 use super::handshake::{handshake, HandshakeContext};
 use super::validate::{check_header, Verdict};
 use super::{Cmd, Outbound, Shared};
@@ -18,28 +20,86 @@ use tracing::{debug, info};
 
 const BATCH_BYTES: usize = 256 * 1024;
 
-/// Runs a connection whose halves are `split` out of `stream` after the
-/// handshake. Returns when the session is over.
-pub async fn serve<S, R, W>(
-    mut stream: S,
-    peer: Peer,
-    peer_text: String,
-    shared: Arc<Shared>,
-    split: impl FnOnce(S) -> (R, W),
-) where
-    S: AsyncRead + AsyncWrite + Unpin,
-    R: AsyncRead + Unpin + Send + 'static,
-    W: AsyncWrite + Unpin + Send + 'static,
-{
-    if !shared.registry.take_slot() {
-        let _ = stream
-            .write_all(&[spread_core::wire::handshake::code_byte(
-                spread_core::consts::REJECT_QUOTA,
-            )])
-            .await;
+/// A client connection as sessions see it: split into a reader and a
+/// writer once its handshake is done.
+pub trait Connection: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    type Reader: AsyncRead + Unpin + Send + 'static;
+    type Writer: AsyncWrite + Unpin + Send + 'static;
+    fn split(self) -> (Self::Reader, Self::Writer);
+    /// Writes `bytes` if the socket takes them at once; never waits.
+    fn write_now(&self, bytes: &[u8]);
+}
+
+impl Connection for tokio::net::TcpStream {
+    type Reader = tokio::net::tcp::OwnedReadHalf;
+    type Writer = tokio::net::tcp::OwnedWriteHalf;
+    fn split(self) -> (Self::Reader, Self::Writer) {
+        self.into_split()
+    }
+    fn write_now(&self, bytes: &[u8]) {
+        let _ = self.try_write(bytes);
+    }
+}
+
+impl Connection for tokio::net::UnixStream {
+    type Reader = tokio::net::unix::OwnedReadHalf;
+    type Writer = tokio::net::unix::OwnedWriteHalf;
+    fn split(self) -> (Self::Reader, Self::Writer) {
+        self.into_split()
+    }
+    fn write_now(&self, bytes: &[u8]) {
+        let _ = self.try_write(bytes);
+    }
+}
+
+fn quota_byte() -> [u8; 1] {
+    [spread_core::wire::handshake::code_byte(
+        spread_core::consts::REJECT_QUOTA,
+    )]
+}
+
+/// A connection just accepted: served now, or once a handshake permit is
+/// free, or turned away with REJECT_QUOTA without waiting for anything.
+pub fn admit<C: Connection>(conn: C, peer: Peer, peer_text: String, shared: &Arc<Shared>) {
+    // A full daemon says so at once, as 5.0.1 does; the slot itself is
+    // taken only when the handshake has succeeded.
+    if shared.registry.is_full() {
+        conn.write_now(&quota_byte());
         info!(target: "spread::session", "refused {peer_text}: session limit reached");
         return;
     }
+    let shared = shared.clone();
+    match shared.admission.enter(peer) {
+        Entry::Now(permit) => {
+            tokio::spawn(serve(conn, permit, peer, peer_text, shared));
+        }
+        Entry::Wait(ticket) => {
+            tokio::spawn(async move {
+                match ticket.permit(PATIENCE).await {
+                    Some(permit) => serve(conn, permit, peer, peer_text, shared).await,
+                    None => {
+                        conn.write_now(&quota_byte());
+                        info!(target: "spread::session", "refused {peer_text}: no turn to hand shake within {PATIENCE:?}");
+                    }
+                }
+            });
+        }
+        Entry::Full => {
+            conn.write_now(&quota_byte());
+            info!(target: "spread::session", "refused {peer_text}: too many connections waiting to hand shake");
+        }
+    }
+}
+
+/// Runs a connection: its handshake (holding `permit`), then its session.
+/// Returns when the session is over.
+async fn serve<C: Connection>(
+    mut stream: C,
+    permit: Permit,
+    peer: Peer,
+    peer_text: String,
+    shared: Arc<Shared>,
+) {
     let number = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let ctx = HandshakeContext {
         daemon_name: &shared.daemon_name,
@@ -48,10 +108,11 @@ pub async fn serve<S, R, W>(
         step_timeout: shared.step_timeout,
         session_number: number,
     };
-    let accepted = match handshake(&mut stream, peer, &ctx).await {
+    let result = handshake(&mut stream, peer, &ctx).await;
+    drop(permit);
+    let accepted = match result {
         Ok(a) => a,
         Err(refused) => {
-            shared.registry.release_slot();
             info!(target: "spread::session", "refused {peer_text}: {}", refused.0);
             return;
         }
@@ -78,7 +139,7 @@ pub async fn serve<S, R, W>(
     if shared.core.send(open).await.is_err() {
         return;
     }
-    let (r, w) = split(stream);
+    let (r, w) = stream.split();
     tokio::spawn(write_loop(
         w,
         rx,
