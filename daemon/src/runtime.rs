@@ -6,6 +6,7 @@ use crate::control::{Control, ControlSettings, Imposed, Windows};
 use crate::engine::{Engine, Identity, Output, SessionId};
 use crate::packet::{DataHeader, MonitorBody, MonitorPacket, Port, CONTROL_TYPE};
 use crate::ring_driver::{kill_request, RingDriver, RingEvent, RingSettings};
+use crate::sessions::backlog::{self, Over, QueueLimits};
 use crate::sessions::listen::{accept_tcp, accept_unix, bind_tcp, bind_unix};
 use crate::sessions::registry::Registry;
 use crate::sessions::{Cmd, Outbound, Shared};
@@ -15,7 +16,7 @@ use spread_core::consts::{KILL_MESS, SAFE_MESS};
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -32,7 +33,8 @@ pub struct Settings {
     pub tcp: Vec<SocketAddr>,
     pub unix: Option<PathBuf>,
     pub max_sessions: usize,
-    pub max_session_messages: usize,
+    /// MaxSessionMessages, MaxSessionBytes, MaxQueuedBytes.
+    pub queue: QueueLimits,
     pub auth: AuthPolicy,
     pub step_timeout: Duration,
     /// The ring with the other configured daemons; None when alone.
@@ -108,6 +110,7 @@ impl Bound {
             daemon_name: settings.daemon_name.clone(),
             auth: settings.auth.clone(),
             registry: Registry::new(settings.max_sessions),
+            backlogs: Default::default(),
             admission: crate::sessions::admission::Admission::new(),
             core: core_tx,
             next_id: AtomicU64::new(1),
@@ -131,7 +134,7 @@ impl Bound {
             },
             sessions: HashMap::new(),
             shared,
-            max_session_messages: settings.max_session_messages,
+            queue: settings.queue,
             ring,
             alone,
             dying: HashSet::new(),
@@ -156,7 +159,7 @@ struct Core {
     engine: Engine,
     sessions: HashMap<SessionId, Handle>,
     shared: Arc<Shared>,
-    max_session_messages: usize,
+    queue: QueueLimits,
     ring: Option<RingDriver>,
     /// Sessions whose disconnect is on its way through the order.
     dying: HashSet<SessionId>,
@@ -428,26 +431,33 @@ impl Core {
         for o in out.drain(..) {
             match o {
                 Output::Deliver { session, frame } => {
-                    let Some(h) = self.sessions.get(&session) else {
-                        continue;
-                    };
                     if slow.contains(&session) || self.dying.contains(&session) {
                         continue;
                     }
-                    if h.out.queued.load(Ordering::Acquire) >= self.max_session_messages {
-                        warn!(
-                            target: "spread::session",
-                            "disconnecting {} ({}): {} messages queued and not read (MaxSessionMessages)",
-                            String::from_utf8_lossy(&h.name),
-                            h.peer,
-                            self.max_session_messages
-                        );
-                        slow.push(session);
+                    let Some(h) = self.sessions.get(&session) else {
                         continue;
+                    };
+                    if let Err(over) = self.queue.check(&h.out.backlog, frame.len()) {
+                        // Past the daemon's limit the session with the most
+                        // queued goes, which need not be this one.
+                        let victim = match over {
+                            Over::Total(_) => backlog::largest(
+                                self.sessions.iter().map(|(id, h)| (*id, &h.out.backlog)),
+                            ),
+                            _ => Some(session),
+                        };
+                        if let Some(v) = victim {
+                            self.cut_off(v, over);
+                            slow.push(v);
+                            if v == session {
+                                continue;
+                            }
+                        }
                     }
-                    h.out.queued.fetch_add(1, Ordering::AcqRel);
-                    let _ = h.out.tx.send(frame);
-                    self.delivered += 1;
+                    if let Some(h) = self.sessions.get(&session) {
+                        h.out.send(frame);
+                        self.delivered += 1;
+                    }
                 }
                 Output::Close { session } => self.close(session),
                 Output::Order { frame, service } => {
@@ -461,6 +471,15 @@ impl Core {
             let mut more = Vec::new();
             self.gone(id, &mut more);
             self.dispatch(&mut more);
+        }
+    }
+
+    /// Disconnects a session past a limit on its queued output.
+    fn cut_off(&self, id: SessionId, over: Over) {
+        if let Some(h) = self.sessions.get(&id) {
+            let name = String::from_utf8_lossy(&h.name);
+            warn!(target: "spread::session", "disconnecting {name} ({}): {over}", h.peer);
+            h.out.cut_off();
         }
     }
 

@@ -66,7 +66,11 @@ pub fn settings_from(
         tcp,
         unix: Some(dir.join(seg.port.to_string())),
         max_sessions: config.max_sessions,
-        max_session_messages: config.max_session_messages,
+        queue: crate::sessions::backlog::QueueLimits {
+            messages: config.max_session_messages,
+            bytes: config.max_session_bytes,
+            total_bytes: config.max_queued_bytes,
+        },
         auth,
         step_timeout: HANDSHAKE_STEP_TIMEOUT,
         ring: ring_settings(config, entry.id),

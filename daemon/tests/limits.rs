@@ -77,3 +77,79 @@ fn a_burst_of_slow_handshakes_from_one_host_all_get_in() {
     let held: Vec<Raw> = clients.into_iter().map(|h| h.join().unwrap()).collect();
     assert_eq!(held.len(), n);
 }
+
+#[test]
+fn a_client_that_stops_reading_is_cut_off_by_bytes() {
+    let d = TestDaemon::start("MaxSessionBytes = 2000000");
+    let (mut f, pf) = client(d.raw(), "flood");
+    // The Unix socket holds little in the kernel, so what the daemon
+    // queues is nearly all that is sent.
+    let (mut slow, ps) = client(Raw::unix(&d.unix_path()), "slow");
+    let body = vec![7u8; 100_000];
+    for _ in 0..100 {
+        f.send(&request(AGREED_MESS, &pf, &[&ps], 0, &body));
+    }
+    let got = slow
+        .count_to_close()
+        .expect("the slow reader was not disconnected");
+    assert!(got < 100 * body.len(), "{got} bytes");
+    f.send(&request(AGREED_MESS, &pf, &[&pf], 0, b"still here"));
+    assert_eq!(expect_data(&mut f).data, b"still here");
+    let log = d.log_text();
+    assert!(log.contains("disconnecting slow"), "{log}");
+    assert!(log.contains("MaxSessionBytes"), "{log}");
+}
+
+#[test]
+fn the_daemons_budget_cuts_off_the_session_with_most_queued() {
+    let d = TestDaemon::start("MaxSessionBytes = 64000000\nMaxQueuedBytes = 24000000");
+    let (mut f, pf) = client(d.raw(), "flood");
+    let (mut a, pa) = client(Raw::unix(&d.unix_path()), "a");
+    let (mut b, pb) = client(Raw::unix(&d.unix_path()), "b");
+    // Neither reads; a is sent three times what b is: 45 MB and 15 MB,
+    // so a is the larger whenever the 24 MB are exceeded, and b alone
+    // never exceeds them.
+    let body = vec![7u8; 100_000];
+    for _ in 0..150 {
+        for _ in 0..3 {
+            f.send(&request(AGREED_MESS, &pf, &[&pa], 0, &body));
+        }
+        f.send(&request(AGREED_MESS, &pf, &[&pb], 0, &body));
+    }
+    a.count_to_close().expect("a was not disconnected");
+    for i in 0..150 {
+        let m = expect_data(&mut b);
+        assert_eq!(m.data.len(), body.len(), "message {i} to b");
+    }
+    f.send(&request(AGREED_MESS, &pf, &[&pb], 0, b"b is fine"));
+    assert_eq!(expect_data(&mut b).data, b"b is fine");
+    let log = d.log_text();
+    assert!(log.contains("disconnecting a "), "{log}");
+    assert!(log.contains("MaxQueuedBytes"), "{log}");
+    assert!(!log.contains("disconnecting b "), "{log}");
+}
+
+#[test]
+fn clients_that_stop_reading_leave_the_daemons_memory_bounded() {
+    let d = TestDaemon::start("MaxSessionBytes = 8000000\nMaxQueuedBytes = 32000000");
+    let (mut f, pf) = client(d.raw(), "flood");
+    let (mut reader, pr) = client(d.raw(), "reader");
+    let mut slow: Vec<(Raw, String)> = (0..12)
+        .map(|i| client(Raw::unix(&d.unix_path()), &format!("slow{i}")))
+        .collect();
+    // 28 MB for each of twelve: 336 MB, had the daemon kept it.
+    let body = vec![7u8; 140_000];
+    for _ in 0..200 {
+        for (_, p) in &slow {
+            f.send(&request(AGREED_MESS, &pf, &[p], 0, &body));
+        }
+    }
+    for (s, p) in slow.iter_mut() {
+        s.count_to_close()
+            .unwrap_or_else(|e| panic!("{p} was not disconnected: {e}"));
+    }
+    f.send(&request(AGREED_MESS, &pf, &[&pr], 3, b"after the flood"));
+    assert_eq!(expect_data(&mut reader).data, b"after the flood");
+    let peak = d.status_kb("VmHWM");
+    assert!(peak < 150 * 1024, "the daemon's peak RSS was {peak} kB");
+}

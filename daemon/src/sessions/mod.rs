@@ -2,6 +2,7 @@
 //! writer tasks. The only part of the daemon that does client I/O.
 
 pub mod admission;
+pub mod backlog;
 pub mod handshake;
 pub mod listen;
 pub mod registry;
@@ -13,7 +14,7 @@ use crate::engine::{SessionId, SessionInfo};
 use bytes::Bytes;
 use registry::Registry;
 use spread_core::wire::Header;
-use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -49,10 +50,28 @@ pub enum Cmd {
 #[derive(Debug)]
 pub struct Outbound {
     pub tx: mpsc::UnboundedSender<Bytes>,
-    /// Messages handed to the writer and not yet written to the socket.
-    pub queued: Arc<AtomicUsize>,
+    /// What was handed to the writer and not yet written to the socket.
+    pub backlog: backlog::Backlog,
     /// Set to end the session's tasks at once.
     pub abort: watch::Sender<bool>,
+}
+
+impl Outbound {
+    /// Queues `frame` for the writer.
+    pub fn send(&self, frame: Bytes) {
+        let len = frame.len();
+        self.backlog.push(len);
+        if self.tx.send(frame).is_err() {
+            self.backlog.taken(len);
+        }
+    }
+
+    /// Ends the session's tasks at once, discarding what is queued (a
+    /// client that stopped reading would never take it).
+    pub fn cut_off(&self) {
+        self.backlog.detach();
+        let _ = self.abort.send(true);
+    }
 }
 
 /// What every session task shares.
@@ -61,6 +80,8 @@ pub struct Shared {
     pub daemon_name: String,
     pub auth: AuthPolicy,
     pub registry: Registry,
+    /// What waits for the sessions' writers, all together.
+    pub backlogs: backlog::Backlogs,
     /// Permits for handshakes in progress.
     pub admission: Arc<admission::Admission>,
     pub core: mpsc::Sender<Cmd>,

@@ -3,6 +3,7 @@
 //! queue.
 
 use super::admission::{Entry, Permit, PATIENCE};
+use super::backlog::{discard, Backlog};
 use super::handshake::{handshake, HandshakeContext};
 use super::validate::{check_header, Verdict};
 use super::{Cmd, Outbound, Shared};
@@ -12,7 +13,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use spread_core::consts::{HEADER_LEN, KILL_MESS};
 use spread_core::name::GroupName;
 use spread_core::wire::Header;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
@@ -120,7 +121,7 @@ async fn serve<C: Connection>(
     let id = SessionId(number);
     debug!(target: "spread::session", "{id}: {} connected from {peer_text}", accepted.private_group);
     let (tx, rx) = mpsc::unbounded_channel();
-    let queued = Arc::new(AtomicUsize::new(0));
+    let backlog = shared.backlogs.session();
     let (abort_tx, abort_rx) = watch::channel(false);
     let open = Cmd::Open {
         id,
@@ -132,7 +133,7 @@ async fn serve<C: Connection>(
         peer: peer_text,
         out: Outbound {
             tx,
-            queued: queued.clone(),
+            backlog: backlog.clone(),
             abort: abort_tx,
         },
     };
@@ -143,7 +144,7 @@ async fn serve<C: Connection>(
     tokio::spawn(write_loop(
         w,
         rx,
-        queued,
+        backlog,
         abort_rx.clone(),
         id,
         shared.core.clone(),
@@ -240,7 +241,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
 async fn write_loop<W: AsyncWrite + Unpin>(
     mut w: W,
     mut rx: mpsc::UnboundedReceiver<Bytes>,
-    queued: Arc<AtomicUsize>,
+    backlog: Backlog,
     mut abort: watch::Receiver<bool>,
     id: SessionId,
     core: mpsc::Sender<Cmd>,
@@ -252,9 +253,9 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             _ = aborted(&mut abort) => break,
             m = rx.recv() => match m { Some(m) => m, None => break },
         };
-        // A message taken for writing is no longer "queued": what counts
-        // against MaxSessionMessages is what waits behind the socket.
-        queued.fetch_sub(1, Ordering::AcqRel);
+        // A frame taken for writing is no longer "queued": what counts
+        // against the limits is what waits behind the socket.
+        backlog.taken(first.len());
         let result = if first.len() >= BATCH_BYTES {
             tokio::select! {
                 biased;
@@ -268,7 +269,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                 match rx.try_recv() {
                     Ok(m) => {
                         batch.extend_from_slice(&m);
-                        queued.fetch_sub(1, Ordering::AcqRel);
+                        backlog.taken(m.len());
                     }
                     Err(_) => break,
                 }
@@ -289,5 +290,6 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             break;
         }
     }
+    discard(&mut rx, &backlog);
     let _ = w.shutdown().await;
 }
