@@ -7,12 +7,14 @@ use crate::engine::{Engine, Identity, Output, SessionId};
 use crate::packet::{DataHeader, MonitorBody, MonitorPacket, Port, CONTROL_TYPE};
 use crate::ring_driver::{kill_request, RingDriver, RingEvent, RingSettings};
 use crate::sessions::backlog::{self, Over, QueueLimits};
+use crate::sessions::group_cap::GroupCap;
 use crate::sessions::listen::{accept_tcp, accept_unix, bind_tcp, bind_unix};
 use crate::sessions::registry::Registry;
 use crate::sessions::{Cmd, Outbound, Shared};
 use crate::status::{status_reply, StatusInfo};
 use crate::transport::{Peer, Received, Transport};
-use spread_core::consts::{KILL_MESS, SAFE_MESS};
+use spread_core::consts::{HEADER_LEN, KILL_MESS, MAX_GROUP_NAME, SAFE_MESS};
+use spread_core::name::GroupName;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -35,6 +37,7 @@ pub struct Settings {
     pub max_sessions: usize,
     /// MaxSessionMessages, MaxSessionBytes, MaxQueuedBytes.
     pub queue: QueueLimits,
+    pub max_groups_per_session: usize,
     pub auth: AuthPolicy,
     pub step_timeout: Duration,
     /// The ring with the other configured daemons; None when alone.
@@ -135,6 +138,10 @@ impl Bound {
             sessions: HashMap::new(),
             shared,
             queue: settings.queue,
+            group_cap: GroupCap::new(
+                settings.max_groups_per_session,
+                settings.identity.daemon_index,
+            ),
             ring,
             alone,
             dying: HashSet::new(),
@@ -160,6 +167,7 @@ struct Core {
     sessions: HashMap<SessionId, Handle>,
     shared: Arc<Shared>,
     queue: QueueLimits,
+    group_cap: GroupCap,
     ring: Option<RingDriver>,
     /// Sessions whose disconnect is on its way through the order.
     dying: HashSet<SessionId>,
@@ -326,6 +334,7 @@ impl Core {
             for e in events {
                 match e {
                     RingEvent::Message(origin, header, message) => {
+                        self.group_cap.ordered(origin, &header);
                         self.engine.ordered(origin, &header, &message, out)
                     }
                     RingEvent::Transitional(members, id) => {
@@ -360,10 +369,34 @@ impl Core {
         if header.service_type & KILL_MESS != 0 {
             self.dying.insert(id);
         }
+        if let Err(n) = self.group_cap.admit(header, |m| self.engine.groups_of(m)) {
+            self.refuse_join(id, header, &frame, n, out);
+            return;
+        }
         match self.ring.as_mut() {
             Some(r) => r.submit(frame, header.service_type),
-            None => self.engine.request(id, header, frame, out),
+            None => {
+                self.engine.request(id, header, frame, out);
+                self.group_cap.applied(header);
+            }
         }
+    }
+
+    /// A join past MaxGroupsPerSession goes back to its sender as a REJECT.
+    fn refuse_join(
+        &mut self,
+        id: SessionId,
+        header: &spread_core::wire::Header,
+        frame: &[u8],
+        groups: usize,
+        out: &mut Vec<Output>,
+    ) {
+        let names = header.num_groups.max(0) as usize * MAX_GROUP_NAME;
+        let names = frame.get(HEADER_LEN..HEADER_LEN + names).unwrap_or(&[]);
+        let group = names.get(..MAX_GROUP_NAME).map(GroupName::from_field);
+        let group = group.map(|g| g.to_string()).unwrap_or_default();
+        debug!(target: "spread::groups", "refused a join of {group} by {}: it is in {groups} groups (MaxGroupsPerSession = {})", header.sender, self.group_cap.cap());
+        self.engine.refuse(id, header, names, out);
     }
 
     /// A local session is gone: its disconnect goes through the order.
@@ -389,6 +422,7 @@ impl Core {
                 out: outbound,
             } => {
                 debug!(target: "spread::session", "{} connected ({peer})", info.private_group);
+                self.group_cap.forget(&info.private_group);
                 self.engine.open(id, info);
                 self.sessions.insert(
                     id,

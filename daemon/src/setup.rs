@@ -71,6 +71,7 @@ pub fn settings_from(
             bytes: config.max_session_bytes,
             total_bytes: config.max_queued_bytes,
         },
+        max_groups_per_session: config.max_groups_per_session,
         auth,
         step_timeout: HANDSHAKE_STEP_TIMEOUT,
         ring: ring_settings(config, entry.id),

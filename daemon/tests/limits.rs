@@ -5,10 +5,10 @@
 
 use spread_core::consts::*;
 use spread_core::wire::Message;
-use spread_testkit::{request, Raw, TestDaemon};
+use spread_testkit::{request, Raw, TestDaemon, TestRing};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// `raw` after a handshake as `name`, and its private group.
 fn client(mut raw: Raw, name: &str) -> (Raw, String) {
@@ -152,4 +152,96 @@ fn clients_that_stop_reading_leave_the_daemons_memory_bounded() {
     assert_eq!(expect_data(&mut reader).data, b"after the flood");
     let peak = d.status_kb("VmHWM");
     assert!(peak < 150 * 1024, "the daemon's peak RSS was {peak} kB");
+}
+
+/// Sends `n` joins of g0.. at once and reads the n answers: the groups
+/// whose join view came, and those refused, each in order.
+fn join_many(c: &mut Raw, me: &str, n: usize) -> (Vec<String>, Vec<String>) {
+    let joins: Vec<u8> = (0..n)
+        .flat_map(|i| request(JOIN_MESS, me, &[&format!("g{i}")], 0, b""))
+        .collect();
+    c.send(&joins);
+    let (mut joined, mut refused) = (Vec::new(), Vec::new());
+    while joined.len() + refused.len() < n {
+        match c.message() {
+            Message::Membership(m) if m.cause() == CAUSED_BY_JOIN => {
+                joined.push(m.group.to_string())
+            }
+            Message::Membership(_) => {}
+            Message::Reject(r) => {
+                assert_eq!(r.old_type, CAUSED_BY_JOIN);
+                refused.push(r.groups[0].to_string());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    (joined, refused)
+}
+
+fn names(range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|i| format!("g{i}")).collect()
+}
+
+#[test]
+fn joins_beyond_max_groups_per_session_are_refused() {
+    let d = TestDaemon::start("MaxGroupsPerSession = 50");
+    let (mut a, pa) = client(d.raw(), "a");
+    let (joined, refused) = join_many(&mut a, &pa, 60);
+    assert_eq!(joined, names(0..50));
+    assert_eq!(refused, names(50..60));
+    // A leave makes room for one more.
+    a.send(&request(LEAVE_MESS, &pa, &["g0"], 0, b""));
+    a.send(&request(JOIN_MESS, &pa, &["g50"], 0, b""));
+    loop {
+        match a.message() {
+            Message::Membership(m) if m.cause() == CAUSED_BY_JOIN => {
+                assert_eq!(m.group.to_string(), "g50");
+                break;
+            }
+            Message::SelfLeave { .. } => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    // Other sessions have their own count.
+    let (mut b, pb) = client(d.raw(), "b");
+    let (joined, refused) = join_many(&mut b, &pb, 50);
+    assert_eq!((joined.len(), refused.len()), (50, 0));
+}
+
+#[test]
+fn joins_in_flight_on_a_ring_count_against_the_cap() {
+    use spread_core::client::Mailbox;
+    let ring = TestRing::start(2, "MaxGroupsPerSession = 50", &[]);
+    // The ring is up once a client of each daemon sees the other's join.
+    let x = Mailbox::connect(&ring.tcp_name(1), Some("x"), 0, true).unwrap();
+    let y = Mailbox::connect(&ring.tcp_name(2), Some("y"), 0, true).unwrap();
+    x.join("up").unwrap();
+    y.join("up").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(Instant::now() < deadline, "the ring did not form");
+        match x.receive_timeout(Duration::from_secs(1)).unwrap() {
+            Some(Message::Membership(m)) if m.members.len() == 2 => break,
+            _ => {}
+        }
+    }
+    // Sixty joins in one write: the daemon reads them together and they
+    // are all in flight before the first comes back ordered, so counting
+    // only the groups a session is in would let every one through.
+    let addr = ring.ip(1);
+    let port: u16 = ring.port;
+    let mut a = Raw {
+        s: Box::new({
+            let s = TcpStream::connect((addr.as_str(), port)).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            s
+        }),
+    };
+    a.handshake("a", true);
+    let pa = "#a#d1";
+    let (joined, refused) = join_many(&mut a, pa, 60);
+    assert_eq!(refused, names(50..60));
+    let mut joined = joined;
+    joined.sort_by_key(|g| g[1..].parse::<usize>().unwrap());
+    assert_eq!(joined, names(0..50));
 }

@@ -3,6 +3,7 @@
 
 pub mod admission;
 pub mod backlog;
+pub mod group_cap;
 pub mod handshake;
 pub mod listen;
 pub mod registry;
