@@ -9,6 +9,7 @@ use crate::ring_driver::{kill_request, RingDriver, RingEvent, RingSettings};
 use crate::sessions::backlog::{self, Over, QueueLimits};
 use crate::sessions::group_cap::GroupCap;
 use crate::sessions::listen::{accept_tcp, accept_unix, bind_tcp, bind_unix};
+use crate::sessions::refusals::{tell_held_periodically, Refusal};
 use crate::sessions::registry::Registry;
 use crate::sessions::{Cmd, Outbound, Shared};
 use crate::status::{status_reply, StatusInfo};
@@ -114,11 +115,13 @@ impl Bound {
             auth: settings.auth.clone(),
             registry: Registry::new(settings.max_sessions),
             backlogs: Default::default(),
+            refusals: Default::default(),
             admission: crate::sessions::admission::Admission::new(),
             core: core_tx,
             next_id: AtomicU64::new(1),
             step_timeout: settings.step_timeout,
         });
+        tokio::spawn(tell_held_periodically(shared.clone()));
         for l in tcp {
             tokio::spawn(accept_tcp(l, shared.clone()));
         }
@@ -395,7 +398,12 @@ impl Core {
         let names = frame.get(HEADER_LEN..HEADER_LEN + names).unwrap_or(&[]);
         let group = names.get(..MAX_GROUP_NAME).map(GroupName::from_field);
         let group = group.map(|g| g.to_string()).unwrap_or_default();
-        debug!(target: "spread::groups", "refused a join of {group} by {}: it is in {groups} groups (MaxGroupsPerSession = {})", header.sender, self.group_cap.cap());
+        let line = format!(
+            "refused a join of {group} by {}: it is in {groups} groups (MaxGroupsPerSession = {})",
+            header.sender,
+            self.group_cap.cap()
+        );
+        self.shared.refusals.note(Refusal::Join, line);
         self.engine.refuse(id, header, names, out);
     }
 
@@ -441,7 +449,11 @@ impl Core {
                 why,
             } => {
                 if let Some(h) = self.sessions.get(&id) {
-                    warn!(target: "spread::session", "refused a message from {} ({}): {why}", header.sender, h.peer);
+                    let line = format!(
+                        "refused a message from {} ({}): {why}",
+                        header.sender, h.peer
+                    );
+                    self.shared.refusals.note(Refusal::Message, line);
                 }
                 self.engine.refuse(id, &header, &names, out);
             }

@@ -23,6 +23,18 @@ fn expect_data(c: &mut Raw) -> spread_core::wire::DataMessage {
     }
 }
 
+/// Polls the log until `done` says it holds what is awaited.
+fn await_log(d: &TestDaemon, t: Duration, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + t;
+    loop {
+        let log = d.log_text();
+        if done(&log) || Instant::now() > deadline {
+            return log;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn silent_connections_take_no_session_slots() {
     let d = TestDaemon::start("MaxSessions = 100");
@@ -244,4 +256,71 @@ fn joins_in_flight_on_a_ring_count_against_the_cap() {
     let mut joined = joined;
     joined.sort_by_key(|g| g[1..].parse::<usize>().unwrap());
     assert_eq!(joined, names(0..50));
+}
+
+#[test]
+fn refused_connections_are_logged_a_few_times_then_counted() {
+    let d = TestDaemon::start("MaxSessions = 1\nDebugFlags = { SESSION }");
+    let (_holder, _) = client(d.raw(), "holder");
+    let n = 2000;
+    for i in 0..n {
+        let mut c = d.raw();
+        assert_eq!(c.read_to_close(), [0xfd], "connection {i}");
+    }
+    // Every refusal is told of, one line each or in a count.
+    let quota = |l: &&str| l.contains("refused") && l.contains("session limit");
+    let told = |log: &str| -> usize {
+        log.lines()
+            .filter(quota)
+            .map(|l| {
+                match l
+                    .split_once("refused ")
+                    .and_then(|(_, r)| r.split_once(" more"))
+                {
+                    Some((k, _)) => k.parse::<usize>().unwrap_or(1),
+                    None => 1,
+                }
+            })
+            .sum()
+    };
+    let log = await_log(&d, Duration::from_secs(60), |log| told(log) >= n);
+    assert_eq!(told(&log), n, "{log}");
+    let lines = log.lines().filter(quota).count();
+    assert!(lines <= 40, "{lines} lines for {n} refusals:\n{log}");
+}
+
+#[test]
+fn failing_accepts_are_logged_a_few_times_then_counted() {
+    // Descriptors for the daemon's own sockets and a few connections.
+    let d = TestDaemon::start_with_fd_limit("", 24);
+    let held: Vec<TcpStream> = (0..30)
+        .map(|_| TcpStream::connect(("127.0.0.1", d.port)).unwrap())
+        .collect();
+    // The accepts fail while the connections are held.
+    std::thread::sleep(Duration::from_secs(3));
+    drop(held);
+    let log = await_log(&d, Duration::from_secs(30), |log| {
+        log.lines().any(|l| l.contains("more failed accepts"))
+    });
+    let lines = log
+        .lines()
+        .filter(|l| l.contains("accept on TCP failed"))
+        .count();
+    assert!(lines >= 1, "{log}");
+    assert!(lines <= 10, "{lines} lines:\n{log}");
+    // The daemon serves again once descriptors are free.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut c = d.raw();
+        c.s.set_timeout(Duration::from_secs(10));
+        let mut hello = vec![5, 0, 1, 1, 2];
+        hello.extend_from_slice(b"ok");
+        c.send(&hello);
+        let mut list = [0u8; 6];
+        if c.s.read_exact(&mut list).is_ok() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the daemon does not serve again");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }

@@ -1,5 +1,6 @@
 //! TCP and Unix-domain listeners and their accept loops.
 
+use super::refusals::Refusal;
 use super::session::admit;
 use super::Shared;
 use crate::auth::Peer;
@@ -9,7 +10,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::net::{TcpListener, UnixListener};
-use tracing::warn;
 
 pub async fn bind_tcp(addr: SocketAddr) -> io::Result<TcpListener> {
     TcpListener::bind(addr)
@@ -45,7 +45,8 @@ pub async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>) {
                 admit(stream, peer, addr.to_string(), &shared);
             }
             Err(e) => {
-                warn!(target: "spread::session", "accept on TCP failed: {e}");
+                let line = format!("accept on TCP failed: {e}");
+                shared.refusals.note(Refusal::Accept, line);
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
         }
@@ -58,7 +59,8 @@ pub async fn accept_unix(listener: UnixListener, path: PathBuf, shared: Arc<Shar
         match listener.accept().await {
             Ok((stream, _)) => admit(stream, Peer::Unix, peer_text.clone(), &shared),
             Err(e) => {
-                warn!(target: "spread::session", "accept on {} failed: {e}", path.display());
+                let line = format!("accept on {} failed: {e}", path.display());
+                shared.refusals.note(Refusal::Accept, line);
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
         }

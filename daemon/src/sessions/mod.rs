@@ -6,6 +6,7 @@ pub mod backlog;
 pub mod group_cap;
 pub mod handshake;
 pub mod listen;
+pub mod refusals;
 pub mod registry;
 pub mod session;
 pub mod validate;
@@ -83,6 +84,8 @@ pub struct Shared {
     pub registry: Registry,
     /// What waits for the sessions' writers, all together.
     pub backlogs: backlog::Backlogs,
+    /// Lines about refusals, a few a period and then a count.
+    pub refusals: refusals::Refusals,
     /// Permits for handshakes in progress.
     pub admission: Arc<admission::Admission>,
     pub core: mpsc::Sender<Cmd>,

@@ -5,6 +5,7 @@
 use super::admission::{Entry, Permit, PATIENCE};
 use super::backlog::{discard, Backlog};
 use super::handshake::{handshake, HandshakeContext};
+use super::refusals::Refusal;
 use super::validate::{check_header, Verdict};
 use super::{Cmd, Outbound, Shared};
 use crate::auth::Peer;
@@ -17,7 +18,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
-use tracing::{debug, info};
+use tracing::debug;
 
 const BATCH_BYTES: usize = 256 * 1024;
 
@@ -66,7 +67,8 @@ pub fn admit<C: Connection>(conn: C, peer: Peer, peer_text: String, shared: &Arc
     // taken only when the handshake has succeeded.
     if shared.registry.is_full() {
         conn.write_now(&quota_byte());
-        info!(target: "spread::session", "refused {peer_text}: session limit reached");
+        let line = format!("refused {peer_text}: session limit reached");
+        shared.refusals.note(Refusal::SessionLimit, line);
         return;
     }
     let shared = shared.clone();
@@ -80,14 +82,18 @@ pub fn admit<C: Connection>(conn: C, peer: Peer, peer_text: String, shared: &Arc
                     Some(permit) => serve(conn, permit, peer, peer_text, shared).await,
                     None => {
                         conn.write_now(&quota_byte());
-                        info!(target: "spread::session", "refused {peer_text}: no turn to hand shake within {PATIENCE:?}");
+                        let line = format!(
+                            "refused {peer_text}: no turn to hand shake within {PATIENCE:?}"
+                        );
+                        shared.refusals.note(Refusal::NoTurn, line);
                     }
                 }
             });
         }
         Entry::Full => {
             conn.write_now(&quota_byte());
-            info!(target: "spread::session", "refused {peer_text}: too many connections waiting to hand shake");
+            let line = format!("refused {peer_text}: too many connections waiting to hand shake");
+            shared.refusals.note(Refusal::NoTurn, line);
         }
     }
 }
@@ -114,7 +120,8 @@ async fn serve<C: Connection>(
     let accepted = match result {
         Ok(a) => a,
         Err(refused) => {
-            info!(target: "spread::session", "refused {peer_text}: {}", refused.0);
+            let line = format!("refused {peer_text}: {}", refused.0);
+            shared.refusals.note(Refusal::Handshake, line);
             return;
         }
     };
