@@ -6,7 +6,7 @@ use crate::control::{Control, ControlSettings, Imposed, Windows};
 use crate::engine::{Engine, Identity, Output, SessionId};
 use crate::packet::{DataHeader, MonitorBody, MonitorPacket, Port, CONTROL_TYPE};
 use crate::ring_driver::{kill_request, RingDriver, RingEvent, RingSettings};
-use crate::sessions::backlog::{self, Over, QueueLimits};
+use crate::sessions::backlog::{Over, QueueLimits};
 use crate::sessions::group_cap::GroupCap;
 use crate::sessions::listen::{accept_tcp, accept_unix, bind_tcp, bind_unix};
 use crate::sessions::refusals::{tell_held_periodically, Refusal};
@@ -474,6 +474,8 @@ impl Core {
 
     fn dispatch(&mut self, out: &mut Vec<Output>) {
         let mut slow = Vec::new();
+        let shared = self.shared.clone();
+        let mut charges = shared.backlogs.charger();
         for o in out.drain(..) {
             match o {
                 Output::Deliver { session, frame } => {
@@ -483,13 +485,15 @@ impl Core {
                     let Some(h) = self.sessions.get(&session) else {
                         continue;
                     };
-                    if let Err(over) = self.queue.check(&h.out.backlog, frame.len()) {
+                    let charge = charges.charge(&frame);
+                    let total = shared.backlogs.bytes();
+                    if let Err(over) = self.queue.check(&h.out.backlog, frame.len(), total) {
                         // Past the daemon's limit the session with the most
                         // queued goes, which need not be this one.
                         let victim = match over {
-                            Over::Total(_) => backlog::largest(
-                                self.sessions.iter().map(|(id, h)| (*id, &h.out.backlog)),
-                            ),
+                            Over::Total(_) => shared
+                                .backlogs
+                                .victim(self.sessions.iter().map(|(id, h)| (*id, &h.out.backlog))),
                             _ => Some(session),
                         };
                         if let Some(v) = victim {
@@ -501,7 +505,7 @@ impl Core {
                         }
                     }
                     if let Some(h) = self.sessions.get(&session) {
-                        h.out.send(frame);
+                        h.out.send(frame, charge);
                         self.delivered += 1;
                     }
                 }
@@ -525,7 +529,7 @@ impl Core {
         if let Some(h) = self.sessions.get(&id) {
             let name = String::from_utf8_lossy(&h.name);
             warn!(target: "spread::session", "disconnecting {name} ({}): {over}", h.peer);
-            h.out.cut_off();
+            h.out.cut_off(&self.shared.backlogs);
         }
     }
 

@@ -324,3 +324,48 @@ fn failing_accepts_are_logged_a_few_times_then_counted() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+#[test]
+fn a_frame_queued_for_many_members_counts_once_toward_the_daemons_budget() {
+    // 6 MB to forty members who read only afterwards: 240 MB if every
+    // queue counted its own copy, 6 MB of memory in fact.
+    let d = TestDaemon::start("MaxQueuedBytes = 64000000");
+    let (mut a, pa) = client(d.raw(), "a");
+    a.send(&request(JOIN_MESS, &pa, &["g"], 0, b""));
+    let mut members: Vec<Raw> = (0..40)
+        .map(|i| {
+            let mut m = Raw::unix(&d.unix_path());
+            let name = format!("m{i}");
+            m.handshake(&name, false);
+            m.send(&request(
+                JOIN_MESS,
+                &format!("#{name}#localhost"),
+                &["g"],
+                0,
+                b"",
+            ));
+            m
+        })
+        .collect();
+    loop {
+        match a.message() {
+            Message::Membership(m) if m.members.len() == 41 => break,
+            Message::Membership(_) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    let body = vec![7u8; 20_000];
+    for _ in 0..300 {
+        a.send(&request(AGREED_MESS | SELF_DISCARD, &pa, &["g"], 0, &body));
+    }
+    for (i, m) in members.iter_mut().enumerate() {
+        for k in 0..300 {
+            match m.message() {
+                Message::Data(x) => assert_eq!(x.data.len(), body.len()),
+                other => panic!("member {i}, message {k}: {other:?}"),
+            }
+        }
+    }
+    let log = d.log_text();
+    assert!(!log.contains("disconnecting"), "{log}");
+}

@@ -51,7 +51,7 @@ pub enum Cmd {
 /// The core's handle on a session's writer.
 #[derive(Debug)]
 pub struct Outbound {
-    pub tx: mpsc::UnboundedSender<Bytes>,
+    pub tx: mpsc::UnboundedSender<backlog::Queued>,
     /// What was handed to the writer and not yet written to the socket.
     pub backlog: backlog::Backlog,
     /// Set to end the session's tasks at once.
@@ -59,19 +59,20 @@ pub struct Outbound {
 }
 
 impl Outbound {
-    /// Queues `frame` for the writer.
-    pub fn send(&self, frame: Bytes) {
+    /// Queues `frame` for the writer; `charge` counts it in the daemon's
+    /// total.
+    pub fn send(&self, frame: Bytes, charge: Arc<backlog::Charge>) {
         let len = frame.len();
         self.backlog.push(len);
-        if self.tx.send(frame).is_err() {
+        if self.tx.send(backlog::Queued { frame, charge }).is_err() {
             self.backlog.taken(len);
         }
     }
 
     /// Ends the session's tasks at once, discarding what is queued (a
     /// client that stopped reading would never take it).
-    pub fn cut_off(&self) {
-        self.backlog.detach();
+    pub fn cut_off(&self, backlogs: &backlog::Backlogs) {
+        backlogs.cut(&self.backlog);
         let _ = self.abort.send(true);
     }
 }

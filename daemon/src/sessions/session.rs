@@ -3,14 +3,14 @@
 //! queue.
 
 use super::admission::{Entry, Permit, PATIENCE};
-use super::backlog::{discard, Backlog};
+use super::backlog::{discard, Backlog, Queued};
 use super::handshake::{handshake, HandshakeContext};
 use super::refusals::Refusal;
 use super::validate::{check_header, Verdict};
 use super::{Cmd, Outbound, Shared};
 use crate::auth::Peer;
 use crate::engine::{SessionId, SessionInfo};
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BytesMut};
 use spread_core::consts::{HEADER_LEN, KILL_MESS};
 use spread_core::name::GroupName;
 use spread_core::wire::Header;
@@ -247,7 +247,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
 /// Writes queued frames in batches until the core closes the session.
 async fn write_loop<W: AsyncWrite + Unpin>(
     mut w: W,
-    mut rx: mpsc::UnboundedReceiver<Bytes>,
+    mut rx: mpsc::UnboundedReceiver<Queued>,
     backlog: Backlog,
     mut abort: watch::Receiver<bool>,
     id: SessionId,
@@ -262,6 +262,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
         };
         // A frame taken for writing is no longer "queued": what counts
         // against the limits is what waits behind the socket.
+        let first = first.frame;
         backlog.taken(first.len());
         let result = if first.len() >= BATCH_BYTES {
             tokio::select! {
@@ -275,8 +276,8 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             while batch.len() < BATCH_BYTES {
                 match rx.try_recv() {
                     Ok(m) => {
-                        batch.extend_from_slice(&m);
-                        backlog.taken(m.len());
+                        batch.extend_from_slice(&m.frame);
+                        backlog.taken(m.frame.len());
                     }
                     Err(_) => break,
                 }
