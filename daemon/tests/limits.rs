@@ -53,6 +53,38 @@ fn silent_connections_take_no_session_slots() {
 }
 
 #[test]
+fn a_handshake_that_finds_the_daemon_full_at_its_end_gets_reject_quota() {
+    let d = TestDaemon::start("MaxSessions = 1");
+    // a starts first, b finishes first and takes the only slot.
+    let mut a = d.raw();
+    a.send(&[5, 0, 1, 1, 1, b'a']);
+    assert_eq!(a.read_exact(6), b"\x05NULL ");
+    let (mut b, pb) = client(d.raw(), "b");
+    let mut choice = [0u8; 90];
+    choice[..4].copy_from_slice(b"NULL");
+    a.send(&choice);
+    assert_eq!(a.read_to_close(), [0xfd]);
+    b.send(&request(AGREED_MESS, &pb, &[&pb], 0, b"mine"));
+    assert_eq!(expect_data(&mut b).data, b"mine");
+    // a's name was given back with its refusal.
+    drop(b);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut c = d.raw();
+        c.send(&[5, 0, 1, 1, 1, b'a']);
+        let mut first = [0u8; 1];
+        if c.s.read_exact(&mut first).is_ok() && first[0] == 5 {
+            c.read_exact(5);
+            c.send(&choice);
+            assert_eq!(c.read_exact(5)[0], 1, "a accepted");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the slot was not given back");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
 fn a_burst_of_slow_handshakes_from_one_host_all_get_in() {
     // More handshakes at once from one address than it may run at once:
     // the rest wait their turn instead of being turned away.
@@ -286,7 +318,8 @@ fn refused_connections_are_logged_a_few_times_then_counted() {
     let log = await_log(&d, Duration::from_secs(60), |log| told(log) >= n);
     assert_eq!(told(&log), n, "{log}");
     let lines = log.lines().filter(quota).count();
-    assert!(lines <= 40, "{lines} lines for {n} refusals:\n{log}");
+    // Five a period and a count: a slow machine may take a few periods.
+    assert!(lines <= 60, "{lines} lines for {n} refusals:\n{log}");
 }
 
 #[test]
@@ -307,7 +340,7 @@ fn failing_accepts_are_logged_a_few_times_then_counted() {
         .filter(|l| l.contains("accept on TCP failed"))
         .count();
     assert!(lines >= 1, "{log}");
-    assert!(lines <= 10, "{lines} lines:\n{log}");
+    assert!(lines <= 20, "{lines} lines:\n{log}");
     // The daemon serves again once descriptors are free.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
