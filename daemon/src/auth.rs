@@ -30,7 +30,7 @@ impl Method {
 }
 
 /// Where a client connects from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Peer {
     Ip(IpAddr),
     /// The Unix-domain socket: the peer is on this host.

@@ -102,6 +102,88 @@ impl ReportedCount {
     }
 }
 
+/// Lines of one kind: at most `burst` a period, the rest counted, and the
+/// count told once the period is over, so that under a flood the log says
+/// how much happened instead of growing with it.
+#[derive(Debug)]
+pub struct LineBudget {
+    burst: u32,
+    period: std::time::Duration,
+    since: Option<std::time::Instant>,
+    written: u32,
+    held: u64,
+}
+
+impl LineBudget {
+    pub const fn new(burst: u32, period: std::time::Duration) -> LineBudget {
+        LineBudget {
+            burst,
+            period,
+            since: None,
+            written: 0,
+            held: 0,
+        }
+    }
+
+    /// Whether a line may be written at `now`; if not, it is counted. Call
+    /// [`LineBudget::held_back`] first, so that a period's count is told
+    /// before the next period's lines.
+    pub fn take(&mut self, now: std::time::Instant) -> bool {
+        if self.held_back(now).is_some() {
+            // Told by nobody: the caller skipped held_back. Begin anew
+            // rather than hold every line from now on.
+            self.held = 0;
+        }
+        self.since.get_or_insert(now);
+        if self.written < self.burst {
+            self.written += 1;
+            return true;
+        }
+        self.held += 1;
+        false
+    }
+
+    /// How many lines were held back in a period that is over at `now`:
+    /// told once, then the next period begins with the next line.
+    pub fn held_back(&mut self, now: std::time::Instant) -> Option<u64> {
+        let since = self.since?;
+        if now.saturating_duration_since(since) < self.period {
+            return None;
+        }
+        let held = std::mem::take(&mut self.held);
+        self.since = None;
+        self.written = 0;
+        (held > 0).then_some(held)
+    }
+
+    pub fn period(&self) -> std::time::Duration {
+        self.period
+    }
+}
+
+#[cfg(test)]
+mod line_budget_tests {
+    use super::LineBudget;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_few_lines_a_period_then_the_count() {
+        let mut b = LineBudget::new(2, Duration::from_secs(10));
+        let t0 = Instant::now();
+        assert!(b.take(t0) && b.take(t0));
+        assert!(!b.take(t0) && !b.take(t0 + Duration::from_secs(9)));
+        assert_eq!(b.held_back(t0 + Duration::from_secs(9)), None);
+        let t1 = t0 + Duration::from_secs(10);
+        assert_eq!(b.held_back(t1), Some(2));
+        assert_eq!(b.held_back(t1), None, "told once");
+        assert!(b.take(t1) && b.take(t1) && !b.take(t1));
+        // A quiet period tells nothing.
+        let mut quiet = LineBudget::new(2, Duration::from_secs(10));
+        assert!(quiet.take(t0));
+        assert_eq!(quiet.held_back(t1), None);
+    }
+}
+
 #[cfg(test)]
 mod reported_count_tests {
     use super::ReportedCount;

@@ -6,16 +6,20 @@ use crate::control::{Control, ControlSettings, Imposed, Windows};
 use crate::engine::{Engine, Identity, Output, SessionId};
 use crate::packet::{DataHeader, MonitorBody, MonitorPacket, Port, CONTROL_TYPE};
 use crate::ring_driver::{kill_request, RingDriver, RingEvent, RingSettings};
+use crate::sessions::backlog::{Over, QueueLimits};
+use crate::sessions::group_cap::GroupCap;
 use crate::sessions::listen::{accept_tcp, accept_unix, bind_tcp, bind_unix};
+use crate::sessions::refusals::{tell_held_periodically, Refusal};
 use crate::sessions::registry::Registry;
 use crate::sessions::{Cmd, Outbound, Shared};
 use crate::status::{status_reply, StatusInfo};
 use crate::transport::{Peer, Received, Transport};
-use spread_core::consts::{KILL_MESS, SAFE_MESS};
+use spread_core::consts::{HEADER_LEN, KILL_MESS, MAX_GROUP_NAME, SAFE_MESS};
+use spread_core::name::GroupName;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -32,7 +36,9 @@ pub struct Settings {
     pub tcp: Vec<SocketAddr>,
     pub unix: Option<PathBuf>,
     pub max_sessions: usize,
-    pub max_session_messages: usize,
+    /// MaxSessionMessages, MaxSessionBytes, MaxQueuedBytes.
+    pub queue: QueueLimits,
+    pub max_groups_per_session: usize,
     pub auth: AuthPolicy,
     pub step_timeout: Duration,
     /// The ring with the other configured daemons; None when alone.
@@ -108,10 +114,14 @@ impl Bound {
             daemon_name: settings.daemon_name.clone(),
             auth: settings.auth.clone(),
             registry: Registry::new(settings.max_sessions),
+            backlogs: Default::default(),
+            refusals: Default::default(),
+            admission: crate::sessions::admission::Admission::new(),
             core: core_tx,
             next_id: AtomicU64::new(1),
             step_timeout: settings.step_timeout,
         });
+        tokio::spawn(tell_held_periodically(shared.clone()));
         for l in tcp {
             tokio::spawn(accept_tcp(l, shared.clone()));
         }
@@ -130,7 +140,11 @@ impl Bound {
             },
             sessions: HashMap::new(),
             shared,
-            max_session_messages: settings.max_session_messages,
+            queue: settings.queue,
+            group_cap: GroupCap::new(
+                settings.max_groups_per_session,
+                settings.identity.daemon_index,
+            ),
             ring,
             alone,
             dying: HashSet::new(),
@@ -155,7 +169,8 @@ struct Core {
     engine: Engine,
     sessions: HashMap<SessionId, Handle>,
     shared: Arc<Shared>,
-    max_session_messages: usize,
+    queue: QueueLimits,
+    group_cap: GroupCap,
     ring: Option<RingDriver>,
     /// Sessions whose disconnect is on its way through the order.
     dying: HashSet<SessionId>,
@@ -322,6 +337,7 @@ impl Core {
             for e in events {
                 match e {
                     RingEvent::Message(origin, header, message) => {
+                        self.group_cap.ordered(origin, &header);
                         self.engine.ordered(origin, &header, &message, out)
                     }
                     RingEvent::Transitional(members, id) => {
@@ -356,10 +372,39 @@ impl Core {
         if header.service_type & KILL_MESS != 0 {
             self.dying.insert(id);
         }
+        if let Err(n) = self.group_cap.admit(header, |m| self.engine.groups_of(m)) {
+            self.refuse_join(id, header, &frame, n, out);
+            return;
+        }
         match self.ring.as_mut() {
             Some(r) => r.submit(frame, header.service_type),
-            None => self.engine.request(id, header, frame, out),
+            None => {
+                self.engine.request(id, header, frame, out);
+                self.group_cap.applied(header);
+            }
         }
+    }
+
+    /// A join past MaxGroupsPerSession goes back to its sender as a REJECT.
+    fn refuse_join(
+        &mut self,
+        id: SessionId,
+        header: &spread_core::wire::Header,
+        frame: &[u8],
+        groups: usize,
+        out: &mut Vec<Output>,
+    ) {
+        let names = header.num_groups.max(0) as usize * MAX_GROUP_NAME;
+        let names = frame.get(HEADER_LEN..HEADER_LEN + names).unwrap_or(&[]);
+        let group = names.get(..MAX_GROUP_NAME).map(GroupName::from_field);
+        let group = group.map(|g| g.to_string()).unwrap_or_default();
+        let line = format!(
+            "refused a join of {group} by {}: it is in {groups} groups (MaxGroupsPerSession = {})",
+            header.sender,
+            self.group_cap.cap()
+        );
+        self.shared.refusals.note(Refusal::Join, line);
+        self.engine.refuse(id, header, names, out);
     }
 
     /// A local session is gone: its disconnect goes through the order.
@@ -385,6 +430,7 @@ impl Core {
                 out: outbound,
             } => {
                 debug!(target: "spread::session", "{} connected ({peer})", info.private_group);
+                self.group_cap.forget(&info.private_group);
                 self.engine.open(id, info);
                 self.sessions.insert(
                     id,
@@ -403,7 +449,11 @@ impl Core {
                 why,
             } => {
                 if let Some(h) = self.sessions.get(&id) {
-                    warn!(target: "spread::session", "refused a message from {} ({}): {why}", header.sender, h.peer);
+                    let line = format!(
+                        "refused a message from {} ({}): {why}",
+                        header.sender, h.peer
+                    );
+                    self.shared.refusals.note(Refusal::Message, line);
                 }
                 self.engine.refuse(id, &header, &names, out);
             }
@@ -424,29 +474,40 @@ impl Core {
 
     fn dispatch(&mut self, out: &mut Vec<Output>) {
         let mut slow = Vec::new();
+        let shared = self.shared.clone();
+        let mut charges = shared.backlogs.charger();
         for o in out.drain(..) {
             match o {
                 Output::Deliver { session, frame } => {
-                    let Some(h) = self.sessions.get(&session) else {
-                        continue;
-                    };
                     if slow.contains(&session) || self.dying.contains(&session) {
                         continue;
                     }
-                    if h.out.queued.load(Ordering::Acquire) >= self.max_session_messages {
-                        warn!(
-                            target: "spread::session",
-                            "disconnecting {} ({}): {} messages queued and not read (MaxSessionMessages)",
-                            String::from_utf8_lossy(&h.name),
-                            h.peer,
-                            self.max_session_messages
-                        );
-                        slow.push(session);
+                    let Some(h) = self.sessions.get(&session) else {
                         continue;
+                    };
+                    let charge = charges.charge(&frame);
+                    let total = shared.backlogs.bytes();
+                    if let Err(over) = self.queue.check(&h.out.backlog, frame.len(), total) {
+                        // Past the daemon's limit the session with the most
+                        // queued goes, which need not be this one.
+                        let victim = match over {
+                            Over::Total(_) => shared
+                                .backlogs
+                                .victim(self.sessions.iter().map(|(id, h)| (*id, &h.out.backlog))),
+                            _ => Some(session),
+                        };
+                        if let Some(v) = victim {
+                            self.cut_off(v, over);
+                            slow.push(v);
+                            if v == session {
+                                continue;
+                            }
+                        }
                     }
-                    h.out.queued.fetch_add(1, Ordering::AcqRel);
-                    let _ = h.out.tx.send(frame);
-                    self.delivered += 1;
+                    if let Some(h) = self.sessions.get(&session) {
+                        h.out.send(frame, charge);
+                        self.delivered += 1;
+                    }
                 }
                 Output::Close { session } => self.close(session),
                 Output::Order { frame, service } => {
@@ -460,6 +521,15 @@ impl Core {
             let mut more = Vec::new();
             self.gone(id, &mut more);
             self.dispatch(&mut more);
+        }
+    }
+
+    /// Disconnects a session past a limit on its queued output.
+    fn cut_off(&self, id: SessionId, over: Over) {
+        if let Some(h) = self.sessions.get(&id) {
+            let name = String::from_utf8_lossy(&h.name);
+            warn!(target: "spread::session", "disconnecting {name} ({}): {over}", h.peer);
+            h.out.cut_off(&self.shared.backlogs);
         }
     }
 

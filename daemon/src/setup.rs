@@ -66,7 +66,12 @@ pub fn settings_from(
         tcp,
         unix: Some(dir.join(seg.port.to_string())),
         max_sessions: config.max_sessions,
-        max_session_messages: config.max_session_messages,
+        queue: crate::sessions::backlog::QueueLimits {
+            messages: config.max_session_messages,
+            bytes: config.max_session_bytes,
+            total_bytes: config.max_queued_bytes,
+        },
+        max_groups_per_session: config.max_groups_per_session,
         auth,
         step_timeout: HANDSHAKE_STEP_TIMEOUT,
         ring: ring_settings(config, entry.id),

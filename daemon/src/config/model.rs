@@ -31,6 +31,15 @@ pub struct Config {
     pub max_session_messages: usize,
     /// Our extension (`MaxSessions = N`); 5.0.1 has a fixed limit of 997.
     pub max_sessions: usize,
+    /// Our extension: the bytes a session may have queued and not read
+    /// (as MaxSessionMessages counts messages).
+    pub max_session_bytes: usize,
+    /// Our extension: the bytes all sessions together may have queued; past
+    /// it the session with the most is disconnected.
+    pub max_queued_bytes: usize,
+    /// Our extension: the groups one session may be in (checked by the
+    /// session's own daemon before its join is ordered).
+    pub max_groups_per_session: usize,
     /// Only an explicit `ActiveIPVersion`; see [`Config::ip_version`].
     pub active_ip_version: Option<IpVersion>,
     pub window: Option<u32>,
@@ -186,6 +195,9 @@ impl Config {
             access_control_policy: None,
             max_session_messages: 1000,
             max_sessions: 997,
+            max_session_bytes: 16 << 20,
+            max_queued_bytes: 256 << 20,
+            max_groups_per_session: 10_000,
             active_ip_version: None,
             window: None,
             personal_window: None,

@@ -10,6 +10,10 @@ use super::parser::{truncate, Parser, Res, TIMEOUTS};
 const MAX_TIMESTAMP_FORMAT: usize = 39;
 /// 5.0.1's limit for DaemonUser and DaemonGroup.
 const MAX_USER_NAME: usize = 32;
+/// The least MaxSessionBytes and MaxQueuedBytes: room for several of the
+/// largest messages (about 144 kB), and a value in bytes that is surely
+/// not meant as megabytes.
+const MIN_QUEUE_BYTES: u32 = 1 << 20;
 
 impl Parser<'_> {
     pub(super) fn option(&mut self, o: Opt, line: usize) -> Res<()> {
@@ -81,6 +85,15 @@ impl Parser<'_> {
             }
             Opt::MaxSessionMessages => self.cfg.max_session_messages = self.number(o, 1)? as usize,
             Opt::MaxSessions => self.cfg.max_sessions = self.number(o, 1)? as usize,
+            Opt::MaxSessionBytes => {
+                self.cfg.max_session_bytes = self.number(o, MIN_QUEUE_BYTES)? as usize
+            }
+            Opt::MaxQueuedBytes => {
+                self.cfg.max_queued_bytes = self.number(o, MIN_QUEUE_BYTES)? as usize
+            }
+            Opt::MaxGroupsPerSession => {
+                self.cfg.max_groups_per_session = self.number(o, 1)? as usize
+            }
             Opt::Window => self.cfg.window = Some(self.number(o, 1)?),
             Opt::PersonalWindow => self.cfg.personal_window = Some(self.number(o, 1)?),
             Opt::AcceleratedWindow => self.cfg.accelerated_window = Some(self.number(o, 0)?),

@@ -30,6 +30,9 @@ RequiredAuthMethods = IP
 AccessControlPolicy = PERMIT
 MaxSessionMessages = 500
 MaxSessions = 10
+MaxSessionBytes = 2000000
+MaxQueuedBytes = 300000000
+MaxGroupsPerSession = 20
 ActiveIPVersion = IPv4
 Window = 200
 PersonalWindow = 30
@@ -113,6 +116,12 @@ fn full_grammar_ipv4() {
     assert_eq!(c.required_auth_methods, Some(vec!["IP".into()]));
     assert_eq!(c.access_control_policy.as_deref(), Some("PERMIT"));
     assert_eq!((c.max_session_messages, c.max_sessions), (500, 10));
+    let limits = (
+        c.max_session_bytes,
+        c.max_queued_bytes,
+        c.max_groups_per_session,
+    );
+    assert_eq!(limits, (2_000_000, 300_000_000, 20));
     assert_eq!(c.active_ip_version, Some(IpVersion::V4));
     let windows = (c.window, c.personal_window, c.accelerated_window);
     assert_eq!(windows, (Some(200), Some(30), Some(25)));
@@ -128,14 +137,14 @@ fn full_grammar_ipv4() {
     assert_eq!(all, [1000, 400, 200, 200, 500, 400, 1000, 1000, 20000]);
     let b = automatic_id("b");
     let want = format!(
-        r#"36 6803 [225.0.0.7, 225.0.0.8]
- 37 a 127.0.0.5 11! ["D 127.0.0.5", "C 0.0.0.0", "M ::1", "MCD fe80::2"]
- 38 b 127.0.0.2 {b} []
- 39 127.0.0.3 127.0.0.3 {} ["MCD 127.0.0.3"]
- 40 a-rather-long-daemo 127.0.0.4 {} ["MC 127.0.0.4", "D 0.0.0.0"]
- 41 localhost 127.0.0.1 482711334 []
-43 4803 [127.0.0.255]
- 44 C 127.0.0.1 {} []
+        r#"39 6803 [225.0.0.7, 225.0.0.8]
+ 40 a 127.0.0.5 11! ["D 127.0.0.5", "C 0.0.0.0", "M ::1", "MCD fe80::2"]
+ 41 b 127.0.0.2 {b} []
+ 42 127.0.0.3 127.0.0.3 {} ["MCD 127.0.0.3"]
+ 43 a-rather-long-daemo 127.0.0.4 {} ["MC 127.0.0.4", "D 0.0.0.0"]
+ 44 localhost 127.0.0.1 482711334 []
+46 4803 [127.0.0.255]
+ 47 C 127.0.0.1 {} []
 "#,
         automatic_id("127.0.0.3"),
         automatic_id("a-rather-long-daemo"),
@@ -145,7 +154,7 @@ fn full_grammar_ipv4() {
     // A loopback segment address does not work (spec 1.6) but 5.0.1 only warns.
     assert_eq!(
         c.warnings,
-        [(43, "segment address 127.0.0.255 is loopback".to_string())]
+        [(46, "segment address 127.0.0.255 is loopback".to_string())]
     );
 }
 
@@ -245,6 +254,12 @@ fn defaults_and_edge_forms() {
         ),
         (1000, 997, None, TriState::Auto)
     );
+    let limits = (
+        c.max_session_bytes,
+        c.max_queued_bytes,
+        c.max_groups_per_session,
+    );
+    assert_eq!(limits, (16 << 20, 256 << 20, 10_000));
     assert_eq!(c.daemons().next().unwrap().name, "x;");
     assert_eq!(
         c.warnings,
@@ -315,6 +330,9 @@ AcceleratedRing = true\nAcceleratedWindow = 21\nSEG(a 10.0.0.1) => 5: Accelerate
 TokenTimeout = 100\nFormTimeout = 9\nSEG(a 10.0.0.1) => 5: set all nine timeouts or none; missing: HurryTimeout, AliveTimeout, JoinTimeout, RepTimeout, SegTimeout, GatherTimeout, LookupTimeout
 MaxSessionMessages = 0 => 1: MaxSessionMessages must be at least 1, found 0
 MaxSessions = 0 => 1: MaxSessions must be at least 1, found 0
+MaxSessionBytes = 16 => 1: MaxSessionBytes must be at least 1048576, found 16
+MaxQueuedBytes = 1048575 => 1: MaxQueuedBytes must be at least 1048576, found 1048575
+MaxGroupsPerSession = 0 => 1: MaxGroupsPerSession must be at least 1, found 0
 DaemonUser = abcdefghijklmnopqrstuvwxyzabcdefg => 1: DaemonUser is longer than 32 characters
 ";
 

@@ -137,6 +137,17 @@ impl Engine {
         self.sessions.insert(id, info);
     }
 
+    /// How many groups `member` (a private group) is in, counting its
+    /// joins held until a state exchange ends.
+    pub fn groups_of(&self, member: &GroupName) -> usize {
+        let held = self
+            .held
+            .iter()
+            .filter(|(_, h, _)| h.service_type & JOIN_MESS != 0 && h.sender.canonical() == *member)
+            .count();
+        self.memberships.get(member).map_or(0, |s| s.len()) + held
+    }
+
     /// The private group of a local session.
     pub fn private_group(&self, id: SessionId) -> Option<GroupName> {
         self.sessions.get(&id).map(|s| s.private_group.canonical())

@@ -86,8 +86,9 @@ fn random_name(ctx: &HandshakeContext<'_>, state: &mut u64) -> Vec<u8> {
     name
 }
 
-/// Runs the handshake; on success the private name is claimed in the
-/// registry (the caller releases it when the session ends).
+/// Runs the handshake; on success the private name is claimed and a
+/// session slot taken in the registry (the caller releases both when the
+/// session ends).
 pub async fn handshake<S>(
     s: &mut S,
     peer: Peer,
@@ -168,10 +169,17 @@ where
             Fail::Closed(r) => r,
         });
     }
+    // Only a client that passed every check takes a session slot, so
+    // connections that never finish cannot fill the daemon.
+    if !ctx.registry.take_slot() {
+        ctx.registry.release_name(&name);
+        return Err(reject(s, REJECT_QUOTA, "session limit reached".into()).await);
+    }
     let private_group = private_group_name(&name, ctx.daemon_name.as_bytes());
     let accept = encode_accept(has_patch_byte(hello.major, hello.minor), &private_group);
     if let Err(e) = s.write_all(&accept).await {
         ctx.registry.release_name(&name);
+        ctx.registry.release_slot();
         return Err(Refused(format!("error writing the accept: {e}")));
     }
     Ok(Accepted {

@@ -1,6 +1,7 @@
 //! TCP and Unix-domain listeners and their accept loops.
 
-use super::session::serve;
+use super::refusals::Refusal;
+use super::session::admit;
 use super::Shared;
 use crate::auth::Peer;
 use std::io;
@@ -9,7 +10,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::net::{TcpListener, UnixListener};
-use tracing::warn;
 
 pub async fn bind_tcp(addr: SocketAddr) -> io::Result<TcpListener> {
     TcpListener::bind(addr)
@@ -41,14 +41,12 @@ pub async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>) {
         match listener.accept().await {
             Ok((stream, addr)) => {
                 let _ = stream.set_nodelay(true);
-                let shared = shared.clone();
                 let peer = Peer::Ip(addr.ip().to_canonical());
-                tokio::spawn(serve(stream, peer, addr.to_string(), shared, |s| {
-                    s.into_split()
-                }));
+                admit(stream, peer, addr.to_string(), &shared);
             }
             Err(e) => {
-                warn!(target: "spread::session", "accept on TCP failed: {e}");
+                let line = format!("accept on TCP failed: {e}");
+                shared.refusals.note(Refusal::Accept, line);
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
         }
@@ -59,14 +57,10 @@ pub async fn accept_unix(listener: UnixListener, path: PathBuf, shared: Arc<Shar
     let peer_text = format!("unix:{}", path.display());
     loop {
         match listener.accept().await {
-            Ok((stream, _)) => {
-                let shared = shared.clone();
-                tokio::spawn(serve(stream, Peer::Unix, peer_text.clone(), shared, |s| {
-                    s.into_split()
-                }));
-            }
+            Ok((stream, _)) => admit(stream, Peer::Unix, peer_text.clone(), &shared),
             Err(e) => {
-                warn!(target: "spread::session", "accept on {} failed: {e}", path.display());
+                let line = format!("accept on {} failed: {e}", path.display());
+                shared.refusals.note(Refusal::Accept, line);
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
         }

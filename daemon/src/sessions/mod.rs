@@ -1,8 +1,12 @@
 //! Client sessions: listeners, handshakes, and each session's reader and
 //! writer tasks. The only part of the daemon that does client I/O.
 
+pub mod admission;
+pub mod backlog;
+pub mod group_cap;
 pub mod handshake;
 pub mod listen;
+pub mod refusals;
 pub mod registry;
 pub mod session;
 pub mod validate;
@@ -12,7 +16,7 @@ use crate::engine::{SessionId, SessionInfo};
 use bytes::Bytes;
 use registry::Registry;
 use spread_core::wire::Header;
-use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -47,11 +51,30 @@ pub enum Cmd {
 /// The core's handle on a session's writer.
 #[derive(Debug)]
 pub struct Outbound {
-    pub tx: mpsc::UnboundedSender<Bytes>,
-    /// Messages handed to the writer and not yet written to the socket.
-    pub queued: Arc<AtomicUsize>,
+    pub tx: mpsc::UnboundedSender<backlog::Queued>,
+    /// What was handed to the writer and not yet written to the socket.
+    pub backlog: backlog::Backlog,
     /// Set to end the session's tasks at once.
     pub abort: watch::Sender<bool>,
+}
+
+impl Outbound {
+    /// Queues `frame` for the writer; `charge` counts it in the daemon's
+    /// total.
+    pub fn send(&self, frame: Bytes, charge: Arc<backlog::Charge>) {
+        let len = frame.len();
+        self.backlog.push(len);
+        if self.tx.send(backlog::Queued { frame, charge }).is_err() {
+            self.backlog.taken(len);
+        }
+    }
+
+    /// Ends the session's tasks at once, discarding what is queued (a
+    /// client that stopped reading would never take it).
+    pub fn cut_off(&self, backlogs: &backlog::Backlogs) {
+        backlogs.cut(&self.backlog);
+        let _ = self.abort.send(true);
+    }
 }
 
 /// What every session task shares.
@@ -60,6 +83,12 @@ pub struct Shared {
     pub daemon_name: String,
     pub auth: AuthPolicy,
     pub registry: Registry,
+    /// What waits for the sessions' writers, all together.
+    pub backlogs: backlog::Backlogs,
+    /// Lines about refusals, a few a period and then a count.
+    pub refusals: refusals::Refusals,
+    /// Permits for handshakes in progress.
+    pub admission: Arc<admission::Admission>,
     pub core: mpsc::Sender<Cmd>,
     pub next_id: AtomicU64,
     /// Limit for each handshake step.

@@ -48,6 +48,11 @@ impl Registry {
         true
     }
 
+    /// Whether every slot is taken (a new connection is refused at once).
+    pub fn is_full(&self) -> bool {
+        self.lock().slots >= self.max_sessions
+    }
+
     pub fn release_slot(&self) {
         let mut g = self.lock();
         g.slots = g.slots.saturating_sub(1);

@@ -1,45 +1,112 @@
-//! One client connection: handshake, then a reader task feeding the core
-//! and a writer task draining the session's outbound queue.
+//! One client connection: its admission, its handshake, then a reader task
+//! feeding the core and a writer task draining the session's outbound
+//! queue.
 
+use super::admission::{Entry, Permit, PATIENCE};
+use super::backlog::{discard, Backlog, Queued};
 use super::handshake::{handshake, HandshakeContext};
+use super::refusals::Refusal;
 use super::validate::{check_header, Verdict};
 use super::{Cmd, Outbound, Shared};
 use crate::auth::Peer;
 use crate::engine::{SessionId, SessionInfo};
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BytesMut};
 use spread_core::consts::{HEADER_LEN, KILL_MESS};
 use spread_core::name::GroupName;
 use spread_core::wire::Header;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
-use tracing::{debug, info};
+use tracing::debug;
 
 const BATCH_BYTES: usize = 256 * 1024;
 
-/// Runs a connection whose halves are `split` out of `stream` after the
-/// handshake. Returns when the session is over.
-pub async fn serve<S, R, W>(
-    mut stream: S,
+/// A client connection as sessions see it: split into a reader and a
+/// writer once its handshake is done.
+pub trait Connection: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    type Reader: AsyncRead + Unpin + Send + 'static;
+    type Writer: AsyncWrite + Unpin + Send + 'static;
+    fn split(self) -> (Self::Reader, Self::Writer);
+    /// Writes `bytes` if the socket takes them at once; never waits.
+    fn write_now(&self, bytes: &[u8]);
+}
+
+impl Connection for tokio::net::TcpStream {
+    type Reader = tokio::net::tcp::OwnedReadHalf;
+    type Writer = tokio::net::tcp::OwnedWriteHalf;
+    fn split(self) -> (Self::Reader, Self::Writer) {
+        self.into_split()
+    }
+    fn write_now(&self, bytes: &[u8]) {
+        let _ = self.try_write(bytes);
+    }
+}
+
+impl Connection for tokio::net::UnixStream {
+    type Reader = tokio::net::unix::OwnedReadHalf;
+    type Writer = tokio::net::unix::OwnedWriteHalf;
+    fn split(self) -> (Self::Reader, Self::Writer) {
+        self.into_split()
+    }
+    fn write_now(&self, bytes: &[u8]) {
+        let _ = self.try_write(bytes);
+    }
+}
+
+fn quota_byte() -> [u8; 1] {
+    [spread_core::wire::handshake::code_byte(
+        spread_core::consts::REJECT_QUOTA,
+    )]
+}
+
+/// A connection just accepted: served now, or once a handshake permit is
+/// free, or turned away with REJECT_QUOTA without waiting for anything.
+pub fn admit<C: Connection>(conn: C, peer: Peer, peer_text: String, shared: &Arc<Shared>) {
+    // A full daemon says so at once, as 5.0.1 does; the slot itself is
+    // taken only when the handshake has succeeded.
+    if shared.registry.is_full() {
+        conn.write_now(&quota_byte());
+        let line = format!("refused {peer_text}: session limit reached");
+        shared.refusals.note(Refusal::SessionLimit, line);
+        return;
+    }
+    let shared = shared.clone();
+    match shared.admission.enter(peer) {
+        Entry::Now(permit) => {
+            tokio::spawn(serve(conn, permit, peer, peer_text, shared));
+        }
+        Entry::Wait(ticket) => {
+            tokio::spawn(async move {
+                match ticket.permit(PATIENCE).await {
+                    Some(permit) => serve(conn, permit, peer, peer_text, shared).await,
+                    None => {
+                        conn.write_now(&quota_byte());
+                        let line = format!(
+                            "refused {peer_text}: no turn to hand shake within {PATIENCE:?}"
+                        );
+                        shared.refusals.note(Refusal::NoTurn, line);
+                    }
+                }
+            });
+        }
+        Entry::Full => {
+            conn.write_now(&quota_byte());
+            let line = format!("refused {peer_text}: too many connections waiting to hand shake");
+            shared.refusals.note(Refusal::NoTurn, line);
+        }
+    }
+}
+
+/// Runs a connection: its handshake (holding `permit`), then its session.
+/// Returns when the session is over.
+async fn serve<C: Connection>(
+    mut stream: C,
+    permit: Permit,
     peer: Peer,
     peer_text: String,
     shared: Arc<Shared>,
-    split: impl FnOnce(S) -> (R, W),
-) where
-    S: AsyncRead + AsyncWrite + Unpin,
-    R: AsyncRead + Unpin + Send + 'static,
-    W: AsyncWrite + Unpin + Send + 'static,
-{
-    if !shared.registry.take_slot() {
-        let _ = stream
-            .write_all(&[spread_core::wire::handshake::code_byte(
-                spread_core::consts::REJECT_QUOTA,
-            )])
-            .await;
-        info!(target: "spread::session", "refused {peer_text}: session limit reached");
-        return;
-    }
+) {
     let number = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let ctx = HandshakeContext {
         daemon_name: &shared.daemon_name,
@@ -48,18 +115,20 @@ pub async fn serve<S, R, W>(
         step_timeout: shared.step_timeout,
         session_number: number,
     };
-    let accepted = match handshake(&mut stream, peer, &ctx).await {
+    let result = handshake(&mut stream, peer, &ctx).await;
+    drop(permit);
+    let accepted = match result {
         Ok(a) => a,
         Err(refused) => {
-            shared.registry.release_slot();
-            info!(target: "spread::session", "refused {peer_text}: {}", refused.0);
+            let line = format!("refused {peer_text}: {}", refused.0);
+            shared.refusals.note(Refusal::Handshake, line);
             return;
         }
     };
     let id = SessionId(number);
     debug!(target: "spread::session", "{id}: {} connected from {peer_text}", accepted.private_group);
     let (tx, rx) = mpsc::unbounded_channel();
-    let queued = Arc::new(AtomicUsize::new(0));
+    let backlog = shared.backlogs.session();
     let (abort_tx, abort_rx) = watch::channel(false);
     let open = Cmd::Open {
         id,
@@ -71,18 +140,18 @@ pub async fn serve<S, R, W>(
         peer: peer_text,
         out: Outbound {
             tx,
-            queued: queued.clone(),
+            backlog: backlog.clone(),
             abort: abort_tx,
         },
     };
     if shared.core.send(open).await.is_err() {
         return;
     }
-    let (r, w) = split(stream);
+    let (r, w) = stream.split();
     tokio::spawn(write_loop(
         w,
         rx,
-        queued,
+        backlog,
         abort_rx.clone(),
         id,
         shared.core.clone(),
@@ -178,8 +247,8 @@ async fn read_loop<R: AsyncRead + Unpin>(
 /// Writes queued frames in batches until the core closes the session.
 async fn write_loop<W: AsyncWrite + Unpin>(
     mut w: W,
-    mut rx: mpsc::UnboundedReceiver<Bytes>,
-    queued: Arc<AtomicUsize>,
+    mut rx: mpsc::UnboundedReceiver<Queued>,
+    backlog: Backlog,
     mut abort: watch::Receiver<bool>,
     id: SessionId,
     core: mpsc::Sender<Cmd>,
@@ -191,9 +260,10 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             _ = aborted(&mut abort) => break,
             m = rx.recv() => match m { Some(m) => m, None => break },
         };
-        // A message taken for writing is no longer "queued": what counts
-        // against MaxSessionMessages is what waits behind the socket.
-        queued.fetch_sub(1, Ordering::AcqRel);
+        // A frame taken for writing is no longer "queued": what counts
+        // against the limits is what waits behind the socket.
+        let first = first.frame;
+        backlog.taken(first.len());
         let result = if first.len() >= BATCH_BYTES {
             tokio::select! {
                 biased;
@@ -206,8 +276,8 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             while batch.len() < BATCH_BYTES {
                 match rx.try_recv() {
                     Ok(m) => {
-                        batch.extend_from_slice(&m);
-                        queued.fetch_sub(1, Ordering::AcqRel);
+                        batch.extend_from_slice(&m.frame);
+                        backlog.taken(m.frame.len());
                     }
                     Err(_) => break,
                 }
@@ -228,5 +298,6 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             break;
         }
     }
+    discard(&mut rx, &backlog);
     let _ = w.shutdown().await;
 }

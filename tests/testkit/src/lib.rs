@@ -20,6 +20,8 @@ pub struct TestDaemon {
     pub port: u16,
     pub dir: PathBuf,
     pub log: PathBuf,
+    /// RLIMIT_NOFILE for the daemon, if the test sets one.
+    fd_limit: Option<u64>,
 }
 
 /// The `spread` binary under test.
@@ -63,6 +65,16 @@ impl TestDaemon {
 
     /// Also writes `access` as the daemon's `spread.access_ip`.
     pub fn start_with(extra: &str, access: Option<&str>) -> TestDaemon {
+        TestDaemon::start_opts(extra, access, None)
+    }
+
+    /// Starts a daemon that may hold at most `fd_limit` descriptors
+    /// (RLIMIT_NOFILE), so that a test can make its accepts fail.
+    pub fn start_with_fd_limit(extra: &str, fd_limit: u64) -> TestDaemon {
+        TestDaemon::start_opts(extra, None, Some(fd_limit))
+    }
+
+    fn start_opts(extra: &str, access: Option<&str>, fd_limit: Option<u64>) -> TestDaemon {
         let dir = std::env::temp_dir().join(format!(
             "spread-test-{}-{}",
             std::process::id(),
@@ -80,20 +92,38 @@ impl TestDaemon {
         );
         std::fs::write(dir.join("spread.conf"), conf).unwrap();
         let log = dir.join("daemon.log");
-        let child = TestDaemon::spawn(&dir, &log);
+        let child = TestDaemon::spawn(&dir, &log, fd_limit);
         let mut d = TestDaemon {
             child,
             port,
             dir,
             log,
+            fd_limit,
         };
         d.wait_ready();
         d
     }
 
-    fn spawn(dir: &Path, log: &Path) -> Child {
-        Command::new(daemon_binary())
-            .args(["-n", "localhost", "-c", "spread.conf"])
+    fn spawn(dir: &Path, log: &Path, fd_limit: Option<u64>) -> Child {
+        let mut cmd = Command::new(daemon_binary());
+        if let Some(n) = fd_limit {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setrlimit is async-signal-safe; nothing else runs
+            // between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let lim = libc::rlimit {
+                        rlim_cur: n as libc::rlim_t,
+                        rlim_max: n as libc::rlim_t,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        cmd.args(["-n", "localhost", "-c", "spread.conf"])
             .current_dir(dir)
             .stdout(Stdio::null())
             .stderr(
@@ -113,7 +143,7 @@ impl TestDaemon {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
         assert!(self.unix_path().exists(), "SIGKILL leaves the socket file");
-        self.child = TestDaemon::spawn(&self.dir, &self.log);
+        self.child = TestDaemon::spawn(&self.dir, &self.log, self.fd_limit);
         self.wait_ready();
     }
 
@@ -151,6 +181,21 @@ impl TestDaemon {
 
     pub fn raw(&self) -> Raw {
         Raw::tcp(self.port)
+    }
+
+    /// The daemon's process id (for /proc/<pid>/...).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A line of /proc/<pid>/status in kB (VmRSS, VmHWM, ...).
+    pub fn status_kb(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {field} in /proc/{}/status", self.pid()))
     }
 
     pub fn is_running(&mut self) -> bool {
@@ -219,6 +264,38 @@ impl Raw {
         Raw { s: Box::new(s) }
     }
 
+    /// A TCP connection to the daemon on 127.0.0.1 from source address
+    /// `from` (another loopback address stands for another host).
+    pub fn tcp_from(from: std::net::Ipv4Addr, port: u16) -> Raw {
+        use std::os::fd::FromRawFd;
+        let sockaddr = |ip: std::net::Ipv4Addr, port: u16| libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: port.to_be(),
+            sin_addr: libc::in_addr {
+                s_addr: u32::from(ip).to_be(),
+            },
+            sin_zero: [0; 8],
+        };
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        // SAFETY: plain socket calls on a descriptor this function owns;
+        // the addresses live across the calls.
+        let s = unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+            assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+            let s = TcpStream::from_raw_fd(fd);
+            let src = sockaddr(from, 0);
+            let r = libc::bind(fd, &src as *const _ as *const libc::sockaddr, len);
+            assert_eq!(r, 0, "bind {from}: {}", std::io::Error::last_os_error());
+            let dst = sockaddr(std::net::Ipv4Addr::LOCALHOST, port);
+            let r = libc::connect(fd, &dst as *const _ as *const libc::sockaddr, len);
+            assert_eq!(r, 0, "connect: {}", std::io::Error::last_os_error());
+            s
+        };
+        s.set_nodelay(true).unwrap();
+        s.set_timeout(Duration::from_secs(5));
+        Raw { s: Box::new(s) }
+    }
+
     pub fn unix(path: &Path) -> Raw {
         let s = std::os::unix::net::UnixStream::connect(path).unwrap();
         s.set_timeout(Duration::from_secs(5));
@@ -247,6 +324,22 @@ impl Raw {
                 Ok(n) => v.extend_from_slice(&buf[..n]),
                 Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return v,
                 Err(e) => panic!("expected the daemon to close, got {e} after {v:?}"),
+            }
+        }
+    }
+
+    /// How many bytes arrive until the daemon closes (EOF or a reset); an
+    /// error if it stays open past the read timeout. For streams too long
+    /// to keep or to print.
+    pub fn count_to_close(&mut self) -> std::io::Result<usize> {
+        let mut n = 0;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match self.s.read(&mut buf) {
+                Ok(0) => return Ok(n),
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Ok(n),
+                Err(e) => return Err(e),
             }
         }
     }

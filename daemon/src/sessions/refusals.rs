@@ -1,0 +1,159 @@
+//! Log lines that clients can make the daemon repeat at will: connections
+//! turned away, accepts that fail, messages and joins refused. A few of
+//! each kind are written a period, then one line tells how many more there
+//! were (a flood of refused connections once wrote 13.5 MB in 12 s).
+
+use super::Shared;
+use crate::logging::LineBudget;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tracing::{info, warn};
+
+/// Lines of one kind written in a period before the rest are counted.
+const BURST: u32 = 5;
+/// The period; its count is told within a second of its end.
+const PERIOD: Duration = Duration::from_secs(10);
+
+/// What a line is about; each kind has its own budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// A connection turned away: the daemon is full.
+    SessionLimit,
+    /// A connection turned away: no handshake permit in time, or no room
+    /// to wait for one.
+    NoTurn,
+    /// A handshake that failed.
+    Handshake,
+    /// An accept that failed (out of descriptors, ...).
+    Accept,
+    /// A client's message refused.
+    Message,
+    /// A join past MaxGroupsPerSession.
+    Join,
+}
+
+const KINDS: usize = 6;
+
+impl Refusal {
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// How the count of held-back lines is told.
+    fn more(self, n: u64) -> String {
+        match self {
+            Refusal::SessionLimit | Refusal::NoTurn | Refusal::Handshake => {
+                format!("refused {n} more connections")
+            }
+            Refusal::Accept => format!("{n} more failed accepts"),
+            Refusal::Message => format!("refused {n} more messages"),
+            Refusal::Join => format!("refused {n} more joins"),
+        }
+    }
+
+    fn write(self, line: &str) {
+        match self {
+            Refusal::SessionLimit | Refusal::NoTurn | Refusal::Handshake => {
+                info!(target: "spread::session", "{line}")
+            }
+            Refusal::Accept | Refusal::Message => warn!(target: "spread::session", "{line}"),
+            Refusal::Join => info!(target: "spread::groups", "{line}"),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Kind {
+    budget: LineBudget,
+    /// The last line held back, quoted by the count.
+    last: String,
+}
+
+#[derive(Debug)]
+pub struct Refusals {
+    kinds: Mutex<[Kind; KINDS]>,
+}
+
+impl Default for Refusals {
+    fn default() -> Refusals {
+        Refusals {
+            kinds: Mutex::new(std::array::from_fn(|_| Kind {
+                budget: LineBudget::new(BURST, PERIOD),
+                last: String::new(),
+            })),
+        }
+    }
+}
+
+impl Refusals {
+    fn lock(&self) -> std::sync::MutexGuard<'_, [Kind; KINDS]> {
+        self.kinds.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes `line` (which says who and why) if its kind has lines left
+    /// this period; counts it otherwise.
+    pub fn note(&self, kind: Refusal, line: String) {
+        let now = Instant::now();
+        let mut kinds = self.lock();
+        let k = &mut kinds[kind.index()];
+        tell_held(kind, k, now);
+        if k.budget.take(now) {
+            kind.write(&line);
+        } else {
+            k.last = line;
+        }
+    }
+
+    /// Tells the counts of periods that are over.
+    pub fn tell_held(&self) {
+        let now = Instant::now();
+        let mut kinds = self.lock();
+        for (i, k) in kinds.iter_mut().enumerate() {
+            tell_held(KIND_ORDER[i], k, now);
+        }
+    }
+}
+
+const KIND_ORDER: [Refusal; KINDS] = [
+    Refusal::SessionLimit,
+    Refusal::NoTurn,
+    Refusal::Handshake,
+    Refusal::Accept,
+    Refusal::Message,
+    Refusal::Join,
+];
+
+fn tell_held(kind: Refusal, k: &mut Kind, now: Instant) {
+    if let Some(n) = k.budget.held_back(now) {
+        let secs = k.budget.period().as_secs();
+        let line = format!(
+            "{} in the last {secs} s; the last: {}",
+            kind.more(n),
+            std::mem::take(&mut k.last)
+        );
+        kind.write(&line);
+    }
+}
+
+/// Tells the held-back counts as their periods end, for as long as the
+/// daemon runs.
+pub async fn tell_held_periodically(shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        shared.refusals.tell_held();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_listed_in_their_order() {
+        for (i, k) in KIND_ORDER.iter().enumerate() {
+            assert_eq!(k.index(), i);
+        }
+    }
+}
