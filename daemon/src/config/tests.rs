@@ -259,7 +259,7 @@ fn defaults_and_edge_forms() {
         c.max_queued_bytes,
         c.max_groups_per_session,
     );
-    assert_eq!(limits, (16 << 20, 256 << 20, 10_000));
+    assert_eq!(limits, (64 << 20, 512 << 20, 10_000));
     assert_eq!(c.daemons().next().unwrap().name, "x;");
     assert_eq!(
         c.warnings,
