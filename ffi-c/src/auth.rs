@@ -17,6 +17,8 @@ struct Opaque(*mut c_void);
 // SAFETY: we never dereference it; the application owns what it points to
 // and registered it for use from whichever thread calls SP_connect.
 unsafe impl Send for Opaque {}
+// SAFETY: shared references only copy the pointer out, never dereference
+// it, so sharing an Opaque between threads is as sound as sending it.
 unsafe impl Sync for Opaque {}
 
 /// None until the application registers methods.
@@ -37,25 +39,33 @@ fn method(
     let data = Opaque(data);
     AuthMethod {
         name: String::from_utf8_lossy(name).into_owned(),
-        // SAFETY: the application registered `f` to be called with the
-        // connection's descriptor and its own data pointer.
         authenticate: Arc::new(move |fd| {
             let d = data;
+            // SAFETY: the application registered `f` (not NULL) to be called
+            // during SP_connect with the connection's descriptor and the
+            // data pointer it registered alongside, as SP_set_auth_method's
+            // contract says.
             unsafe { f(fd, d.0) != 0 }
         }),
     }
 }
 
 /// Reads one method's name; None if NULL or too long (≥ 30 bytes).
+///
+/// # Safety
+/// `name` is NULL or a C string (or has MAX_AUTH_NAME readable bytes).
 unsafe fn name_of<'a>(name: *const c_char) -> Option<&'a [u8]> {
-    c_bytes(name, MAX_AUTH_NAME).filter(|n| n.len() < MAX_AUTH_NAME)
+    // SAFETY: the caller guarantees `name` is NULL or a C string; c_bytes
+    // reads at most MAX_AUTH_NAME bytes of it.
+    unsafe { c_bytes(name, MAX_AUTH_NAME) }.filter(|n| n.len() < MAX_AUTH_NAME)
 }
 
 /// Registers a single method. Returns 1, or 0 for a bad name or callback.
 ///
 /// # Safety
 /// `auth_name` is NULL or a C string; `auth_function`, if not NULL, is a
-/// function that may be called with `auth_data` during SP_connect.
+/// function that may be called with `auth_data` during any later
+/// SP_connect, from whichever thread calls it.
 #[no_mangle]
 pub unsafe extern "C" fn SP_set_auth_method(
     auth_name: *const c_char,
@@ -63,7 +73,9 @@ pub unsafe extern "C" fn SP_set_auth_method(
     auth_data: *mut c_void,
 ) -> c_int {
     guard(0, || {
-        let (Some(name), Some(f)) = (name_of(auth_name), auth_function) else {
+        // SAFETY: the caller guarantees `auth_name` is NULL or a C string.
+        let name = unsafe { name_of(auth_name) };
+        let (Some(name), Some(f)) = (name, auth_function) else {
             return 0;
         };
         *METHODS.lock().unwrap_or_else(|p| p.into_inner()) = Some(vec![method(name, f, auth_data)]);
@@ -75,8 +87,11 @@ pub unsafe extern "C" fn SP_set_auth_method(
 /// changes nothing) if any entry is bad.
 ///
 /// # Safety
-/// The three arrays hold `num_methods` entries each (as for
-/// SP_set_auth_method).
+/// Unless `num_methods` is 0 or out of range, the three arrays are NULL or
+/// hold `num_methods` entries each, and each entry is as for
+/// SP_set_auth_method: a NULL or C-string name, a NULL or callable
+/// function, and the data that function may be called with during
+/// SP_connect, from whichever thread calls it.
 #[no_mangle]
 pub unsafe extern "C" fn SP_set_auth_methods(
     num_methods: c_int,
@@ -94,10 +109,17 @@ pub unsafe extern "C" fn SP_set_auth_methods(
         }
         let mut list = Vec::with_capacity(n);
         for i in 0..n {
-            let (Some(name), Some(f)) = (name_of(*auth_name.add(i)), *auth_function.add(i)) else {
+            // SAFETY: the three arrays are not NULL (checked above) and the
+            // caller guarantees each holds `num_methods` > `i` entries.
+            let (name_ptr, f, data) =
+                unsafe { (*auth_name.add(i), *auth_function.add(i), *auth_data.add(i)) };
+            // SAFETY: each name entry is NULL or a C string, as for
+            // SP_set_auth_method.
+            let name = unsafe { name_of(name_ptr) };
+            let (Some(name), Some(f)) = (name, f) else {
                 return 0;
             };
-            list.push(method(name, f, *auth_data.add(i)));
+            list.push(method(name, f, data));
         }
         *METHODS.lock().unwrap_or_else(|p| p.into_inner()) = Some(list);
         1

@@ -11,7 +11,8 @@ use spread_core::consts::*;
 use std::time::Duration;
 
 /// # Safety
-/// Each pointer is NULL or points to a writable int.
+/// Each pointer is NULL or points to a writable int (a NULL one makes the
+/// call return 0 and write nothing).
 #[no_mangle]
 pub unsafe extern "C" fn SP_version(
     major: *mut c_int,
@@ -22,9 +23,13 @@ pub unsafe extern "C" fn SP_version(
         if major.is_null() || minor.is_null() || patch.is_null() {
             return 0;
         }
-        *major = c_int::from(SP_MAJOR_VERSION);
-        *minor = c_int::from(SP_MINOR_VERSION);
-        *patch = c_int::from(SP_PATCH_VERSION);
+        // SAFETY: none is NULL (checked above), and the caller guarantees
+        // each points to a writable int.
+        unsafe {
+            *major = c_int::from(SP_MAJOR_VERSION);
+            *minor = c_int::from(SP_MINOR_VERSION);
+            *patch = c_int::from(SP_PATCH_VERSION);
+        }
         1
     })
 }
@@ -35,6 +40,10 @@ const MAX_SPREAD_NAME: usize = 1024;
 /// libspread does.
 const MAX_PRIVATE_NAME_READ: usize = 4096;
 
+/// # Safety
+/// As SP_connect: `spread_name` and `private_name` are NULL or C strings;
+/// `mbox`, if not NULL, points to a writable int and `private_group`, if
+/// not NULL, to MAX_GROUP_NAME writable bytes.
 unsafe fn connect(
     spread_name: *const c_char,
     private_name: *const c_char,
@@ -48,7 +57,9 @@ unsafe fn connect(
         return ILLEGAL_SESSION;
     }
     ignore_sigpipe();
-    let daemon = match c_bytes(spread_name, MAX_SPREAD_NAME + 1) {
+    // SAFETY: the caller guarantees `spread_name` is NULL or a C string;
+    // c_bytes reads no further than its NUL.
+    let daemon = match unsafe { c_bytes(spread_name, MAX_SPREAD_NAME + 1) } {
         None => &b""[..],
         Some(n) if n.len() > MAX_SPREAD_NAME => return ILLEGAL_SPREAD,
         Some(n) => n,
@@ -56,7 +67,8 @@ unsafe fn connect(
     let Ok(daemon) = std::str::from_utf8(daemon) else {
         return ILLEGAL_SPREAD;
     };
-    let name = c_bytes(private_name, MAX_PRIVATE_NAME_READ).unwrap_or_default();
+    // SAFETY: the caller guarantees `private_name` is NULL or a C string.
+    let name = unsafe { c_bytes(private_name, MAX_PRIVATE_NAME_READ) }.unwrap_or_default();
     let name = &name[..name.len().min(MAX_PRIVATE_NAME)];
     let opts = ConnectOptions {
         private_name: String::from_utf8_lossy(name).into_owned(),
@@ -70,8 +82,12 @@ unsafe fn connect(
             let group = *m.private_group();
             let mut field = [0u8; MAX_GROUP_NAME];
             field[..group.as_bytes().len()].copy_from_slice(group.as_bytes());
-            copy_padded(private_group, MAX_GROUP_NAME, &field);
-            *mbox = table::insert(m);
+            // SAFETY: `private_group` is not NULL (checked above) and the
+            // caller guarantees MAX_GROUP_NAME writable bytes there.
+            unsafe { copy_padded(private_group, MAX_GROUP_NAME, &field) };
+            // SAFETY: `mbox` is not NULL (checked above) and the caller
+            // guarantees it points to a writable int.
+            unsafe { *mbox = table::insert(m) };
             ACCEPT_SESSION
         }
         Err(e) => e.code(),
@@ -82,15 +98,17 @@ unsafe fn connect(
 /// (libspread does the same at its first connect).
 fn ignore_sigpipe() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    // SAFETY: setting a signal disposition to SIG_IGN has no preconditions.
-    ONCE.call_once(|| unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    ONCE.call_once(|| {
+        // SAFETY: setting SIGPIPE's disposition to SIG_IGN installs no
+        // handler of ours, so it has no preconditions.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     });
 }
 
 /// # Safety
-/// `spread_name` and `private_name` are NULL or C strings; `mbox` points
-/// to an int and `private_group` to MAX_GROUP_NAME writable bytes.
+/// `spread_name` and `private_name` are NULL or NUL-terminated C strings;
+/// `mbox` is NULL or points to a writable int, and `private_group` is NULL
+/// or points to MAX_GROUP_NAME writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn SP_connect(
     spread_name: *const c_char,
@@ -100,7 +118,8 @@ pub unsafe extern "C" fn SP_connect(
     mbox: *mut types::Mailbox,
     private_group: *mut c_char,
 ) -> c_int {
-    guard_code(|| {
+    // SAFETY: SP_connect's caller makes the guarantees `connect` needs.
+    guard_code(|| unsafe {
         connect(
             spread_name,
             private_name,
@@ -133,7 +152,7 @@ pub fn timeout_of(t: SpTime) -> Result<Option<Duration>, c_int> {
 }
 
 /// # Safety
-/// As SP_connect.
+/// As SP_connect (`time_out` is passed by value and needs nothing).
 #[no_mangle]
 pub unsafe extern "C" fn SP_connect_timeout(
     spread_name: *const c_char,
@@ -145,15 +164,19 @@ pub unsafe extern "C" fn SP_connect_timeout(
     time_out: SpTime,
 ) -> c_int {
     guard_code(|| match timeout_of(time_out) {
-        Ok(t) => connect(
-            spread_name,
-            private_name,
-            priority,
-            group_membership,
-            mbox,
-            private_group,
-            t,
-        ),
+        // SAFETY: the caller makes SP_connect's guarantees, which are
+        // what `connect` needs.
+        Ok(t) => unsafe {
+            connect(
+                spread_name,
+                private_name,
+                priority,
+                group_membership,
+                mbox,
+                private_group,
+                t,
+            )
+        },
         Err(code) => code,
     })
 }

@@ -2,6 +2,8 @@
 //! `spread-core`. Every exported function checks its pointers, returns
 //! Spread's negative codes, and never lets a panic cross into C.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 mod auth;
 mod connect;
 pub mod events;

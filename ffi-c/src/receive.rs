@@ -63,10 +63,17 @@ struct Out {
 }
 
 impl Out {
+    /// # Safety
+    /// `out_ok(self)`, and the pointers are writable as SP_receive's
+    /// caller guarantees.
     unsafe fn header_fields(&self, service_type: u32, sender: &GroupName, mess_type: i16) {
-        *self.service_type = service_type as Service;
-        copy_padded(self.sender, MAX_GROUP_NAME, sender.as_bytes());
-        *self.mess_type = mess_type;
+        // SAFETY: not NULL (out_ok) and writable by the caller's guarantee.
+        unsafe { *self.service_type = service_type as Service };
+        // SAFETY: `sender` is not NULL (out_ok) and the caller guarantees
+        // MAX_GROUP_NAME writable bytes there.
+        unsafe { copy_padded(self.sender, MAX_GROUP_NAME, sender.as_bytes()) };
+        // SAFETY: not NULL (out_ok) and writable by the caller's guarantee.
+        unsafe { *self.mess_type = mess_type };
     }
 }
 
@@ -74,8 +81,13 @@ fn carries_mess_type(st: u32) -> bool {
     is_regular(st) || is_reject(st)
 }
 
+/// # Safety
+/// `out_ok(&out)`, with the pointers writable as SP_receive's caller
+/// guarantees (`groups` holding `out.max_groups` fields).
 unsafe fn receive(mbox: types::Mailbox, out: Out, mut dest: Dest<'_>) -> c_int {
-    let drop_recv = (*out.service_type as u32) & DROP_RECV != 0;
+    // SAFETY: `service_type` is not NULL (out_ok) and the caller guarantees
+    // it points to an int it initialised (SP_receive reads DROP_RECV there).
+    let drop_recv = (unsafe { *out.service_type } as u32) & DROP_RECV != 0;
     let Some(m) = table::get(mbox) else {
         return ILLEGAL_SESSION;
     };
@@ -95,9 +107,14 @@ unsafe fn receive(mbox: types::Mailbox, out: Out, mut dest: Dest<'_>) -> c_int {
             } else {
                 0
             };
-            out.header_fields(st, &h.sender, mt);
-            *out.num_groups = if short_groups { -(groups as c_int) } else { 0 };
-            *out.endian_mismatch = if short_body { -(len as c_int) } else { 0 };
+            // SAFETY: this function's caller guarantees what header_fields
+            // needs, and `num_groups` and `endian_mismatch` are not NULL
+            // (out_ok) and writable.
+            unsafe {
+                out.header_fields(st, &h.sender, mt);
+                *out.num_groups = if short_groups { -(groups as c_int) } else { 0 };
+                *out.endian_mismatch = if short_body { -(len as c_int) } else { 0 };
+            }
             return Ok(if short_groups {
                 GROUPS_TOO_SHORT
             } else {
@@ -107,12 +124,16 @@ unsafe fn receive(mbox: types::Mailbox, out: Out, mut dest: Dest<'_>) -> c_int {
         let mut rest = Vec::new();
         rx.read_rest(&mut rest)?;
         let me = *rx.private_group();
-        Ok(deliver(&h, &rest, &me, &out, &mut dest))
+        // SAFETY: this function's caller guarantees what deliver needs.
+        Ok(unsafe { deliver(&h, &rest, &me, &out, &mut dest) })
     });
     r.unwrap_or_else(|e: Error| e.code())
 }
 
 /// Fills the outputs from a consumed message; returns the call's result.
+///
+/// # Safety
+/// As `receive`.
 unsafe fn deliver(
     h: &Header,
     rest: &[u8],
@@ -124,12 +145,24 @@ unsafe fn deliver(
     let st = h.service_type;
     let names: Vec<GroupName> = frame.groups().collect();
     for (i, g) in names.iter().take(out.max_groups).enumerate() {
-        std::ptr::copy_nonoverlapping(g.0.as_ptr(), out.groups.add(i) as *mut u8, MAX_GROUP_NAME);
+        // SAFETY: `i` < `out.max_groups`, which is 0 when `groups` is NULL,
+        // and the caller guarantees `groups` holds that many writable
+        // 32-byte fields; the source is a name of ours.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                g.0.as_ptr(),
+                out.groups.add(i) as *mut u8,
+                MAX_GROUP_NAME,
+            )
+        };
     }
-    *out.num_groups = if names.len() > out.max_groups {
-        -(names.len() as c_int)
-    } else {
-        names.len() as c_int
+    // SAFETY: not NULL (out_ok) and writable by the caller's guarantee.
+    unsafe {
+        *out.num_groups = if names.len() > out.max_groups {
+            -(names.len() as c_int)
+        } else {
+            names.len() as c_int
+        }
     };
     let (service, mess_type, mismatch) = if is_reject(st) {
         (
@@ -145,8 +178,10 @@ unsafe fn deliver(
     } else {
         (st, -1, false)
     };
-    out.header_fields(service, &h.sender, mess_type);
-    *out.endian_mismatch = c_int::from(mismatch);
+    // SAFETY: the caller's guarantee, as header_fields needs it.
+    unsafe { out.header_fields(service, &h.sender, mess_type) };
+    // SAFETY: not NULL (out_ok) and writable by the caller's guarantee.
+    unsafe { *out.endian_mismatch = c_int::from(mismatch) };
     if is_membership(st) && h.order != ByteOrder::NATIVE {
         let mut body = frame.body.to_vec();
         body_to_native(&mut body, h.order);
@@ -197,8 +232,11 @@ fn make_out(
 }
 
 /// # Safety
-/// The pointers are NULL or point to what sp.h says: `sender` 32 bytes,
-/// `groups` `max_groups` fields of 32 bytes, `mess` `max_mess_len` bytes.
+/// The pointers are NULL or point to what sp.h says: `service_type`,
+/// `num_groups` and `endian_mismatch` a writable int (`*service_type`
+/// initialised: DROP_RECV is read from it), `mess_type` a writable short,
+/// `sender` 32 writable bytes, `groups` `max_groups` writable fields of 32
+/// bytes, `mess` `max_mess_len` writable bytes; no two of them overlap.
 #[no_mangle]
 pub unsafe extern "C" fn SP_receive(
     mbox: types::Mailbox,
@@ -233,14 +271,21 @@ pub unsafe extern "C" fn SP_receive(
         let body: &mut [u8] = if cap == 0 {
             &mut []
         } else {
-            std::slice::from_raw_parts_mut(mess as *mut u8, cap)
+            // SAFETY: `mess` is not NULL and the caller guarantees
+            // `max_mess_len` writable bytes there, apart from the other
+            // outputs.
+            unsafe { std::slice::from_raw_parts_mut(mess as *mut u8, cap) }
         };
-        receive(mbox, out, Dest::Flat(body))
+        // SAFETY: out_ok holds (checked above) and the caller guarantees
+        // the output pointers as this function's Safety section says.
+        unsafe { receive(mbox, out, Dest::Flat(body)) }
     })
 }
 
 /// # Safety
-/// As SP_receive; `scat_mess` is a valid scatter of writable elements.
+/// As SP_receive; `scat_mess` is NULL or a valid scatter whose first
+/// `num_elements` elements are NULL or `len` writable bytes, none
+/// overlapping another or the other outputs.
 #[no_mangle]
 pub unsafe extern "C" fn SP_scat_receive(
     mbox: types::Mailbox,
@@ -263,7 +308,9 @@ pub unsafe extern "C" fn SP_scat_receive(
             mess_type,
             endian_mismatch,
         );
-        let Some(scat) = scat_mess.as_mut() else {
+        // SAFETY: the caller guarantees `scat_mess` is NULL or a valid
+        // scatter, not otherwise referenced during the call.
+        let Some(scat) = (unsafe { scat_mess.as_mut() }) else {
             return ILLEGAL_MESSAGE;
         };
         if !out_ok(&out) || scat.num_elements > MAX_CLIENT_SCATTER_ELEMENTS {
@@ -274,9 +321,16 @@ pub unsafe extern "C" fn SP_scat_receive(
             match (e.buf.is_null(), e.len) {
                 (_, 0) => {}
                 (true, _) => return ILLEGAL_MESSAGE,
-                (false, len) => parts.push(std::slice::from_raw_parts_mut(e.buf as *mut u8, len)),
+                (false, len) => {
+                    // SAFETY: the caller guarantees each non-NULL element is
+                    // `len` writable bytes, apart from the other elements
+                    // and outputs.
+                    parts.push(unsafe { std::slice::from_raw_parts_mut(e.buf as *mut u8, len) })
+                }
             }
         }
-        receive(mbox, out, Dest::Scattered(parts))
+        // SAFETY: out_ok holds (checked above) and the caller guarantees
+        // the output pointers as SP_receive's Safety section says.
+        unsafe { receive(mbox, out, Dest::Scattered(parts)) }
     })
 }

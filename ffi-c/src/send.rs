@@ -16,9 +16,14 @@ fn result(r: Result<usize, Error>) -> c_int {
 }
 
 /// A group argument of join/leave: a C string of 1..31 legal bytes.
+///
+/// # Safety
+/// `group` is NULL or a C string (or MAX_GROUP_NAME readable bytes).
 unsafe fn group_arg(group: *const c_char) -> Result<&'static str, Error> {
-    let name =
-        c_bytes(group, MAX_GROUP_NAME).ok_or_else(|| Error::IllegalGroup("NULL group".into()))?;
+    // SAFETY: the caller guarantees `group` is NULL or a C string; at most
+    // MAX_GROUP_NAME bytes are read.
+    let name = unsafe { c_bytes(group, MAX_GROUP_NAME) }
+        .ok_or_else(|| Error::IllegalGroup("NULL group".into()))?;
     check_group_name(name)?;
     // Legal names are printable ASCII.
     std::str::from_utf8(name).map_err(|_| Error::IllegalGroup("not ASCII".into()))
@@ -32,7 +37,9 @@ pub unsafe extern "C" fn SP_join(mbox: types::Mailbox, group: *const c_char) -> 
         let Some(m) = table::get(mbox) else {
             return ILLEGAL_SESSION;
         };
-        result(group_arg(group).and_then(|g| m.join(g)).map(|_| 0))
+        // SAFETY: the caller guarantees `group` is NULL or a C string.
+        let group = unsafe { group_arg(group) };
+        result(group.and_then(|g| m.join(g)).map(|_| 0))
     })
 }
 
@@ -44,15 +51,21 @@ pub unsafe extern "C" fn SP_leave(mbox: types::Mailbox, group: *const c_char) ->
         let Some(m) = table::get(mbox) else {
             return ILLEGAL_SESSION;
         };
-        result(group_arg(group).and_then(|g| m.leave(g)).map(|_| 0))
+        // SAFETY: the caller guarantees `group` is NULL or a C string.
+        let group = unsafe { group_arg(group) };
+        result(group.and_then(|g| m.leave(g)).map(|_| 0))
     })
 }
 
 /// The body parts of a scatter, checked.
+///
+/// # Safety
+/// `scat` is NULL or a valid scatter whose first `num_elements` elements
+/// are NULL or `len` readable bytes, unchanged while the parts are used.
 pub unsafe fn scatter_parts<'a>(scat: *const Scatter) -> Result<Vec<&'a [u8]>, Error> {
-    let scat = scat
-        .as_ref()
-        .ok_or_else(|| Error::IllegalMessage("NULL scatter".into()))?;
+    // SAFETY: the caller guarantees `scat` is NULL or a valid scatter.
+    let scat =
+        unsafe { scat.as_ref() }.ok_or_else(|| Error::IllegalMessage("NULL scatter".into()))?;
     if scat.num_elements > MAX_CLIENT_SCATTER_ELEMENTS {
         return Err(Error::IllegalMessage(format!(
             "{} scatter elements (at most {MAX_CLIENT_SCATTER_ELEMENTS})",
@@ -64,11 +77,15 @@ pub unsafe fn scatter_parts<'a>(scat: *const Scatter) -> Result<Vec<&'a [u8]>, E
         .map(|e| match (e.buf.is_null(), e.len) {
             (_, 0) => Ok(&[][..]),
             (true, _) => Err(Error::IllegalMessage("NULL scatter element".into())),
-            (false, len) => Ok(std::slice::from_raw_parts(e.buf as *const u8, len)),
+            // SAFETY: the caller guarantees a non-NULL element holds `len`
+            // readable bytes, unchanged during the call.
+            (false, len) => Ok(unsafe { std::slice::from_raw_parts(e.buf as *const u8, len) }),
         })
         .collect()
 }
 
+/// # Safety
+/// `mess` is NULL or holds `mess_len` readable bytes.
 unsafe fn body<'a>(mess_len: c_int, mess: *const c_char) -> Result<&'a [u8], Error> {
     match (mess_len, mess.is_null()) {
         (n, _) if n < 0 => Err(Error::IllegalMessage(format!(
@@ -76,18 +93,28 @@ unsafe fn body<'a>(mess_len: c_int, mess: *const c_char) -> Result<&'a [u8], Err
         ))),
         (0, _) => Ok(&[]),
         (_, true) => Err(Error::IllegalMessage("NULL message".into())),
-        (n, false) => Ok(std::slice::from_raw_parts(mess as *const u8, n as usize)),
+        // SAFETY: `n` > 0 and `mess` is not NULL, so the caller guarantees
+        // `n` readable bytes, unchanged during the call.
+        (n, false) => Ok(unsafe { std::slice::from_raw_parts(mess as *const u8, n as usize) }),
     }
 }
 
 /// The single destination of SP_multicast: at most 31 bytes of `group`.
+///
+/// # Safety
+/// `group` is NULL or a C string (or MAX_GROUP_NAME readable bytes).
 unsafe fn one_group(group: *const c_char) -> Result<[GroupName; 1], Error> {
-    let name =
-        c_bytes(group, MAX_GROUP_NAME).ok_or_else(|| Error::IllegalGroup("NULL group".into()))?;
+    // SAFETY: the caller guarantees `group` is NULL or a C string; at most
+    // MAX_GROUP_NAME bytes are read.
+    let name = unsafe { c_bytes(group, MAX_GROUP_NAME) }
+        .ok_or_else(|| Error::IllegalGroup("NULL group".into()))?;
     Ok([GroupName::new(name)])
 }
 
 /// Multigroup destinations: the caller's 32-byte fields, verbatim.
+///
+/// # Safety
+/// `groups` is NULL or holds `num_groups` readable 32-byte fields.
 unsafe fn many_groups(
     num_groups: c_int,
     groups: *const [c_char; MAX_GROUP_NAME],
@@ -104,7 +131,13 @@ unsafe fn many_groups(
         )));
     }
     Ok((0..num_groups as usize)
-        .map(|i| GroupName::from_field(&*(groups.add(i) as *const [u8; MAX_GROUP_NAME])))
+        .map(|i| {
+            // SAFETY: `i` < `num_groups`, `groups` is not NULL when
+            // `num_groups` > 0 (checked above), and the caller guarantees
+            // that many readable 32-byte fields (u8 and c_char arrays have
+            // the same layout).
+            GroupName::from_field(unsafe { &*(groups.add(i) as *const [u8; MAX_GROUP_NAME]) })
+        })
         .collect())
 }
 
@@ -124,7 +157,8 @@ fn send(
 }
 
 /// # Safety
-/// `group` is NULL or a C string; `mess` holds `mess_len` bytes.
+/// `group` is NULL or a C string; `mess` is NULL or holds `mess_len`
+/// readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn SP_multicast(
     mbox: types::Mailbox,
@@ -135,18 +169,17 @@ pub unsafe extern "C" fn SP_multicast(
     mess: *const c_char,
 ) -> c_int {
     guard_code(|| {
-        send(
-            mbox,
-            service_type,
-            one_group(group).map(Vec::from),
-            mess_type,
-            body(mess_len, mess).map(|b| vec![b]),
-        )
+        // SAFETY: the caller guarantees `group` is NULL or a C string.
+        let groups = unsafe { one_group(group) }.map(Vec::from);
+        // SAFETY: the caller guarantees `mess` holds `mess_len` bytes.
+        let parts = unsafe { body(mess_len, mess) }.map(|b| vec![b]);
+        send(mbox, service_type, groups, mess_type, parts)
     })
 }
 
 /// # Safety
-/// `group` is NULL or a C string; `scat_mess` is NULL or a valid scatter.
+/// `group` is NULL or a C string; `scat_mess` is NULL or a valid scatter
+/// whose first `num_elements` elements are NULL or `len` readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn SP_scat_multicast(
     mbox: types::Mailbox,
@@ -156,18 +189,18 @@ pub unsafe extern "C" fn SP_scat_multicast(
     scat_mess: *const Scatter,
 ) -> c_int {
     guard_code(|| {
-        send(
-            mbox,
-            service_type,
-            one_group(group).map(Vec::from),
-            mess_type,
-            scatter_parts(scat_mess),
-        )
+        // SAFETY: the caller guarantees `group` is NULL or a C string.
+        let groups = unsafe { one_group(group) }.map(Vec::from);
+        // SAFETY: the caller guarantees `scat_mess` is NULL or a valid
+        // scatter of readable elements.
+        let parts = unsafe { scatter_parts(scat_mess) };
+        send(mbox, service_type, groups, mess_type, parts)
     })
 }
 
 /// # Safety
-/// `groups` holds `num_groups` 32-byte fields; `mess` holds `mess_len` bytes.
+/// `groups` is NULL or holds `num_groups` readable 32-byte fields; `mess`
+/// is NULL or holds `mess_len` readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn SP_multigroup_multicast(
     mbox: types::Mailbox,
@@ -179,18 +212,18 @@ pub unsafe extern "C" fn SP_multigroup_multicast(
     mess: *const c_char,
 ) -> c_int {
     guard_code(|| {
-        send(
-            mbox,
-            service_type,
-            many_groups(num_groups, groups),
-            mess_type,
-            body(mess_len, mess).map(|b| vec![b]),
-        )
+        // SAFETY: the caller guarantees `groups` holds `num_groups` fields.
+        let groups = unsafe { many_groups(num_groups, groups) };
+        // SAFETY: the caller guarantees `mess` holds `mess_len` bytes.
+        let parts = unsafe { body(mess_len, mess) }.map(|b| vec![b]);
+        send(mbox, service_type, groups, mess_type, parts)
     })
 }
 
 /// # Safety
-/// `groups` holds `num_groups` 32-byte fields; `scat_mess` is a valid scatter.
+/// `groups` is NULL or holds `num_groups` readable 32-byte fields;
+/// `scat_mess` is NULL or a valid scatter whose first `num_elements`
+/// elements are NULL or `len` readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn SP_multigroup_scat_multicast(
     mbox: types::Mailbox,
@@ -201,12 +234,11 @@ pub unsafe extern "C" fn SP_multigroup_scat_multicast(
     scat_mess: *const Scatter,
 ) -> c_int {
     guard_code(|| {
-        send(
-            mbox,
-            service_type,
-            many_groups(num_groups, groups),
-            mess_type,
-            scatter_parts(scat_mess),
-        )
+        // SAFETY: the caller guarantees `groups` holds `num_groups` fields.
+        let groups = unsafe { many_groups(num_groups, groups) };
+        // SAFETY: the caller guarantees `scat_mess` is NULL or a valid
+        // scatter of readable elements.
+        let parts = unsafe { scatter_parts(scat_mess) };
+        send(mbox, service_type, groups, mess_type, parts)
     })
 }

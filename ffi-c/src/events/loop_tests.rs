@@ -44,6 +44,7 @@ struct Pipe {
 impl Pipe {
     fn new() -> Pipe {
         let mut ends = [-1; 2];
+        // SAFETY: `ends` has room for the two descriptors pipe(2) writes.
         assert_eq!(unsafe { libc::pipe(ends.as_mut_ptr()) }, 0);
         Pipe {
             r: ends[0],
@@ -60,6 +61,8 @@ impl Pipe {
 
 impl Drop for Pipe {
     fn drop(&mut self) {
+        // SAFETY: both ends are descriptors this Pipe made and owns, closed
+        // only here.
         unsafe {
             libc::close(self.r);
             libc::close(self.w);
@@ -68,11 +71,13 @@ impl Drop for Pipe {
 }
 
 fn put(fd: c_int) {
+    // SAFETY: writing one byte from a static buffer.
     assert_eq!(unsafe { libc::write(fd, b"x".as_ptr().cast(), 1) }, 1);
 }
 
 fn take(fd: c_int) {
     let mut b = 0u8;
+    // SAFETY: reading at most one byte into a local byte.
     unsafe { libc::read(fd, (&mut b as *mut u8).cast(), 1) };
 }
 
@@ -101,6 +106,8 @@ extern "C" fn exit_timer(code: c_int, _data: *mut c_void) {
 
 /// `data` points to the write ends to make ready.
 extern "C" fn write_timer(code: c_int, data: *mut c_void) {
+    // SAFETY: the only queueing of this timer passes a leaked (so 'static,
+    // never mutated) Vec<c_int> as `data`.
     let fds = unsafe { &*(data as *const Vec<c_int>) };
     for &fd in fds {
         put(fd);
@@ -384,6 +391,9 @@ fn async_safe_exit_from_a_signal_handler() {
     let _l = test_lock();
     E_init();
     take_log();
+    // SAFETY: an all-zero sigaction is a valid value (no flags, empty
+    // mask), filled in with a handler that only calls the async-signal-safe
+    // E_exit_events_async_safe; `sa` outlives the sigaction(2) call.
     unsafe {
         let mut sa: libc::sigaction = std::mem::zeroed();
         sa.sa_sigaction = on_sigusr1 as extern "C" fn(c_int) as libc::sighandler_t;
@@ -393,8 +403,10 @@ fn async_safe_exit_from_a_signal_handler() {
     // raise() signals the calling thread: the handler runs on the
     // repeater's thread, not the loop's (so only the wake-up pipe can end
     // the loop's poll), and no other test's thread is interrupted.
-    let signaller = repeat_until_done(|| unsafe {
-        libc::raise(libc::SIGUSR1);
+    let signaller = repeat_until_done(|| {
+        // SAFETY: SIGUSR1's handler was installed above, so raising it runs
+        // that handler instead of ending the process.
+        unsafe { libc::raise(libc::SIGUSR1) };
     });
     let took = run_loop();
     signaller.finish();

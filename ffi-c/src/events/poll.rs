@@ -171,11 +171,13 @@ mod tests {
 
     fn pipe() -> (c_int, c_int) {
         let mut ends = [-1; 2];
+        // SAFETY: `ends` has room for the two descriptors pipe(2) writes.
         assert_eq!(unsafe { libc::pipe(ends.as_mut_ptr()) }, 0);
         (ends[0], ends[1])
     }
 
     fn close(fd: c_int) {
+        // SAFETY: each test closes only the pipe ends it made, once.
         unsafe { libc::close(fd) };
     }
 
@@ -209,6 +211,7 @@ mod tests {
         assert!(!set.is_ready(r, READ_FD));
         assert!(!set.is_ready(w, READ_FD));
 
+        // SAFETY: writing one byte from a static buffer to our pipe.
         assert_eq!(unsafe { libc::write(w, b"x".as_ptr().cast(), 1) }, 1);
         assert_eq!(set.poll(0), 2);
         assert!(set.is_ready(r, READ_FD));
@@ -219,6 +222,7 @@ mod tests {
         let t = table(&[(r, READ_FD, LOW_PRIORITY)]);
         let mut set = PollSet::new(&t, None);
         let mut buf = [0u8; 4];
+        // SAFETY: reading at most 4 bytes into a local 4-byte buffer.
         unsafe { libc::read(r, buf.as_mut_ptr().cast(), 4) };
         assert_eq!(set.poll(0), 1);
         assert!(set.is_ready(r, READ_FD));

@@ -44,8 +44,9 @@ fn run() {
                     break;
                 }
                 Next::Fire(t) => {
-                    // SAFETY: a function pointer the C caller registered
-                    // with this signature, and its own data.
+                    // SAFETY: a non-NULL function pointer the C caller queued
+                    // with this signature (E_queue), with its own code and
+                    // data; no lock or borrow is held while it runs.
                     unsafe { (t.func)(t.code, t.data.0) };
                     if exit::requested() {
                         return;
@@ -80,7 +81,9 @@ fn run() {
                 if !(ev.active && prio >= threshold && set.is_ready(ev.fd, ev.fd_type)) {
                     continue;
                 }
-                // SAFETY: as for timers.
+                // SAFETY: a non-NULL function pointer the C caller attached
+                // for this descriptor with this signature (E_attach_fd), with
+                // its own fd, code and data; no lock or borrow is held.
                 unsafe { (ev.func)(ev.fd, ev.code, ev.data.0) };
                 served_high = true;
                 num_ready -= 1;
@@ -97,7 +100,8 @@ fn run() {
         // as long as the pass's count of ready pairs is not used up.
         if num_ready > 0 {
             if let Some(ev) = with_state(|s| s.fds.pick_low(|fd, ty| set.is_ready(fd, ty))) {
-                // SAFETY: as for timers.
+                // SAFETY: as for the HIGH and MEDIUM callbacks above: the
+                // caller's attached function, fd, code and data, no lock held.
                 unsafe { (ev.func)(ev.fd, ev.code, ev.data.0) };
                 if exit::requested() {
                     return;
