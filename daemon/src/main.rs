@@ -93,7 +93,7 @@ fn main() -> ExitCode {
         let describe = format!(
             "daemon {:?} (id {}) of {}: clients on TCP {:?} and {}",
             settings.daemon_name,
-            settings.identity.proc_id,
+            settings.node.identity.proc_id,
             config.source,
             settings.tcp,
             settings

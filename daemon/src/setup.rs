@@ -5,8 +5,9 @@ use crate::auth::{AuthPolicy, IpRules};
 use crate::config::Config;
 use crate::control::ControlSettings;
 use crate::engine::membership::{Daemon, MembershipConfig, Timeouts};
+use crate::engine::node::NodeConfig;
 use crate::engine::{DaemonInfo, Identity};
-use crate::ring_driver::RingSettings;
+use crate::net_io::NetSettings;
 use crate::runtime::Settings;
 use crate::segment::Segment;
 use crate::status::StatusInfo;
@@ -56,13 +57,9 @@ pub fn settings_from(
         rules,
     )
     .map_err(|e| format!("{}: {e}", config.source))?;
+    let (net, membership) = ring_settings(config, entry.id);
     Ok(Settings {
         daemon_name: entry.name.clone(),
-        identity: Identity {
-            proc_id: entry.id,
-            daemon_index,
-            membership_time,
-        },
         tcp,
         unix: Some(dir.join(seg.port.to_string())),
         max_sessions: config.max_sessions,
@@ -71,24 +68,26 @@ pub fn settings_from(
             bytes: config.max_session_bytes,
             total_bytes: config.max_queued_bytes,
         },
-        max_groups_per_session: config.max_groups_per_session,
         auth,
         step_timeout: HANDSHAKE_STEP_TIMEOUT,
-        ring: ring_settings(config, entry.id),
-        me: Peer {
-            id: entry.id,
-            index: daemon_index,
-            data: SocketAddr::new(entry.addr, seg.port),
-            token: SocketAddr::new(entry.addr, seg.port.wrapping_add(1)),
+        node: NodeConfig {
+            identity: Identity {
+                proc_id: entry.id,
+                daemon_index,
+                membership_time,
+            },
+            daemons: config
+                .daemons()
+                .map(|d| DaemonInfo {
+                    id: d.id,
+                    name: d.name.clone(),
+                })
+                .collect(),
+            membership,
+            max_groups_per_session: config.max_groups_per_session,
         },
+        net,
         status: status_info(config, entry.id),
-        daemons: config
-            .daemons()
-            .map(|d| DaemonInfo {
-                id: d.id,
-                name: d.name.clone(),
-            })
-            .collect(),
         control: ControlSettings {
             dangerous_monitor: config.dangerous_monitor,
             conf_hash: config.hash(),
@@ -112,8 +111,9 @@ fn status_info(config: &Config, me: u32) -> StatusInfo {
     }
 }
 
-/// The ring of every configured daemon, when there is more than one.
-fn ring_settings(config: &Config, me: u32) -> Option<RingSettings> {
+/// How this daemon reaches every configured daemon, and the membership
+/// protocol's configuration (a daemon configured alone is a ring of one).
+fn ring_settings(config: &Config, me: u32) -> (NetSettings, MembershipConfig) {
     let mut peers = Vec::new();
     let mut daemons = Vec::new();
     for (segment, seg) in config.segments.iter().enumerate() {
@@ -130,9 +130,6 @@ fn ring_settings(config: &Config, me: u32) -> Option<RingSettings> {
                 token: SocketAddr::new(d.addr, seg.port.wrapping_add(1)),
             });
         }
-    }
-    if peers.len() < 2 {
-        return None;
     }
     // LAN or WAN defaults unless all nine timeouts are configured.
     let wan = config
@@ -153,24 +150,26 @@ fn ring_settings(config: &Config, me: u32) -> Option<RingSettings> {
         .and_then(|v| v.parse::<f64>().ok())
         .unwrap_or(0.0)
         .clamp(0.0, 1.0);
-    Some(RingSettings {
-        engine: MembershipConfig {
-            me,
-            daemons,
-            conf_hash: config.hash(),
-            window: config.window.unwrap_or(160) as i32,
-            personal_window: config.personal_window.unwrap_or(20) as i32,
-            // As in 5.0.1, only an explicit `AcceleratedRing = true` turns it
-            // on (the hash says which protocol a ring runs).
-            accelerated_window: (config.accelerated_ring == Some(true))
-                .then(|| config.accelerated_window.unwrap_or(15) as i32),
-            timeouts,
-            epoch_secs: 0,
-        },
+    let membership = MembershipConfig {
+        me,
+        daemons,
+        conf_hash: config.hash(),
+        window: config.window.unwrap_or(160) as i32,
+        personal_window: config.personal_window.unwrap_or(20) as i32,
+        // As in 5.0.1, only an explicit `AcceleratedRing = true` turns it
+        // on (the hash says which protocol a ring runs).
+        accelerated_window: (config.accelerated_ring == Some(true))
+            .then(|| config.accelerated_window.unwrap_or(15) as i32),
+        timeouts,
+        epoch_secs: 0,
+    };
+    let net = NetSettings {
+        me,
         peers,
         drop_rate,
         segment: segment_of(config, me),
-    })
+    };
+    (net, membership)
 }
 
 /// The segment address of `me`'s segment, when it is IPv4 and usable.

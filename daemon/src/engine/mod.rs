@@ -7,9 +7,11 @@
 //! and [`Engine::request`] and feed it requests in the agreed order.
 
 mod exchange;
+pub mod group_cap;
 pub mod groups;
 pub mod membership;
 mod network;
+pub mod node;
 pub mod order;
 
 pub use exchange::DaemonInfo;

@@ -3,7 +3,6 @@
 
 pub mod admission;
 pub mod backlog;
-pub mod group_cap;
 pub mod handshake;
 pub mod listen;
 pub mod refusals;

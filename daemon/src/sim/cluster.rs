@@ -1,30 +1,28 @@
-//! Whole daemons in simulation: each node is the membership protocol (with
-//! its ring) and the group layer of one daemon, its clients are sessions of
-//! that group layer, and the network is [`Net`]. Daemons crash and restart,
+//! Whole daemons in simulation: each is the production [`Node`] (the
+//! membership protocol with its ring, the group layer, the sessions'
+//! logical state), its clients are sessions of that node, and the network
+//! is [`Net`]. Only the I/O and the clock are the simulator's. Daemons crash and restart,
 //! the network partitions and heals; what every client sees is logged for
 //! the EVS checker. One seed decides everything.
 
 use super::checker::{ClientLog, Event, MsgId};
 use super::net::{Faults, Net};
-use super::wiring::{feed_membership, next_event, route};
-use crate::engine::membership::{Daemon, Membership, MembershipConfig, State, Timeouts};
-use crate::engine::order::Delivery;
-use crate::engine::{DaemonInfo, Engine, Identity, Output, SessionId, SessionInfo};
-use crate::ring_driver::packet_service;
+use super::wiring::{decode, next_event, route};
+use crate::engine::membership::{Daemon, MembershipConfig, State, Timeouts};
+use crate::engine::node::{Node, NodeConfig};
+use crate::engine::{DaemonInfo, Identity, Output, SessionId, SessionInfo};
 use bytes::Bytes;
 use spread_core::consts::*;
 use spread_core::wire::encode::request_head;
 use spread_core::wire::{split_frame, ByteOrder, Header, Limits, Message};
 use spread_core::GroupName;
-use std::collections::BTreeSet;
 
 /// 5.0.1's LAN timeouts, with a 5 s lookup so that heals are found soon.
 pub const SIM_TIMEOUTS: Timeouts =
     Timeouts::from_ms([1250, 500, 250, 250, 625, 500, 1250, 1250, 5000]);
 
-struct Node {
-    memb: Membership,
-    engine: Engine,
+struct SimDaemon {
+    node: Node,
     up: bool,
 }
 
@@ -38,7 +36,7 @@ struct Client {
 }
 
 pub struct Cluster {
-    nodes: Vec<Node>,
+    nodes: Vec<SimDaemon>,
     clients: Vec<Client>,
     ids: Vec<u32>,
     accelerated: bool,
@@ -88,7 +86,7 @@ impl Cluster {
         c
     }
 
-    fn new_node(&self, i: usize) -> Node {
+    fn new_node(&self, i: usize) -> SimDaemon {
         let cfg = MembershipConfig {
             me: self.ids[i],
             daemons: self
@@ -103,13 +101,14 @@ impl Cluster {
             timeouts: self.timeouts,
             epoch_secs: 1_000_000,
         };
-        let mut engine = Engine::new(Identity {
-            proc_id: self.ids[i],
-            daemon_index: i,
-            membership_time: 0,
-        });
-        engine.configure(
-            self.ids
+        let node = NodeConfig {
+            identity: Identity {
+                proc_id: self.ids[i],
+                daemon_index: i,
+                membership_time: 0,
+            },
+            daemons: self
+                .ids
                 .iter()
                 .enumerate()
                 .map(|(j, &id)| DaemonInfo {
@@ -117,10 +116,11 @@ impl Cluster {
                     name: format!("d{j}"),
                 })
                 .collect(),
-        );
-        Node {
-            memb: Membership::new(cfg, self.now),
-            engine,
+            membership: cfg,
+            max_groups_per_session: 10_000,
+        };
+        SimDaemon {
+            node: Node::new(node, self.now),
             up: true,
         }
     }
@@ -129,7 +129,7 @@ impl Cluster {
     fn connect(&mut self, node: usize, name: &str) -> usize {
         let name = GroupName::from(format!("#{name}#d{node}").as_str());
         let session = SessionId(self.clients.len() as u64);
-        self.nodes[node].engine.open(
+        self.nodes[node].node.handle_open(
             session,
             SessionInfo {
                 private_group: name,
@@ -168,13 +168,14 @@ impl Cluster {
     }
 
     pub fn state(&self, node: usize) -> State {
-        self.nodes[node].memb.state()
+        self.nodes[node].node.state()
     }
 
     /// The members (node numbers) of node `node`'s ring.
     pub fn ring_of(&self, node: usize) -> Vec<usize> {
         self.nodes[node]
-            .memb
+            .node
+            .membership()
             .ring()
             .members()
             .iter()
@@ -223,12 +224,13 @@ impl Cluster {
             ByteOrder::NATIVE,
         );
         frame.extend_from_slice(body);
-        let node = c.node;
+        let (node, session) = (c.node, c.session);
+        let header = Header::decode(frame[..HEADER_LEN].try_into().expect("a header"));
         let now = self.now;
         self.nodes[node]
-            .memb
-            .submit(Bytes::from(frame), packet_service(service_type), now)
-            .expect("fits");
+            .node
+            .handle_request(session, &header, Bytes::from(frame), now)
+            .expect("ordered");
         self.flush(node);
     }
 
@@ -266,66 +268,17 @@ impl Cluster {
         (id - FIRST_ID) as usize
     }
 
-    fn positions(&self, ids: &[u32]) -> BTreeSet<usize> {
-        ids.iter().map(|&id| self.index_of(id)).collect()
-    }
-
-    /// Sends what node `i` produced and applies what it delivered.
+    /// Sends what node `i` wants sent and records what its clients got.
     fn flush(&mut self, i: usize) {
         let n = self.nodes.len();
-        loop {
-            while let Some(send) = self.nodes[i].memb.poll_send() {
-                route(&mut self.net, self.now, i, n, send, |id| {
-                    (id - FIRST_ID) as usize
-                });
-            }
-            let mut out = Vec::new();
-            while let Some(d) = self.nodes[i].memb.poll_delivery() {
-                match d {
-                    Delivery::Message(m) => {
-                        let origin = self.index_of(m.origin);
-                        let header = Header::decode(
-                            m.message[..HEADER_LEN].try_into().expect("a client header"),
-                        );
-                        self.nodes[i]
-                            .engine
-                            .ordered(origin, &header, &m.message, &mut out);
-                    }
-                    Delivery::Transitional { members, id } => {
-                        let members = self.positions(&members);
-                        self.trace(i, &format!("transitional {members:?} {id:?}"));
-                        self.nodes[i].engine.transitional(
-                            &members,
-                            (id.proc_id, id.time),
-                            &mut out,
-                        );
-                    }
-                    Delivery::Regular { members, id } => {
-                        let members = self.positions(&members);
-                        let ex = self.nodes[i].engine.exchanging();
-                        self.trace(i, &format!("regular {members:?} {id:?} (exchanging: {ex})"));
-                        self.nodes[i]
-                            .engine
-                            .regular(&members, (id.proc_id, id.time), &mut out);
-                    }
-                }
-            }
-            if out.is_empty() {
-                return;
-            }
-            for o in out {
-                match o {
-                    Output::Deliver { session, frame } => self.record(i, session, &frame),
-                    Output::Order { frame, service } => {
-                        let now = self.now;
-                        self.trace(i, "GROUPS message");
-                        self.nodes[i]
-                            .memb
-                            .submit(frame, packet_service(service), now)
-                            .expect("a GROUPS message fits");
-                    }
-                    Output::Close { .. } => {}
-                }
+        while let Some(send) = self.nodes[i].node.poll_transmit() {
+            route(&mut self.net, self.now, i, n, send, |id| {
+                (id - FIRST_ID) as usize
+            });
+        }
+        while let Some(o) = self.nodes[i].node.poll_output() {
+            if let Output::Deliver { session, frame } = o {
+                self.record(i, session, &frame);
             }
         }
     }
@@ -355,7 +308,7 @@ impl Cluster {
             .expect("fits");
         let mut h = DataHeader::new(0, self.ids[from]);
         h.transmiter_id = self.ids[from];
-        h.memb_id = self.nodes[to].memb.memb_id();
+        h.memb_id = self.nodes[to].node.membership().memb_id();
         h.seq = seq;
         h.conf_hash = 99;
         let bytes = packer.next_packet(&h).expect("a packet").encode();
@@ -421,7 +374,7 @@ impl Cluster {
                 .nodes
                 .iter()
                 .filter(|n| n.up)
-                .map(|n| n.memb.poll_timeout());
+                .map(|n| n.node.poll_timeout());
             let next = next_event(&self.net, timers);
             if next > until {
                 self.now = until;
@@ -430,13 +383,13 @@ impl Cluster {
             self.now = next;
             while let Some(d) = self.net.pop_due(self.now) {
                 if self.nodes[d.to].up {
-                    feed_membership(&mut self.nodes[d.to].memb, &d, self.now);
+                    self.nodes[d.to].node.handle_packet(decode(&d), self.now);
                     self.flush(d.to);
                 }
             }
             for i in 0..self.nodes.len() {
-                if self.nodes[i].up && self.nodes[i].memb.poll_timeout() <= self.now {
-                    self.nodes[i].memb.handle_timeout(self.now);
+                if self.nodes[i].up && self.nodes[i].node.poll_timeout() <= self.now {
+                    self.nodes[i].node.handle_timeout(self.now);
                     self.flush(i);
                 }
             }

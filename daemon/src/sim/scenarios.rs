@@ -70,4 +70,27 @@ mod tests {
             }
         }
     }
+
+    /// A daemon configured alone is a ring of one from its start: its
+    /// clients' requests take the ring's way and are ordered at once.
+    #[test]
+    fn a_daemon_alone_is_a_ring_of_one_at_once() {
+        let mut c = Cluster::new(1, 2, Faults::NONE, 1, false);
+        c.run_for(1_000);
+        assert_eq!(c.state(0), State::Op);
+        assert_eq!(c.ring_of(0), vec![0]);
+        c.join(0, "g");
+        c.join(1, "g");
+        c.send(0, "g", spread_core::consts::SAFE_MESS);
+        let logs = c.logs();
+        check(&logs).unwrap();
+        for l in &logs {
+            let msgs = l
+                .events
+                .iter()
+                .filter(|e| matches!(e, Event::Message { .. }))
+                .count();
+            assert_eq!(msgs, 1, "{}: {:?}", l.name, l.events);
+        }
+    }
 }

@@ -2,7 +2,6 @@
 //! how a datagram reaches an engine.
 
 use super::net::{Datagram, Net, Port};
-use crate::engine::membership::Membership;
 use crate::engine::order::{Ring, Send};
 use crate::packet::{MembershipBody, Packet, Port as PacketPort};
 
@@ -38,7 +37,8 @@ pub fn route(
     }
 }
 
-fn decode(d: &Datagram) -> Packet {
+/// The packet in a datagram an engine sent.
+pub fn decode(d: &Datagram) -> Packet {
     let port = if d.port == Port::Data {
         PacketPort::Data
     } else {
@@ -58,11 +58,6 @@ pub fn feed(ring: &mut Ring, d: &Datagram, now: u64) {
         }
         other => panic!("a static ring sent something it should not: {other:?}"),
     }
-}
-
-/// Hands a datagram to a daemon's membership engine.
-pub fn feed_membership(m: &mut Membership, d: &Datagram, now: u64) {
-    m.handle_packet(decode(d), now);
 }
 
 /// The time of the next thing that happens: a datagram or a timer.

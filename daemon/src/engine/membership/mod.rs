@@ -189,6 +189,12 @@ impl Membership {
             cfg,
         };
         m.enter_seg(now);
+        if m.cfg.daemons.iter().all(|d| d.id == m.cfg.me) {
+            // Configured alone: nobody can answer, so the ring of one forms
+            // now instead of after the SEG and GATHER timeouts.
+            m.enter_gather(now);
+            m.create_form1(now);
+        }
         m
     }
 
