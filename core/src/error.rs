@@ -6,42 +6,84 @@ use crate::consts::*;
 /// the text after the code says what went wrong in this instance.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
+    /// `ILLEGAL_SPREAD` (-1): the daemon name cannot be parsed or resolved.
     #[error("illegal spread name: {0}")]
     IllegalSpread(String),
+    /// `COULD_NOT_CONNECT` (-2): the socket to the daemon could not be opened.
     #[error("could not connect to the daemon: {0}")]
     CouldNotConnect(String),
+    /// `REJECT_QUOTA` (-3): the daemon has as many sessions as it admits.
     #[error("connection rejected: the daemon has too many sessions")]
     RejectQuota,
+    /// `REJECT_NO_NAME` (-4): refused for want of a name (5.0.1 never sends it).
     #[error("connection rejected: no name")]
     RejectNoName,
+    /// `REJECT_ILLEGAL_NAME` (-5): the private name is too long or has an
+    /// illegal byte.
     #[error("connection rejected: illegal private name")]
     RejectIllegalName,
+    /// `REJECT_NOT_UNIQUE` (-6): another session of that daemon has the name.
     #[error("connection rejected: private name not unique at this daemon")]
     RejectNotUnique,
+    /// `REJECT_VERSION` (-7): the daemon refused our version, or we refused its
+    /// (older than 3).
     #[error("connection rejected: version mismatch ({0})")]
     RejectVersion(String),
+    /// `CONNECTION_CLOSED` (-8): the daemon closed the connection, a read or
+    /// write failed, or the handshake timed out. The session is lost.
     #[error("connection closed: {0}")]
     ConnectionClosed(String),
+    /// `REJECT_AUTH` (-9): the daemon does not offer a method asked for, a
+    /// method's exchange failed, or the daemon refused the authentication.
     #[error("connection rejected: authentication failed ({0})")]
     RejectAuth(String),
+    /// `ILLEGAL_SESSION` (-11): the session was disconnected or killed (or, in
+    /// the C ABI, the mailbox is unknown).
     #[error("illegal session (mailbox unknown or closed)")]
     IllegalSession,
+    /// `ILLEGAL_SERVICE` (-12): the service type of a send (carried here) has
+    /// not exactly one service bit, or has a bit a client may not send
+    /// (`REJECT_MESS`, `JOIN_MESS`, `LEAVE_MESS`, `KILL_MESS`,
+    /// `REG_MEMB_MESS`, `TRANSITION_MESS`).
     #[error("illegal service type {0:#x}")]
     IllegalService(u32),
+    /// `ILLEGAL_MESSAGE` (-13): a message from the daemon is malformed or cannot
+    /// be framed.
     #[error("illegal message: {0}")]
     IllegalMessage(String),
+    /// `ILLEGAL_GROUP` (-14): a group name breaks the naming rules, or a send
+    /// names more than [`MAX_GROUPS_PER_MESSAGE`] groups.
     #[error("illegal group name: {0}")]
     IllegalGroup(String),
+    /// `BUFFER_TOO_SHORT` (-15): the caller's buffer cannot hold the body.
     #[error("buffer too short: message body needs {needed} bytes")]
-    BufferTooShort { needed: usize },
+    BufferTooShort {
+        /// Bytes of the body.
+        needed: usize,
+    },
+    /// `GROUPS_TOO_SHORT` (-16): the caller's group array cannot hold the
+    /// message's groups.
     #[error("groups too short: message names {needed} groups")]
-    GroupsTooShort { needed: usize },
+    GroupsTooShort {
+        /// Groups the message names.
+        needed: usize,
+    },
+    /// `MESSAGE_TOO_LONG` (-17): body plus 32 bytes per group exceeds the limit.
     #[error("message too long: {len} bytes of body and group names, limit {limit}")]
-    MessageTooLong { len: usize, limit: usize },
+    MessageTooLong {
+        /// `data_len + 32 * num_groups` of the refused send, in bytes.
+        len: usize,
+        /// The most allowed, in bytes.
+        limit: usize,
+    },
+    /// `NET_ERROR_ON_SESSION` (-18): the socket failed or an earlier call lost
+    /// the connection; only killing the session helps.
     #[error("network error on session: {0}")]
     NetErrorOnSession(String),
+    /// `SP_BUG` (-19): an internal error of the library.
     #[error("internal error: {0}")]
     SpBug(String),
+    /// `ILLEGAL_TIME` (-20): an unusable timeout.
     #[error("illegal time value")]
     IllegalTime,
     /// A code that no variant above names (only from a misbehaving peer).
@@ -50,7 +92,8 @@ pub enum Error {
 }
 
 impl Error {
-    /// The Spread code of `sp.h` (always negative).
+    /// The Spread code of `sp.h` (negative, except an [`Error::Unknown`]
+    /// code, which is whatever the peer sent).
     pub fn code(&self) -> i32 {
         match self {
             Error::IllegalSpread(_) => ILLEGAL_SPREAD,
@@ -85,7 +128,9 @@ impl Error {
         )
     }
 
-    /// The error for a reject code byte sent by a daemon during the handshake.
+    /// The error for a reject code sent by a daemon during the handshake
+    /// (the signed byte, widened); [`Error::Unknown`] for a code that is not
+    /// a reject.
     pub fn from_reject_code(code: i32) -> Error {
         match code {
             REJECT_QUOTA => Error::RejectQuota,
@@ -157,6 +202,7 @@ pub fn strerror(code: i32) -> &'static str {
     }
 }
 
+/// The result of every fallible call of the client API.
 pub type Result<T> = std::result::Result<T, Error>;
 
 #[cfg(test)]

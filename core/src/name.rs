@@ -12,9 +12,13 @@ use std::fmt;
 /// for byte, garbage after the NUL included); every comparison and every
 /// rendering looks only at the bytes before the first NUL.
 #[derive(Clone, Copy)]
-pub struct GroupName(pub [u8; MAX_GROUP_NAME]);
+pub struct GroupName(
+    /// The field's bytes, verbatim.
+    pub [u8; MAX_GROUP_NAME],
+);
 
 impl GroupName {
+    /// The all-NUL field: no name.
     pub const EMPTY: GroupName = GroupName([0; MAX_GROUP_NAME]);
 
     /// A field holding `name` NUL-padded; names of 32 bytes or more are cut
@@ -26,7 +30,8 @@ impl GroupName {
         GroupName(field)
     }
 
-    /// A field taken verbatim from the wire.
+    /// A field taken verbatim from the wire: the first 32 bytes of `bytes`,
+    /// NUL-padded if there are fewer.
     pub fn from_field(bytes: &[u8]) -> GroupName {
         let mut field = [0u8; MAX_GROUP_NAME];
         let n = bytes.len().min(MAX_GROUP_NAME);
@@ -49,6 +54,7 @@ impl GroupName {
         String::from_utf8_lossy(self.as_bytes()).into_owned()
     }
 
+    /// The name has no bytes (the field starts with a NUL).
     pub fn is_empty(&self) -> bool {
         self.0[0] == 0
     }
@@ -113,8 +119,13 @@ fn legal_chars(name: &[u8]) -> bool {
         .all(|&b| (NAME_CHAR_MIN..=NAME_CHAR_MAX).contains(&b))
 }
 
-/// A group name a client may join, leave or send to: 1..=31 bytes, each in
-/// `$`..`~` (so it cannot start with `#`).
+/// Checks a group name a client may join or leave: 1..=31 bytes, each in
+/// `$`..`~` (so it cannot start with `#`), as 5.0.1's `SP_join` and
+/// `SP_leave` check.
+///
+/// # Errors
+///
+/// [`Error::IllegalGroup`] naming the rule broken.
 pub fn check_group_name(name: &[u8]) -> Result<()> {
     if name.is_empty() {
         return Err(Error::IllegalGroup("empty group name".into()));
@@ -135,17 +146,19 @@ pub fn check_group_name(name: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// A private name the daemon accepts: 0..=10 legal bytes (0 = daemon picks).
+/// A private name the daemon accepts: 0..=10 bytes in `$`..`~` (none = the
+/// daemon picks one). A daemon refuses others with `REJECT_ILLEGAL_NAME`.
 pub fn is_legal_private_name(name: &[u8]) -> bool {
     name.len() <= MAX_PRIVATE_NAME && legal_chars(name)
 }
 
-/// A daemon name: 1..=19 legal bytes.
+/// A legal daemon name: 1..=19 bytes in `$`..`~`.
 pub fn is_legal_daemon_name(name: &[u8]) -> bool {
     !name.is_empty() && name.len() < MAX_PROC_NAME && legal_chars(name)
 }
 
-/// `#private#daemon`, cut to 31 bytes as 5.0.1 does.
+/// The private group name `#private#daemon` that a daemon gives a session,
+/// cut to 31 bytes as 5.0.1 does.
 pub fn private_group_name(private_name: &[u8], daemon_name: &[u8]) -> GroupName {
     let mut v = Vec::with_capacity(2 + private_name.len() + daemon_name.len());
     v.push(b'#');

@@ -3,24 +3,40 @@
 
 use std::path::{Path, PathBuf};
 
+/// What a step records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
+    /// `OPEN`: the client opened the connection.
     Open,
+    /// `CLOSE`: the connection closed.
     Close,
+    /// `C->D`: bytes the client wrote.
     ClientToDaemon,
+    /// `D->C`: bytes the daemon wrote.
     DaemonToClient,
 }
 
+/// One step of a recording: a `=== ` line and the hex dump lines under it.
 #[derive(Clone, Debug)]
 pub struct Step {
+    /// The step's number as written in the recording.
     pub number: u32,
+    /// What happened.
     pub direction: Direction,
+    /// Which connection of the recording (`conn=N`).
     pub conn: u32,
+    /// The annotation after ` : `, empty if there is none.
     pub meaning: String,
+    /// The bytes written (empty for `OPEN` and `CLOSE`).
     pub bytes: Vec<u8>,
 }
 
-/// Parses one recording; errors name the line.
+/// Parses one recording.
+///
+/// # Errors
+///
+/// A malformed step line, a bad hex byte, or bytes before the first step;
+/// the message names the line.
 pub fn parse(text: &str) -> Result<Vec<Step>, String> {
     let mut steps: Vec<Step> = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -77,7 +93,13 @@ pub fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/spec/vectors")
 }
 
-/// Every recording file, sorted by name, with its steps.
+/// Every recording (`*.txt` of [`vectors_dir`]), sorted by file name, with
+/// its steps.
+///
+/// # Errors
+///
+/// The directory or a file cannot be read, or a file does not parse; the
+/// message names the path or file.
 pub fn load_all() -> Result<Vec<(String, Vec<Step>)>, String> {
     let dir = vectors_dir();
     let mut files: Vec<_> = std::fs::read_dir(&dir)

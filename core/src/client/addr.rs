@@ -8,7 +8,9 @@ use std::path::PathBuf;
 /// Where a daemon listens.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DaemonAddr {
+    /// A Unix-domain socket at this path.
     Unix(PathBuf),
+    /// TCP at one of these addresses, tried in order.
     Tcp(Vec<SocketAddr>),
 }
 
@@ -38,7 +40,12 @@ fn resolve(host: &str, port: u16, whole: &str) -> Result<DaemonAddr> {
 
 /// Parses a daemon name: `""` or `"4803"` (Unix socket `/tmp/4803`),
 /// `"4803@host"` (TCP), and also `"host:port"`, `"[v6]:port"` and an
-/// absolute socket path.
+/// absolute socket path. Host names are resolved here.
+///
+/// # Errors
+///
+/// [`Error::IllegalSpread`] for a form not listed, a port that is not a
+/// `u16`, or a host that does not resolve.
 pub fn parse_daemon_name(name: &str) -> Result<DaemonAddr> {
     let name = name.trim();
     if name.is_empty() {

@@ -17,7 +17,11 @@ use std::time::{Duration, Instant};
 /// on the socket after the choice is sent (true = success).
 #[derive(Clone)]
 pub struct AuthMethod {
+    /// The name the daemon lists and the choice carries (at most 29 bytes
+    /// are sent), e.g. `"NULL"` or `"IP"`.
     pub name: String,
+    /// Runs the method's exchange on the session's socket descriptor after
+    /// the choice is sent; `false` fails the connect with `REJECT_AUTH`.
     pub authenticate: Arc<dyn Fn(RawFd) -> bool + Send + Sync>,
 }
 
@@ -42,16 +46,21 @@ impl std::fmt::Debug for AuthMethod {
     }
 }
 
-/// How to connect.
+/// How to connect; the default is what `SP_connect` does with no private
+/// name: low priority, membership messages, no timeout, the NULL method.
 #[derive(Clone, Debug)]
 pub struct ConnectOptions {
     /// Private name (at most 10 bytes are sent); empty = the daemon picks.
     pub private_name: String,
+    /// One of the `*_PRIORITY` constants; only "≥ 1 or not" reaches the
+    /// daemon, which does not act on it.
     pub priority: i32,
     /// Receive membership messages.
     pub membership: bool,
     /// Covers the connect and the whole handshake; `None` = no limit.
     pub timeout: Option<Duration>,
+    /// Methods to run, in order (at most 3 go into the choice); each must be
+    /// among those the daemon offers.
     pub auth_methods: Vec<AuthMethod>,
 }
 

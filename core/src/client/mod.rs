@@ -31,7 +31,9 @@ const OPEN: u8 = 0;
 const BROKEN: u8 = 1;
 const CLOSED: u8 = 2;
 
-/// A connection to a Spread daemon.
+/// A connection to a Spread daemon: one session, what libspread calls a
+/// mailbox. Share it between threads by reference or `Arc`; dropping it
+/// closes the session as [`Mailbox::kill`] does.
 pub struct Mailbox {
     private_group: GroupName,
     /// The session's one socket, shared by the send and receive halves.
@@ -55,8 +57,15 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Mailbox {
-    /// Connects as `SP_connect` does: `daemon` in any of Spread's forms,
-    /// `private_name` (empty or `None` lets the daemon pick one).
+    /// Connects as `SP_connect` does: `daemon` in any form
+    /// [`parse_daemon_name`] reads, `private_name` (empty or `None` lets the
+    /// daemon pick one; at most 10 bytes are sent), `priority` (one of the
+    /// `*_PRIORITY` constants), `membership` to receive membership messages.
+    /// The NULL auth method, no timeout.
+    ///
+    /// # Errors
+    ///
+    /// As [`Mailbox::connect_with`].
     pub fn connect(
         daemon: &str,
         private_name: Option<&str>,
@@ -72,6 +81,18 @@ impl Mailbox {
         Mailbox::connect_with(daemon, &opts)
     }
 
+    /// Connects with every option, as `SP_connect_timeout` does (and more:
+    /// auth methods of the caller's own).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IllegalSpread`] for a daemon name that cannot be parsed or
+    /// resolved, [`Error::CouldNotConnect`] when no socket opens,
+    /// [`Error::ConnectionClosed`] when the daemon hangs up or the timeout
+    /// runs out during the handshake, [`Error::RejectAuth`] when the daemon
+    /// does not offer a method of `opts` or a method fails, and the
+    /// daemon's refusal ([`Error::RejectQuota`], [`Error::RejectIllegalName`],
+    /// [`Error::RejectNotUnique`], [`Error::RejectVersion`], ...).
     pub fn connect_with(daemon: &str, opts: &ConnectOptions) -> Result<Mailbox> {
         let addr = parse_daemon_name(daemon)?;
         let (stream, private_group) = connect::handshake(&addr, opts)?;
@@ -167,8 +188,22 @@ impl Mailbox {
         Ok(())
     }
 
-    /// Sends to several groups (names used verbatim, cut to 31 bytes);
-    /// `parts` are concatenated into the body. Returns the body length.
+    /// Sends to several groups, like `SP_multigroup_scat_multicast`: `parts`
+    /// are concatenated into the body; `groups` go out as given (a field
+    /// built by [`GroupName::new`] holds at most 31 bytes). `service_type` is
+    /// one service bit, optionally with [`SELF_DISCARD`]; `mess_type` is the
+    /// application's own. Returns the body length in bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IllegalService`] for a service type without exactly one
+    /// service bit or with a bit a client may not send,
+    /// [`Error::IllegalGroup`] for more than [`MAX_GROUPS_PER_MESSAGE`]
+    /// groups, [`Error::MessageTooLong`] when body plus 32 bytes per group
+    /// exceeds [`MAX_INTEROPERABLE_PAYLOAD`], [`Error::ConnectionClosed`]
+    /// when the write fails (the session is lost), and for a session already
+    /// lost or closed [`Error::NetErrorOnSession`] or
+    /// [`Error::IllegalSession`]. Group names are not checked.
     pub fn multigroup_scat_multicast(
         &self,
         service_type: u32,
@@ -193,6 +228,12 @@ impl Mailbox {
         self.send_frame(service_type, groups, mess_type, parts)
     }
 
+    /// Sends `data` to one group, like `SP_multicast` (the name is cut to 31
+    /// bytes, not checked). Returns the body length.
+    ///
+    /// # Errors
+    ///
+    /// As [`Mailbox::multigroup_scat_multicast`].
     pub fn multicast(
         &self,
         service_type: u32,
@@ -203,6 +244,12 @@ impl Mailbox {
         self.multigroup_scat_multicast(service_type, &[GroupName::from(group)], mess_type, &[data])
     }
 
+    /// Sends the concatenation of `parts` to one group, like
+    /// `SP_scat_multicast`. Returns the body length.
+    ///
+    /// # Errors
+    ///
+    /// As [`Mailbox::multigroup_scat_multicast`].
     pub fn scat_multicast(
         &self,
         service_type: u32,
@@ -213,6 +260,12 @@ impl Mailbox {
         self.multigroup_scat_multicast(service_type, &[GroupName::from(group)], mess_type, parts)
     }
 
+    /// Sends `data` to several groups, like `SP_multigroup_multicast` (each
+    /// name cut to 31 bytes). Returns the body length.
+    ///
+    /// # Errors
+    ///
+    /// As [`Mailbox::multigroup_scat_multicast`].
     pub fn multigroup_multicast(
         &self,
         service_type: u32,
@@ -224,27 +277,53 @@ impl Mailbox {
         self.multigroup_scat_multicast(service_type, &groups, mess_type, &[data])
     }
 
-    /// Joins `group`; Ok only means the request was sent.
+    /// Joins `group`, like `SP_join`. `Ok` only means the request was sent;
+    /// the membership message (or a reject) tells the outcome.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IllegalGroup`] for a name [`check_group_name`] refuses;
+    /// otherwise as a send ([`Mailbox::multigroup_scat_multicast`]).
     pub fn join(&self, group: &str) -> Result<()> {
         check_group_name(group.as_bytes())?;
         self.send_frame(JOIN_MESS, &[GroupName::from(group)], 0, &[])
             .map(|_| ())
     }
 
+    /// Leaves `group`, like `SP_leave`; `Ok` only means the request was sent.
+    ///
+    /// # Errors
+    ///
+    /// As [`Mailbox::join`].
     pub fn leave(&self, group: &str) -> Result<()> {
         check_group_name(group.as_bytes())?;
         self.send_frame(LEAVE_MESS, &[GroupName::from(group)], 0, &[])
             .map(|_| ())
     }
 
-    /// Receives the next message, blocking.
+    /// Receives the next message, blocking; like `SP_receive` with buffers
+    /// that always fit.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectionClosed`] when the daemon hangs up or the read fails
+    /// (the session is then lost), [`Error::IllegalSession`] when this or
+    /// another thread disconnected the session, [`Error::NetErrorOnSession`]
+    /// for a session already lost or a stream that could not be framed, and
+    /// [`Error::IllegalMessage`] for a malformed message (a header whose
+    /// lengths are negative or huge also loses the framing).
     pub fn receive(&self) -> Result<Message> {
         self.check_open()?;
         let r = lock(&self.recv).receive();
         self.after_receive(r)
     }
 
-    /// Receives the next message if one starts arriving within `timeout`.
+    /// Receives the next message if one starts arriving within `timeout`
+    /// (`Ok(None)` if not); once it starts, waits for all of it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Mailbox::receive`].
     pub fn receive_timeout(&self, timeout: Duration) -> Result<Option<Message>> {
         self.check_open()?;
         let mut rx = lock(&self.recv);
@@ -262,6 +341,10 @@ impl Mailbox {
     /// that wait for [`Mailbox::raw_fd`] to turn readable. `None` when no
     /// whole message is there yet (a partly arrived one is kept and
     /// completed by a later call), or when another thread is receiving.
+    ///
+    /// # Errors
+    ///
+    /// As [`Mailbox::receive`].
     pub fn try_receive(&self) -> Result<Option<Message>> {
         self.check_open()?;
         let mut rx = match self.recv.try_lock() {
@@ -276,6 +359,13 @@ impl Mailbox {
 
     /// Runs `f` with the receive half locked: for callers (the C ABI) that
     /// need libspread's buffer semantics on top of header-then-rest reads.
+    /// An error `f` returns that means the connection closed marks the
+    /// session lost, as a receive does.
+    ///
+    /// # Errors
+    ///
+    /// What `f` returns; and, without running `f`, [`Error::IllegalSession`]
+    /// or [`Error::NetErrorOnSession`] for a session closed or lost.
     pub fn with_receiver<R>(&self, f: impl FnOnce(&mut Receiver) -> Result<R>) -> Result<R> {
         self.check_open()?;
         let r = f(&mut lock(&self.recv));
@@ -294,6 +384,12 @@ impl Mailbox {
 
     /// Bytes waiting to be read (0 = nothing); like `SP_poll`. Counts the
     /// part of a message that a non-blocking receive has already taken in.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IllegalSession`] or [`Error::NetErrorOnSession`] for a
+    /// session closed or lost, and [`Error::NetErrorOnSession`] when the
+    /// socket cannot be asked.
     pub fn poll(&self) -> Result<usize> {
         self.check_open()?;
         let held = self.recv.try_lock().map_or(0, |rx| rx.held_bytes());
@@ -307,6 +403,11 @@ impl Mailbox {
     /// another thread returns an error. A session whose connection is
     /// already lost is closed all the same (no KILL); only a second
     /// disconnect is an error.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IllegalSession`] if the session was already disconnected or
+    /// killed.
     pub fn disconnect(&self) -> Result<()> {
         // Closed before the goodbye is sent: a receive in another thread
         // that then sees the daemon hang up reports the session closed by
@@ -333,7 +434,7 @@ impl Mailbox {
         }
     }
 
-    /// Closes without a goodbye, like `SP_kill`.
+    /// Closes without a goodbye, like `SP_kill`; a second call does nothing.
     pub fn kill(&self) {
         if self.state.swap(CLOSED, Ordering::AcqRel) != CLOSED {
             let _ = self.stream.shutdown();

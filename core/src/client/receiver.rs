@@ -19,6 +19,12 @@ use std::io::{self, Read};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The receive half of a [`Mailbox`](super::Mailbox), reached through
+/// [`Mailbox::with_receiver`](super::Mailbox::with_receiver).
+///
+/// Errors of its calls are those of
+/// [`Mailbox::receive`](super::Mailbox::receive), except that a session
+/// closed by another thread shows here as [`Error::ConnectionClosed`].
 pub struct Receiver {
     stream: Arc<Stream>,
     /// Header bytes read so far (all of them once `pending` is set).
@@ -63,11 +69,15 @@ impl Receiver {
         }
     }
 
+    /// The session's private group (for callers that report a membership
+    /// message's `mess_type`, the receiver's index among the members).
     pub fn private_group(&self) -> &GroupName {
         &self.private_group
     }
 
-    /// Waits until a message starts to be available; false on timeout.
+    /// Waits until a message starts to be available; false on timeout
+    /// (`None` waits for ever). True at once if part of a message is
+    /// already here.
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<bool> {
         self.check_framing()?;
         if self.pending.is_some() || self.head_got > 0 {
@@ -109,7 +119,8 @@ impl Receiver {
     }
 
     /// The next frame's header; it stays pending until the frame is
-    /// consumed with [`Receiver::read_rest`] or [`Receiver::skip_rest`].
+    /// consumed with [`Receiver::read_rest`] or [`Receiver::skip_rest`], and
+    /// calling this again returns it without reading.
     pub fn next_header(&mut self) -> Result<Header> {
         self.check_framing()?;
         if let Some(h) = self.pending {
@@ -138,7 +149,12 @@ impl Receiver {
     }
 
     /// Reads the rest of the pending frame into `buf` (replacing its
-    /// contents) and forgets the header.
+    /// contents) and forgets the header. Returns the header.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SpBug`] if no header is pending; [`Error::ConnectionClosed`]
+    /// if the daemon hangs up or the read fails.
     pub fn read_rest(&mut self, buf: &mut Vec<u8>) -> Result<Header> {
         let (h, n) = self.pending_rest_len()?;
         buf.clear();
@@ -161,7 +177,12 @@ impl Receiver {
         Ok(h)
     }
 
-    /// Discards the rest of the pending frame.
+    /// Discards the rest of the pending frame (what `DROP_RECV` does) and
+    /// returns its header.
+    ///
+    /// # Errors
+    ///
+    /// As [`Receiver::read_rest`].
     pub fn skip_rest(&mut self) -> Result<Header> {
         let (h, n) = self.pending_rest_len()?;
         let mut n = n - self.rest.len();

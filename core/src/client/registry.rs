@@ -10,6 +10,8 @@ use super::Mailbox;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+/// A map from caller-chosen keys (`K`) to open sessions, safe to share
+/// between threads.
 pub struct Registry<K> {
     map: Mutex<BTreeMap<K, Arc<Mailbox>>>,
 }
@@ -31,11 +33,15 @@ impl<K: Ord + Copy> Registry<K> {
         self.map().insert(key, Arc::new(mailbox));
     }
 
+    /// The session under `key`, kept alive by the returned `Arc` for as long
+    /// as the caller holds it.
     pub fn get(&self, key: K) -> Option<Arc<Mailbox>> {
         self.map().get(&key).cloned()
     }
 
-    /// Takes the session out: later lookups of `key` find nothing.
+    /// Takes the session out: later lookups of `key` find nothing. It stays
+    /// alive until the returned `Arc` and those of calls in progress are
+    /// dropped.
     pub fn remove(&self, key: K) -> Option<Arc<Mailbox>> {
         self.map().remove(&key)
     }

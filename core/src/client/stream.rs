@@ -6,13 +6,17 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
+/// A connected socket to a daemon, TCP or Unix-domain.
 #[derive(Debug)]
 pub enum Stream {
+    /// A TCP connection.
     Tcp(TcpStream),
+    /// A Unix-domain socket connection.
     Unix(UnixStream),
 }
 
 impl Stream {
+    /// A second handle on the same socket (a duplicated descriptor).
     pub fn try_clone(&self) -> io::Result<Stream> {
         Ok(match self {
             Stream::Tcp(s) => Stream::Tcp(s.try_clone()?),
@@ -20,6 +24,8 @@ impl Stream {
         })
     }
 
+    /// Shuts both directions down: reads blocked in other threads return.
+    /// The descriptor stays open until the stream is dropped.
     pub fn shutdown(&self) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.shutdown(Shutdown::Both),
@@ -27,6 +33,7 @@ impl Stream {
         }
     }
 
+    /// Sets the timeout of blocking reads (`None`: wait for ever).
     pub fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.set_read_timeout(t),
@@ -34,6 +41,7 @@ impl Stream {
         }
     }
 
+    /// Sets the timeout of blocking writes (`None`: wait for ever).
     pub fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.set_write_timeout(t),

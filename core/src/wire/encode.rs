@@ -7,6 +7,7 @@ use crate::name::GroupName;
 
 /// A client request (multicast, join, leave, kill): header and names, with
 /// room reserved for a body of `body_len` bytes that the caller appends.
+/// The caller checks the counts (`num_groups` and `data_len` are int32).
 pub fn request_head(
     service_type: u32,
     sender: &GroupName,
@@ -49,7 +50,9 @@ fn daemon_header(
     .encode()
 }
 
-/// A regular membership message: REG_MEMB_MESS + `cause`.
+/// A regular membership message: [`REG_MEMB_MESS`] + `cause` (one
+/// `CAUSED_BY_*` bit), `members` as names, `body` in `order`. Names are
+/// written in their canonical form.
 pub fn membership(
     cause: u32,
     group: &GroupName,

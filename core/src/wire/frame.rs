@@ -10,7 +10,9 @@ use crate::name::GroupName;
 /// Bounds a reader puts on frames it will accept.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
+    /// Most name fields (`num_groups`) accepted.
     pub max_groups: usize,
+    /// Most body bytes (`data_len`) accepted.
     pub max_data_len: usize,
 }
 
@@ -27,24 +29,39 @@ impl Limits {
 /// Why a frame cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
+    /// `num_groups` or `data_len` is negative.
     #[error("negative length in header (num_groups {num_groups}, data_len {data_len})")]
-    NegativeLength { num_groups: i32, data_len: i32 },
+    NegativeLength {
+        /// The header's `num_groups`.
+        num_groups: i32,
+        /// The header's `data_len`.
+        data_len: i32,
+    },
+    /// `num_groups` or `data_len` is above the reader's [`Limits`].
     #[error("frame too large (num_groups {num_groups}, data_len {data_len})")]
-    TooLarge { num_groups: i32, data_len: i32 },
+    TooLarge {
+        /// The header's `num_groups`.
+        num_groups: i32,
+        /// The header's `data_len`.
+        data_len: i32,
+    },
 }
 
 /// The parts of one frame, borrowed from the buffer it was read from.
 #[derive(Clone, Copy, Debug)]
 pub struct Frame<'a> {
+    /// The decoded header.
     pub header: Header,
     /// A reject's original service type (daemon order), read before names.
     pub old_type: Option<u32>,
     /// `num_groups` name fields, 32 bytes each, verbatim.
     pub names: &'a [u8],
+    /// `data_len` bytes of body.
     pub body: &'a [u8],
 }
 
 impl Frame<'_> {
+    /// The name fields as group names.
     pub fn groups(&self) -> impl Iterator<Item = GroupName> + '_ {
         self.names
             .chunks_exact(MAX_GROUP_NAME)
@@ -52,7 +69,12 @@ impl Frame<'_> {
     }
 }
 
-/// Bytes that follow the header of `header`, or why they cannot.
+/// Bytes that follow `header` in its frame: the reject word if any, the
+/// names and the body.
+///
+/// # Errors
+///
+/// A negative length, or one above `limits`.
 pub fn rest_len(header: &Header, limits: &Limits) -> Result<usize, FrameError> {
     let (num_groups, data_len) = (header.num_groups, header.data_len);
     if num_groups < 0 || data_len < 0 {
@@ -75,8 +97,13 @@ pub fn rest_len(header: &Header, limits: &Limits) -> Result<usize, FrameError> {
     Ok(reject_word + num_groups as usize * MAX_GROUP_NAME + data_len as usize)
 }
 
-/// Splits one complete frame off the front of `buf`; `Ok(None)` until the
-/// whole frame is there.
+/// Splits one complete frame off the front of `buf` and returns it with the
+/// bytes it took; `Ok(None)` until the whole frame is there.
+///
+/// # Errors
+///
+/// As [`rest_len`]: the header's lengths are negative or above `limits`,
+/// so the stream cannot be framed past it.
 pub fn split_frame<'a>(
     buf: &'a [u8],
     limits: &Limits,
@@ -96,6 +123,11 @@ pub fn split_frame<'a>(
 }
 
 /// Splits the bytes after a header (exactly `rest_len` of them) into parts.
+///
+/// # Panics
+///
+/// If `rest` is shorter than [`rest_len`] of `header` says (a caller's bug;
+/// the length comes from the header, not from input).
 pub fn parse_rest(header: Header, rest: &[u8]) -> Frame<'_> {
     let (old_type, rest) = if header.service_type & REJECT_MESS != 0 {
         (Some(header.order.read_u32(field4(rest, 0))), &rest[4..])

@@ -21,18 +21,23 @@ pub const OLDEST_CLIENT_VERSION: u32 = 30100;
 /// The first thing a client sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConnectMessage {
+    /// The client library's major version.
     pub major: u8,
+    /// Its minor version.
     pub minor: u8,
+    /// Its patch version; sent only from 3.15 on ([`has_patch_byte`]).
     pub patch: u8,
+    /// The client wants membership messages (`SP_connect`'s
+    /// `group_membership`).
     pub membership: bool,
-    /// Only "≥ 1 or not" reaches the wire.
+    /// `SP_connect`'s priority; only "≥ 1 or not" reaches the wire.
     pub priority: i32,
     /// The private name; at most 10 bytes are sent.
     pub name: Vec<u8>,
 }
 
 impl ConnectMessage {
-    /// What 5.0.1's libspread sends.
+    /// What 5.0.1's libspread sends: version 5.0.1, `name` cut to 10 bytes.
     pub fn libspread(name: &[u8], membership: bool, priority: i32) -> ConnectMessage {
         ConnectMessage {
             major: SP_MAJOR_VERSION,
@@ -44,10 +49,12 @@ impl ConnectMessage {
         }
     }
 
+    /// The version as [`version_number`] gives it.
     pub fn version(&self) -> u32 {
         version_number(self.major, self.minor, self.patch)
     }
 
+    /// The flags byte: bit 0 membership, bit 4 priority ≥ 1.
     pub fn flags(&self) -> u8 {
         let mut f = u8::from(self.membership);
         if self.priority >= 1 {
@@ -56,6 +63,8 @@ impl ConnectMessage {
         f
     }
 
+    /// The bytes on the wire: major, minor, (patch), flags, name length,
+    /// name (cut to 10 bytes).
     pub fn encode(&self) -> Vec<u8> {
         let name = &self.name[..self.name.len().min(MAX_PRIVATE_NAME)];
         let mut out = vec![self.major, self.minor];
@@ -121,7 +130,7 @@ pub fn parse_connect(buf: &[u8]) -> ConnectParse {
 }
 
 /// The daemon's list of enabled auth methods: a length byte, then each name
-/// followed by a space.
+/// followed by a space; the text is cut to 90 bytes.
 pub fn encode_auth_list(methods: &[&str]) -> Vec<u8> {
     let mut text = String::new();
     for m in methods {
@@ -166,7 +175,9 @@ pub fn parse_auth_choice(choice: &[u8; AUTH_CHOICE_LEN]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// The daemon's accept message.
+/// The daemon's accept message: [`ACCEPT_SESSION`], its version (the patch
+/// byte only for a client that sent one), then the private group name with
+/// its length byte.
 pub fn encode_accept(client_has_patch: bool, private_group: &GroupName) -> Vec<u8> {
     let name = private_group.as_bytes();
     let mut out = vec![ACCEPT_SESSION as u8, SP_MAJOR_VERSION, SP_MINOR_VERSION];

@@ -6,13 +6,17 @@ use crate::name::GroupName;
 /// The byte order a writer used for its int32 fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ByteOrder {
+    /// Little-endian; marker bits set.
     Little,
+    /// Big-endian; marker bits clear.
     Big,
 }
 
 impl ByteOrder {
+    /// This host's order.
     #[cfg(target_endian = "little")]
     pub const NATIVE: ByteOrder = ByteOrder::Little;
+    /// This host's order.
     #[cfg(target_endian = "big")]
     pub const NATIVE: ByteOrder = ByteOrder::Big;
 
@@ -27,6 +31,7 @@ impl ByteOrder {
         }
     }
 
+    /// Reads a 4-byte field written in this order.
     pub fn read_u32(self, b: [u8; 4]) -> u32 {
         match self {
             ByteOrder::Little => u32::from_le_bytes(b),
@@ -34,6 +39,7 @@ impl ByteOrder {
         }
     }
 
+    /// Writes `v` as a 4-byte field in this order.
     pub fn write_u32(self, v: u32) -> [u8; 4] {
         match self {
             ByteOrder::Little => v.to_le_bytes(),
@@ -58,9 +64,13 @@ pub(crate) fn field4(b: &[u8], at: usize) -> [u8; 4] {
 /// byte-order marker. The daemon never converts it, so it keeps the order of
 /// the client that sent the message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Hint(pub [u8; 4]);
+pub struct Hint(
+    /// The field's bytes as they travel.
+    pub [u8; 4],
+);
 
 impl Hint {
+    /// The hint carrying `mess_type`, written in `order` with its marker.
     pub fn new(mess_type: i16, order: ByteOrder) -> Hint {
         let v = ((mess_type as u16 as u32) << 8) | order.marker();
         Hint(order.write_u32(v))
@@ -71,10 +81,12 @@ impl Hint {
         Hint::new(0, order)
     }
 
+    /// The order of the client that wrote the hint (from its marker).
     pub fn order(self) -> ByteOrder {
         ByteOrder::of_marked(self.0)
     }
 
+    /// The application's `mess_type`, read in the hint's own order.
     pub fn mess_type(self) -> i16 {
         let v = self.order().read_u32(self.0) & !ENDIAN_RESERVED;
         ((v >> 8) & 0xffff) as u16 as i16
@@ -91,11 +103,17 @@ impl Hint {
 /// `order` is the order its int32 fields were written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Header {
+    /// The `type` field without the [`ENDIAN_RESERVED`] marker.
     pub service_type: u32,
+    /// The sender's private group (a group's name in membership kinds).
     pub sender: GroupName,
+    /// Name fields after the header; negative only from a hostile peer.
     pub num_groups: i32,
+    /// `mess_type` in the sending client's order.
     pub hint: Hint,
+    /// Body bytes after the names; negative only from a hostile peer.
     pub data_len: i32,
+    /// The order of the int32 fields, from the marker in `type`.
     pub order: ByteOrder,
 }
 
@@ -130,6 +148,7 @@ impl Header {
         self.encode_in(self.order)
     }
 
+    /// The application's `mess_type` from the hint.
     pub fn mess_type(&self) -> i16 {
         self.hint.mess_type()
     }

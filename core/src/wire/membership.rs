@@ -8,14 +8,19 @@ use std::fmt;
 /// A group id: the daemon membership it was set in, and an index.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct GroupId {
+    /// The daemon membership's representative (an IPv4 address in 5.0.1).
     pub proc_id: u32,
+    /// The daemon membership's timestamp.
     pub time: i32,
+    /// Tells apart the group's views within one daemon membership.
     pub index: i32,
 }
 
+/// Bytes of a group id on the wire: three int32.
 pub const GROUP_ID_LEN: usize = 12;
 
 impl GroupId {
+    /// The three fields in `order`.
     pub fn encode(&self, order: ByteOrder) -> [u8; GROUP_ID_LEN] {
         let mut out = [0u8; GROUP_ID_LEN];
         out[0..4].copy_from_slice(&order.write_u32(self.proc_id));
@@ -24,6 +29,7 @@ impl GroupId {
         out
     }
 
+    /// Reads the first 12 bytes of `b` in `order`; `None` if there are fewer.
     pub fn decode(b: &[u8], order: ByteOrder) -> Option<GroupId> {
         if b.len() < GROUP_ID_LEN {
             return None;
@@ -45,7 +51,9 @@ impl fmt::Display for GroupId {
 /// The body of a regular membership message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MembershipBody {
+    /// The id of the new view.
     pub group_id: GroupId,
+    /// The virtual-synchrony sets, each a list of members.
     pub vs_sets: Vec<Vec<GroupName>>,
     /// Which of `vs_sets` concerns the receiver.
     pub local_vs_set: usize,
@@ -55,6 +63,7 @@ pub struct MembershipBody {
 pub const MEMBERSHIP_PREFIX_LEN: usize = GROUP_ID_LEN + 8;
 
 impl MembershipBody {
+    /// Bytes [`MembershipBody::encode_into`] writes.
     pub fn encoded_len(&self) -> usize {
         MEMBERSHIP_PREFIX_LEN
             + self
@@ -72,6 +81,7 @@ impl MembershipBody {
             .sum::<usize>() as u32
     }
 
+    /// Appends the body to `out`, int32 fields in `order`.
     pub fn encode_into(&self, order: ByteOrder, out: &mut Vec<u8>) {
         out.reserve(self.encoded_len());
         out.extend_from_slice(&self.group_id.encode(order));
@@ -86,7 +96,8 @@ impl MembershipBody {
     }
 
     /// Reads a body; `None` if it is malformed (a count or the offset points
-    /// past the end). Never allocates more than the body can hold.
+    /// past the end). Never allocates more than the body can hold. An offset
+    /// that is at no set's start gives `local_vs_set` 0.
     pub fn decode(b: &[u8], order: ByteOrder) -> Option<MembershipBody> {
         let group_id = GroupId::decode(b, order)?;
         if b.len() < MEMBERSHIP_PREFIX_LEN {

@@ -17,42 +17,56 @@ pub enum Message {
     /// A transitional signal for a group.
     Transition(TransitionMessage),
     /// The notice that this client's own leave of `group` took effect.
-    SelfLeave { group: GroupName },
+    SelfLeave {
+        /// The group left.
+        group: GroupName,
+    },
     /// A message the daemon refused, sent back to its sender.
     Reject(RejectMessage),
 }
 
+/// An application message as a receiver gets it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataMessage {
     /// The service type as sent (service bit, SELF_DISCARD, ...).
     pub service_type: u32,
+    /// The sender's private group.
     pub sender: GroupName,
     /// The sender's whole destination list.
     pub groups: Vec<GroupName>,
+    /// The application's 16-bit message type.
     pub mess_type: i16,
     /// The sender wrote its `mess_type` in the other byte order.
     pub endian_mismatch: bool,
+    /// The body.
     pub data: Vec<u8>,
 }
 
+/// A regular membership message ([`REG_MEMB_MESS`]): a group's new view.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MembershipMessage {
     /// REG_MEMB_MESS plus exactly one CAUSED_BY_* bit.
     pub service_type: u32,
+    /// The group whose membership changed.
     pub group: GroupName,
     /// The members now in the group, in daemon then name order.
     pub members: Vec<GroupName>,
+    /// The id of the new view.
     pub group_id: GroupId,
+    /// The virtual-synchrony sets: members that came from the same earlier
+    /// view, each set in one list.
     pub vs_sets: Vec<Vec<GroupName>>,
     /// Index into `vs_sets` of the set that concerns this receiver.
     pub local_vs_set: usize,
     /// The raw body as the daemon sent it (daemon byte order).
     pub raw_body: Vec<u8>,
+    /// The order of `raw_body`'s int32 fields.
     pub body_order: ByteOrder,
 }
 
 impl MembershipMessage {
-    /// For join, leave and disconnect: the member that changed.
+    /// For join, leave and disconnect: the member that changed (the one name
+    /// of the first vs-set). `None` for a network change.
     pub fn changed_member(&self) -> Option<&GroupName> {
         if self.service_type & CAUSED_BY_NETWORK != 0 {
             return None;
@@ -66,32 +80,45 @@ impl MembershipMessage {
         self.members.iter().position(|m| m == private_group)
     }
 
+    /// The `CAUSED_BY_*` bit of the change.
     pub fn cause(&self) -> u32 {
         self.service_type
             & (CAUSED_BY_JOIN | CAUSED_BY_LEAVE | CAUSED_BY_DISCONNECT | CAUSED_BY_NETWORK)
     }
 }
 
+/// A transitional signal ([`TRANSITION_MESS`]): messages delivered from now
+/// until the group's next regular membership message are delivered in a
+/// transitional configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TransitionMessage {
+    /// The group about to change.
     pub group: GroupName,
     /// The group's id before the change.
     pub group_id: GroupId,
 }
 
+/// A message the daemon refused ([`REJECT_MESS`]), as returned to its
+/// sender.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RejectMessage {
     /// The refused message's service type (JOIN/LEAVE shown as CAUSED_BY_*).
     pub old_type: u32,
+    /// This session's private group (the refused message's sender).
     pub sender: GroupName,
+    /// The refused message's destinations, then the sender's private group.
     pub groups: Vec<GroupName>,
+    /// The refused message's `mess_type`.
     pub mess_type: i16,
+    /// The hint is in the other byte order.
     pub endian_mismatch: bool,
+    /// As much of the refused body as the daemon returned.
     pub data: Vec<u8>,
 }
 
 impl Message {
-    /// The service type as libspread reports it.
+    /// The service type as libspread's `SP_receive` reports it (a reject:
+    /// `old_type | REJECT_MESS`).
     pub fn service_type(&self) -> u32 {
         match self {
             Message::Data(m) => m.service_type,
@@ -103,6 +130,12 @@ impl Message {
     }
 
     /// Decodes a complete frame.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IllegalMessage`] for a malformed membership body or a
+    /// service type of no kind a client receives. A transitional signal
+    /// with a short body gets the default group id.
     pub fn from_frame(frame: &Frame<'_>) -> Result<Message> {
         let h = &frame.header;
         let st = h.service_type;
