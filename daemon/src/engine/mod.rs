@@ -2,9 +2,8 @@
 //! inputs (a session opened, a client request, a session gone) and
 //! answering with outputs (deliver a frame to a session, close a session).
 //!
-//! With one daemon the total order is simply the order in which requests
-//! reach the engine; the ring (a later layer) will sit between the sessions
-//! and [`Engine::request`] and feed it requests in the agreed order.
+//! The engine acts on messages in the agreed order the ring delivers;
+//! [`node::Node`] composes it with the membership protocol and its ring.
 
 mod exchange;
 pub mod group_cap;
@@ -155,8 +154,9 @@ impl Engine {
         self.sessions.get(&id).map(|s| s.private_group.canonical())
     }
 
-    /// A request of a local session, on a daemon that is alone (its own
-    /// order is the total order).
+    /// A request of a local session taken as ordered at once (the engine's
+    /// unit tests drive it without a ring).
+    #[cfg(test)]
     pub fn request(&mut self, id: SessionId, header: &Header, frame: Bytes, out: &mut Vec<Output>) {
         if self.sessions.contains_key(&id) {
             self.ordered(self.me.daemon_index, header, &frame, out);
@@ -348,7 +348,9 @@ impl Engine {
         }
     }
 
-    /// A local session is gone, on a daemon that is alone.
+    /// A local session is gone, its disconnect taken as ordered at once
+    /// (for the engine's unit tests).
+    #[cfg(test)]
     pub fn kill(&mut self, id: SessionId, out: &mut Vec<Output>) {
         if let Some(member) = self.private_group(id) {
             self.kill_member(member, out);
