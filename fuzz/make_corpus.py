@@ -24,7 +24,7 @@ HEX = re.compile(r"^[0-9a-f]{4}: ")
 # Seed files this script owns: <2-digit recording>-<number>[-...].
 OWNED = re.compile(r"^(\d\d-\d+|mon-)")
 MARKER = 0x80000080
-# daemon/src/packet: field sizes of the 40-byte headers ("r": raw, never
+# daemon/codec: field sizes of the 40-byte headers ("r": raw, never
 # converted), the data_len / rtr_len offset, and type bits.
 DATA_FIELDS = [4] * 8 + [2, "r2", 2, 2]
 TOKEN_FIELDS = [4] * 8 + [2, 2, 4]

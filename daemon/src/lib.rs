@@ -1,13 +1,16 @@
 //! The `spread` daemon.
 
+/// spread.conf (its own crate: the tools read it without the daemon).
+pub use spread_config as config;
+/// The daemon-to-daemon packets (their own crate: sans-IO, for the tools).
+pub use spread_codec as packet;
+
 pub mod auth;
 pub mod cli;
-pub mod config;
 pub mod control;
 pub mod engine;
 pub mod logging;
 pub mod net_io;
-pub mod packet;
 pub mod runtime;
 pub mod segment;
 pub mod sendmmsg;

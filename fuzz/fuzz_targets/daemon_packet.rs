@@ -1,7 +1,7 @@
 //! Arbitrary bytes as a daemon-to-daemon datagram on either port.
 //!
 //! Decoding must never panic. Whatever decodes must re-encode to the very
-//! bytes it came from (the codec keeps every raw byte, daemon/src/packet),
+//! bytes it came from (the codec keeps every raw byte, daemon/codec),
 //! and those must decode to the same value; every walk over a packet
 //! (fragments, byte-order conversion, the GROUPS body a whole fragment may
 //! carry) must stay in bounds and end.
@@ -11,7 +11,7 @@
 use libfuzzer_sys::fuzz_target;
 use spread_core::consts::HEADER_LEN as MESSAGE_HEADER_LEN;
 use spread_core::wire::{ByteOrder, Header};
-use spread_daemon::packet::{DataPacket, GroupsBody, Packet, Port};
+use spread_codec::{DataPacket, GroupsBody, Packet, Port};
 
 const ORDERS: [ByteOrder; 2] = [ByteOrder::Little, ByteOrder::Big];
 

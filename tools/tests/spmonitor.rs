@@ -6,8 +6,8 @@
 use spread_core::client::Mailbox;
 use spread_core::consts::{AGREED_MESS, CAUSED_BY_NETWORK};
 use spread_core::wire::{MembershipMessage, Message};
-use spread_daemon::config::Config;
-use spread_daemon::packet::{
+use spread_config::Config;
+use spread_codec::{
     DataHeader, MonitorBody, MonitorPacket, FC_TYPE, PARTITION_TYPE, STATUS_TYPE,
 };
 use spread_testkit::{TestDaemon, TestRing};

@@ -11,7 +11,7 @@ use super::tables::{
     fc_map, partition_map, terminate_table, window_value, NO_PARTITION, UNCHANGED_FC,
 };
 use super::Daemon;
-use spread_daemon::packet::{FlowControlTable, PartitionTable};
+use spread_codec::{FlowControlTable, PartitionTable};
 
 /// Something to send.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,8 +11,8 @@ pub mod menu;
 pub mod report;
 pub mod tables;
 
-use spread_daemon::config::Config;
-use spread_daemon::packet::{
+use spread_config::Config;
+use spread_codec::{
     DataHeader, FlowControlTable, MonitorBody, MonitorPacket, PartitionTable, Status, FC_TYPE,
     PARTITION_TYPE, STATUS_TYPE,
 };

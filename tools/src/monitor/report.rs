@@ -1,7 +1,7 @@
 //! A daemon's STATUS reply as text.
 
 use super::Daemon;
-use spread_daemon::packet::Status;
+use spread_codec::Status;
 use std::fmt::Write;
 
 /// The daemon membership state names of 5.0.1 (status `state`, 1 to 6).

@@ -4,7 +4,7 @@
 //! menu and shown back the way Spread's monitor lists them.
 
 use super::Daemon;
-use spread_daemon::packet::{FlowControlTable, PartitionTable};
+use spread_codec::{FlowControlTable, PartitionTable};
 use std::fmt::Write;
 
 /// Every daemon in component 0: no partition.

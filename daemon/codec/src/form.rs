@@ -352,8 +352,8 @@ impl FormToken {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::packet::membership::SEG_REP;
-    use crate::packet::type_bits::FORM2_TYPE;
+    use crate::membership::SEG_REP;
+    use crate::type_bits::FORM2_TYPE;
 
     fn ring(id: u32) -> RingInfo {
         RingInfo {

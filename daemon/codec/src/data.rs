@@ -182,7 +182,7 @@ impl DataPacket {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::packet::type_bits::{AGREED_TYPE, ALIVE_TYPE};
+    use crate::type_bits::{AGREED_TYPE, ALIVE_TYPE};
 
     fn sample() -> DataPacket {
         let mut header = DataHeader::new(AGREED_TYPE, 7);

@@ -158,8 +158,8 @@ impl Packer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::packet::fragment_count;
-    use crate::packet::type_bits::{AGREED_TYPE, FIFO_TYPE, RELIABLE_TYPE, SAFE_TYPE};
+    use crate::fragment_count;
+    use crate::type_bits::{AGREED_TYPE, FIFO_TYPE, RELIABLE_TYPE, SAFE_TYPE};
 
     fn msg(service: u32, len: usize, fill: u8) -> OutMessage {
         OutMessage {

@@ -84,8 +84,8 @@ impl Packet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::packet::membership::MembershipBody;
-    use crate::packet::type_bits::{AGREED_TYPE, FORM2_TYPE};
+    use crate::membership::MembershipBody;
+    use crate::type_bits::{AGREED_TYPE, FORM2_TYPE};
 
     #[test]
     fn classification_by_port_and_type() {
