@@ -1,9 +1,9 @@
 //! The `spread` daemon.
 
-/// spread.conf (its own crate: the tools read it without the daemon).
-pub use spread_config as config;
 /// The daemon-to-daemon packets (their own crate: sans-IO, for the tools).
 pub use spread_codec as packet;
+/// spread.conf (its own crate: the tools read it without the daemon).
+pub use spread_config as config;
 
 pub mod auth;
 pub mod cli;

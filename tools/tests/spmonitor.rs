@@ -3,13 +3,11 @@
 //! daemon claimed; partitions, terminations and flow control, refused
 //! without DangerousMonitor and obeyed with it.
 
+use spread_codec::{DataHeader, MonitorBody, MonitorPacket, FC_TYPE, PARTITION_TYPE, STATUS_TYPE};
+use spread_config::Config;
 use spread_core::client::Mailbox;
 use spread_core::consts::{AGREED_MESS, CAUSED_BY_NETWORK};
 use spread_core::wire::{MembershipMessage, Message};
-use spread_config::Config;
-use spread_codec::{
-    DataHeader, MonitorBody, MonitorPacket, FC_TYPE, PARTITION_TYPE, STATUS_TYPE,
-};
 use spread_testkit::{TestDaemon, TestRing};
 use spread_tools::monitor::daemons_of;
 use std::io::{BufRead, BufReader, Write};

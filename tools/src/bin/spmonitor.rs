@@ -8,8 +8,8 @@
 //! `--menu` runs Spread's interactive menu on stdin; the action flags do
 //! the same from a script.
 
-use spread_config::Config;
 use spread_codec::{FlowControlTable, PartitionTable, Status};
+use spread_config::Config;
 use spread_tools::cli::ArgCursor;
 use spread_tools::monitor::menu::{menu_text, Action, Menu, PROMPT};
 use spread_tools::monitor::report::render;

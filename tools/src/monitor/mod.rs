@@ -11,11 +11,11 @@ pub mod menu;
 pub mod report;
 pub mod tables;
 
-use spread_config::Config;
 use spread_codec::{
     DataHeader, FlowControlTable, MonitorBody, MonitorPacket, PartitionTable, Status, FC_TYPE,
     PARTITION_TYPE, STATUS_TYPE,
 };
+use spread_config::Config;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
