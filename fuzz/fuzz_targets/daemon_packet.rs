@@ -9,9 +9,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use spread_codec::{DataPacket, GroupsBody, Packet, Port};
 use spread_core::consts::HEADER_LEN as MESSAGE_HEADER_LEN;
 use spread_core::wire::{ByteOrder, Header};
-use spread_codec::{DataPacket, GroupsBody, Packet, Port};
 
 const ORDERS: [ByteOrder; 2] = [ByteOrder::Little, ByteOrder::Big];
 

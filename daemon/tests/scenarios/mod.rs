@@ -45,7 +45,10 @@ pub fn ip(args: &[&str]) {
 pub fn require_root() {
     // SAFETY: geteuid has no preconditions.
     let uid = unsafe { libc::geteuid() };
-    assert_eq!(uid, 0, "this test creates network namespaces: run it as root");
+    assert_eq!(
+        uid, 0,
+        "this test creates network namespaces: run it as root"
+    );
 }
 
 /// One client: joins `g`, waits until all `n` are in, sends `count`
