@@ -6,21 +6,9 @@ use spread_daemon::config::Config;
 use spread_daemon::logging;
 use spread_daemon::runtime::Bound;
 use spread_daemon::setup::settings_from;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use tracing::{error, info, warn};
-
-fn load_config(explicit: Option<&Path>) -> Result<Config, String> {
-    if let Some(p) = explicit {
-        return Config::load(p).map_err(|e| e.to_string());
-    }
-    for candidate in ["./spread.conf", "/etc/spread.conf"] {
-        if Path::new(candidate).exists() {
-            return Config::load(Path::new(candidate)).map_err(|e| e.to_string());
-        }
-    }
-    Ok(Config::embedded_default())
-}
 
 fn main() -> ExitCode {
     let args = match cli::parse(std::env::args().skip(1)) {
@@ -41,7 +29,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    let config = match load_config(args.config.as_deref()) {
+    let config = match Config::locate(args.config.as_deref()).map_err(|e| e.to_string()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");

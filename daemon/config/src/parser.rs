@@ -53,6 +53,24 @@ impl Config {
         Config::parse(&text, &file)
     }
 
+    /// The configuration a daemon or a tool runs with, as 5.0.1 finds it:
+    /// the file given (`-c`), else `./spread.conf`, else
+    /// `/etc/spread.conf`, else the embedded default.
+    pub fn locate(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        Config::locate_in(
+            explicit,
+            &[Path::new("./spread.conf"), Path::new("/etc/spread.conf")],
+        )
+    }
+
+    /// As [`Config::locate`], with the places to look in given.
+    pub fn locate_in(explicit: Option<&Path>, places: &[&Path]) -> Result<Config, ConfigError> {
+        match explicit.or_else(|| places.iter().copied().find(|p| p.exists())) {
+            Some(p) => Config::load(p),
+            None => Ok(Config::embedded_default()),
+        }
+    }
+
     /// The embedded default: `Spread_Segment 127.0.0.255:4803 { localhost 127.0.0.1 }`
     /// (one daemon named "localhost", id = hash of "localhost" = 482711334).
     pub fn embedded_default() -> Config {

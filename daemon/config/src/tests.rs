@@ -396,3 +396,24 @@ fn auth_methods() {
     );
     assert_eq!(c.required_auth_methods, None);
 }
+
+#[test]
+fn locate_takes_the_file_given_then_the_first_place_that_exists_then_the_default() {
+    let dir = std::env::temp_dir().join(format!("spread-locate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (first, second) = (dir.join("first.conf"), dir.join("second.conf"));
+    std::fs::write(&second, "Spread_Segment 127.0.0.255:4900 { b 127.0.0.2 }\n").unwrap();
+    let given = dir.join("given.conf");
+    std::fs::write(&given, "Spread_Segment 127.0.0.255:4901 { c 127.0.0.3 }\n").unwrap();
+    let name = |c: Config| c.daemons().next().unwrap().name.clone();
+    let places = [first.as_path(), second.as_path()];
+    assert_eq!(name(Config::locate_in(Some(&given), &places).unwrap()), "c");
+    assert_eq!(name(Config::locate_in(None, &places).unwrap()), "b");
+    assert_eq!(
+        name(Config::locate_in(None, &places[..1]).unwrap()),
+        "localhost"
+    );
+    // A file given that is missing is an error, not the default.
+    assert!(Config::locate_in(Some(&first), &places).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

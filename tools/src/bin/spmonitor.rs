@@ -20,7 +20,7 @@ use spread_tools::monitor::tables::{
 use spread_tools::monitor::{Monitor, PARTITION_RESEND};
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -127,18 +127,6 @@ fn parse() -> Result<Opts, String> {
         return Err("--partition and --cancel-partition exclude each other".into());
     }
     Ok(o)
-}
-
-fn load(explicit: Option<&Path>) -> Result<Config, String> {
-    if let Some(p) = explicit {
-        return Config::load(p).map_err(|e| e.to_string());
-    }
-    for candidate in ["./spread.conf", "/etc/spread.conf"] {
-        if Path::new(candidate).exists() {
-            return Config::load(Path::new(candidate)).map_err(|e| e.to_string());
-        }
-    }
-    Ok(Config::embedded_default())
 }
 
 /// Says what the monitor does, on stderr.
@@ -319,7 +307,7 @@ fn fc_table(o: &Opts, mon: &Monitor) -> Result<Option<FlowControlTable>, String>
 }
 
 fn run(o: &Opts) -> Result<ExitCode, String> {
-    let config = load(o.config.as_deref())?;
+    let config = Config::locate(o.config.as_deref()).map_err(|e| e.to_string())?;
     let mon = Monitor::bind(&config, o.name.as_deref(), o.port)?;
     let mut asked = Vec::new();
     for name in &o.only {
