@@ -3,8 +3,8 @@
 //! a transitional signal to the local members of every group that had
 //! members at a lost daemon, then, with the regular configuration, one
 //! network view per such group (one vs-set: the survivors' daemons share
-//! one membership id). A change that also adds daemons needs the GROUPS
-//! state exchange, which is not here yet.
+//! one membership id). A change that also adds daemons goes through the
+//! GROUPS state exchange (`exchange.rs`).
 
 use super::{Engine, Output};
 use spread_core::consts::{JOIN_MESS, KILL_MESS, LEAVE_MESS};
