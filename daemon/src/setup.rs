@@ -145,11 +145,7 @@ fn ring_settings(config: &Config, me: u32) -> (NetSettings, MembershipConfig) {
         None if wan => Timeouts::WAN,
         None => Timeouts::LAN,
     };
-    let drop_rate = std::env::var("SPREAD_TEST_DROP")
-        .ok()
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        .clamp(0.0, 1.0);
+    let drop_rate = test_drop_rate();
     let membership = MembershipConfig {
         me,
         daemons,
@@ -170,6 +166,20 @@ fn ring_settings(config: &Config, me: u32) -> (NetSettings, MembershipConfig) {
         segment: segment_of(config, me),
     };
     (net, membership)
+}
+
+/// Test-only loss injection (`SPREAD_TEST_DROP`, a fraction of received
+/// data packets to drop). Only debug builds, which the tests run, read it:
+/// a release build never drops on an environment variable.
+fn test_drop_rate() -> f64 {
+    if !cfg!(debug_assertions) {
+        return 0.0;
+    }
+    std::env::var("SPREAD_TEST_DROP")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        .clamp(0.0, 1.0)
 }
 
 /// The segment address of `me`'s segment, when it is IPv4 and usable.
