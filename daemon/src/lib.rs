@@ -11,11 +11,13 @@ pub mod control;
 pub mod engine;
 pub mod logging;
 pub mod net_io;
+pub mod rng;
 pub mod runtime;
 pub mod segment;
 pub mod sendmmsg;
 pub mod sessions;
 pub mod setup;
+#[cfg(any(test, feature = "sim"))]
 pub mod sim;
 pub mod status;
 pub mod transport;

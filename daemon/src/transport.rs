@@ -106,7 +106,7 @@ impl Transport {
             };
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 65_536];
-                let mut rng = crate::sim::rng::Rng::new(u64::from(std::process::id()));
+                let mut rng = crate::rng::Rng::new(u64::from(std::process::id()));
                 loop {
                     match socket.recv_from(&mut buf).await {
                         Ok((n, from)) => {

@@ -968,21 +968,7 @@ fn big_endian_forms_decode_to_the_same_values() {
 // ---------------------------------------------------------------------------
 // Robustness
 
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use spread_daemon::rng::Rng;
 
 /// Decodes with every decoder; whatever decodes must survive a re-encode
 /// and decode to the same thing.
@@ -1020,43 +1006,43 @@ fn feed(b: &[u8]) {
 #[test]
 fn random_and_truncated_datagrams_never_panic() {
     let recorded: Vec<Vec<u8>> = all().into_iter().map(|p| p.bytes).collect();
-    let mut rng = Rng(0x5eed_0000_d00d_f00d);
+    let mut rng = Rng::new(0x5eed_0000_d00d_f00d);
     for i in 0..100_000 {
         let mut b = match i % 4 {
             // Pure noise with a plausible type word.
             0 => {
-                let len = rng.below(1600);
-                let mut v: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+                let len = rng.index(1600);
+                let mut v: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
                 if len >= 4 {
-                    let marker = if rng.below(2) == 0 { ENDIAN_MARKER } else { 0 };
-                    let ty = (1u32 << rng.below(28)) | marker;
+                    let marker = if rng.index(2) == 0 { ENDIAN_MARKER } else { 0 };
+                    let ty = (1u32 << rng.index(28)) | marker;
                     v[..4].copy_from_slice(&ty.to_le_bytes());
                 }
                 v
             }
             // A recorded packet cut short.
             1 => {
-                let r = &recorded[rng.below(recorded.len())];
-                r[..rng.below(r.len() + 1)].to_vec()
+                let r = &recorded[rng.index(recorded.len())];
+                r[..rng.index(r.len() + 1)].to_vec()
             }
             // A recorded packet with a few bytes changed (counts included).
             2 => {
-                let mut v = recorded[rng.below(recorded.len())].clone();
-                for _ in 0..1 + rng.below(4) {
-                    let at = rng.below(v.len());
-                    v[at] = rng.next() as u8;
+                let mut v = recorded[rng.index(recorded.len())].clone();
+                for _ in 0..1 + rng.index(4) {
+                    let at = rng.index(v.len());
+                    v[at] = rng.next_u64() as u8;
                 }
                 v
             }
             // A recorded packet with a wrong length field or trailing bytes.
             _ => {
-                let mut v = recorded[rng.below(recorded.len())].clone();
-                if rng.below(2) == 0 {
-                    v[32] = rng.next() as u8;
-                    v[34] = rng.next() as u8;
+                let mut v = recorded[rng.index(recorded.len())].clone();
+                if rng.index(2) == 0 {
+                    v[32] = rng.next_u64() as u8;
+                    v[34] = rng.next_u64() as u8;
                 } else {
-                    let extra = rng.below(8);
-                    v.extend((0..extra).map(|_| rng.next() as u8));
+                    let extra = rng.index(8);
+                    v.extend((0..extra).map(|_| rng.next_u64() as u8));
                 }
                 v
             }

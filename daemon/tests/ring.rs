@@ -106,11 +106,9 @@ fn garbage_on_the_daemon_ports_harms_nobody() {
     use std::net::UdpSocket;
     let ring = TestRing::start(3, "", &[]);
     let junk = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let mut seed = 0x9e37_79b9_u64;
+    let mut rng = spread_daemon::rng::Rng::new(0x9e37_79b9);
     for i in 0..2000 {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
+        let seed = rng.next_u64();
         let len = (seed % 200) as usize;
         let mut d: Vec<u8> = (0..len).map(|k| (seed >> (k % 56)) as u8).collect();
         if i % 3 == 0 && d.len() >= 4 {

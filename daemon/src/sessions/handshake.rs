@@ -76,12 +76,9 @@ where
     }
 }
 
-fn random_name(ctx: &HandshakeContext<'_>, state: &mut u64) -> Vec<u8> {
-    // xorshift: names only need to differ, not to be unpredictable.
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    let mut name = format!("r{}-{}", *state % 9999, ctx.session_number).into_bytes();
+/// Names only need to differ, not to be unpredictable.
+fn random_name(ctx: &HandshakeContext<'_>, rng: &mut crate::rng::Rng) -> Vec<u8> {
+    let mut name = format!("r{}-{}", rng.below(9999), ctx.session_number).into_bytes();
     name.truncate(9);
     name
 }
@@ -144,9 +141,8 @@ where
         return Err(reject(s, REJECT_ILLEGAL_NAME, why).await);
     }
     let name = if hello.name.is_empty() {
-        let mut state = ctx.session_number.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        state ^= std::process::id() as u64;
-        ctx.registry.claim_any(|| random_name(ctx, &mut state))
+        let mut rng = crate::rng::Rng::new(ctx.session_number ^ u64::from(std::process::id()));
+        ctx.registry.claim_any(|| random_name(ctx, &mut rng))
     } else if ctx
         .registry
         .claim_patiently(&hello.name, RECONNECT_PATIENCE)

@@ -5,6 +5,6 @@ pub mod checker;
 pub mod cluster;
 pub mod histories;
 pub mod net;
-pub mod rng;
+pub use crate::rng;
 mod scenarios;
 pub mod wiring;
