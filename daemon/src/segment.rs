@@ -5,7 +5,6 @@
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
-use std::os::fd::FromRawFd;
 
 /// How a daemon reaches its segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,71 +59,21 @@ impl Segment {
     }
 }
 
-fn check(rc: libc::c_int) -> io::Result<()> {
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
-
 /// A non-blocking UDP socket bound to `addr` with SO_REUSEADDR set before
 /// the bind (std cannot), so other daemons of this host can bind it too.
 fn reusable_socket(addr: SocketAddrV4) -> io::Result<UdpSocket> {
-    // SAFETY: plain socket calls on a descriptor we own; the sockaddr_in is
-    // fully initialised and outlives the bind call.
-    unsafe {
-        let fd = libc::socket(
-            libc::AF_INET,
-            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-            0,
-        );
-        check(fd)?;
-        let socket = UdpSocket::from_raw_fd(fd);
-        let on: libc::c_int = 1;
-        let len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-        check(libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_REUSEADDR,
-            (&on as *const libc::c_int).cast(),
-            len,
-        ))?;
-        let sin = libc::sockaddr_in {
-            sin_family: libc::AF_INET as libc::sa_family_t,
-            sin_port: addr.port().to_be(),
-            sin_addr: libc::in_addr {
-                s_addr: u32::from(*addr.ip()).to_be(),
-            },
-            sin_zero: [0; 8],
-        };
-        let sin_len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-        check(libc::bind(
-            fd,
-            (&sin as *const libc::sockaddr_in).cast(),
-            sin_len,
-        ))
+    use socket2::{Domain, Protocol, Socket, Type};
+    let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
+    s.set_reuse_address(true)?;
+    s.set_nonblocking(true)?;
+    s.bind(&std::net::SocketAddr::V4(addr).into())
         .map_err(|e| io::Error::new(e.kind(), format!("UDP {addr}: {e}")))?;
-        Ok(socket)
-    }
+    Ok(s.into())
 }
 
 /// Multicast leaves through the interface of `local` (std has no call).
 fn set_multicast_interface(s: &UdpSocket, local: Ipv4Addr) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let a = libc::in_addr {
-        s_addr: u32::from(local).to_be(),
-    };
-    // SAFETY: one in_addr passed by pointer with its size.
-    check(unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            libc::IPPROTO_IP,
-            libc::IP_MULTICAST_IF,
-            (&a as *const libc::in_addr).cast(),
-            std::mem::size_of::<libc::in_addr>() as libc::socklen_t,
-        )
-    })
+    socket2::SockRef::from(s).set_multicast_if_v4(&local)
 }
 
 #[cfg(test)]
