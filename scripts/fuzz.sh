@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the decoders of network input (fuzz/fuzz_targets: daemon_packet,
+# Fuzzes the decoders of network input and a daemon node fed datagrams
+# (fuzz/fuzz_targets: daemon_packet, node_datagrams,
 # client_wire) for SECONDS each (default 20, or $FUZZ_SECONDS), starting
 # from the seed corpus in fuzz/corpus/<target>/. Exits non-zero if a target
 # crashes; the input that did it is left in fuzz/artifacts/<target>/ and can
