@@ -38,7 +38,7 @@ pub use form::{
 pub use fragment::{fragment_count, FragHeader, Fragment, Fragments, FRAG_HEADER_LEN};
 pub use groups_msg::{
     groups_sender_field, groups_sender_name, groups_synced_set_size, DaemonRecord, GroupRecord,
-    GroupsBody, MAX_SYNCED_SET,
+    GroupsBody, MAX_GROUPS_MESSAGE, MAX_MEMBERS_PER_RECORD, MAX_SYNCED_SET,
 };
 pub use membership::{MemberList, MembershipBody, MembershipPacket, Rep, RepList};
 pub use membership::{POTENTIAL_REP, RING_REP, SEG_REP};

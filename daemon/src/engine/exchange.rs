@@ -6,19 +6,26 @@
 //! network view to the local members of every group whose daemons were
 //! known under different membership ids — one vs-set per such id.
 //!
+//! A set's state goes as a sequence of GROUPS messages, each at most
+//! 100,000 bytes, as 5.0.1 sends it ([`GroupsBody::split`]): the message
+//! built first (with the synced set) is sent last, AGREED; the others go
+//! before it, RELIABLE, from the last built back. Receivers keep each
+//! sender's records until its AGREED message completes the set.
+//!
 //! Not here yet: cascades during the exchange, joins and leaves while a
-//! group is in a transitional period, and splitting a state larger than
-//! one message.
+//! group is in a transitional period.
 
 use super::groups::{Group, Member};
 use super::{Engine, Output};
-use crate::packet::{groups_sender_field, DaemonRecord, GroupRecord, GroupsBody, MembId};
+use crate::packet::{
+    groups_sender_field, groups_sender_name, DaemonRecord, GroupRecord, GroupsBody, MembId,
+};
 use bytes::Bytes;
 use spread_core::consts::*;
 use spread_core::name::GroupName;
 use spread_core::wire::{encode::request_head, ByteOrder, GroupId, Header};
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{btree_map, BTreeMap, BTreeSet};
 
 /// A configured daemon, as the group layer needs to know it.
 #[derive(Clone, Debug)]
@@ -37,9 +44,23 @@ pub(super) struct Gather {
     expected: usize,
     /// Daemons represented by the sets received so far.
     received: usize,
-    /// Each record with the synced set (its first daemon) that sent it.
+    /// Sequences whose last message has not come yet, by sender
+    /// (configuration position).
+    partial: BTreeMap<usize, Sequence>,
+    /// Senders whose last message came.
+    complete: BTreeSet<usize>,
+    /// Each record of a complete set with the set's representative (the
+    /// sender's id).
     records: Vec<(u32, GroupRecord)>,
     synced: BTreeSet<usize>,
+}
+
+/// What one representative sent so far.
+#[derive(Debug, Default)]
+struct Sequence {
+    /// The synced set, from the message that carries it.
+    synced_set: Option<Vec<u32>>,
+    records: Vec<GroupRecord>,
 }
 
 /// 5.0.1's order of membership ids: the sign of the wrapping difference
@@ -100,21 +121,22 @@ impl Engine {
             members: members.clone(),
             expected: members.len(),
             received: 0,
+            partial: BTreeMap::new(),
+            complete: BTreeSet::new(),
             records: Vec::new(),
             synced: BTreeSet::new(),
         });
         if self.synced.first() == Some(&self.me.daemon_index) {
-            let frame = self.groups_message(reg_id);
-            out.push(Output::Order {
-                frame,
-                service: AGREED_MESS,
-            });
+            for (frame, service) in self.groups_messages(reg_id) {
+                out.push(Output::Order { frame, service });
+            }
         }
     }
 
-    /// This set's state as a GROUPS message (one message: its last, AGREED).
-    fn groups_message(&self, reg_id: (u32, i32)) -> Bytes {
-        let records = self
+    /// This set's state as GROUPS messages with their services, in the
+    /// order to send them (see the module's documentation).
+    fn groups_messages(&self, reg_id: (u32, i32)) -> Vec<(Bytes, u32)> {
+        let records: Vec<GroupRecord> = self
             .groups
             .iter()
             .map(|g| {
@@ -141,29 +163,37 @@ impl Engine {
             })
             .collect();
         let synced: Vec<u32> = self.synced.iter().map(|&i| self.daemons[i].id).collect();
-        let body = GroupsBody {
-            memb_id: MembId::new(reg_id.0, reg_id.1),
-            synced_set: Some(synced.clone()),
-            groups: records,
-        }
-        .encode(ByteOrder::NATIVE);
+        let bodies = GroupsBody::split(MembId::new(reg_id.0, reg_id.1), &synced, &records);
         let name = self.daemons[self.me.daemon_index].name.as_bytes();
         let sender = groups_sender_field(name, synced.len() as u32, ByteOrder::NATIVE);
-        let mut frame = request_head(
-            GROUPS_MESS | AGREED_MESS,
-            &sender,
-            &[],
-            0,
-            body.len(),
-            ByteOrder::NATIVE,
-        );
-        frame.extend_from_slice(&body);
-        Bytes::from(frame)
+        bodies
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, body)| {
+                let body = body.encode(ByteOrder::NATIVE);
+                let service = if i == 0 { AGREED_MESS } else { RELIABLE_MESS };
+                let mut frame = request_head(
+                    GROUPS_MESS | service,
+                    &sender,
+                    &[],
+                    0,
+                    body.len(),
+                    ByteOrder::NATIVE,
+                );
+                frame.extend_from_slice(&body);
+                (Bytes::from(frame), service)
+            })
+            .collect()
     }
 
-    /// A GROUPS message in the agreed order.
+    /// A GROUPS message of daemon `origin` in the agreed order. It counts
+    /// if it is of this exchange's regular configuration and names the
+    /// daemon that sent it, a member of that configuration whose sequence
+    /// is not complete yet; its AGREED message completes the sequence.
     pub(super) fn on_groups_message(
         &mut self,
+        origin: usize,
         header: &Header,
         frame: &Bytes,
         out: &mut Vec<Output>,
@@ -180,17 +210,41 @@ impl Engine {
         if (body.memb_id.proc_id, body.memb_id.time) != gather.reg_id {
             return;
         }
-        let Some(set) = body.synced_set else { return };
+        let name = groups_sender_name(&header.sender);
+        let sender = self.daemons.iter().position(|d| d.name.as_bytes() == name);
+        if sender != Some(origin)
+            || !gather.members.contains(&origin)
+            || gather.complete.contains(&origin)
+        {
+            return;
+        }
+        let sequence = gather.partial.entry(origin).or_default();
+        if let Some(set) = body.synced_set {
+            if sequence.synced_set.is_some() {
+                return; // a second first message
+            }
+            sequence.synced_set = Some(set);
+        }
+        sequence.records.extend(body.groups);
+        if header.service_type & AGREED_MESS == 0 {
+            return;
+        }
+        let sequence = gather.partial.remove(&origin).unwrap_or_default();
+        gather.complete.insert(origin);
+        // A sequence that never said whom it speaks for counts for nobody.
+        let Some(set) = sequence.synced_set else {
+            return;
+        };
         let indices: Vec<usize> = set
             .iter()
             .filter_map(|&id| self.daemons.iter().position(|d| d.id == id))
             .collect();
         gather.received += indices.len();
         gather.synced.extend(indices);
-        let set_key = set.first().copied().unwrap_or(0);
+        let set_key = self.daemons[origin].id;
         gather
             .records
-            .extend(body.groups.into_iter().map(|g| (set_key, g)));
+            .extend(sequence.records.into_iter().map(|g| (set_key, g)));
         if gather.received >= gather.expected {
             self.finish_exchange(out);
         }
@@ -216,11 +270,21 @@ impl Engine {
                     .or_insert((false, r.group_id, BTreeMap::new()));
             entry.0 |= r.is_changed();
             for d in r.daemons {
-                if let Some(index) = self.index_of(d.proc_id) {
-                    entry.2.insert(
-                        index,
-                        (((d.memb_id.proc_id, d.memb_id.time), set_key), d.members),
-                    );
+                let Some(index) = self.index_of(d.proc_id) else {
+                    continue;
+                };
+                let known = ((d.memb_id.proc_id, d.memb_id.time), set_key);
+                match entry.2.entry(index) {
+                    // The rest of a member list cut between messages.
+                    btree_map::Entry::Occupied(mut o) if o.get().0 == known => {
+                        o.get_mut().1.extend(d.members)
+                    }
+                    btree_map::Entry::Occupied(mut o) => {
+                        o.insert((known, d.members));
+                    }
+                    btree_map::Entry::Vacant(v) => {
+                        v.insert((known, d.members));
+                    }
                 }
             }
         }
@@ -228,12 +292,16 @@ impl Engine {
         let mut views = Vec::new();
         self.groups.clear();
         self.memberships.clear();
-        for (name, (changed, id, daemons)) in merged {
+        for (name, (changed, id, mut daemons)) in merged {
             let ids: BTreeSet<Known> = daemons.values().map(|(m, _)| *m).collect();
             let changed = changed || ids.len() > 1;
             let mut members = Vec::new();
-            for (&index, (_, names)) in &daemons {
-                for n in names {
+            for (index, (_, names)) in daemons.iter_mut() {
+                let index = *index;
+                // Parts of a cut list come in any order.
+                names.sort_unstable();
+                names.dedup();
+                for n in names.iter() {
                     let session = self.by_private_group.get(n).copied();
                     members.push(Member {
                         name: *n,

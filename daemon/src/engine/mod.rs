@@ -184,7 +184,7 @@ impl Engine {
             .map(|n| GroupName::from_field(n).canonical());
         let st = header.service_type;
         if st & GROUPS_MESS != 0 {
-            self.on_groups_message(header, frame, out);
+            self.on_groups_message(origin, header, frame, out);
             return;
         }
         // A daemon orders messages of its own clients only: a sender (for a

@@ -432,13 +432,14 @@ fn a_merge_exchanges_group_state_and_gives_two_vs_sets_as_501() {
         });
         orders
     };
-    let mut groups_msgs = take_orders(&mut out1);
-    groups_msgs.extend(take_orders(&mut out2));
+    let mut groups_msgs: Vec<(usize, Bytes)> =
+        take_orders(&mut out1).into_iter().map(|m| (0, m)).collect();
+    groups_msgs.extend(take_orders(&mut out2).into_iter().map(|m| (1, m)));
     assert_eq!(groups_msgs.len(), 2, "one GROUPS message per synced set");
     // Agreed order: the same sequence at both daemons.
-    for m in &groups_msgs {
-        out1.extend(order_at(&mut e1, 0, m));
-        out2.extend(order_at(&mut e2, 1, m));
+    for (origin, m) in &groups_msgs {
+        out1.extend(order_at(&mut e1, *origin, m));
+        out2.extend(order_at(&mut e2, *origin, m));
     }
     let frames = |out: Vec<Output>| -> Vec<Vec<u8>> {
         out.into_iter()
@@ -476,6 +477,164 @@ fn a_merge_exchanges_group_state_and_gives_two_vs_sets_as_501() {
         e1.groups().get(&GroupName::from("ngrp")).unwrap().id,
         e2.groups().get(&GroupName::from("ngrp")).unwrap().id
     );
+}
+
+/// A merge whose state is larger than one GROUPS message (issue 12,
+/// item 3): n1 alone knows 3,500 members of `big` (more than one record
+/// holds) and 600 groups of eleven; n2 knows one member of `big`. n1 sends
+/// its state as a sequence, as 5.0.1 does: every message at most 100,000
+/// bytes, the one with the synced set last and alone AGREED. Both daemons
+/// collect n1's records until that message, ignore messages of another
+/// configuration or that name another daemon, and end with the same groups.
+#[test]
+fn a_state_larger_than_one_message_goes_as_a_sequence_as_501_sends_it() {
+    use crate::packet::{groups_sender_name, groups_synced_set_size, GroupsBody};
+    let (n1, n2) = (1249384167u32, 3002951344u32);
+    let daemons = vec![
+        DaemonInfo {
+            id: n1,
+            name: "n1".into(),
+        },
+        DaemonInfo {
+            id: n2,
+            name: "n2".into(),
+        },
+    ];
+    let mut e1 = Engine::new(Identity {
+        proc_id: n1,
+        daemon_index: 0,
+        membership_time: 1000,
+    });
+    let mut e2 = Engine::new(Identity {
+        proc_id: n1,
+        daemon_index: 1,
+        membership_time: 1000,
+    });
+    e1.configure(daemons.clone());
+    e2.configure(daemons);
+    e2.open(
+        SessionId(7),
+        SessionInfo {
+            private_group: GroupName::from("#y#n2"),
+            membership: true,
+        },
+    );
+    let order_at = |e: &mut Engine, origin: usize, f: &[u8]| {
+        let header = Header::decode(f[..HEADER_LEN].try_into().unwrap());
+        let mut out = Vec::new();
+        e.ordered(origin, &header, &Bytes::copy_from_slice(f), &mut out);
+        out
+    };
+    let join = |sender: &str, group: &str| {
+        request_head(
+            JOIN_MESS,
+            &GroupName::from(sender),
+            &[GroupName::from(group)],
+            0,
+            0,
+            LE,
+        )
+    };
+    // Apart: each daemon alone, then its own members join.
+    let mut out = Vec::new();
+    e1.transitional(&[0].into_iter().collect(), (n1, 2000), &mut out);
+    e1.regular(&[0].into_iter().collect(), (n1, 2001), &mut out);
+    e2.transitional(&[1].into_iter().collect(), (n2, 2000), &mut out);
+    e2.regular(&[1].into_iter().collect(), (n2, 2001), &mut out);
+    for k in 0..3_500 {
+        order_at(&mut e1, 0, &join(&format!("#m{k:04}#n1"), "big"));
+    }
+    for g in 0..600 {
+        for k in 0..11 {
+            order_at(&mut e1, 0, &join(&format!("#s{k}#n1"), &format!("g{g:03}")));
+        }
+    }
+    order_at(&mut e2, 1, &join("#y#n2", "big"));
+    // Together again.
+    let both: std::collections::BTreeSet<usize> = [0, 1].into_iter().collect();
+    let reg = (n1, 2010);
+    let mut out1 = Vec::new();
+    let mut out2 = Vec::new();
+    e1.transitional(&[0].into_iter().collect(), (n1, 2009), &mut out1);
+    e2.transitional(&[1].into_iter().collect(), (n2, 2009), &mut out2);
+    e1.regular(&both, reg, &mut out1);
+    e2.regular(&both, reg, &mut out2);
+    let orders = |out: Vec<Output>| -> Vec<(Bytes, u32)> {
+        out.into_iter()
+            .filter_map(|o| match o {
+                Output::Order { frame, service } => Some((frame, service)),
+                _ => None,
+            })
+            .collect()
+    };
+    let (seq1, seq2) = (orders(out1), orders(out2));
+    assert_eq!(seq2.len(), 1, "n2's small state is one message");
+    // 3,500 × 32 + 6,600 × 32 bytes of names: four messages.
+    assert_eq!(seq1.len(), 4);
+    let mut bodies = Vec::new();
+    for (i, (frame, service)) in seq1.iter().enumerate() {
+        assert!(frame.len() <= 100_000, "message {i}: {} bytes", frame.len());
+        let h = Header::decode(frame[..HEADER_LEN].try_into().unwrap());
+        let last = i == seq1.len() - 1;
+        let want = if last { AGREED_MESS } else { RELIABLE_MESS };
+        assert_eq!(*service, want, "message {i}");
+        assert_eq!(h.service_type, GROUPS_MESS | want, "message {i}");
+        assert_eq!(groups_sender_name(&h.sender), b"n1");
+        assert_eq!(groups_synced_set_size(&h.sender, h.order), 1);
+        let body = GroupsBody::decode(&frame[HEADER_LEN..], h.order).unwrap();
+        // The message with the synced set (built first) goes last.
+        assert_eq!(body.synced_set.is_some(), last, "message {i}");
+        bodies.push(body);
+    }
+    // Built first, sent last: `big`'s 3,500 members are cut between the
+    // message sent last and the one sent third.
+    let big = GroupName::from("big");
+    assert_eq!(bodies[3].groups[0].name, big);
+    assert_eq!(bodies[2].groups[0].name, big);
+    let part = |b: &GroupsBody| b.groups[0].daemons[0].members.len();
+    assert_eq!(part(&bodies[3]) + part(&bodies[2]), 3_500);
+    // The agreed order: n2's message among n1's, and n1's last message
+    // out of place — of another configuration, or sent by n2 — which
+    // would end the exchange too soon.
+    let last = &seq1[3].0;
+    let mut stale = last.to_vec();
+    stale[HEADER_LEN + 4..HEADER_LEN + 8].copy_from_slice(&2001i32.to_le_bytes());
+    let mut delivered1 = Vec::new();
+    let mut delivered2 = Vec::new();
+    let mut deliver = |origin: usize, f: &[u8], e1: &mut Engine, e2: &mut Engine| {
+        delivered1.extend(order_at(e1, origin, f));
+        delivered2.extend(order_at(e2, origin, f));
+    };
+    deliver(0, &seq1[0].0, &mut e1, &mut e2);
+    deliver(1, last, &mut e1, &mut e2);
+    deliver(1, &seq2[0].0, &mut e1, &mut e2);
+    deliver(0, &stale, &mut e1, &mut e2);
+    for (frame, _) in &seq1[1..] {
+        assert!(e1.exchanging() && e2.exchanging());
+        deliver(0, frame, &mut e1, &mut e2);
+    }
+    assert!(!e1.exchanging() && !e2.exchanging(), "the exchange is over");
+    for e in [&e1, &e2] {
+        assert_eq!(e.group_count(), 601);
+        let members: usize = e.groups().iter().map(|g| g.members.len()).sum();
+        assert_eq!(members, 3_501 + 6_600);
+    }
+    let names = |e: &Engine| -> Vec<GroupName> {
+        let g = e.groups().get(&big).unwrap();
+        g.members.iter().map(|m| m.name).collect()
+    };
+    assert_eq!(names(&e1), names(&e2));
+    assert_eq!(names(&e1)[0], GroupName::from("#m0000#n1"));
+    assert_eq!(names(&e1)[3_499], GroupName::from("#m3499#n1"));
+    assert_eq!(names(&e1)[3_500], GroupName::from("#y#n2"));
+    // y's view: everyone, n1's members and itself in two vs-sets.
+    let views = decode(delivered2);
+    let (_, view) = views.last().expect("a view for y");
+    let v = memb(view);
+    assert_eq!(v.cause(), CAUSED_BY_NETWORK);
+    assert_eq!(v.members.len(), 3_501);
+    assert_eq!(v.vs_sets.len(), 2);
+    assert!(decode(delivered1).is_empty(), "n1 has no sessions");
 }
 
 /// An ordered message speaks only for clients of the daemon that sent it:

@@ -167,6 +167,11 @@ impl Cluster {
         self.nodes[node].up
     }
 
+    /// The group layer of daemon `node`.
+    pub fn engine(&self, node: usize) -> &crate::engine::Engine {
+        self.nodes[node].node.engine()
+    }
+
     pub fn state(&self, node: usize) -> State {
         self.nodes[node].node.state()
     }

@@ -93,4 +93,76 @@ mod tests {
             assert_eq!(msgs, 1, "{}: {:?}", l.name, l.events);
         }
     }
+
+    /// The groups client `k` of `formed(3, 20)` joins in
+    /// `a_merge_of_10000_members_goes_as_several_groups_messages`: 169 of
+    /// 1,014 groups of ten members (the clients of its number modulo 6,
+    /// at all three daemons), and one group of all 60.
+    fn groups_of_client(k: usize) -> Vec<String> {
+        let small = (0..169).map(|j| format!("s{}", k % 6 + 6 * j));
+        small.chain(["all".to_string()]).collect()
+    }
+
+    /// Two parts of the ring merge with 10,200 members in 1,015 groups:
+    /// the state of the part of two daemons is about 280 KB, more than one
+    /// message carries, so its representative sends it as several GROUPS
+    /// messages. After the heal the exchange completes at every daemon,
+    /// every daemon knows every member, every client's last view of each
+    /// of its groups holds all its members, and EVS holds (issue 12,
+    /// item 3).
+    #[test]
+    fn a_merge_of_10000_members_goes_as_several_groups_messages() {
+        use spread_core::consts::AGREED_MESS;
+        let mut c = formed(3, 20);
+        for k in 0..c.client_count() {
+            for g in groups_of_client(k) {
+                c.join(k, &g);
+            }
+        }
+        c.run_for(5_000_000);
+        let members = |c: &Cluster, i: usize| -> usize {
+            c.engine(i).groups().iter().map(|g| g.members.len()).sum()
+        };
+        for i in 0..3 {
+            assert_eq!(members(&c, i), 10_200, "daemon {i} before the partition");
+        }
+        c.net.partition(vec![0, 0, 1]);
+        c.run_for(20_000_000);
+        c.net.heal();
+        c.run_for(30_000_000);
+        assert!(c.converged(), "one ring again");
+        for i in 0..3 {
+            assert!(!c.engine(i).exchanging(), "daemon {i} still exchanging");
+            assert_eq!(members(&c, i), 10_200, "daemon {i} after the merge");
+            assert_eq!(c.engine(i).group_count(), 1_015, "daemon {i}");
+        }
+        // The merged groups go on: one message from every client to all.
+        for k in 0..c.client_count() {
+            c.send(k, "all", AGREED_MESS);
+        }
+        c.run_for(5_000_000);
+        let logs = c.logs();
+        check(&logs).unwrap();
+        for (k, l) in logs.iter().enumerate() {
+            for g in groups_of_client(k) {
+                let last = l.events.iter().rev().find_map(|e| match e {
+                    Event::View(v) if v.group == g => Some(v),
+                    _ => None,
+                });
+                let size = if g == "all" { 60 } else { 10 };
+                assert_eq!(
+                    last.map(|v| v.members.len()),
+                    Some(size),
+                    "{}'s last view of {g}",
+                    l.name
+                );
+            }
+            let got = l
+                .events
+                .iter()
+                .filter(|e| matches!(e, Event::Message { .. }))
+                .count();
+            assert_eq!(got, 60, "{}: the messages to all", l.name);
+        }
+    }
 }

@@ -255,6 +255,9 @@ pub(super) fn safe_delivery(logs: &[ClientLog]) -> Result<(), Violation> {
                     _ => None,
                 })
                 .collect();
+            if safe.is_empty() {
+                continue;
+            }
             for other in logs.iter().filter(|o| o.survived && o.name != l.name) {
                 let Some(o_at) = other.events.iter().position(
                     |e| matches!(e, Event::View(w) if w.group == v.group && w.id == v.id),
