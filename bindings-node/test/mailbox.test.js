@@ -355,10 +355,13 @@ describe('one daemon', () => {
     }
   });
 
-  for (const [via, count, size] of [['tcp', 1000, 20000], ['unix', 1000, 20000], ['unix', 20000, 100]]) {
+  const stalls = [['tcp', 1000, 20000], ['unix', 1000, 20000], ['unix', 20000, 100]];
+  for (const [k, [via, count, size]] of stalls.entries()) {
     it(`sends the daemon cannot take yet wait off the event loop (${via}, ${count} x ${size} B)`, async () => {
       const where = via === 'tcp' ? daemon.name : path.join(daemon.dir, String(daemon.port));
-      const a = await connect({ daemon: where, name: 'stall', membership: false });
+      // A name of its own: the previous case's session may still be ending
+      // (its daemon has megabytes to read first), and its name with it.
+      const a = await connect({ daemon: where, name: `stall${k}`, membership: false });
       const sends = [];
       let maxGap = 0;
       daemon.child.kill('SIGSTOP');
