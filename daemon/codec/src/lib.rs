@@ -60,7 +60,7 @@ pub const MAX_BODY_LEN: usize = MAX_PACKET_SIZE - HEADER_LEN;
 
 /// A ring (membership) id: the leader's daemon id and a wall-clock second.
 /// Also used for form-token attempts, old-ring ids and transitional ids.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MembId {
     pub proc_id: u32,
     pub time: i32,

@@ -37,7 +37,7 @@ pub struct DaemonInfo {
 /// An exchange in progress.
 #[derive(Debug)]
 pub(super) struct Gather {
-    reg_id: (u32, i32),
+    reg_id: MembId,
     /// Daemons of the regular configuration.
     members: BTreeSet<usize>,
     /// Daemons of the regular configuration.
@@ -65,10 +65,10 @@ struct Sequence {
 
 /// 5.0.1's order of membership ids: the sign of the wrapping difference
 /// of the proc ids, then of the times (not an unsigned comparison).
-fn compare_ids(a: (u32, i32), b: (u32, i32)) -> Ordering {
+fn compare_ids(a: MembId, b: MembId) -> Ordering {
     let by = |x: i32| x.cmp(&0);
-    match by((a.0 as i32).wrapping_sub(b.0 as i32)) {
-        Ordering::Equal => by(a.1.wrapping_sub(b.1)),
+    match by((a.proc_id as i32).wrapping_sub(b.proc_id as i32)) {
+        Ordering::Equal => by(a.time.wrapping_sub(b.time)),
         other => other,
     }
 }
@@ -89,12 +89,7 @@ impl Engine {
     /// id `reg_id`, after a transitional one. If nobody new came, this is
     /// the end of a pure loss; otherwise the exchange starts, and this
     /// daemon's set's message is queued for ordering if it represents it.
-    pub fn regular(
-        &mut self,
-        members: &BTreeSet<usize>,
-        reg_id: (u32, i32),
-        out: &mut Vec<Output>,
-    ) {
+    pub fn regular(&mut self, members: &BTreeSet<usize>, reg_id: MembId, out: &mut Vec<Output>) {
         let survivors = self.survivors.clone().unwrap_or_else(|| members.clone());
         let synced: BTreeSet<usize> = self.synced.intersection(&survivors).copied().collect();
         if self.gather.is_none() && members.is_subset(&synced) {
@@ -135,7 +130,7 @@ impl Engine {
 
     /// This set's state as GROUPS messages with their services, in the
     /// order to send them (see the module's documentation).
-    fn groups_messages(&self, reg_id: (u32, i32)) -> Vec<(Bytes, u32)> {
+    fn groups_messages(&self, reg_id: MembId) -> Vec<(Bytes, u32)> {
         let records: Vec<GroupRecord> = self
             .groups
             .iter()
@@ -163,7 +158,7 @@ impl Engine {
             })
             .collect();
         let synced: Vec<u32> = self.synced.iter().map(|&i| self.daemons[i].id).collect();
-        let bodies = GroupsBody::split(MembId::new(reg_id.0, reg_id.1), &synced, &records);
+        let bodies = GroupsBody::split(reg_id, &synced, &records);
         let name = self.daemons[self.me.daemon_index].name.as_bytes();
         let sender = groups_sender_field(name, synced.len() as u32, ByteOrder::NATIVE);
         bodies
@@ -207,7 +202,7 @@ impl Engine {
         let Some(gather) = self.gather.as_mut() else {
             return;
         };
-        if (body.memb_id.proc_id, body.memb_id.time) != gather.reg_id {
+        if body.memb_id != gather.reg_id {
             return;
         }
         let name = groups_sender_name(&header.sender);
@@ -259,7 +254,7 @@ impl Engine {
         // Group name -> (changed by anyone, its id, daemon -> (how it was
         // known, members)). A daemon's members are known under a group id
         // and by a synced set: members known alike saw the same views.
-        type Known = ((u32, i32), u32);
+        type Known = (MembId, u32);
         type Merged =
             BTreeMap<GroupName, (bool, GroupId, BTreeMap<usize, (Known, Vec<GroupName>)>)>;
         let mut merged: Merged = BTreeMap::new();
@@ -273,7 +268,7 @@ impl Engine {
                 let Some(index) = self.index_of(d.proc_id) else {
                     continue;
                 };
-                let known = ((d.memb_id.proc_id, d.memb_id.time), set_key);
+                let known = (d.memb_id, set_key);
                 match entry.2.entry(index) {
                     // The rest of a member list cut between messages.
                     btree_map::Entry::Occupied(mut o) if o.get().0 == known => {
@@ -316,8 +311,8 @@ impl Engine {
             }
             let group_id = if changed {
                 GroupId {
-                    proc_id: reg.0,
-                    time: reg.1,
+                    proc_id: reg.proc_id,
+                    time: reg.time,
                     index: 1,
                 }
             } else {
@@ -369,7 +364,7 @@ impl Engine {
             self.groups.insert(group);
         }
         self.synced = gather.synced;
-        self.set_membership(reg.0, reg.1);
+        self.set_membership(reg);
         for (frame, to) in views {
             self.notify(to.into_iter(), frame, out);
         }
@@ -411,13 +406,22 @@ mod tests {
     #[test]
     fn ids_compare_as_501_does() {
         assert_eq!(
-            compare_ids((1249384167, 5), (3002951344, 1)),
+            compare_ids(MembId::new(1249384167, 5), MembId::new(3002951344, 1)),
             Ordering::Less
         );
-        assert_eq!(compare_ids((1, 5), (1, 4)), Ordering::Greater);
+        assert_eq!(
+            compare_ids(MembId::new(1, 5), MembId::new(1, 4)),
+            Ordering::Greater
+        );
         // More than 2^31 apart: the wrapping difference decides, not the
         // unsigned values.
-        assert_eq!(compare_ids((0, 0), (0x9000_0000, 0)), Ordering::Greater);
-        assert_eq!(compare_ids((7, 7), (7, 7)), Ordering::Equal);
+        assert_eq!(
+            compare_ids(MembId::new(0, 0), MembId::new(0x9000_0000, 0)),
+            Ordering::Greater
+        );
+        assert_eq!(
+            compare_ids(MembId::new(7, 7), MembId::new(7, 7)),
+            Ordering::Equal
+        );
     }
 }

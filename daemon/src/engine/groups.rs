@@ -2,6 +2,7 @@
 //! messages a change produces.
 
 use super::SessionId;
+use crate::packet::MembId;
 use spread_core::consts::*;
 use spread_core::name::GroupName;
 use spread_core::wire::{encode, ByteOrder, GroupId, MembershipBody};
@@ -151,13 +152,13 @@ impl Groups {
         &mut self,
         group: GroupName,
         member: Member,
-        membership: (u32, i32),
+        membership: MembId,
     ) -> Option<Vec<u8>> {
         let g = self.groups.entry(group).or_insert_with(|| Group {
             name: group,
             id: GroupId {
-                proc_id: membership.0,
-                time: membership.1,
+                proc_id: membership.proc_id,
+                time: membership.time,
                 index: 0,
             },
             members: Vec::new(),
@@ -221,9 +222,14 @@ mod tests {
     fn members_are_ordered_by_daemon_then_name() {
         let mut g = Groups::default();
         let grp = GroupName::from("g");
-        g.join(grp, member("#b#d1", 0, 1), (7, 100)).unwrap();
-        g.join(grp, member("#a#d2", 1, 2), (7, 100)).unwrap();
-        let view = decode(&g.join(grp, member("#a#d1", 0, 3), (7, 100)).unwrap());
+        g.join(grp, member("#b#d1", 0, 1), MembId::new(7, 100))
+            .unwrap();
+        g.join(grp, member("#a#d2", 1, 2), MembId::new(7, 100))
+            .unwrap();
+        let view = decode(
+            &g.join(grp, member("#a#d1", 0, 3), MembId::new(7, 100))
+                .unwrap(),
+        );
         let names: Vec<String> = view.members.iter().map(|m| m.to_string()).collect();
         assert_eq!(names, ["#a#d1", "#b#d1", "#a#d2"]);
         assert_eq!(
@@ -241,8 +247,12 @@ mod tests {
     fn duplicate_join_and_bogus_leave_are_silent() {
         let mut g = Groups::default();
         let grp = GroupName::from("g");
-        assert!(g.join(grp, member("#a#d", 0, 1), (1, 1)).is_some());
-        assert!(g.join(grp, member("#a#d", 0, 1), (1, 1)).is_none());
+        assert!(g
+            .join(grp, member("#a#d", 0, 1), MembId::new(1, 1))
+            .is_some());
+        assert!(g
+            .join(grp, member("#a#d", 0, 1), MembId::new(1, 1))
+            .is_none());
         assert!(g.remove(&grp, &"#x#d".into(), CAUSED_BY_LEAVE).is_none());
         assert_eq!(g.get(&grp).unwrap().id.index, 1);
     }
@@ -251,8 +261,8 @@ mod tests {
     fn last_leave_deletes_the_group_without_a_view() {
         let mut g = Groups::default();
         let grp = GroupName::from("g");
-        g.join(grp, member("#a#d", 0, 1), (1, 1));
-        g.join(grp, member("#b#d", 0, 2), (1, 1));
+        g.join(grp, member("#a#d", 0, 1), MembId::new(1, 1));
+        g.join(grp, member("#b#d", 0, 2), MembId::new(1, 1));
         let (_, view) = g
             .remove(&grp, &"#a#d".into(), CAUSED_BY_DISCONNECT)
             .unwrap();

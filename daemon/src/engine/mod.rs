@@ -15,6 +15,7 @@ pub mod order;
 
 pub use exchange::DaemonInfo;
 
+use crate::packet::MembId;
 use bytes::Bytes;
 use groups::{Groups, Member};
 use spread_core::consts::*;
@@ -113,9 +114,9 @@ impl Engine {
     }
 
     /// The daemon membership new group ids are made from.
-    pub fn set_membership(&mut self, proc_id: u32, time: i32) {
-        self.me.proc_id = proc_id;
-        self.me.membership_time = time;
+    pub fn set_membership(&mut self, id: MembId) {
+        self.me.proc_id = id.proc_id;
+        self.me.membership_time = id.time;
     }
 
     /// A GROUPS state exchange is in progress (5.0.1's group state GGATHER).
@@ -276,10 +277,11 @@ impl Engine {
             daemon_index: origin,
             session,
         };
-        let Some(view) = self
-            .groups
-            .join(group, m, (self.me.proc_id, self.me.membership_time))
-        else {
+        let Some(view) = self.groups.join(
+            group,
+            m,
+            MembId::new(self.me.proc_id, self.me.membership_time),
+        ) else {
             return;
         };
         self.memberships.entry(member).or_default().insert(group);

@@ -7,6 +7,7 @@
 //! GROUPS state exchange (`exchange.rs`).
 
 use super::{Engine, Output};
+use crate::packet::MembId;
 use spread_core::consts::{JOIN_MESS, KILL_MESS, LEAVE_MESS};
 use spread_core::wire::{encode, ByteOrder, GroupId};
 use std::collections::BTreeSet;
@@ -17,7 +18,7 @@ impl Engine {
     pub fn transitional(
         &mut self,
         survivors: &BTreeSet<usize>,
-        trans_id: (u32, i32),
+        trans_id: MembId,
         out: &mut Vec<Output>,
     ) {
         // An exchange still running was for a configuration that is gone:
@@ -46,8 +47,8 @@ impl Engine {
             let signal = encode::transition(&g.name, &g.id, ByteOrder::NATIVE);
             signals.push((signal, g.local_sessions().collect::<Vec<_>>()));
             g.id = GroupId {
-                proc_id: trans_id.0,
-                time: trans_id.1,
+                proc_id: trans_id.proc_id,
+                time: trans_id.time,
                 index: 1,
             };
             g.changed = true;
@@ -62,7 +63,7 @@ impl Engine {
     /// daemons: members of the lost daemons leave every group (no view of
     /// their own), and each group that lost some gets a network view with
     /// id (regular id, 1).
-    pub fn regular_after_loss(&mut self, reg_id: (u32, i32), out: &mut Vec<Output>) {
+    pub fn regular_after_loss(&mut self, reg_id: MembId, out: &mut Vec<Output>) {
         let Some(survivors) = self.survivors.take() else {
             return;
         };
@@ -81,8 +82,8 @@ impl Engine {
                 continue;
             }
             g.id = GroupId {
-                proc_id: reg_id.0,
-                time: reg_id.1,
+                proc_id: reg_id.proc_id,
+                time: reg_id.time,
                 index: 1,
             };
             views.push((g.network_view(), g.local_sessions().collect::<Vec<_>>()));
@@ -91,7 +92,7 @@ impl Engine {
         for m in gone_members {
             self.memberships.remove(&m);
         }
-        self.set_membership(reg_id.0, reg_id.1);
+        self.set_membership(reg_id);
         for (frame, to) in views {
             self.notify(to.into_iter(), frame, out);
         }

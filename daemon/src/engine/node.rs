@@ -303,14 +303,12 @@ impl Node {
             Delivery::Transitional { members, id } => {
                 info!(target: "spread::membership", "transitional configuration {}", describe(&members, id.proc_id, id.time));
                 let members = self.positions(&members);
-                self.engine
-                    .transitional(&members, (id.proc_id, id.time), &mut self.scratch);
+                self.engine.transitional(&members, id, &mut self.scratch);
             }
             Delivery::Regular { members, id } => {
                 info!(target: "spread::membership", "membership {}", describe(&members, id.proc_id, id.time));
                 let members = self.positions(&members);
-                self.engine
-                    .regular(&members, (id.proc_id, id.time), &mut self.scratch);
+                self.engine.regular(&members, id, &mut self.scratch);
             }
         }
     }

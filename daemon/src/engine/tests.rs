@@ -1,5 +1,6 @@
 use super::exchange::DaemonInfo;
 use super::*;
+use crate::packet::MembId;
 use spread_core::wire::encode::request_head;
 use spread_core::wire::{split_frame, Limits, Message};
 
@@ -287,8 +288,8 @@ fn a_lost_daemon_gives_a_transitional_signal_then_a_network_view_as_501() {
     ordered(&mut engine, 0, "#netX#n1", JOIN_MESS);
     ordered(&mut engine, 1, "#netY#n2", JOIN_MESS);
     let mut out = Vec::new();
-    engine.transitional(&[0].into_iter().collect(), (n1, 2000), &mut out);
-    engine.regular_after_loss((n1, 2001), &mut out);
+    engine.transitional(&[0].into_iter().collect(), MembId::new(n1, 2000), &mut out);
+    engine.regular_after_loss(MembId::new(n1, 2001), &mut out);
     let frames: Vec<Vec<u8>> = out
         .into_iter()
         .map(|o| match o {
@@ -406,21 +407,21 @@ fn a_merge_exchanges_group_state_and_gives_two_vs_sets_as_501() {
     }
     // n1 alone.
     let mut out1 = Vec::new();
-    e1.transitional(&[0].into_iter().collect(), (n1, 2000), &mut out1);
-    e1.regular(&[0].into_iter().collect(), (n1, 2001), &mut out1);
+    e1.transitional(&[0].into_iter().collect(), MembId::new(n1, 2000), &mut out1);
+    e1.regular(&[0].into_iter().collect(), MembId::new(n1, 2001), &mut out1);
     assert_eq!(out1.len(), 2, "signal and view for X");
     // n2 resumes; then the merged ring {n1, n2}.
     let both: std::collections::BTreeSet<usize> = [0, 1].into_iter().collect();
     let mut out2 = Vec::new();
-    e2.transitional(&[1].into_iter().collect(), (n2, 2002), &mut out2);
+    e2.transitional(&[1].into_iter().collect(), MembId::new(n2, 2002), &mut out2);
     let mut out1 = Vec::new();
-    e1.transitional(&[0].into_iter().collect(), (n1, 2003), &mut out1);
+    e1.transitional(&[0].into_iter().collect(), MembId::new(n1, 2003), &mut out1);
     assert!(
         out1.is_empty(),
         "a merge that loses nobody sends no transitional signal"
     );
-    e1.regular(&both, (n1, 2004), &mut out1);
-    e2.regular(&both, (n1, 2004), &mut out2);
+    e1.regular(&both, MembId::new(n1, 2004), &mut out1);
+    e2.regular(&both, MembId::new(n1, 2004), &mut out2);
     let take_orders = |out: &mut Vec<Output>| -> Vec<Bytes> {
         let mut orders = Vec::new();
         out.retain(|o| match o {
@@ -537,10 +538,10 @@ fn a_state_larger_than_one_message_goes_as_a_sequence_as_501_sends_it() {
     };
     // Apart: each daemon alone, then its own members join.
     let mut out = Vec::new();
-    e1.transitional(&[0].into_iter().collect(), (n1, 2000), &mut out);
-    e1.regular(&[0].into_iter().collect(), (n1, 2001), &mut out);
-    e2.transitional(&[1].into_iter().collect(), (n2, 2000), &mut out);
-    e2.regular(&[1].into_iter().collect(), (n2, 2001), &mut out);
+    e1.transitional(&[0].into_iter().collect(), MembId::new(n1, 2000), &mut out);
+    e1.regular(&[0].into_iter().collect(), MembId::new(n1, 2001), &mut out);
+    e2.transitional(&[1].into_iter().collect(), MembId::new(n2, 2000), &mut out);
+    e2.regular(&[1].into_iter().collect(), MembId::new(n2, 2001), &mut out);
     for k in 0..3_500 {
         order_at(&mut e1, 0, &join(&format!("#m{k:04}#n1"), "big"));
     }
@@ -552,11 +553,11 @@ fn a_state_larger_than_one_message_goes_as_a_sequence_as_501_sends_it() {
     order_at(&mut e2, 1, &join("#y#n2", "big"));
     // Together again.
     let both: std::collections::BTreeSet<usize> = [0, 1].into_iter().collect();
-    let reg = (n1, 2010);
+    let reg = MembId::new(n1, 2010);
     let mut out1 = Vec::new();
     let mut out2 = Vec::new();
-    e1.transitional(&[0].into_iter().collect(), (n1, 2009), &mut out1);
-    e2.transitional(&[1].into_iter().collect(), (n2, 2009), &mut out2);
+    e1.transitional(&[0].into_iter().collect(), MembId::new(n1, 2009), &mut out1);
+    e2.transitional(&[1].into_iter().collect(), MembId::new(n2, 2009), &mut out2);
     e1.regular(&both, reg, &mut out1);
     e2.regular(&both, reg, &mut out2);
     let orders = |out: Vec<Output>| -> Vec<(Bytes, u32)> {
