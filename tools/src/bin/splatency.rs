@@ -3,54 +3,45 @@
 //! responder (`-r`, a client on another daemon that echoes), it times the
 //! round trip between two daemons. Prints p50/p90/p99/max in microseconds.
 
+use clap::Parser;
 use spread_core::client::Mailbox;
-use spread_core::consts::*;
 use spread_core::wire::Message;
-use spread_tools::cli::ArgCursor;
 use spread_tools::flooder::parse_service;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-const USAGE: &str =
-    "Usage: splatency [-s daemon] [-r responder_daemon] [-m count] [-b bytes] [-t service]
-  -s daemon   the measuring client's daemon (default 4803)
-  -r daemon   run a responder on this daemon and time round trips to it
-  -m count    messages (default 10000)
-  -b bytes    message size (default 100)
-  -t service  agreed (default), safe, fifo, reliable, ...";
-
+/// splatency: message latency through Spread, one message in flight at a time;
+/// prints p50/p90/p99/max in microseconds.
+#[derive(Parser, Debug)]
+#[command(name = "splatency", args_override_self = true)]
 struct Opts {
+    /// The measuring client's daemon
+    #[arg(short = 's', value_name = "daemon", default_value = "4803")]
     daemon: String,
+    /// Run a responder on this daemon and time round trips to it
+    #[arg(short = 'r', value_name = "responder_daemon")]
     responder: Option<String>,
+    /// Messages
+    #[arg(short = 'm', value_name = "count", default_value_t = 10_000, value_parser = at_least_one)]
     count: usize,
+    /// Message size
+    #[arg(short = 'b', value_name = "bytes", default_value_t = 100)]
     bytes: usize,
+    /// agreed, safe, fifo, reliable, causal or unreliable
+    #[arg(short = 't', value_name = "service", default_value = "agreed", value_parser = service)]
     service: u32,
 }
 
-fn parse() -> Result<Opts, String> {
-    let mut o = Opts {
-        daemon: "4803".into(),
-        responder: None,
-        count: 10_000,
-        bytes: 100,
-        service: AGREED_MESS,
-    };
-    let mut c = ArgCursor::new(std::env::args().skip(1));
-    while let Some(a) = c.next_arg() {
-        match a.as_str() {
-            "-s" => o.daemon = c.value("-s").map_err(|e| e.0)?,
-            "-r" => o.responder = Some(c.value("-r").map_err(|e| e.0)?),
-            "-m" => o.count = c.number::<usize>("-m").map_err(|e| e.0)?.max(1),
-            "-b" => o.bytes = c.number("-b").map_err(|e| e.0)?,
-            "-t" => {
-                let name = c.value("-t").map_err(|e| e.0)?;
-                o.service = parse_service(&name).ok_or(format!("-t: unknown service {name:?}"))?;
-            }
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok(o)
+/// `-m`: a count, at least 1.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    text.parse::<usize>()
+        .map(|n| n.max(1))
+        .map_err(|_| format!("{text:?} is not a valid number"))
+}
+
+/// `-t`: a service name, as spflooder takes it.
+fn service(name: &str) -> Result<u32, String> {
+    parse_service(name).ok_or(format!("unknown service {name:?}"))
 }
 
 /// Waits for the next data message (membership messages pass by).
@@ -118,14 +109,12 @@ fn run(o: &Opts) -> Result<Vec<Duration>, String> {
 }
 
 fn main() -> ExitCode {
-    let o = match parse() {
+    let o = match Opts::try_parse() {
         Ok(o) => o,
         Err(e) => {
-            if !e.is_empty() {
-                eprintln!("splatency: {e}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(if e.is_empty() { 0 } else { 1 });
+            // Help on stdout and 0; a usage error on stderr and 1.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
         }
     };
     match run(&o) {
@@ -146,6 +135,51 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("splatency: {e}");
             ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Opts;
+    use clap::{CommandFactory, Parser};
+    use spread_core::consts::{AGREED_MESS, SAFE_MESS};
+
+    fn parse(args: &[&str]) -> Result<Opts, clap::Error> {
+        Opts::try_parse_from(std::iter::once("splatency").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn options_are_consistent() {
+        Opts::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_and_flags() {
+        let o = parse(&[]).unwrap();
+        assert_eq!(
+            (o.daemon.as_str(), o.count, o.bytes, o.service),
+            ("4803", 10_000, 100, AGREED_MESS)
+        );
+        assert!(o.responder.is_none());
+        let o = parse(&[
+            "-s",
+            "4803@h1",
+            "-r",
+            "4803@h3",
+            "-m",
+            "0",
+            "-b",
+            "7",
+            "-t",
+            "SAFE_MESS",
+        ])
+        .unwrap();
+        assert_eq!(o.daemon, "4803@h1");
+        assert_eq!(o.responder.as_deref(), Some("4803@h3"));
+        assert_eq!((o.count, o.bytes, o.service), (1, 7, SAFE_MESS));
+        for bad in [&["-t", "bogus"][..], &["-m", "x"], &["--long"]] {
+            assert!(parse(bad).unwrap_err().use_stderr(), "{bad:?}");
         }
     }
 }

@@ -8,9 +8,9 @@
 //! `--menu` runs Spread's interactive menu on stdin; the action flags do
 //! the same from a script.
 
+use clap::Parser;
 use spread_codec::{FlowControlTable, PartitionTable, Status};
 use spread_config::Config;
-use spread_tools::cli::ArgCursor;
 use spread_tools::monitor::menu::{menu_text, Action, Menu, PROMPT};
 use spread_tools::monitor::report::render;
 use spread_tools::monitor::tables::{
@@ -25,47 +25,70 @@ use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const USAGE: &str =
-    "Usage: spmonitor [-c conf] [-n name] [-p port] [-d daemon]... [-t seconds] [-v]
-                 [--menu] [--partition SPEC | --cancel-partition] [--terminate daemon]...
-                 [--window N] [--personal-window [daemon=]N]... [--accelerated-window [daemon=]N]...
-                 [--once]
-  -c conf     spread.conf (default ./spread.conf, then /etc/spread.conf, then the embedded default)
-  -n name     the configured daemon whose identity and address the monitor uses
-              (default: the daemon whose address is one of this host's)
-  -p port     the monitor's UDP port (default 6543; 0 = any free port)
-  -d daemon   ask only this daemon for status (repeatable; default: all)
-  -t seconds  ask for status every this many seconds (default: once; in the menu, 10)
-  -v          say every packet sent
-  --menu      Spread's interactive menu, commands read line by line from stdin
-Actions (the daemons need DangerousMonitor = true):
-  --partition SPEC      impose a partition: 'd1,d2|d3' puts d1 and d2 in one component
-                        and d3 in another (daemons not named: component 0); resent every
-                        25 s until spmonitor stops (daemons drop it 60 s after the last)
-  --cancel-partition    lift a partition at once
-  --terminate daemon    make a daemon exit (repeatable)
-  --window N            the ring's Window
-  --personal-window N   every daemon's PersonalWindow, or daemon=N for one (repeatable)
-  --accelerated-window N  likewise AcceleratedWindow
-  --once                send the actions once and exit (no partition resends)
-With actions and without -t, spmonitor exits after sending them, except that an
-imposed partition keeps being resent until spmonitor is stopped or --once is given.";
+const ACTIONS: &str = "Actions (the daemons need DangerousMonitor = true)";
 
+/// spmonitor: the status of a configuration's daemons; with actions, partitions,
+/// terminations and flow-control windows (as Spread's spmonitor).
+#[derive(Parser, Debug)]
+#[command(
+    name = "spmonitor",
+    args_override_self = true,
+    after_help = "With actions and without -t, spmonitor exits after sending them, except that an\n\
+                  imposed partition keeps being resent until spmonitor is stopped or --once is given."
+)]
 struct Opts {
+    /// spread.conf (default ./spread.conf, then /etc/spread.conf, then the embedded default)
+    #[arg(short = 'c', value_name = "conf")]
     config: Option<PathBuf>,
+    /// The configured daemon whose identity and address the monitor uses
+    /// (default: the daemon whose address is one of this host's)
+    #[arg(short = 'n', value_name = "name")]
     name: Option<String>,
+    /// The monitor's UDP port (0 = any free port)
+    #[arg(short = 'p', value_name = "port", default_value_t = 6543)]
     port: u16,
+    /// Ask only this daemon for status (repeatable; default: all)
+    #[arg(short = 'd', value_name = "daemon")]
     only: Vec<String>,
+    /// Ask for status every this many seconds (default: once; in the menu, 10)
+    #[arg(short = 't', value_name = "seconds", value_parser = seconds)]
     every: Option<u64>,
+    /// Say every packet sent
+    #[arg(short = 'v')]
     verbose: bool,
+    /// Spread's interactive menu, commands read line by line from stdin
+    #[arg(long)]
     menu: bool,
+    /// Send the actions once and exit (no partition resends)
+    #[arg(long, help_heading = ACTIONS)]
     once: bool,
+    /// Impose a partition: 'd1,d2|d3' puts d1 and d2 in one component and d3 in
+    /// another (daemons not named: component 0); resent every 25 s until
+    /// spmonitor stops (daemons drop it 60 s after the last)
+    #[arg(long, value_name = "SPEC", help_heading = ACTIONS)]
     partition: Option<String>,
+    /// Lift a partition at once
+    #[arg(long = "cancel-partition", conflicts_with = "partition", help_heading = ACTIONS)]
     cancel: bool,
+    /// Make a daemon exit (repeatable)
+    #[arg(long, value_name = "daemon", help_heading = ACTIONS)]
     terminate: Vec<String>,
+    /// The ring's Window
+    #[arg(long, value_name = "N", help_heading = ACTIONS)]
     window: Option<String>,
+    /// Every daemon's PersonalWindow, or daemon=N for one (repeatable)
+    #[arg(long = "personal-window", value_name = "[daemon=]N", help_heading = ACTIONS)]
     personal: Vec<String>,
+    /// Likewise AcceleratedWindow
+    #[arg(long = "accelerated-window", value_name = "[daemon=]N", help_heading = ACTIONS)]
     accelerated: Vec<String>,
+}
+
+/// `-t`: whole seconds, at least 1.
+fn seconds(text: &str) -> Result<u64, String> {
+    text.parse::<u64>()
+        .map(|n| n.max(1))
+        .map_err(|_| format!("{text:?} is not a valid number"))
 }
 
 impl Opts {
@@ -77,56 +100,6 @@ impl Opts {
             || !self.personal.is_empty()
             || !self.accelerated.is_empty()
     }
-}
-
-fn parse() -> Result<Opts, String> {
-    let mut o = Opts {
-        config: None,
-        name: None,
-        port: 6543,
-        only: Vec::new(),
-        every: None,
-        verbose: false,
-        menu: false,
-        once: false,
-        partition: None,
-        cancel: false,
-        terminate: Vec::new(),
-        window: None,
-        personal: Vec::new(),
-        accelerated: Vec::new(),
-    };
-    let mut c = ArgCursor::new(std::env::args().skip(1));
-    while let Some(a) = c.next_arg() {
-        let flag = a.as_str();
-        macro_rules! value {
-            () => {
-                c.value(flag).map_err(|e| e.0)?
-            };
-        }
-        match flag {
-            "-c" => o.config = Some(PathBuf::from(value!())),
-            "-n" => o.name = Some(value!()),
-            "-p" => o.port = c.number("-p").map_err(|e| e.0)?,
-            "-d" => o.only.push(value!()),
-            "-t" => o.every = Some(c.number::<u64>("-t").map_err(|e| e.0)?.max(1)),
-            "-v" => o.verbose = true,
-            "--menu" => o.menu = true,
-            "--once" => o.once = true,
-            "--partition" => o.partition = Some(value!()),
-            "--cancel-partition" => o.cancel = true,
-            "--terminate" => o.terminate.push(value!()),
-            "--window" => o.window = Some(value!()),
-            "--personal-window" => o.personal.push(value!()),
-            "--accelerated-window" => o.accelerated.push(value!()),
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    if o.partition.is_some() && o.cancel {
-        return Err("--partition and --cancel-partition exclude each other".into());
-    }
-    Ok(o)
 }
 
 /// Says what the monitor does, on stderr.
@@ -437,14 +410,13 @@ fn menu(mut r: Runner, accelerated: bool) -> Result<ExitCode, String> {
 }
 
 fn main() -> ExitCode {
-    let o = match parse() {
+    let o = match Opts::try_parse() {
         Ok(o) => o,
         Err(e) => {
-            if !e.is_empty() {
-                eprintln!("spmonitor: {e}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(if e.is_empty() { 0 } else { 1 });
+            // Help on stdout and 0; a usage error on stderr and 1 (2 is
+            // spmonitor's "some daemon did not answer").
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
         }
     };
     match run(&o) {
@@ -453,5 +425,82 @@ fn main() -> ExitCode {
             eprintln!("spmonitor: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Opts;
+    use clap::{CommandFactory, Parser};
+
+    fn parse(args: &[&str]) -> Result<Opts, clap::Error> {
+        Opts::try_parse_from(std::iter::once("spmonitor").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn options_are_consistent() {
+        Opts::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_defaults_and_repeats() {
+        let o = parse(&[]).unwrap();
+        assert_eq!(o.port, 6543);
+        assert!(o.every.is_none() && !o.has_actions());
+        let o = parse(&[
+            "-c",
+            "a.conf",
+            "-c",
+            "b.conf",
+            "-n",
+            "d1",
+            "-p",
+            "0",
+            "-d",
+            "d3",
+            "-d",
+            "d2",
+            "-t",
+            "0",
+            "-v",
+            "--once",
+            "--terminate",
+            "d3",
+            "--personal-window",
+            "d1=7",
+            "--accelerated-window",
+            "5",
+            "--window",
+            "40",
+            "--partition",
+            "d1,d2|d3",
+        ])
+        .unwrap();
+        assert_eq!(o.config.as_deref(), Some(std::path::Path::new("b.conf")));
+        assert_eq!(o.name.as_deref(), Some("d1"));
+        assert_eq!(o.port, 0);
+        assert_eq!(o.only, ["d3", "d2"]);
+        assert_eq!(o.every, Some(1), "-t 0 means every second");
+        assert!(o.verbose && o.once && o.has_actions());
+        assert_eq!(o.terminate, ["d3"]);
+        assert_eq!(o.personal, ["d1=7"]);
+        assert_eq!(o.accelerated, ["5"]);
+        assert_eq!(o.window.as_deref(), Some("40"));
+        assert_eq!(o.partition.as_deref(), Some("d1,d2|d3"));
+        assert!(parse(&["--cancel-partition"]).unwrap().cancel);
+    }
+
+    #[test]
+    fn usage_errors() {
+        for bad in [
+            &["--partition", "d1|d2", "--cancel-partition"][..],
+            &["-t", "x"],
+            &["-p", "70000"],
+            &["--bogus"],
+            &["-d"],
+        ] {
+            assert!(parse(bad).unwrap_err().use_stderr(), "{bad:?}");
+        }
+        assert!(!parse(&["--help"]).unwrap_err().use_stderr());
     }
 }
