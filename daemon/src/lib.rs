@@ -4,14 +4,16 @@
 pub use spread_codec as packet;
 /// spread.conf (its own crate: the tools read it without the daemon).
 pub use spread_config as config;
+/// The daemon's logic as one sans-IO node (its own crate: no tokio, no
+/// sockets).
+pub use spread_engine as engine;
+pub use spread_engine::rng;
 
 pub mod auth;
 pub mod cli;
 pub mod control;
-pub mod engine;
 pub mod logging;
 pub mod net_io;
-pub mod rng;
 pub mod runtime;
 pub mod segment;
 pub mod sendmmsg;

@@ -4,7 +4,6 @@
 pub mod checker;
 pub mod cluster;
 pub mod histories;
-pub mod net;
 pub use crate::rng;
+pub use spread_engine::testnet::{net, wiring};
 mod scenarios;
-pub mod wiring;

@@ -2,7 +2,7 @@
 //! how a datagram reaches an engine.
 
 use super::net::{Datagram, Net, Port};
-use crate::engine::order::{Ring, Send};
+use crate::order::{Ring, Send};
 use crate::packet::{MembershipBody, Packet, Port as PacketPort};
 
 /// Puts what node `from` of `nodes` wants sent on the network;

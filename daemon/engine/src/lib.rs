@@ -5,6 +5,9 @@
 //! The engine acts on messages in the agreed order the ring delivers;
 //! [`node::Node`] composes it with the membership protocol and its ring.
 
+// The daemon-to-daemon codec, under the name the daemon gives it.
+pub(crate) use spread_codec as packet;
+
 mod exchange;
 pub mod group_cap;
 pub mod groups;
@@ -12,6 +15,9 @@ pub mod membership;
 mod network;
 pub mod node;
 pub mod order;
+pub mod rng;
+#[cfg(any(test, feature = "testnet"))]
+pub mod testnet;
 
 pub use exchange::DaemonInfo;
 

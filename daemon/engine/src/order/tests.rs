@@ -1,9 +1,9 @@
 //! Rings of engines on the simulated network.
 
 use super::*;
-use crate::sim::net::{Faults, Net};
-use crate::sim::rng::Rng;
-use crate::sim::wiring::{feed, next_event, route};
+use crate::rng::Rng;
+use crate::testnet::net::{Faults, Net};
+use crate::testnet::wiring::{feed, next_event, route};
 
 pub const IDS: [u32; 5] = [1001, 1002, 1003, 1004, 1005];
 

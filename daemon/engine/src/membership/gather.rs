@@ -3,7 +3,7 @@
 //! exchange JOINs until the smallest forms the ring).
 
 use super::{Membership, State, Timers};
-use crate::engine::order::Send;
+use crate::order::Send;
 use crate::packet::{MembershipPacket, Rep, RING_REP, SEG_REP};
 use std::cmp::Ordering;
 

@@ -4,7 +4,7 @@
 //! starts the new ring's token.
 
 use super::{Membership, State, Timers, SEQ_MARGIN};
-use crate::engine::order::{RecoveryPlan, Send};
+use crate::order::{RecoveryPlan, Send};
 use crate::packet::{
     Form1Body, Form2Body, FormBody, FormMembers, FormReps, FormToken, MembId, RegularToken,
     RingInfo, TokenHeader, FORM1_TYPE, FORM2_TYPE, MAX_FORM_MEMBERS, MAX_FORM_RINGS, MAX_HOLES,

@@ -1,7 +1,7 @@
 //! A simulated network in virtual time: seeded loss, duplication, delay
 //! and reordering, and partitions, between numbered nodes.
 
-use super::rng::Rng;
+use crate::rng::Rng;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
