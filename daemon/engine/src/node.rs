@@ -60,7 +60,6 @@ pub struct Node {
     engine: Engine,
     /// Daemon id → configuration position.
     index_of: HashMap<u32, usize>,
-    me: usize,
     group_cap: GroupCap,
     /// Sessions whose disconnect is on its way through the order: nothing
     /// more is delivered to them.
@@ -114,7 +113,6 @@ impl Node {
                 .enumerate()
                 .map(|(i, d)| (d.id, i))
                 .collect(),
-            me,
             group_cap: GroupCap::new(cfg.max_groups_per_session, me),
             dying: HashSet::new(),
             outputs: VecDeque::new(),
@@ -311,11 +309,6 @@ impl Node {
                 self.engine.regular(&members, id, &mut self.scratch);
             }
         }
-    }
-
-    /// This daemon's configuration position.
-    pub fn position(&self) -> usize {
-        self.me
     }
 }
 
