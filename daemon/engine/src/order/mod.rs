@@ -578,8 +578,12 @@ impl Ring {
     /// of this daemon's. Anything further is refused: a daemon must not
     /// hold, nor ask for, what no one can have sent.
     fn furthest_possible(&self) -> i32 {
-        let round = self.cfg.window.max(0) + self.cfg.personal_window.max(0);
-        let gap = 2 * (MAX_SEQ_GAP + round.min(MAX_SEQ));
+        let round = self
+            .cfg
+            .window
+            .max(0)
+            .saturating_add(self.cfg.personal_window.max(0));
+        let gap = MAX_SEQ_GAP.saturating_add(round).saturating_mul(2);
         self.aru.saturating_add(gap).min(MAX_SEQ)
     }
 
@@ -604,8 +608,11 @@ impl Ring {
         if self.highest_seq > self.aru + MAX_SEQ_GAP {
             return 0;
         }
-        (self.cfg.window + self.cfg.personal_window - token_fc)
-            .clamp(0, self.cfg.window.min(self.cfg.personal_window))
+        self.cfg
+            .window
+            .saturating_add(self.cfg.personal_window)
+            .saturating_sub(token_fc)
+            .clamp(0, self.cfg.window.min(self.cfg.personal_window).max(0))
     }
 
     fn send_new_packets(&mut self, token_fc: i32) -> i32 {

@@ -317,3 +317,26 @@ fn what_no_member_can_have_sent_is_refused() {
     ring.handle_data(data(far - 1), 5);
     assert_eq!(ring.sequence_state().0, far - 1);
 }
+
+/// Windows as large as spread.conf allows (nine digits each): flow control
+/// and the reach of what a member can have sent saturate instead of
+/// overflowing, and packets in reach are still taken.
+#[test]
+fn the_reach_of_huge_windows_saturates() {
+    let mut ring = Ring::new(config_with(3, 0, None), 0);
+    ring.set_windows(Some(i32::MAX), Some(i32::MAX), None);
+    assert_eq!(ring.furthest_possible(), MAX_SEQ);
+    assert_eq!(ring.allowed(-5), i32::MAX);
+    let mut h = DataHeader::new(AGREED_TYPE, IDS[1]);
+    h.memb_id = MembId::new(IDS[0], 7);
+    h.conf_hash = 42;
+    h.seq = 10;
+    ring.handle_data(
+        DataPacket {
+            header: h,
+            body: Vec::new(),
+        },
+        1,
+    );
+    assert_eq!(ring.sequence_state().0, 10);
+}
