@@ -74,10 +74,10 @@ impl NetIo {
 
     /// When the node wants its timers run.
     pub fn deadline(&self, node: &Node) -> Instant {
-        let far = Instant::now() + Duration::from_secs(3600);
+        // No timer at all (u64::MAX) is past what an Instant holds.
         self.start
             .checked_add(Duration::from_micros(node.poll_timeout()))
-            .map_or(far, |d| d.min(far))
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600))
     }
 
     /// A datagram from the network, decoded and checked: its source must be

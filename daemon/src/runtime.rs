@@ -17,8 +17,6 @@ use crate::sessions::registry::Registry;
 use crate::sessions::{Cmd, Outbound, Shared};
 use crate::status::{status_reply, StatusInfo};
 use crate::transport::Received;
-use spread_core::consts::{HEADER_LEN, MAX_GROUP_NAME};
-use spread_core::name::GroupName;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -290,14 +288,9 @@ impl Core {
     /// A request of a local session, for the node to order.
     fn order(&mut self, id: SessionId, header: &spread_core::wire::Header, frame: bytes::Bytes) {
         let now = self.net.now();
-        let names = header.num_groups.max(0) as usize * MAX_GROUP_NAME;
-        let group = frame
-            .get(HEADER_LEN..HEADER_LEN + names.min(MAX_GROUP_NAME))
-            .map(GroupName::from_field);
         match self.node.handle_request(id, header, frame, now) {
             Ok(()) => {}
-            Err(Refused::GroupCap { groups, cap }) => {
-                let group = group.map(|g| g.to_string()).unwrap_or_default();
+            Err(Refused::GroupCap { group, groups, cap }) => {
                 let line = format!(
                     "refused a join of {group} by {}: it is in {groups} groups (MaxGroupsPerSession = {cap})",
                     header.sender

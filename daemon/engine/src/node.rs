@@ -37,9 +37,14 @@ pub struct NodeConfig {
 /// Why a request of a local session was not ordered.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refused {
-    /// A join past MaxGroupsPerSession (the sender is in that many groups,
-    /// counting joins on their way); a REJECT went back to the sender.
-    GroupCap { groups: usize, cap: usize },
+    /// A join of `group` past MaxGroupsPerSession (the sender is in
+    /// `groups`, counting joins on their way); a REJECT went back to the
+    /// sender.
+    GroupCap {
+        group: GroupName,
+        groups: usize,
+        cap: usize,
+    },
     /// Larger than a ring carries (the sessions' limit should have caught
     /// it first).
     TooLarge,
@@ -173,6 +178,10 @@ impl Node {
             self.engine.refuse(id, header, names, &mut self.scratch);
             self.settle(now);
             return Err(Refused::GroupCap {
+                group: names
+                    .get(..MAX_GROUP_NAME)
+                    .map(GroupName::from_field)
+                    .unwrap_or_else(|| GroupName::from("")),
                 groups,
                 cap: self.group_cap.cap(),
             });
@@ -190,8 +199,11 @@ impl Node {
     /// A request refused by the session layer goes back to its sender as
     /// a REJECT (`names`: its group names, the body is never echoed).
     pub fn handle_refused(&mut self, id: SessionId, header: &Header, names: &[u8]) {
-        self.engine.refuse(id, header, names, &mut self.scratch);
-        self.take_scratch();
+        let mut out = Vec::with_capacity(1);
+        self.engine.refuse(id, header, names, &mut out);
+        for o in out {
+            self.push_output(o);
+        }
     }
 
     /// A local session is gone (closed, broken, or cut off): its
@@ -242,7 +254,9 @@ impl Node {
                 self.deliver(d);
             }
             let mut ordered = false;
-            for o in std::mem::take(&mut self.scratch) {
+            // Taken and put back, so its capacity serves every round.
+            let mut scratch = std::mem::take(&mut self.scratch);
+            for o in scratch.drain(..) {
                 match o {
                     Output::Order { frame, service } => {
                         ordered = true;
@@ -251,15 +265,10 @@ impl Node {
                     other => self.push_output(other),
                 }
             }
+            self.scratch = scratch;
             if !delivered && !ordered {
                 return;
             }
-        }
-    }
-
-    fn take_scratch(&mut self) {
-        for o in std::mem::take(&mut self.scratch) {
-            self.push_output(o);
         }
     }
 
