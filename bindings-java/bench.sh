@@ -18,10 +18,11 @@ WARMUP=${WARMUP:-20000}
 cargo build -q --release -p spread-tools -p spread-daemon -p spread-jni --manifest-path "$ws/Cargo.toml"
 mvn -B -q -Dstyle.color=never -DskipTests package
 
-dir=$(mktemp -d)
+. "$ws/scripts/daemon-user.sh"
+dir=$(mktemp -d); chmod 1777 "$dir"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 printf 'Spread_Segment 127.0.0.255:%s {\n\tlocalhost 127.0.0.1\n}\nRuntimeDir = %s\n' "$port" "$dir" > "$dir/spread.conf"
-(cd "$dir" && exec "$ws/target/release/spread" -n localhost -c spread.conf 2> "$dir/daemon.log") &
+(cd "$dir" && SPREAD_SOCKET_DIR="$dir" exec "$ws/target/release/spread" -n localhost -c spread.conf 2> "$dir/daemon.log") &
 daemon=$!
 trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do

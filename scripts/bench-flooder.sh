@@ -9,10 +9,11 @@ count="${1:-100000}"; shift || true
 sizes=("${@:-1000}")
 cargo build --release -q -p spread-daemon -p spread-tools
 bin="$PWD/target/release"
-work=$(mktemp -d)
+. scripts/daemon-user.sh
+work=$(mktemp -d); chmod 1777 "$work"
 port=$((20000 + RANDOM % 20000))
 printf 'Spread_Segment 127.0.0.255:%s {\n\tlocalhost 127.0.0.1\n}\nRuntimeDir = %s\n' "$port" "$work" > "$work/spread.conf"
-(cd "$work" && exec "$bin/spread" -c spread.conf -n localhost 2>"$work/daemon.log") & daemon=$!
+(cd "$work" && SPREAD_SOCKET_DIR="$work" exec "$bin/spread" -c spread.conf -n localhost 2>"$work/daemon.log") & daemon=$!
 trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 200); do [ -S "$work/$port" ] && break; sleep 0.05; done
 ticks=$(getconf CLK_TCK)

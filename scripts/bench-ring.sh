@@ -8,12 +8,13 @@ cd "$(dirname "$0")/.."
 count="${1:-100000}"; size="${2:-1000}"
 cargo build --release -q -p spread-daemon -p spread-tools
 bin="$PWD/target/release"
+. scripts/daemon-user.sh
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 net="127.0.$((100 + RANDOM % 100))"
 pids=()
 for i in 1 2 3; do
-  mkdir -p "$work/d$i"
+  mkdir -p "$work/d$i"; chmod 1777 "$work/d$i"
   {
     echo "Spread_Segment $net.255:$port {"
     for j in 1 2 3; do echo "  d$j $net.$j { D $net.$j C $net.$j }"; done
@@ -22,7 +23,7 @@ for i in 1 2 3; do
     [ -n "${ACCELERATED:-}" ] && echo "AcceleratedRing = true"
     [ -n "${WINDOWS:-}" ] && echo "$WINDOWS"
   } > "$work/d$i/spread.conf"
-  (cd "$work/d$i" && exec "$bin/spread" -n "d$i" -c spread.conf 2>daemon.log) & pids+=($!)
+  (cd "$work/d$i" && SPREAD_SOCKET_DIR="$work/d$i" exec "$bin/spread" -n "d$i" -c spread.conf 2>daemon.log) & pids+=($!)
 done
 trap 'kill ${pids[*]} 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for i in 1 2 3; do for _ in $(seq 100); do [ -S "$work/d$i/$port" ] && break; sleep 0.05; done; done

@@ -2,13 +2,15 @@
 # A local ring of daemons for trying things out: N daemons (default 3) on
 # 127.0.100.1..N, port 4903, in one configuration, each with its own
 # directory under /tmp/spread-cluster. Clients reach daemon i as
-# "4903@127.0.100.i" (or its Unix socket /tmp/spread-cluster/d<i>/4903).
+# "4903@127.0.100.i" (or its Unix socket /tmp/spread-cluster/d<i>/4903:
+# each daemon is started with SPREAD_SOCKET_DIR set to its directory).
 #   scripts/cluster.sh start [N] [extra spread.conf lines...]
 #   scripts/cluster.sh stop
 #   e.g. target/release/spuser -s 4903@127.0.100.2
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$PWD"
+. scripts/daemon-user.sh
 base=/tmp/spread-cluster
 port=4903
 case "${1:-}" in
@@ -17,7 +19,7 @@ case "${1:-}" in
     cargo build ${CLUSTER_PROFILE:---release} -q -p spread-daemon -p spread-tools
     "$0" stop >/dev/null 2>&1 || true
     for i in $(seq "$n"); do
-      mkdir -p "$base/d$i"
+      mkdir -p "$base/d$i"; chmod 1777 "$base/d$i"
       {
         echo "Spread_Segment 127.0.100.255:$port {"
         for j in $(seq "$n"); do echo "  d$j 127.0.100.$j { D 127.0.100.$j C 127.0.100.$j }"; done
@@ -27,7 +29,7 @@ case "${1:-}" in
       } > "$base/d$i/spread.conf"
       (
         cd "$base/d$i"
-        nohup "$repo/target/release/spread" -n "d$i" -c spread.conf >daemon.log 2>&1 &
+        SPREAD_SOCKET_DIR="$base/d$i" nohup "$repo/target/release/spread" -n "d$i" -c spread.conf >daemon.log 2>&1 &
         echo $! > pid
       )
     done

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+. scripts/daemon-user.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -84,7 +84,12 @@ async function waitAccepting(port, host, child, log, timeoutMs = 15000) {
 function startProcess(dir, name, conf) {
   const bin = daemonBinary();
   if (!bin) throw new Error(skipReason());
-  const child = spawn(bin, ['-n', name, '-c', conf], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The socket in the daemon's own directory, not /tmp/<port>; like /tmp
+  // it is sticky and writable by all, so that a daemon started as root
+  // (which then becomes DaemonUser) removes it.
+  fs.chmodSync(dir, 0o1777);
+  const env = { ...process.env, SPREAD_SOCKET_DIR: dir };
+  const child = spawn(bin, ['-n', name, '-c', conf], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { out += d; });

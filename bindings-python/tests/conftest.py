@@ -69,9 +69,14 @@ class Daemon:
         self.port = port
         self.name = f"{port}@{ip}"
         with open(self.log, "ab") as log:
+            # The socket in the daemon's own directory, not /tmp/<port>;
+            # like /tmp it is sticky and writable by all, so that a daemon
+            # started as root (which then becomes DaemonUser) removes it.
+            directory.chmod(0o1777)
             self.proc: subprocess.Popen[bytes] = subprocess.Popen(
                 [str(binary), "-n", name, "-c", "spread.conf"],
                 cwd=directory,
+                env={**os.environ, "SPREAD_SOCKET_DIR": str(directory)},
                 stdout=subprocess.DEVNULL,
                 stderr=log,
             )

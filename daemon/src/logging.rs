@@ -2,9 +2,13 @@
 //! (`spread::session`, `spread::groups`, ...), EventPriority sets the level.
 
 use crate::config::{Config, DebugFlag, EventPriority};
+use std::ffi::CString;
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::Targets;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::time::FormatTime;
 use tracing_subscriber::prelude::*;
+use tracing_subscriber::{Layer, Registry};
 
 /// The log target a DebugFlag turns on.
 pub fn target_of(flag: DebugFlag) -> Option<&'static str> {
@@ -57,7 +61,9 @@ pub fn filter_for(config: &Config) -> Targets {
     t
 }
 
-/// Installs the subscriber (once per process).
+/// Installs the subscriber (once per process). Lines carry a time only
+/// when `EventTimeStamp` or `EventPreciseTimeStamp` asks for one, as with
+/// 5.0.1.
 pub fn init(config: &Config, enabled: bool) {
     let filter = if !enabled {
         Targets::new().with_default(LevelFilter::OFF)
@@ -74,9 +80,96 @@ pub fn init(config: &Config, enabled: bool) {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(true);
-    let _ = tracing_subscriber::registry()
-        .with(fmt.with_filter(filter))
-        .try_init();
+    let layer: Box<dyn Layer<Registry> + Send + Sync> = match Timestamp::for_config(config) {
+        Some(t) => Box::new(fmt.with_timer(t).with_filter(filter)),
+        None => Box::new(fmt.without_time().with_filter(filter)),
+    };
+    let _ = tracing_subscriber::registry().with(layer).try_init();
+}
+
+/// 5.0.1's time format when `EventTimeStamp` names none.
+pub const DEFAULT_TIMESTAMP_FORMAT: &str = "%m/%d/%y %H:%M:%S";
+/// 5.0.1 keeps a format in 40 bytes, its NUL included.
+const MAX_FORMAT: usize = 39;
+
+/// The time at the start of each line: an strftime format in local time,
+/// and with `EventPreciseTimeStamp` the microseconds after the seconds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timestamp {
+    format: CString,
+    micros: bool,
+}
+
+impl Timestamp {
+    /// What the configuration asks for; `None`: no time on the lines.
+    pub fn for_config(config: &Config) -> Option<Timestamp> {
+        if config.event_timestamp.is_none() && !config.event_precise_timestamp {
+            return None;
+        }
+        let mut format = config
+            .event_timestamp
+            .clone()
+            .flatten()
+            .unwrap_or_else(|| DEFAULT_TIMESTAMP_FORMAT.to_string());
+        let mut micros = config.event_precise_timestamp;
+        // The microseconds follow seconds: when the format does not end
+        // with them, the seconds since the epoch are added (if they fit).
+        if micros && !(format.ends_with("%s") || format.ends_with("%S")) {
+            if format.len() + 3 <= MAX_FORMAT {
+                format.push_str(" %s");
+            } else {
+                micros = false;
+            }
+        }
+        // The parser refuses NUL in strings; an empty format is kept.
+        let format = CString::new(format).unwrap_or_default();
+        // Read the time zone now: after a chroot /etc/localtime is gone.
+        // SAFETY: tzset only reads the environment and the zone files.
+        unsafe { tzset() };
+        Some(Timestamp { format, micros })
+    }
+
+    /// The text for `secs.micros` since the epoch.
+    pub fn render(&self, secs: i64, micros: u32) -> String {
+        // SAFETY: an all-zero tm is a valid value to be overwritten.
+        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        let t = secs as libc::time_t;
+        // SAFETY: both pointers are valid for the call.
+        let local = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
+        let mut text = if local {
+            let mut buf = [0u8; 256];
+            // SAFETY: `buf` is valid for its length, the format is
+            // NUL-terminated and `tm` was filled by localtime_r.
+            let n = unsafe {
+                libc::strftime(
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    self.format.as_ptr(),
+                    &tm,
+                )
+            };
+            String::from_utf8_lossy(&buf[..n]).into_owned()
+        } else {
+            secs.to_string()
+        };
+        if self.micros && !text.is_empty() {
+            text.push_str(&format!(".{micros:06}"));
+        }
+        text
+    }
+}
+
+extern "C" {
+    fn tzset();
+}
+
+impl FormatTime for Timestamp {
+    fn format_time(&self, w: &mut Writer<'_>) -> std::fmt::Result {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        w.write_str(&self.render(now.as_secs() as i64, now.subsec_micros()))
+    }
 }
 
 /// A count that the log reports at most once a period: under a flood of
@@ -158,6 +251,50 @@ impl LineBudget {
 
     pub fn period(&self) -> std::time::Duration {
         self.period
+    }
+}
+
+#[cfg(test)]
+mod timestamp_tests {
+    use super::Timestamp;
+    use crate::config::Config;
+
+    fn stamp(text: &str) -> Option<Timestamp> {
+        let c = Config::parse(
+            &format!("Spread_Segment 127.0.0.255:4803 {{ a 127.0.0.1 }}\n{text}"),
+            "t",
+        )
+        .unwrap();
+        Timestamp::for_config(&c)
+    }
+
+    #[test]
+    fn formats_as_5_0_1_does() {
+        std::env::set_var("TZ", "UTC");
+        // 2026-12-02 15:42:11 UTC
+        let t = 1_796_226_131;
+        assert_eq!(stamp(""), None, "no time unless asked");
+        assert_eq!(
+            stamp("EventTimeStamp").unwrap().render(t, 5),
+            "12/02/26 15:42:11"
+        );
+        assert_eq!(
+            stamp("EventTimeStamp = \"[%a %d %b %Y %H:%M:%S]\"")
+                .unwrap()
+                .render(t, 5),
+            "[Wed 02 Dec 2026 15:42:11]"
+        );
+        assert_eq!(
+            stamp("EventPreciseTimeStamp").unwrap().render(t, 5),
+            "12/02/26 15:42:11.000005"
+        );
+        // The microseconds follow seconds: the epoch's are added.
+        assert_eq!(
+            stamp("EventTimeStamp = \"%H:%M\"\nEventPreciseTimeStamp")
+                .unwrap()
+                .render(t, 42),
+            "15:42 1796226131.000042"
+        );
     }
 }
 

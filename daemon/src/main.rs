@@ -3,11 +3,13 @@
 use spread_daemon::auth::IpRules;
 use spread_daemon::cli;
 use spread_daemon::config::Config;
+use spread_daemon::logfile::LogFile;
 use spread_daemon::logging;
+use spread_daemon::privileges::{self, Plan};
 use spread_daemon::runtime::Bound;
 use spread_daemon::setup::settings_from;
-use std::path::PathBuf;
 use std::process::ExitCode;
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tracing::{error, info, warn};
 
 fn main() -> ExitCode {
@@ -43,12 +45,31 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Before anything is bound: a wrong user, group or directory stops the
+    // daemon at once.
+    let plan = match Plan::for_config(&config) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("spread: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let log_file = match LogFile::open(&config) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("spread: {e}");
+            return ExitCode::from(1);
+        }
+    };
     logging::init(&config, args.log);
     for (line, text) in &config.warnings {
         warn!(target: "spread::config", "{}:{line}: {text}", config.source);
     }
     for (line, option) in config.unsupported_options() {
         warn!(target: "spread::config", "{}:{line}: {option} is not supported by this daemon yet; it has no effect", config.source);
+    }
+    if plan == Plan::NotRoot {
+        warn!(target: "spread::auth", "not running as root: the daemon does not chroot and keeps its user");
     }
     let (rules, rules_file, rule_warnings) = IpRules::load_default();
     for w in rule_warnings {
@@ -58,13 +79,18 @@ fn main() -> ExitCode {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let settings = match settings_from(&config, me, rules, now as i32) {
+    let mut settings = match settings_from(&config, me, rules, now as i32) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(1);
         }
     };
+    // SAFETY: geteuid cannot fail.
+    settings.trusted_uids = vec![unsafe { libc::geteuid() }, plan.final_uid()];
+    if let Plan::Drop(t) = &plan {
+        settings.socket_owner = Some((t.uid, t.gid));
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -75,9 +101,8 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let unix: Option<PathBuf> = settings.unix.clone();
-    // Only a daemon that bound the socket file may remove it at exit.
-    let (code, owns_socket) = runtime.block_on(async move {
+    let mut socket_file = None;
+    let code = runtime.block_on(async {
         let describe = format!(
             "daemon {:?} (id {}) of {}: clients on TCP {:?} and {}",
             settings.daemon_name,
@@ -90,31 +115,62 @@ fn main() -> ExitCode {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default()
         );
-        // Before the socket exists: a SIGTERM right after start must find
-        // the handler in place.
-        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        // Before the sockets exist: a signal right after start must find
+        // its handler in place (SIGHUP would otherwise end the process).
+        let term = signal(SignalKind::terminate()).ok();
+        let hangup = signal(SignalKind::hangup()).ok();
         let bound = match Bound::bind(settings).await {
             Ok(b) => b,
             Err(e) => {
                 error!(target: "spread", "cannot listen: {e}");
                 eprintln!("spread: cannot listen: {e}");
-                return (ExitCode::from(1), false);
+                return ExitCode::from(1);
             }
         };
+        socket_file = bound.socket_file();
+        if let Plan::Drop(target) = &plan {
+            if let Err(e) = privileges::drop_to(target) {
+                error!(target: "spread::auth", "cannot give up root: {e}");
+                eprintln!("spread: cannot give up root: {e}");
+                return ExitCode::from(1);
+            }
+            info!(target: "spread::auth", "running as user {} ({}), group {} ({}), chrooted to {}", target.user, target.uid, target.group, target.gid, target.root_dir.display());
+        }
         info!(target: "spread", "{describe}");
         tokio::select! {
             _ = bound.serve() => {}
             _ = shutdown_signal(term) => info!(target: "spread", "exiting on signal"),
+            _ = on_hangup(hangup, log_file.as_ref()) => {}
         }
-        (ExitCode::SUCCESS, true)
+        ExitCode::SUCCESS
     });
-    if let (Some(path), true) = (unix, owns_socket) {
-        let _ = std::fs::remove_file(path);
+    if let Some(file) = socket_file {
+        file.remove();
     }
     code
 }
 
-async fn shutdown_signal(mut term: Option<tokio::signal::unix::Signal>) {
+/// SIGHUP reopens the log file (after logrotate moved it).
+async fn on_hangup(hangup: Option<Signal>, log_file: Option<&LogFile>) {
+    let Some(mut hangup) = hangup else {
+        return std::future::pending().await;
+    };
+    while hangup.recv().await.is_some() {
+        if let Some(log) = log_file {
+            match log.reopen() {
+                Ok(()) => {
+                    info!(target: "spread", "SIGHUP: reopened the log file {}", log.path().display())
+                }
+                Err(e) => {
+                    warn!(target: "spread", "SIGHUP: cannot reopen the log file {}: {e}; still writing to the old one", log.path().display())
+                }
+            }
+        }
+    }
+    std::future::pending().await
+}
+
+async fn shutdown_signal(mut term: Option<Signal>) {
     let term = async {
         match term.as_mut() {
             Some(t) => {

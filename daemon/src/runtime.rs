@@ -11,9 +11,10 @@ use crate::engine::{Output, SessionId};
 use crate::net_io::{NetIo, NetSettings};
 use crate::packet::{DataHeader, MonitorBody, MonitorPacket, Port, CONTROL_TYPE};
 use crate::sessions::backlog::{Over, QueueLimits};
-use crate::sessions::listen::{accept_tcp, accept_unix, bind_tcp, bind_unix};
+use crate::sessions::listen::{accept_tcp, accept_unix, bind_tcp};
 use crate::sessions::refusals::{tell_held_periodically, Refusal};
 use crate::sessions::registry::Registry;
+use crate::sessions::socket_file::{bind_unix, SocketFile, UnixBinding};
 use crate::sessions::{Cmd, Outbound, Shared};
 use crate::status::{status_reply, StatusInfo};
 use crate::transport::Received;
@@ -24,7 +25,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tracing::{debug, warn};
+use tracing::{debug, error, warn};
 
 /// How often the log may repeat that forged ordered messages were dropped.
 const FORGED_REPORT_EVERY: Duration = Duration::from_secs(60);
@@ -34,7 +35,15 @@ const FORGED_REPORT_EVERY: Duration = Duration::from_secs(60);
 pub struct Settings {
     pub daemon_name: String,
     pub tcp: Vec<SocketAddr>,
+    /// The Unix socket's path (`/tmp/<port>` unless `SPREAD_SOCKET_DIR`
+    /// says otherwise).
     pub unix: Option<PathBuf>,
+    /// The uids whose daemon may hold the Unix socket's path: this daemon
+    /// shares it with them rather than take it over.
+    pub trusted_uids: Vec<u32>,
+    /// Who the daemon becomes after binding (it is started as root): the
+    /// Unix socket's file is given to them.
+    pub socket_owner: Option<(u32, u32)>,
     pub max_sessions: usize,
     /// MaxSessionMessages, MaxSessionBytes, MaxQueuedBytes.
     pub queue: QueueLimits,
@@ -59,6 +68,7 @@ pub struct Bound {
     settings: Settings,
     tcp: Vec<tokio::net::TcpListener>,
     unix: Option<tokio::net::UnixListener>,
+    socket_file: Option<Arc<SocketFile>>,
     net: NetIo,
 }
 
@@ -69,14 +79,34 @@ impl Bound {
         for a in &settings.tcp {
             tcp.push(bind_tcp(*a).await?);
         }
-        let unix = settings.unix.as_deref().map(bind_unix).transpose()?;
+        let (unix, socket_file) = match settings.unix.as_deref() {
+            None => (None, None),
+            Some(path) => match bind_unix(path, &settings.trusted_uids, settings.socket_owner) {
+                Ok(UnixBinding::Bound(l, file)) => (Some(l), Some(Arc::new(file))),
+                Ok(UnixBinding::LeftTo(other)) => {
+                    warn!(target: "spread", "another Spread daemon serves the Unix socket {} ({other:?}); this daemon's clients connect over TCP", path.display());
+                    (None, None)
+                }
+                // Never fatal: the daemon still serves TCP.
+                Err(e) => {
+                    error!(target: "spread", "{e}; this daemon's clients connect over TCP");
+                    (None, None)
+                }
+            },
+        };
         let net = NetIo::bind(&settings.net).await?;
         Ok(Bound {
             settings,
             tcp,
             unix,
+            socket_file,
             net,
         })
+    }
+
+    /// The Unix socket file this daemon created, to remove at exit.
+    pub fn socket_file(&self) -> Option<Arc<SocketFile>> {
+        self.socket_file.clone()
     }
 
     /// Serves until the process ends.
@@ -85,6 +115,7 @@ impl Bound {
             settings,
             tcp,
             unix,
+            socket_file,
             net,
         } = self;
         let (core_tx, core_rx) = mpsc::channel(4096);
@@ -120,7 +151,7 @@ impl Bound {
             started: std::time::Instant::now(),
             forged_reported: Default::default(),
             control: Control::new(settings.control.clone()),
-            socket_file: settings.unix.clone(),
+            socket_file,
         };
         core.run(core_rx, net_rx).await;
     }
@@ -145,7 +176,7 @@ struct Core {
     /// Partitions and windows a monitor imposed.
     control: Control,
     /// Removed when a monitor terminates the daemon.
-    socket_file: Option<PathBuf>,
+    socket_file: Option<Arc<SocketFile>>,
 }
 
 impl Core {
@@ -270,8 +301,8 @@ impl Core {
 
     /// A monitor put this daemon in component −1 (already logged).
     fn exit_by_monitor(&self) -> ! {
-        if let Some(path) = &self.socket_file {
-            let _ = std::fs::remove_file(path);
+        if let Some(file) = &self.socket_file {
+            file.remove();
         }
         std::process::exit(0)
     }

@@ -13,7 +13,6 @@ use crate::segment::Segment;
 use crate::status::StatusInfo;
 use crate::transport::Peer;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// How long a client may take for each step of its handshake.
@@ -47,10 +46,6 @@ pub fn settings_from(
             .map(|a| SocketAddr::new(*a, seg.port))
             .collect()
     };
-    let dir = config
-        .runtime_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("/tmp"));
     let auth = AuthPolicy::new(
         config.allowed_auth_methods.as_deref(),
         config.required_auth_methods.as_deref(),
@@ -61,7 +56,10 @@ pub fn settings_from(
     Ok(Settings {
         daemon_name: entry.name.clone(),
         tcp,
-        unix: Some(dir.join(seg.port.to_string())),
+        // Where clients look, whatever RuntimeDir says (as 5.0.1).
+        unix: Some(spread_core::client::unix_socket_dir().join(seg.port.to_string())),
+        trusted_uids: Vec::new(),
+        socket_owner: None,
         max_sessions: config.max_sessions,
         queue: crate::sessions::backlog::QueueLimits {
             messages: config.max_session_messages,

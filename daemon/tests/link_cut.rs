@@ -90,7 +90,7 @@ impl Hosts {
             ]);
             ip(&["-n", &hub, "link", "set", &format!("port{i}"), "up"]);
             let d = hosts.dir.join(format!("d{i}"));
-            std::fs::create_dir_all(&d).unwrap();
+            spread_testkit::runtime_dir(&d);
             let conf = format!("{conf}RuntimeDir = {}\n", d.display());
             std::fs::write(d.join("spread.conf"), conf).unwrap();
         }
@@ -101,6 +101,7 @@ impl Hosts {
                 .args(["netns", "exec", &hosts.host(i)])
                 .arg(daemon_binary())
                 .args(["-n", &format!("d{i}"), "-c", "spread.conf"])
+                .env("SPREAD_SOCKET_DIR", &d)
                 .current_dir(&d)
                 .stdout(Stdio::null())
                 .stderr(log)

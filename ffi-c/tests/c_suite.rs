@@ -185,6 +185,9 @@ struct Setup {
     /// Kill the daemon when the program prints "ready", then write a line
     /// to its stdin.
     kill_daemon_when_ready: bool,
+    /// The daemon's Unix socket where it is by default (`/tmp/<port>`) and
+    /// the program without `SPREAD_SOCKET_DIR`, as an unchanged one runs.
+    default_socket: bool,
 }
 
 fn tcp(d: &TestDaemon) -> Vec<String> {
@@ -203,6 +206,7 @@ const PLAIN: Setup = Setup {
     daemon: Some(("", None)),
     args: tcp,
     kill_daemon_when_ready: false,
+    default_socket: false,
 };
 
 fn setup(name: &str) -> Setup {
@@ -332,6 +336,11 @@ fn run_program(
 /// Builds and runs one program in one mode; panics with its output if it
 /// does not exit 0. Returns its stdout.
 fn run(name: &str, mode: Mode) -> String {
+    run_with(name, mode, setup(name))
+}
+
+/// As [`run`], with the setup given.
+fn run_with(name: &str, mode: Mode, s: Setup) -> String {
     let bin = compile(
         name,
         match mode {
@@ -340,10 +349,14 @@ fn run(name: &str, mode: Mode) -> String {
             Mode::Plain | Mode::Valgrind => Build::Plain,
         },
     );
-    let s = setup(name);
-    let mut daemon = s
-        .daemon
-        .map(|(extra, access)| TestDaemon::start_with(extra, access));
+    let mut daemon = s.daemon.map(|(extra, access)| {
+        if s.default_socket {
+            assert!(access.is_none());
+            TestDaemon::start_with_default_socket(extra)
+        } else {
+            TestDaemon::start_with(extra, access)
+        }
+    });
     let args = match &daemon {
         Some(d) => (s.args)(d),
         None => vec![],
@@ -363,9 +376,14 @@ fn run(name: &str, mode: Mode) -> String {
         _ => Command::new(&bin),
     };
     cmd.args(&args);
-    if let Some(d) = &daemon {
+    match &daemon {
         // For connect.c's bare "port" daemon name.
-        cmd.env("SPREAD_SOCKET_DIR", &d.dir);
+        Some(d) if !s.default_socket => {
+            cmd.env("SPREAD_SOCKET_DIR", &d.socket_dir);
+        }
+        _ => {
+            cmd.env_remove("SPREAD_SOCKET_DIR");
+        }
     }
     if mode == Mode::Asan {
         cmd.env(
@@ -496,6 +514,22 @@ mod static_lib {
 }
 
 /// The flooder prints its figures in the agreed format.
+/// The daemon's RuntimeDir is not /tmp, as in most packaged spread.conf
+/// files, and the program connects to the bare port as an unchanged one
+/// does: the daemon's Unix socket is at /tmp/<port>, where it looks.
+#[test]
+fn c_connect_by_port_whatever_runtime_dir_says() {
+    let out = run_with(
+        "connect",
+        Mode::Plain,
+        Setup {
+            default_socket: true,
+            ..setup("connect")
+        },
+    );
+    assert!(out.contains("bare port: connected"), "{out}");
+}
+
 #[test]
 fn c_flooder_bench_output() {
     let out = run("flooder_bench", Mode::Plain);

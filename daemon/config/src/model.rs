@@ -218,6 +218,15 @@ impl Config {
         self.segments.iter().flat_map(|s| s.daemons.iter())
     }
 
+    /// Where option `name` was last set, for messages: `file:line`, or the
+    /// file alone when the option was not written (its default applies).
+    pub fn where_set(&self, name: &str) -> String {
+        match self.option_lines.iter().rev().find(|(_, n)| *n == name) {
+            Some((line, _)) => format!("{}:{line}", self.source),
+            None => format!("{} (default {name})", self.source),
+        }
+    }
+
     /// The address family in use: explicit, else that of the first daemon.
     pub fn ip_version(&self) -> IpVersion {
         self.active_ip_version

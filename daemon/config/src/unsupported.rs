@@ -7,13 +7,8 @@ use super::model::Config;
 /// Reported whenever they appear in the file.
 const NOT_YET_IMPLEMENTED: &[&str] = &[
     "SocketPortReuse",
-    "DaemonUser",
-    "DaemonGroup",
     "ActiveIPVersion",
     "IgnoreMulticastJoinErrors",
-    "EventLogFile",
-    "EventTimeStamp",
-    "EventPreciseTimeStamp",
 ];
 
 /// Only the policies named here are implemented.

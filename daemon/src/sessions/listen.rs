@@ -6,8 +6,7 @@ use super::Shared;
 use crate::auth::Peer;
 use std::io;
 use std::net::SocketAddr;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::{TcpListener, UnixListener};
 
@@ -15,25 +14,6 @@ pub async fn bind_tcp(addr: SocketAddr) -> io::Result<TcpListener> {
     TcpListener::bind(addr)
         .await
         .map_err(|e| io::Error::new(e.kind(), format!("TCP {addr}: {e}")))
-}
-
-/// Binds the Unix socket at `path`, replacing a stale file left by a daemon
-/// that died; refuses if a live daemon answers there.
-pub fn bind_unix(path: &Path) -> io::Result<UnixListener> {
-    let err =
-        |e: io::Error| io::Error::new(e.kind(), format!("Unix socket {}: {e}", path.display()));
-    if path.exists() {
-        if std::os::unix::net::UnixStream::connect(path).is_ok() {
-            return Err(err(io::Error::new(
-                io::ErrorKind::AddrInUse,
-                "another daemon is listening there",
-            )));
-        }
-        std::fs::remove_file(path).map_err(err)?;
-    }
-    let l = UnixListener::bind(path).map_err(err)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666)).map_err(err)?;
-    Ok(l)
 }
 
 pub async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>) {

@@ -8,6 +8,7 @@ pub mod listen;
 pub mod refusals;
 pub mod registry;
 pub mod session;
+pub mod socket_file;
 pub mod validate;
 
 use crate::auth::AuthPolicy;

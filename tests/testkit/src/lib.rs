@@ -22,6 +22,9 @@ pub struct TestDaemon {
     pub log: PathBuf,
     /// RLIMIT_NOFILE for the daemon, if the test sets one.
     fd_limit: Option<u64>,
+    /// Where its Unix socket is: its own directory, or `/tmp` (the
+    /// default, where unchanged clients look).
+    pub socket_dir: PathBuf,
 }
 
 /// The `spread` binary under test.
@@ -57,6 +60,16 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Creates a daemon's directory: its `RuntimeDir` (where, started as root,
+/// it chroots) and its socket directory (`SPREAD_SOCKET_DIR`, so that
+/// tests do not share `/tmp/<port>`). Writable by all and sticky like
+/// `/tmp`, so that a daemon that gave up root still removes its socket.
+pub fn runtime_dir(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+}
+
 impl TestDaemon {
     /// Starts a daemon named `localhost` with `extra` appended to its config.
     pub fn start(extra: &str) -> TestDaemon {
@@ -74,14 +87,29 @@ impl TestDaemon {
         TestDaemon::start_opts(extra, None, Some(fd_limit))
     }
 
+    /// Starts a daemon whose Unix socket is where it is by default,
+    /// `/tmp/<port>` (its `RuntimeDir` is still its own directory).
+    pub fn start_with_default_socket(extra: &str) -> TestDaemon {
+        TestDaemon::start_in(extra, None, None, Some(PathBuf::from("/tmp")))
+    }
+
     fn start_opts(extra: &str, access: Option<&str>, fd_limit: Option<u64>) -> TestDaemon {
+        TestDaemon::start_in(extra, access, fd_limit, None)
+    }
+
+    fn start_in(
+        extra: &str,
+        access: Option<&str>,
+        fd_limit: Option<u64>,
+        socket_dir: Option<PathBuf>,
+    ) -> TestDaemon {
         let dir = std::env::temp_dir().join(format!(
             "spread-test-{}-{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst)
         ));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        runtime_dir(&dir);
         if let Some(a) = access {
             std::fs::write(dir.join("spread.access_ip"), a).unwrap();
         }
@@ -92,19 +120,21 @@ impl TestDaemon {
         );
         std::fs::write(dir.join("spread.conf"), conf).unwrap();
         let log = dir.join("daemon.log");
-        let child = TestDaemon::spawn(&dir, &log, fd_limit);
+        let socket_dir = socket_dir.unwrap_or_else(|| dir.clone());
+        let child = TestDaemon::spawn(&dir, &socket_dir, &log, fd_limit);
         let mut d = TestDaemon {
             child,
             port,
             dir,
             log,
             fd_limit,
+            socket_dir,
         };
         d.wait_ready();
         d
     }
 
-    fn spawn(dir: &Path, log: &Path, fd_limit: Option<u64>) -> Child {
+    fn spawn(dir: &Path, socket_dir: &Path, log: &Path, fd_limit: Option<u64>) -> Child {
         let mut cmd = Command::new(daemon_binary());
         if let Some(n) = fd_limit {
             use std::os::unix::process::CommandExt;
@@ -122,6 +152,11 @@ impl TestDaemon {
                     Ok(())
                 });
             }
+        }
+        if socket_dir != Path::new("/tmp") {
+            cmd.env("SPREAD_SOCKET_DIR", socket_dir);
+        } else {
+            cmd.env_remove("SPREAD_SOCKET_DIR");
         }
         cmd.args(["-n", "localhost", "-c", "spread.conf"])
             .current_dir(dir)
@@ -143,7 +178,7 @@ impl TestDaemon {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
         assert!(self.unix_path().exists(), "SIGKILL leaves the socket file");
-        self.child = TestDaemon::spawn(&self.dir, &self.log, self.fd_limit);
+        self.child = TestDaemon::spawn(&self.dir, &self.socket_dir, &self.log, self.fd_limit);
         self.wait_ready();
     }
 
@@ -166,7 +201,7 @@ impl TestDaemon {
     }
 
     pub fn unix_path(&self) -> PathBuf {
-        self.dir.join(self.port.to_string())
+        self.socket_dir.join(self.port.to_string())
     }
 
     /// The daemon name a client uses for TCP: `port@127.0.0.1`.
@@ -467,7 +502,7 @@ impl TestRing {
         };
         for i in 1..=n {
             let d = ring.dir.join(format!("d{i}"));
-            std::fs::create_dir_all(&d).unwrap();
+            runtime_dir(&d);
             let seg = segment.map_or(format!("127.0.{subnet}.255"), str::to_string);
             let conf = format!(
                 "Spread_Segment {seg}:{port} {{\n{daemons}}}\nRuntimeDir = {}\n{extra}\n",
@@ -494,6 +529,7 @@ impl TestRing {
             .unwrap();
         let mut cmd = Command::new(daemon_binary());
         cmd.args(["-n", &format!("d{i}"), "-c", "spread.conf"])
+            .env("SPREAD_SOCKET_DIR", &d)
             .current_dir(&d)
             .stdout(Stdio::null())
             .stderr(log);

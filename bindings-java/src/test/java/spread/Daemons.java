@@ -97,7 +97,12 @@ final class Daemons {
     }
 
     static Process spawn(Path dir, String name) throws IOException {
-        return new ProcessBuilder(binary().toString(), "-n", name, "-c", "spread.conf")
+        // The socket in the daemon's own directory, not /tmp/<port>; writable by all, so that a daemon
+        // started as root (which then becomes DaemonUser) removes it.
+        java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        ProcessBuilder pb = new ProcessBuilder(binary().toString(), "-n", name, "-c", "spread.conf");
+        pb.environment().put("SPREAD_SOCKET_DIR", dir.toString());
+        return pb
                 .directory(dir.toFile())
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(dir.resolve("daemon.log").toFile())
