@@ -31,8 +31,9 @@ const EXPECTED: [(&str, usize); 7] = [
 
 /// Recordings that are shortened dumps (long lists and hex dumps cut): they
 /// document a disagreement on the wire rather than replay byte for byte.
-/// `08-mixed-ring.txt` shows why a mixed ring with 5.0.1 does not form
-/// (issue 12, item 7), and belongs to that work.
+/// `08-mixed-ring.txt` shows why a mixed ring with 5.0.1 did not form
+/// (issue 13, item 7): its complete packets are checked by
+/// `mixed_ring_recording_what_5_0_1_sent_is_what_we_send_now`.
 const SHORTENED: [&str; 1] = ["08-mixed-ring.txt"];
 
 // ---------------------------------------------------------------------------
@@ -115,6 +116,22 @@ fn parse_annot(line: &str) -> Option<Annot> {
 }
 
 fn parse_file(file: &str, text: &str) -> Vec<Recorded> {
+    let out = parse_packets(file, text);
+    for p in &out {
+        assert!(!p.meaning.is_empty(), "{}: no meaning line", p.id());
+        assert_eq!(
+            p.payload_len,
+            Some(p.bytes.len()),
+            "{}: hex dump length",
+            p.id()
+        );
+    }
+    out
+}
+
+/// The packets of a recording as written (a shortened one may cut hex
+/// dumps and leave packets with no dump at all).
+fn parse_packets(file: &str, text: &str) -> Vec<Recorded> {
     let mut out: Vec<Recorded> = Vec::new();
     let mut expect_meaning = false;
     for line in text.lines() {
@@ -156,15 +173,6 @@ fn parse_file(file: &str, text: &str) -> Vec<Recorded> {
                 cur.bytes.push(u8::from_str_radix(h, 16).unwrap());
             }
         }
-    }
-    for p in &out {
-        assert!(!p.meaning.is_empty(), "{}: no meaning line", p.id());
-        assert_eq!(
-            p.payload_len,
-            Some(p.bytes.len()),
-            "{}: hex dump length",
-            p.id()
-        );
     }
     out
 }
@@ -1051,4 +1059,64 @@ fn random_and_truncated_datagrams_never_panic() {
         b.truncate(b.len().saturating_sub(1));
         feed(&b);
     }
+}
+
+/// The mixed-ring recording (two daemons of this project, d1 and d3, and
+/// 5.0.1 as d2): every packet whose dump is complete decodes; 5.0.1's
+/// ALIVE and JOIN are byte for byte what our constructors now build (ours
+/// then had transmiter_id 0, which 5.0.1 drops, and our ring id as
+/// memb_id); our EVS token then carried seq 3333, and 5.0.1 answered with
+/// a request for 1..3333 of its old ring. The engine's tests check that
+/// the EVS token now keeps seq 0.
+#[test]
+fn mixed_ring_recording_what_5_0_1_sent_is_what_we_send_now() {
+    let text = std::fs::read_to_string(vectors_dir().join("08-mixed-ring.txt")).unwrap();
+    let packets = parse_packets("08-mixed-ring.txt", &text);
+    let hash = 2459540174;
+    let complete: Vec<&Recorded> = packets
+        .iter()
+        .filter(|p| p.payload_len == Some(p.bytes.len()))
+        .collect();
+    assert!(complete.len() >= 6, "{} complete packets", complete.len());
+    for p in &complete {
+        p.decode();
+    }
+    let find = |n: u32| packets.iter().find(|p| p.n == n).unwrap();
+
+    let mut alive = MembershipPacket::alive(D2, vec![D2]);
+    alive.header.conf_hash = hash;
+    assert_eq!(alive.encode(), find(3).bytes, "5.0.1's ALIVE (#3)");
+    let mut join = MembershipPacket::join(
+        D2,
+        vec![D2],
+        vec![Rep {
+            proc_id: D2,
+            kind: SEG_REP,
+            seg_index: 0,
+        }],
+    );
+    join.header.conf_hash = hash;
+    assert_eq!(join.encode(), find(7).bytes, "5.0.1's JOIN (#7)");
+
+    // What we sent then.
+    let Packet::Membership(old) = find(1).decode() else {
+        panic!("#1 is an ALIVE")
+    };
+    assert_eq!(old.header.transmiter_id, 0);
+    assert_eq!(old.header.memb_id, MembId::new(D1, -1));
+    let Packet::Token(evs) = find(34).decode() else {
+        panic!("#34 is a token")
+    };
+    assert_eq!((evs.header.seq, evs.header.aru), (3333, 3333));
+    // Its dump is cut: the header, and the first block as annotated.
+    let answer = TokenHeader::decode(&find(35).bytes).unwrap();
+    assert_eq!(
+        (answer.seq, answer.aru, answer.rtr_len),
+        (3333, 0, 16 + 4 * 3333)
+    );
+    let block = &find(35).annot("rtr block").unwrap().value;
+    assert!(
+        block.contains("ring (348480928 (d2), -1)") && block.contains("num_seq 3333"),
+        "{block}"
+    );
 }

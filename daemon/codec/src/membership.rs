@@ -182,10 +182,20 @@ impl MembershipPacket {
         w.into_vec()
     }
 
+    /// The header 5.0.1 sends these packets with: its network layer writes
+    /// the sender as `transmiter_id` (and receivers drop a packet whose
+    /// transmitter is not a configured daemon); `memb_id`, `seq` and the
+    /// rest are never written (zero).
+    fn header(ty: u32, me: u32) -> DataHeader {
+        let mut h = DataHeader::new(ty, me);
+        h.transmiter_id = me;
+        h
+    }
+
     /// An ALIVE from `me` listing the daemons heard (`me` first).
     pub fn alive(me: u32, heard: Vec<u32>) -> MembershipPacket {
         MembershipPacket {
-            header: DataHeader::new(ALIVE_TYPE, me),
+            header: Self::header(ALIVE_TYPE, me),
             body: MembershipBody::Alive(MemberList::new(heard)),
         }
     }
@@ -193,7 +203,7 @@ impl MembershipPacket {
     /// A JOIN from `me` (entry 0 of `reps` must be `me`).
     pub fn join(me: u32, members: Vec<u32>, reps: Vec<Rep>) -> MembershipPacket {
         MembershipPacket {
-            header: DataHeader::new(JOIN_TYPE, me),
+            header: Self::header(JOIN_TYPE, me),
             body: MembershipBody::Join {
                 members: MemberList::new(members),
                 reps: RepList { rep_index: 0, reps },
@@ -204,7 +214,7 @@ impl MembershipPacket {
     /// A REFER from `me` pointing at `target`, a rep of kind `kind`. The
     /// other header fields are zero (5.0.1 leaves stack garbage there).
     pub fn refer(me: u32, target: u32, kind: i16) -> MembershipPacket {
-        let mut header = DataHeader::new(REFER_TYPE, me);
+        let mut header = Self::header(REFER_TYPE, me);
         header.memb_id = super::MembId::new(target, kind.into());
         MembershipPacket {
             header,
@@ -215,7 +225,7 @@ impl MembershipPacket {
     /// A HURRY from `me` to the leader.
     pub fn hurry(me: u32) -> MembershipPacket {
         MembershipPacket {
-            header: DataHeader::new(HURRY_TYPE, me),
+            header: Self::header(HURRY_TYPE, me),
             body: MembershipBody::Hurry,
         }
     }

@@ -340,6 +340,7 @@ impl Membership {
                     rtr: Vec::new(),
                 };
                 self.send_twice(leader, first.encode());
+                self.ring.sent_first_token();
             }
             None => {}
         }

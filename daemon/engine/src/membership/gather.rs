@@ -4,13 +4,14 @@
 
 use super::{Membership, State, Timers};
 use crate::order::Send;
-use crate::packet::{MembershipPacket, Rep, RING_REP, SEG_REP};
+use crate::packet::{MembershipPacket, Rep, MAX_REPS, POTENTIAL_REP, RING_REP, SEG_REP};
 use std::cmp::Ordering;
 
 impl Membership {
     /// To SEG: my view is just me; ALIVE now and every Alive timeout.
     pub(super) fn enter_seg(&mut self, now: u64) {
         self.state = State::Seg;
+        self.my_seg_rep = None;
         self.heard.clear();
         self.heard.insert(self.me());
         self.reps.clear();
@@ -58,7 +59,6 @@ impl Membership {
     pub(super) fn send_alive(&mut self) {
         let mut p = MembershipPacket::alive(self.me(), self.me_and_heard());
         p.header.conf_hash = self.cfg.conf_hash;
-        p.header.memb_id = self.memb_id();
         self.sends.push_back(Send::Broadcast(p.encode()));
     }
 
@@ -72,8 +72,92 @@ impl Membership {
         reps.extend(self.reps.iter().filter(|r| r.proc_id != self.me()));
         let mut p = MembershipPacket::join(self.me(), members, reps);
         p.header.conf_hash = self.cfg.conf_hash;
-        p.header.memb_id = self.memb_id();
-        self.sends.push_back(Send::Broadcast(p.encode()));
+        let bytes = p.encode();
+        // A running ring's leader asks only the reps it knows of; every
+        // rep also asks the potential reps directly (other segments, or
+        // daemons a REFER pointed at).
+        let me = self.me();
+        for rep in self.potential.iter().filter(|r| r.proc_id != me) {
+            self.sends.push_back(Send::Unicast {
+                to: rep.proc_id,
+                bytes: bytes.clone(),
+            });
+        }
+        if !self.ring_alive {
+            self.sends.push_back(Send::Broadcast(bytes));
+        }
+    }
+
+    /// Adds a rep to the potential reps as 5.0.1 merges them: one entry
+    /// per segment unless the segment has several reps that formed or
+    /// gathered (a potential rep is only a guess at who to ask there).
+    pub(super) fn insert_potential(&mut self, rep: Rep) {
+        let Some(seg) = self.segment_of(rep.proc_id) else {
+            return;
+        };
+        let mut same = self.potential.iter_mut().filter(|r| {
+            self.cfg
+                .daemons
+                .iter()
+                .any(|d| d.id == r.proc_id && d.segment == seg)
+        });
+        match rep.kind {
+            POTENTIAL_REP => {
+                if same.next().is_some() {
+                    return;
+                }
+            }
+            SEG_REP | RING_REP => {
+                for r in same {
+                    if r.kind == POTENTIAL_REP {
+                        *r = Rep {
+                            seg_index: seg,
+                            ..rep
+                        };
+                        return;
+                    }
+                    if r.proc_id == rep.proc_id {
+                        // A ring rep that lost its ring is a segment rep
+                        // now; a segment rep that formed one, a ring rep.
+                        if r.kind != rep.kind && !(r.kind == SEG_REP && rep.kind == SEG_REP) {
+                            r.kind = rep.kind;
+                        }
+                        return;
+                    }
+                }
+            }
+            _ => return,
+        }
+        if self.potential.len() < MAX_REPS {
+            self.potential.push(Rep {
+                seg_index: seg,
+                ..rep
+            });
+        }
+    }
+
+    /// A REFER in GATHER: the daemon to ask (`target`, a rep of `kind`).
+    pub(super) fn on_refer(&mut self, target: u32, kind: i32) {
+        let Ok(kind) = i16::try_from(kind) else {
+            return;
+        };
+        if matches!(kind, SEG_REP | RING_REP | POTENTIAL_REP) {
+            self.insert_potential(Rep {
+                proc_id: target,
+                kind,
+                seg_index: 0,
+            });
+        }
+    }
+
+    /// Points a daemon whose JOIN reached me at the rep it should ask.
+    fn send_refer(&mut self, to: u32, target: u32, kind: i16) {
+        let mut p = MembershipPacket::refer(self.me(), target, kind);
+        p.header.conf_hash = self.cfg.conf_hash;
+        self.sends.push_back(Send::Unicast {
+            to,
+            bytes: p.encode(),
+        });
     }
 
     /// 5.0.1's order of reps: segment reps before ring reps; segment reps
@@ -139,22 +223,42 @@ impl Membership {
         let seg_rep_of_mine = sender.kind == SEG_REP && self.same_segment(from);
         match self.state {
             State::Op => {
-                let leader = self.ring.members().first() == Some(&self.me());
-                if leader && !self.ring.members().contains(&from) {
+                let members = self.ring.members();
+                let leader = members.first().copied();
+                if members.contains(&from) {
+                    return;
+                }
+                if leader == Some(self.me()) {
+                    self.potential = vec![sender];
                     self.enter_gather(now);
                     self.add_rep(sender, now);
+                } else if let Some(leader) = leader {
+                    // The joiner cannot hear my ring's leader where it is,
+                    // or I speak for my segment: point it at the leader.
+                    let mine = self.segment_of(self.me());
+                    let seg_leader = members
+                        .iter()
+                        .find(|&&id| self.segment_of(id) == mine)
+                        .copied();
+                    if Some(sender.seg_index) != mine || seg_leader == Some(self.me()) {
+                        self.send_refer(from, leader, RING_REP);
+                    }
                 }
             }
             State::Seg => {
                 if seg_rep_of_mine {
+                    self.my_seg_rep = Some(from);
                     self.enter_represented(now);
                     self.send_alive();
                 }
             }
             State::Represented => {
                 if seg_rep_of_mine {
+                    self.my_seg_rep = Some(from);
                     self.send_alive();
                     self.timers.rep = Some(now + self.cfg.timeouts.rep);
+                } else if let Some(rep) = self.my_seg_rep {
+                    self.send_refer(from, rep, SEG_REP);
                 }
             }
             State::Gather => {
@@ -162,6 +266,11 @@ impl Membership {
                     return;
                 }
                 self.add_rep(sender, now);
+                for &rep in reps {
+                    if rep.proc_id != self.me() {
+                        self.insert_potential(rep);
+                    }
+                }
             }
             State::Form => {}
             State::Evs => {

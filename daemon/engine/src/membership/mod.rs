@@ -13,7 +13,9 @@ mod gather;
 mod tests;
 
 use super::order::{Delivery, Ring, RingConfig, Send};
-use crate::packet::{MembId, MembershipBody, Packet, PacketError, Rep};
+use crate::packet::{
+    MembId, MembershipBody, MembershipPacket, Packet, PacketError, Rep, RING_REP, SEG_REP,
+};
 use bytes::Bytes;
 use std::collections::{BTreeSet, VecDeque};
 
@@ -142,6 +144,11 @@ pub struct Membership {
     heard: BTreeSet<u32>,
     /// GATHER: the reps found (me first).
     reps: Vec<Rep>,
+    /// Reps to send JOINs to directly (those outside my segment's reach:
+    /// named in JOINs, pointed at by REFERs, leaders of other segments).
+    potential: Vec<Rep>,
+    /// REPRESENTED: the segment rep that speaks for me, once it has.
+    my_seg_rep: Option<u32>,
     /// The id of the last FORM1 created or filled here.
     form_id: Option<MembId>,
     /// The last seconds value used for an id.
@@ -161,8 +168,14 @@ pub struct Membership {
 impl Membership {
     /// A daemon starting at `now`: alone, in SEG, looking for the others.
     pub fn new(cfg: MembershipConfig, now: u64) -> Membership {
+        let seg_index = cfg
+            .daemons
+            .iter()
+            .find(|d| d.id == cfg.me)
+            .map_or(0, |d| d.segment);
         let ring_cfg = RingConfig {
             me: cfg.me,
+            seg_index,
             members: vec![cfg.me],
             memb_id: Some(MembId::new(cfg.me, -1)),
             conf_hash: cfg.conf_hash,
@@ -178,6 +191,8 @@ impl Membership {
             ring_alive: false,
             heard: BTreeSet::new(),
             reps: Vec::new(),
+            potential: Vec::new(),
+            my_seg_rep: None,
             form_id: None,
             last_time: 0,
             commit: vec![cfg.me],
@@ -363,7 +378,11 @@ impl Membership {
                     }
                     MembershipBody::Alive(_) => self.on_alive(from, now),
                     MembershipBody::Join { reps, .. } => self.on_join(from, &reps.reps, now),
-                    MembershipBody::Refer => {}
+                    MembershipBody::Refer => {
+                        if self.state == State::Gather {
+                            self.on_refer(m.refer_target(), m.refer_kind());
+                        }
+                    }
                 }
             }
             Packet::Form(f) => {
@@ -414,6 +433,41 @@ impl Membership {
 
     /// Token loss from OP, GATHER, FORM or EVS: to SEG.
     fn token_loss(&mut self, now: u64) {
+        // Who to send JOINs to: the reps gathered with the ring running
+        // (they answered), then the first member of every other segment
+        // in the ring (or configured, if none was in it). After FORM the
+        // list stays as the form token left it.
+        let mut potential = Vec::new();
+        if self.state == State::Gather && self.ring_alive {
+            potential.extend(self.reps.iter().filter(|r| r.proc_id != self.me()).copied());
+        }
+        if self.state != State::Form {
+            let mine = self.segment_of(self.me());
+            let ring = self.ring.members().to_vec();
+            let mut segments: Vec<i16> = self.cfg.daemons.iter().map(|d| d.segment).collect();
+            segments.dedup();
+            for seg in segments.into_iter().filter(|&s| Some(s) != mine) {
+                let of_seg = |id: &u32| self.segment_of(*id) == Some(seg);
+                let first = ring.iter().find(|id| of_seg(id)).copied().or_else(|| {
+                    self.cfg
+                        .daemons
+                        .iter()
+                        .find(|d| d.segment == seg)
+                        .map(|d| d.id)
+                });
+                if let Some(proc_id) = first {
+                    potential.push(Rep {
+                        proc_id,
+                        kind: crate::packet::POTENTIAL_REP,
+                        seg_index: seg,
+                    });
+                }
+            }
+            self.potential.clear();
+            for rep in potential {
+                self.insert_potential(rep);
+            }
+        }
         self.ring.abort_recovery();
         self.ring.take_token_loss();
         self.ring_alive = false;
@@ -428,33 +482,54 @@ impl Membership {
         }
     }
 
-    /// The leader's merge probe: gather with the ring running if a
-    /// configured daemon is missing from it.
+    /// The leader's merge probe, if a configured daemon is missing from
+    /// the ring: a ring rep's JOIN (no members) to the segment when there
+    /// is one segment, else to each missing daemon, as 5.0.1 sends it;
+    /// then gather with the ring running. (5.0.1 probes and gathers on
+    /// every lookup with one segment, even with nobody missing; nobody
+    /// answers such a probe, so this daemon spares the GATHER.)
     fn lookup(&mut self, now: u64) {
         if self.state != State::Op {
             return;
         }
-        let missing = self
+        self.potential.clear();
+        let missing: Vec<u32> = self
             .cfg
             .daemons
             .iter()
-            .any(|d| !self.ring.members().contains(&d.id));
-        if missing {
-            self.enter_gather(now);
-        } else {
+            .map(|d| d.id)
+            .filter(|id| !self.ring.members().contains(id))
+            .collect();
+        if missing.is_empty() {
             self.arm_lookup(now);
+            return;
         }
+        let mut probe = MembershipPacket::join(self.me(), Vec::new(), vec![self.rep_as(RING_REP)]);
+        probe.header.conf_hash = self.cfg.conf_hash;
+        let bytes = probe.encode();
+        let first_segment = self.cfg.daemons[0].segment;
+        if self.cfg.daemons.iter().all(|d| d.segment == first_segment) {
+            self.sends.push_back(Send::Broadcast(bytes));
+        } else {
+            for to in missing {
+                self.sends.push_back(Send::Unicast {
+                    to,
+                    bytes: bytes.clone(),
+                });
+            }
+        }
+        self.enter_gather(now);
     }
 
     /// A rep entry for this daemon in its current situation.
     fn my_rep(&self) -> Rep {
+        self.rep_as(if self.ring_alive { RING_REP } else { SEG_REP })
+    }
+
+    fn rep_as(&self, kind: i16) -> Rep {
         Rep {
             proc_id: self.me(),
-            kind: if self.ring_alive {
-                crate::packet::RING_REP
-            } else {
-                crate::packet::SEG_REP
-            },
+            kind,
             seg_index: self.segment_of(self.me()).unwrap_or(0),
         }
     }

@@ -44,6 +44,9 @@ const MAX_STUCK_VISITS: u32 = 500;
 pub struct RingConfig {
     /// This daemon's id.
     pub me: u32,
+    /// This daemon's segment (configuration index), named in its
+    /// retransmission requests.
+    pub seg_index: i16,
     /// The ring's daemons in ring order (configuration order).
     pub members: Vec<u32>,
     /// The ring's id; a daemon that is not the leader may start without it
@@ -115,6 +118,16 @@ pub struct RingStats {
     pub stuck: u64,
 }
 
+/// What answering a token's requests left for this daemon's own request.
+struct Answered {
+    /// Packets resent.
+    resent: i32,
+    /// Who the own request is made for: me, or several daemons.
+    proc_id: u32,
+    /// And which segment: mine, or several.
+    seg_index: i16,
+}
+
 struct Stored {
     packet: DataPacket,
     delivered: bool,
@@ -143,6 +156,14 @@ pub struct Ring {
     token_counter: u32,
     /// Visits in a row with packets missing and `my_aru` standing still.
     stuck_visits: u32,
+    /// Visits in a row on which the token came with the ring-wide aru
+    /// below its seq and no higher than the visit before.
+    stalled_visits: u32,
+    /// The aru the token came with on the last visit.
+    last_arrival_aru: i32,
+    /// Installed from EVS, no token accepted since: the `Last_seq` the
+    /// token's aru still shows until the first holder in OP lowers it.
+    just_installed: Option<i32>,
     reassembly: Reassembly,
     sends: VecDeque<Send>,
     deliveries: VecDeque<Delivery>,
@@ -190,6 +211,9 @@ impl Ring {
             last_num_retrans: 0,
             token_counter: 0,
             stuck_visits: 0,
+            stalled_visits: 0,
+            last_arrival_aru: 0,
+            just_installed: None,
             reassembly: Reassembly::default(),
             sends: VecDeque::new(),
             deliveries: VecDeque::new(),
@@ -391,8 +415,11 @@ impl Ring {
             self.stats.dropped += 1;
             return;
         }
-        // While recovering, the token's seq counts above the old ring's.
-        if self.recovery.is_none() && (h.seq > self.furthest_possible() || h.aru > h.seq) {
+        // While recovering, the token's seq and aru count above the old
+        // ring's; right after the installation its aru is still `Last_seq`.
+        let ahead = h.seq > self.furthest_possible()
+            || (h.aru > h.seq && Some(h.aru) != self.just_installed);
+        if self.recovery.is_none() && ahead {
             self.stats.refused_ahead += 1;
             return;
         }
@@ -433,6 +460,13 @@ impl Ring {
             }
         };
         if accepted {
+            if self.just_installed.take().is_some() {
+                // Kept until now so that a resend of the last EVS token
+                // still told the daemons not yet installed to install.
+                if let Some(last) = self.last_token.as_mut() {
+                    last.header.aru = 0;
+                }
+            }
             if self.recovery.is_some() {
                 self.recovery_token(token, now);
             } else {
@@ -471,8 +505,11 @@ impl Ring {
         self.stats.tokens += 1;
         let aru_before = self.my_aru;
         let arrived_seq = token.header.seq;
+        self.note_ring_progress(token.header.aru, arrived_seq);
         self.highest_seq = self.highest_seq.max(token.header.seq);
-        let num_retrans = self.answer_requests(&mut token);
+        let ring = self.cfg.memb_id.unwrap_or_default();
+        let answered = self.answer_requests(&mut token, ring, false);
+        let num_retrans = answered.resent;
         let num_sent = self.send_new_packets(i32::from(token.header.flow_control));
         let fc = i32::from(token.header.flow_control) + num_retrans + num_sent
             - self.last_num_retrans
@@ -482,7 +519,7 @@ impl Ring {
         self.last_num_retrans = num_retrans;
         self.advance_my_aru();
         self.note_progress(aru_before);
-        if let Some(block) = self.my_request() {
+        if let Some(block) = self.my_request(&answered) {
             token.rtr.push(block);
         }
         let t = &mut token.header;
@@ -539,37 +576,69 @@ impl Ring {
         self.discard();
     }
 
-    /// Answers the requests of this ring on the token; keeps other rings'
-    /// requests; drops this ring's (a request nobody here can answer comes
-    /// back in this daemon's own block). Returns how many were resent.
-    fn answer_requests(&mut self, token: &mut RegularToken) -> i32 {
-        let mut resent = 0;
-        let blocks = std::mem::take(&mut token.rtr);
-        for block in blocks {
-            if Some(block.memb_id) != self.cfg.memb_id {
-                token.rtr.push(block);
+    /// Answers the requests for `ring` (this ring; in EVS the old one) as
+    /// 5.0.1 does: every block of that ring is used up here. Each packet
+    /// this daemon holds is resent, to the requester or, when several
+    /// daemons asked, to all; a packet it lacks too makes its own request
+    /// ask in the name of several (and of several segments if the asker is
+    /// in another). Blocks of other rings travel on while `keep_others`
+    /// (EVS: their members recover on this ring too); in OP no member can
+    /// answer them, so they are dropped instead of growing the token.
+    fn answer_requests(
+        &mut self,
+        token: &mut RegularToken,
+        ring: MembId,
+        keep_others: bool,
+    ) -> Answered {
+        let mut answered = Answered {
+            resent: 0,
+            proc_id: self.cfg.me,
+            seg_index: self.cfg.seg_index,
+        };
+        for block in std::mem::take(&mut token.rtr) {
+            if block.memb_id != ring {
+                if keep_others {
+                    token.rtr.push(block);
+                }
                 continue;
             }
             for &seq in &block.seqs {
+                if seq <= self.last_discarded {
+                    // Freed because every member had it: 5.0.1 exits on
+                    // such a request; it is not worth a resend nor a loss.
+                    continue;
+                }
                 let Some(stored) = self.store.get(&seq) else {
+                    answered.proc_id = RtrBlock::SEVERAL_PROCS;
+                    if block.seg_index != self.cfg.seg_index {
+                        answered.seg_index = RtrBlock::SEVERAL_SEGS;
+                    }
                     continue;
                 };
+                if block.proc_id == self.cfg.me {
+                    // My own request, back after a round: what came since
+                    // needs no resend.
+                    continue;
+                }
                 let mut p = stored.packet.clone();
                 p.header.transmiter_id = self.cfg.me;
                 let bytes = p.encode();
-                resent += 1;
-                self.stats.retransmitted += 1;
-                if block.proc_id != RtrBlock::SEVERAL_PROCS && block.proc_id != self.cfg.me {
+                if block.proc_id == RtrBlock::SEVERAL_PROCS {
+                    self.sends.push_back(Send::Broadcast(bytes));
+                } else if self.cfg.members.contains(&block.proc_id) {
                     self.sends.push_back(Send::Unicast {
                         to: block.proc_id,
                         bytes,
                     });
                 } else {
-                    self.sends.push_back(Send::Broadcast(bytes));
+                    // Nobody of this ring: 5.0.1 cannot send there either.
+                    continue;
                 }
+                answered.resent += 1;
+                self.stats.retransmitted += 1;
             }
         }
-        resent
+        answered
     }
 
     /// The highest sequence number an honest member can have sent yet.
@@ -600,6 +669,30 @@ impl Ring {
             }
         } else {
             self.stuck_visits = 0;
+        }
+    }
+
+    /// Counts visits on which the token's ring-wide aru stayed below its
+    /// seq without rising: some member keeps lacking packets it never
+    /// gets (asks for what nobody has, or cannot take what it is sent). A
+    /// ring stalled so for `MAX_STUCK_VISITS` is lost, as one stuck at
+    /// this daemon is: the new membership settles which packets exist,
+    /// instead of the ring obeying such a member forever.
+    fn note_ring_progress(&mut self, aru: i32, seq: i32) {
+        let stalled = self.last_token.is_some()
+            && self.just_installed.is_none()
+            && aru < seq
+            && aru <= self.last_arrival_aru;
+        self.last_arrival_aru = aru;
+        if !stalled {
+            self.stalled_visits = 0;
+            return;
+        }
+        self.stalled_visits += 1;
+        if self.stalled_visits > MAX_STUCK_VISITS {
+            self.stalled_visits = 0;
+            self.stats.stuck += 1;
+            self.token_lost = true;
         }
     }
 
@@ -688,7 +781,7 @@ impl Ring {
 
     /// This daemon's retransmission request: what it misses up to the
     /// highest sequence number it knows.
-    fn my_request(&self) -> Option<RtrBlock> {
+    fn my_request(&self, answered: &Answered) -> Option<RtrBlock> {
         // With the accelerated ring, packets after the token I sent last
         // may still be on their way: ask only for what came before it.
         let limit = match (self.cfg.accelerated_window, &self.last_token) {
@@ -704,8 +797,8 @@ impl Ring {
             .collect();
         (!seqs.is_empty()).then_some(RtrBlock {
             memb_id: self.cfg.memb_id?,
-            proc_id: self.cfg.me,
-            seg_index: 0,
+            proc_id: answered.proc_id,
+            seg_index: answered.seg_index,
             seqs,
         })
     }

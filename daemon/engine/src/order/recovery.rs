@@ -8,12 +8,16 @@
 //! discarded lines) is still the old ring's. Retransmission requests carry
 //! the old ring's id, so daemons of several old rings recover in parallel.
 //!
-//! Installation is led by the new leader: it installs when the token came
-//! back to it twice with aru = `last_seq` (every daemon committed), and
-//! from then on the token's `seq` is the new ring's; the others install
-//! when a token reaches them whose `seq` is not `last_seq`. (5.0.1 leaves
-//! the token's seq at 0 in EVS and lets each daemon decide from its own
-//! two visits, which can split the installation over two rounds.)
+//! The token is handled as 5.0.1 handles it, so that rings mixing this
+//! daemon and 5.0.1 install together: its `seq` stays as its creator wrote
+//! it (0: sequence numbers of the old rings mean nothing on the new ring,
+//! and 5.0.1 asks for every number up to the token's seq), a daemon that
+//! holds its old ring's packets up to the agreed highest raises its aru to
+//! `Last_seq`, and each daemon installs at the end of the visit on which
+//! the token it sent had aru `Last_seq` for the second time in a row (the
+//! smaller of the two is its ring-wide aru). All daemons thereby install
+//! within one pass of the token, beginning after the daemon that raised
+//! the aru last, before anyone sends on the new ring.
 
 use super::*;
 use std::collections::BTreeSet;
@@ -44,8 +48,7 @@ pub(super) struct Recovery {
     last_seq: i32,
     trans: Vec<u32>,
     trans_id: MembId,
-    /// The aru the token arrived with on the leader's previous visit.
-    last_arrival_aru: i32,
+    /// Token visits since FORM2.
     rounds: u32,
 }
 
@@ -124,6 +127,8 @@ impl Ring {
         self.token_counter = 0;
         self.last_num_sent = 0;
         self.last_num_retrans = 0;
+        self.token_rounds = 0;
+        self.just_installed = None;
         self.hurry_deadline = None;
         self.token_deadline = now + self.cfg.token_timeout_us;
         self.token_lost = false;
@@ -135,7 +140,6 @@ impl Ring {
             last_seq: plan.last_seq,
             trans: plan.trans,
             trans_id: plan.trans_id,
-            last_arrival_aru: -1,
             rounds: 0,
         });
         self.advance_my_aru();
@@ -144,6 +148,7 @@ impl Ring {
         if self.cfg.members.len() == 1 {
             // Alone: nobody else can help, everything missing is a hole.
             self.install(now);
+            self.just_installed = None;
             self.start_first_token(now);
         }
     }
@@ -174,6 +179,8 @@ impl Ring {
         self.cfg.memb_id = Some(id);
         self.last_token = None;
         self.stuck_visits = 0;
+        self.stalled_visits = 0;
+        self.last_arrival_aru = 0;
     }
 
     fn committed(&self) -> bool {
@@ -182,75 +189,54 @@ impl Ring {
             .is_some_and(|r| self.my_aru >= r.highest)
     }
 
-    /// A token of the new ring while recovering.
-    pub(super) fn recovery_token(&mut self, token: RegularToken, now: u64) {
-        let Some(r) = self.recovery.as_mut() else {
-            return;
-        };
-        let arrival = token.header.aru;
-        let install = if self.position == 0 {
-            let done = arrival == r.last_seq && r.last_arrival_aru == r.last_seq;
-            r.last_arrival_aru = arrival;
-            done
-        } else {
-            // The leader installed: the token's seq is the new ring's.
-            token.header.seq != r.last_seq && token.header.aru != i32::MAX
-        };
-        if install {
-            let mut token = token;
-            if self.position == 0 {
-                // The token's seq still counts the old ring's packets.
-                token.header.seq = 0;
-            }
-            self.install(now);
-            self.process_token(token, now);
-            return;
-        }
-        r.rounds += 1;
-        if r.rounds > MAX_RECOVERY_ROUNDS {
-            self.token_lost = true;
-            return;
-        }
-        self.recovery_visit(token, now);
+    /// The last member of the new ring sent its first token: that counts
+    /// as a visit (the packets' `token_round` starts from it).
+    pub fn sent_first_token(&mut self) {
+        self.token_rounds = 1;
     }
 
-    fn recovery_visit(&mut self, mut token: RegularToken, now: u64) {
-        self.stats.tokens += 1;
-        let resent = self.answer_old_requests(&mut token);
-        self.advance_my_aru();
+    /// A token of the new ring while recovering (§2.2 in the EVS state).
+    pub(super) fn recovery_token(&mut self, mut token: RegularToken, now: u64) {
         let Some(r) = self.recovery.as_ref() else {
             return;
         };
-        let (last_seq, old_id) = (r.last_seq, r.old_id);
-        if !self.committed() {
-            let seqs: Vec<i32> = (self.my_aru + 1..=r.highest)
-                .filter(|s| !self.store.contains_key(s) && !r.is_placeholder(*s))
+        let (old_id, last_seq, highest) = (r.old_id, r.last_seq, r.highest);
+        self.stats.tokens += 1;
+        let answered = self.answer_requests(&mut token, old_id, true);
+        self.advance_my_aru();
+        let committed = self.committed();
+        if !committed {
+            let seqs: Vec<i32> = (self.my_aru + 1..=highest)
+                .filter(|s| !self.store.contains_key(s) && !self.is_hole(*s))
                 .take(MAX_RTR_SEQS)
                 .collect();
             if !seqs.is_empty() {
                 token.rtr.push(RtrBlock {
                     memb_id: old_id,
-                    proc_id: self.cfg.me,
-                    seg_index: 0,
+                    proc_id: answered.proc_id,
+                    seg_index: answered.seg_index,
                     seqs,
                 });
             }
         }
-        let mine = if self.committed() {
-            last_seq
-        } else {
-            self.my_aru
-        };
+        let mine = if committed { last_seq } else { self.my_aru };
+        let leader = self.position == 0;
         let t = &mut token.header;
+        // No raising to the token's seq here: it is not a sequence number
+        // of any old ring.
         if t.aru > mine || t.aru_last_id == self.cfg.me {
             t.aru = mine;
             t.aru_last_id = self.cfg.me;
         }
         t.proc_id = self.cfg.me;
         t.transmiter_id = self.cfg.me;
-        t.seq = last_seq;
-        t.flow_control = resent.clamp(0, i16::MAX.into()) as i16;
-        if self.position == 0 {
+        let fc = i32::from(t.flow_control) + answered.resent
+            - self.last_num_retrans
+            - self.last_num_sent;
+        t.flow_control = fc.clamp(i16::MIN.into(), i16::MAX.into()) as i16;
+        self.last_num_retrans = answered.resent;
+        self.last_num_sent = 0;
+        if leader {
             t.ty = with_retrans(with_arq(t.ty, arq(t.ty) + 1), 0);
             self.hurry_deadline = Some(now + self.cfg.hurry_timeout_us);
         }
@@ -260,46 +246,27 @@ impl Ring {
             to: self.successor(),
             bytes: token.encode(),
         });
+        let previous_aru = self.last_token.as_ref().map_or(0, |l| l.header.aru);
+        let ring_aru = previous_aru.min(token.header.aru);
         self.last_token = Some(token);
         self.deliver();
+        if ring_aru == last_seq {
+            // Every member has committed: install now that the token left.
+            self.install(now);
+            return;
+        }
+        if let Some(r) = self.recovery.as_mut() {
+            r.rounds += 1;
+            if r.rounds > MAX_RECOVERY_ROUNDS {
+                self.token_lost = true;
+            }
+        }
     }
 
-    /// Answers requests for the old ring's packets; keeps what this daemon
-    /// cannot answer (another daemon of that ring may) and other rings'
-    /// requests; its own request, back after a round, is dropped.
-    fn answer_old_requests(&mut self, token: &mut RegularToken) -> i32 {
-        let Some(old_id) = self.recovery.as_ref().map(|r| r.old_id) else {
-            return 0;
-        };
-        let mut resent = 0;
-        for mut block in std::mem::take(&mut token.rtr) {
-            if block.proc_id == self.cfg.me {
-                continue;
-            }
-            if block.memb_id == old_id {
-                let mut left = Vec::new();
-                for &seq in &block.seqs {
-                    let Some(stored) = self.store.get(&seq) else {
-                        left.push(seq);
-                        continue;
-                    };
-                    let mut p = stored.packet.clone();
-                    p.header.transmiter_id = self.cfg.me;
-                    resent += 1;
-                    self.stats.retransmitted += 1;
-                    self.sends.push_back(Send::Unicast {
-                        to: block.proc_id,
-                        bytes: p.encode(),
-                    });
-                }
-                if left.is_empty() {
-                    continue;
-                }
-                block.seqs = left;
-            }
-            token.rtr.push(block);
-        }
-        resent
+    fn is_hole(&self, seq: i32) -> bool {
+        self.recovery
+            .as_ref()
+            .is_some_and(|r| r.is_placeholder(seq))
     }
 
     /// A data packet while recovering: only the old ring's retransmissions.
@@ -395,10 +362,12 @@ impl Ring {
         self.last_discarded = 0;
         self.token_counter = 0;
         self.stuck_visits = 0;
-        if let Some(t) = self.last_token.as_mut() {
-            // Its aru counted old sequence numbers.
-            t.header.aru = 0;
-        }
+        self.stalled_visits = 0;
+        self.last_arrival_aru = 0;
+        // The last token's aru (`Last_seq`) is lowered only when the next
+        // token is accepted: resent before that, it must still tell the
+        // daemons not yet installed to install.
+        self.just_installed = Some(r.last_seq);
         self.token_deadline = now + self.cfg.token_timeout_us;
     }
 }

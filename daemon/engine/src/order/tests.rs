@@ -10,6 +10,7 @@ pub const IDS: [u32; 5] = [1001, 1002, 1003, 1004, 1005];
 pub fn config_with(n: usize, me: usize, accelerated_window: Option<i32>) -> RingConfig {
     RingConfig {
         me: IDS[me],
+        seg_index: 0,
         members: IDS[..n].to_vec(),
         memb_id: (me == 0).then_some(MembId::new(IDS[0], 7)),
         conf_hash: 42,

@@ -37,6 +37,7 @@ mod tests {
     fn config_with(accelerated_window: Option<i32>) -> RingConfig {
         RingConfig {
             me: 2,
+            seg_index: 0,
             members: vec![1, 2, 3],
             memb_id: Some(MembId::new(1, 7)),
             conf_hash: 42,
