@@ -9,7 +9,6 @@ const NOT_YET_IMPLEMENTED: &[&str] = &[
     "SocketPortReuse",
     "DaemonUser",
     "DaemonGroup",
-    "ActiveIPVersion",
     "IgnoreMulticastJoinErrors",
     "EventLogFile",
     "EventTimeStamp",
