@@ -229,3 +229,24 @@ fn a_ring_of_link_local_daemons_in_segments_of_their_own() {
         assert!(sent < OWN_MULTICAST, "d{i} sent {sent} multicast packets");
     }
 }
+
+#[test]
+#[ignore = "needs root to create network namespaces (scripts/test.sh runs it as root)"]
+fn a_multicast_segment_and_a_segment_of_one_share_a_ring() {
+    require_root();
+    // d1 and d2 send to ff02::1:7, which d3 has not joined: it must get
+    // their packets one by one, as 5.0.1 sends to other segments.
+    let conf = "WideAreaNetwork = no\n\
+        Spread_Segment [ff02::1:7]:4803 { d1 fd00:77::1 d2 fd00:77::2 }\n\
+        Spread_Segment [ff02::1:8]:4803 { d3 fd00:77::3 }\n";
+    let hosts = Hosts::start("s", conf);
+    hosts.run_clients();
+    for (i, many) in [(1, true), (2, true), (3, false)] {
+        let sent = hosts.multicast_sent_by(i);
+        assert_eq!(
+            sent > OWN_MULTICAST,
+            many,
+            "d{i} sent {sent} multicast packets"
+        );
+    }
+}
