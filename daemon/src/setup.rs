@@ -2,7 +2,7 @@
 //! where it listens, how clients authenticate.
 
 use crate::auth::{AuthPolicy, IpRules};
-use crate::config::Config;
+use crate::config::{Config, DaemonEntry};
 use crate::control::ControlSettings;
 use crate::engine::membership::{Daemon, MembershipConfig, Timeouts};
 use crate::engine::node::NodeConfig;
@@ -12,7 +12,7 @@ use crate::runtime::Settings;
 use crate::segment::Segment;
 use crate::status::StatusInfo;
 use crate::transport::Peer;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::time::Duration;
 
 /// How long a client may take for each step of its handshake.
@@ -32,18 +32,24 @@ pub fn settings_from(
         .map(|s| s.daemons.len())
         .sum::<usize>()
         + me.1;
-    let client_ifaces: Vec<IpAddr> = entry
-        .interfaces
-        .iter()
-        .filter(|i| i.client)
-        .map(|i| i.addr)
-        .collect();
+    let local = crate::config::local_interfaces().unwrap_or_default();
     let tcp = if entry.interfaces.is_empty() {
-        vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), seg.port)]
+        // As 5.0.1: the unspecified address of the daemon's family, which
+        // for IPv6 also takes IPv4 clients unless the host says otherwise.
+        let any = match entry.addr {
+            IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        };
+        vec![SocketAddr::new(any, seg.port)]
     } else {
-        client_ifaces
-            .iter()
-            .map(|a| SocketAddr::new(*a, seg.port))
+        let mine = my_interface(entry, &local);
+        (entry.interfaces.iter().filter(|i| i.client))
+            .map(|i| {
+                let index = zone_index(i.zone.as_deref())
+                    .or_else(|| interface_holding(i.addr, &local))
+                    .unwrap_or(mine);
+                scoped(i.addr, seg.port, index)
+            })
             .collect()
     };
     let auth = AuthPolicy::new(
@@ -52,7 +58,7 @@ pub fn settings_from(
         rules,
     )
     .map_err(|e| format!("{}: {e}", config.source))?;
-    let (net, membership) = ring_settings(config, entry.id);
+    let (net, membership) = ring_settings(config, me, &local);
     Ok(Settings {
         daemon_name: entry.name.clone(),
         tcp,
@@ -109,9 +115,55 @@ fn status_info(config: &Config, me: u32) -> StatusInfo {
     }
 }
 
-/// How this daemon reaches every configured daemon, and the membership
-/// protocol's configuration (a daemon configured alone is a ring of one).
-fn ring_settings(config: &Config, me: u32) -> (NetSettings, MembershipConfig) {
+/// The interface of this daemon's own address: the one written after it
+/// (`fe80::1%eth0`), else the one that holds it on this host, else 0 (the
+/// system's choice). IPv6 link-local addresses of every daemon and the
+/// segment's groups are reached through it, as in 5.0.1.
+fn my_interface(entry: &DaemonEntry, local: &[(IpAddr, u32)]) -> u32 {
+    zone_index(entry.zone.as_deref())
+        .or_else(|| interface_holding(entry.addr, local))
+        .unwrap_or(0)
+}
+
+/// The index of a written `%interface`; an unknown name counts as none
+/// (5.0.1's lookup gives 0 then, and it falls back the same way).
+fn zone_index(zone: Option<&str>) -> Option<u32> {
+    let name = zone?;
+    let index = crate::config::interface_index(name);
+    if index.is_none() {
+        tracing::warn!(target: "spread::network", "no interface named '{name}' on this host; using the one that holds the address");
+    }
+    index
+}
+
+fn interface_holding(ip: IpAddr, local: &[(IpAddr, u32)]) -> Option<u32> {
+    local
+        .iter()
+        .find(|(a, index)| *a == ip && *index != 0)
+        .map(|(_, index)| *index)
+}
+
+/// `ip:port`, with the interface for an IPv6 link-local address (which
+/// means nothing without one); other addresses need none.
+fn scoped(ip: IpAddr, port: u16, interface: u32) -> SocketAddr {
+    match ip {
+        IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80 => {
+            SocketAddr::V6(SocketAddrV6::new(v6, port, 0, interface))
+        }
+        _ => SocketAddr::new(ip, port),
+    }
+}
+
+/// How this daemon (`me`: segment, index) reaches every configured daemon,
+/// and the membership protocol's configuration (a daemon configured alone
+/// is a ring of one).
+fn ring_settings(
+    config: &Config,
+    me: (usize, usize),
+    local: &[(IpAddr, u32)],
+) -> (NetSettings, MembershipConfig) {
+    let entry = &config.segments[me.0].daemons[me.1];
+    let interface = my_interface(entry, local);
     let mut peers = Vec::new();
     let mut daemons = Vec::new();
     for (segment, seg) in config.segments.iter().enumerate() {
@@ -124,8 +176,9 @@ fn ring_settings(config: &Config, me: u32) -> (NetSettings, MembershipConfig) {
             peers.push(Peer {
                 id: d.id,
                 index,
-                data: SocketAddr::new(d.addr, seg.port),
-                token: SocketAddr::new(d.addr, seg.port.wrapping_add(1)),
+                segment,
+                data: scoped(d.addr, seg.port, interface),
+                token: scoped(d.addr, seg.port.wrapping_add(1), interface),
             });
         }
     }
@@ -145,7 +198,7 @@ fn ring_settings(config: &Config, me: u32) -> (NetSettings, MembershipConfig) {
     };
     let drop_rate = test_drop_rate();
     let membership = MembershipConfig {
-        me,
+        me: entry.id,
         daemons,
         conf_hash: config.hash(),
         window: config.window.unwrap_or(160) as i32,
@@ -158,10 +211,10 @@ fn ring_settings(config: &Config, me: u32) -> (NetSettings, MembershipConfig) {
         epoch_secs: 0,
     };
     let net = NetSettings {
-        me,
+        me: entry.id,
         peers,
         drop_rate,
-        segment: segment_of(config, me),
+        segment: segment_of(&config.segments[me.0], interface),
     };
     (net, membership)
 }
@@ -180,14 +233,16 @@ fn test_drop_rate() -> f64 {
         .clamp(0.0, 1.0)
 }
 
-/// The segment address of `me`'s segment, when it is IPv4 and usable.
-fn segment_of(config: &Config, me: u32) -> Option<Segment> {
-    let seg = config
-        .segments
-        .iter()
-        .find(|s| s.daemons.iter().any(|d| d.id == me))?;
-    match seg.addrs.first()? {
-        IpAddr::V4(a) => Segment::from_config(*a, seg.port),
-        IpAddr::V6(_) => None,
+/// The address data packets for the whole segment go to, when there is
+/// one that works: as 5.0.1, a segment of one daemon uses none (its
+/// packets go to the other segments' daemons one by one). An IPv6 group
+/// is joined on the interface written after it (`ff02::1:7%eth0`), else on
+/// this daemon's.
+fn segment_of(seg: &crate::config::Segment, interface: u32) -> Option<Segment> {
+    if seg.daemons.len() < 2 {
+        return None;
     }
+    let addr = *seg.addrs.first()?;
+    let zone = seg.zones.first().and_then(|z| zone_index(z.as_deref()));
+    Segment::from_config(addr, seg.port, zone.unwrap_or(interface))
 }

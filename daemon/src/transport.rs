@@ -1,8 +1,9 @@
 //! UDP between daemons: each daemon's data port P and token port P+1.
 //! Data packets meant for every member go to the segment address when it
 //! is a multicast group or a broadcast address (one send, as 5.0.1), and
-//! are unicast to each member otherwise (loopback, or a host where the
-//! group cannot be joined).
+//! are unicast to each member otherwise (loopback, a segment of one, or a
+//! host where the group cannot be joined) and to each daemon of the other
+//! segments.
 
 use crate::engine::order::Send as Outgoing;
 use crate::packet::Port;
@@ -23,6 +24,8 @@ pub struct Peer {
     pub id: u32,
     /// Its position in the configuration.
     pub index: usize,
+    /// Its segment's position in the configuration.
+    pub segment: usize,
     pub data: SocketAddr,
     pub token: SocketAddr,
 }
@@ -41,6 +44,8 @@ pub struct Transport {
     /// Receives what is sent to the segment address, when it is used.
     segment_rx: Option<Arc<UdpSocket>>,
     segment: Option<Segment>,
+    /// The daemons the segment address does not reach.
+    off_segment: Vec<SocketAddr>,
     peers: HashMap<u32, Peer>,
     me: u32,
     /// Test-only: the fraction of received data packets to drop.
@@ -62,8 +67,9 @@ impl Transport {
             |a: SocketAddr| move |e: io::Error| io::Error::new(e.kind(), format!("UDP {a}: {e}"));
         let data = std::net::UdpSocket::bind(mine.data).map_err(named(mine.data))?;
         let token = std::net::UdpSocket::bind(mine.token).map_err(named(mine.token))?;
-        let (segment, segment_rx) = match (segment, mine.data.ip()) {
-            (Some(seg), IpAddr::V4(local)) => match seg
+        let local = mine.data.ip();
+        let (segment, segment_rx) = match segment {
+            Some(seg) => match seg
                 .receiver(local)
                 .and_then(|rx| seg.prepare_sender(&data, local).map(|()| rx))
             {
@@ -73,8 +79,13 @@ impl Transport {
                     (None, None)
                 }
             },
-            _ => (None, None),
+            None => (None, None),
         };
+        let off_segment = peers
+            .iter()
+            .filter(|p| p.segment != mine.segment)
+            .map(|p| p.data)
+            .collect();
         let tokio_socket = |s: std::net::UdpSocket| -> io::Result<Arc<UdpSocket>> {
             s.set_nonblocking(true)?;
             Ok(Arc::new(UdpSocket::from_std(s)?))
@@ -84,6 +95,7 @@ impl Transport {
             token: tokio_socket(token)?,
             segment_rx: segment_rx.map(tokio_socket).transpose()?,
             segment,
+            off_segment,
             peers: peers.iter().map(|p| (p.id, p.clone())).collect(),
             me,
             drop_rate,
@@ -148,7 +160,9 @@ impl Transport {
     fn targets(&self, s: &Outgoing) -> Vec<SocketAddr> {
         match s {
             Outgoing::Broadcast(_) => match self.segment {
-                Some(seg) => vec![SocketAddr::V4(seg.addr())],
+                Some(seg) => std::iter::once(seg.addr())
+                    .chain(self.off_segment.iter().copied())
+                    .collect(),
                 None => self
                     .peers
                     .values()

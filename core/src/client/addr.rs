@@ -60,7 +60,9 @@ pub fn parse_daemon_name(name: &str) -> Result<DaemonAddr> {
         if host.is_empty() {
             return Err(Error::IllegalSpread(format!("{name:?}: no host after '@'")));
         }
-        let host = host.trim_start_matches('[').trim_end_matches(']');
+        // Only a bracketed pair encloses an address; a lone bracket is
+        // left for the resolver to refuse.
+        let host = (host.strip_prefix('[').and_then(|h| h.strip_suffix(']'))).unwrap_or(host);
         return resolve(host, port(p, name)?, name);
     }
     if name.bytes().all(|b| b.is_ascii_digit()) {
@@ -113,6 +115,33 @@ mod tests {
             parse_daemon_name("4803@localhost").unwrap(),
             DaemonAddr::Tcp(_)
         ));
+    }
+
+    #[test]
+    fn ipv6_forms() {
+        // 5.0.1 hands what follows '@' to getaddrinfo, so "4803@::1" is its
+        // form; brackets are ours too.
+        let v6 = DaemonAddr::Tcp(vec!["[::1]:4803".parse().unwrap()]);
+        for name in [
+            "4803@::1",
+            "4803@[::1]",
+            "[::1]:4803",
+            "4803@0:0:0:0:0:0:0:1",
+        ] {
+            assert_eq!(parse_daemon_name(name).unwrap(), v6, "{name}");
+        }
+        // A link-local address names its interface, as getaddrinfo reads it.
+        let DaemonAddr::Tcp(addrs) = parse_daemon_name("4803@fe80::1%lo").unwrap() else {
+            panic!("not TCP");
+        };
+        let std::net::SocketAddr::V6(a) = addrs[0] else {
+            panic!("not IPv6: {addrs:?}");
+        };
+        assert_eq!((a.ip().segments()[0], a.port()), (0xfe80, 4803));
+        assert_ne!(a.scope_id(), 0, "lo has an index");
+        for bad in ["4803@fd00::1::2", "4803@[fd00::1", "70000@::1"] {
+            assert_eq!(parse_daemon_name(bad).unwrap_err().code(), -1, "{bad}");
+        }
     }
 
     #[test]

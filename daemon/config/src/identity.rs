@@ -57,6 +57,12 @@ impl Config {
 
 /// The IPv4 and IPv6 addresses of this host's interfaces.
 pub fn local_addresses() -> io::Result<Vec<IpAddr>> {
+    Ok(local_interfaces()?.into_iter().map(|(ip, _)| ip).collect())
+}
+
+/// This host's addresses, each with the index of its interface (the scope
+/// an IPv6 link-local address and multicast group need).
+pub fn local_interfaces() -> io::Result<Vec<(IpAddr, u32)>> {
     let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
     // SAFETY: getifaddrs only writes the list head; it is freed below.
     if unsafe { libc::getifaddrs(&mut head) } != 0 {
@@ -65,24 +71,30 @@ pub fn local_addresses() -> io::Result<Vec<IpAddr>> {
     let mut out = Vec::new();
     let mut cur = head;
     while !cur.is_null() {
-        // SAFETY: every node of the list stays valid until freeifaddrs, and
-        // ifa_addr, when set, points to a sockaddr of the family it names.
+        // SAFETY: every node of the list stays valid until freeifaddrs,
+        // ifa_addr, when set, points to a sockaddr of the family it names,
+        // and ifa_name is a NUL-terminated interface name.
         unsafe {
             let addr = (*cur).ifa_addr;
-            if !addr.is_null() {
+            let ip = if addr.is_null() {
+                None
+            } else {
                 match i32::from((*addr).sa_family) {
                     libc::AF_INET => {
                         let sin = &*addr.cast::<libc::sockaddr_in>();
-                        out.push(IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                        Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
                             sin.sin_addr.s_addr,
-                        ))));
+                        ))))
                     }
                     libc::AF_INET6 => {
                         let sin6 = &*addr.cast::<libc::sockaddr_in6>();
-                        out.push(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)));
+                        Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
                     }
-                    _ => {}
+                    _ => None,
                 }
+            };
+            if let Some(ip) = ip {
+                out.push((ip, libc::if_nametoindex((*cur).ifa_name)));
             }
             cur = (*cur).ifa_next;
         }
@@ -90,4 +102,29 @@ pub fn local_addresses() -> io::Result<Vec<IpAddr>> {
     // SAFETY: head came from a successful getifaddrs and is freed once.
     unsafe { libc::freeifaddrs(head) };
     Ok(out)
+}
+
+/// The index of the interface named `name` on this host, if there is one.
+pub fn interface_index(name: &str) -> Option<u32> {
+    let c = std::ffi::CString::new(name).ok()?;
+    // SAFETY: c is a NUL-terminated string that outlives the call.
+    let index = unsafe { libc::if_nametoindex(c.as_ptr()) };
+    (index != 0).then_some(index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_has_an_interface_index() {
+        let lo = interface_index("lo").expect("every Linux host has lo");
+        let local = local_interfaces().unwrap();
+        assert!(
+            local.contains(&(IpAddr::V4(Ipv4Addr::LOCALHOST), lo)),
+            "{local:?}"
+        );
+        assert_eq!(interface_index("no-such-interface"), None);
+        assert_eq!(interface_index("lo\0x"), None);
+    }
 }

@@ -69,6 +69,22 @@ pub(crate) struct Token {
 }
 
 impl Token {
+    /// The address of an address token as written: no brackets, port or
+    /// `%interface` (5.0.1 names a daemon written as an address this way).
+    pub(crate) fn address_text(&self) -> &str {
+        let t = self.text.strip_prefix('[').unwrap_or(&self.text);
+        let end = t.find(['%', ']']).unwrap_or(t.len());
+        &t[..end]
+    }
+
+    /// The interface an IPv6 address token names after `%`: each daemon
+    /// reads it on its own host (an index there, as 5.0.1 asks the system).
+    pub(crate) fn zone(&self) -> Option<String> {
+        let (_, after) = self.text.split_once('%')?;
+        let end = after.find(']').unwrap_or(after.len());
+        Some(after[..end].to_string())
+    }
+
     /// How the token is named in "found ..." messages.
     pub(crate) fn describe(&self) -> String {
         let t = &self.text;
@@ -149,7 +165,7 @@ impl<'a> Lexer<'a> {
             return Ok(self.token(tok, start, start + 1, line));
         }
         match first {
-            b'[' => return self.bracketed_ipv6(line),
+            b'[' => return self.bracketed(line),
             b']' => return Err((line, "unexpected character ']'".to_string())),
             _ => {}
         }
@@ -180,21 +196,47 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// `[ipv6]:port`, the only token that starts with `[`.
-    fn bracketed_ipv6(&mut self, line: usize) -> Result<Token, (usize, String)> {
+    /// `[address]:port` (IPv6), or `[address]` alone. 5.0.1's scanner reads
+    /// only the first as one token; in the second it skips the brackets
+    /// (flex's default rule echoes what no rule matches), so `[fd00::1]`
+    /// means `fd00::1` there and here. Other stray brackets are errors here.
+    fn bracketed(&mut self, line: usize) -> Result<Token, (usize, String)> {
         let rest = &self.src[self.pos..];
-        let bad = || (line, "unexpected character '['".to_string());
-        let close = rest.find(']').ok_or_else(bad)?;
-        let ip = parse_ipv6(&rest[1..close]).ok_or_else(bad)?;
+        let close = 1 + rest
+            .bytes()
+            .skip(1)
+            .take_while(|&b| is_word_byte(b))
+            .count();
+        if rest.as_bytes().get(close) != Some(&b']') {
+            let shown = &rest[..close];
+            return Err((line, format!("'[' without a matching ']' in '{shown}'")));
+        }
+        let inner = &rest[1..close];
+        let ip = match parse_ipv6(inner) {
+            Some(ip) => ip,
+            None => match parse_ipv4(inner) {
+                Some(v4) => IpAddr::V4(v4),
+                None => {
+                    let m = format!("'{}' is not an address", &rest[..=close]);
+                    return Err((line, m));
+                }
+            },
+        };
         let after = &rest[close + 1..];
-        let digits = after
-            .strip_prefix(':')
-            .map(|p| p.bytes().take_while(u8::is_ascii_digit).count())
-            .filter(|&n| n > 0)
-            .ok_or_else(bad)?;
-        let text = &rest[..close + 2 + digits];
-        let port = parse_port(text, &text[close + 2..]).map_err(|m| (line, m))?;
         let start = self.pos;
+        let Some(port_text) = after.strip_prefix(':') else {
+            return Ok(self.token(Tok::Addr(ip), start, start + close + 1, line));
+        };
+        let digits = port_text.bytes().take_while(u8::is_ascii_digit).count();
+        let text = &rest[..close + 2 + digits];
+        if digits == 0 {
+            return Err((line, format!("expected a port after '{text}'")));
+        }
+        if ip.is_ipv4() {
+            let m = format!("'{text}': an IPv4 address with a port is written without brackets");
+            return Err((line, m));
+        }
+        let port = parse_port(text, &text[close + 2..]).map_err(|m| (line, m))?;
         Ok(self.token(Tok::AddrPort(ip, port), start, start + text.len(), line))
     }
 }
@@ -262,8 +304,8 @@ fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
     shaped.then(|| s.parse().ok()).flatten()
 }
 
-/// IPv6 in hex-and-colon form with an optional `%ifname`, which is dropped:
-/// the interface only matters to link-local sends, which we do not make.
+/// IPv6 in hex-and-colon form with an optional `%ifname` (kept by the
+/// token's text, see [`Token::zone`]).
 fn parse_ipv6(s: &str) -> Option<IpAddr> {
     let (addr, scope) = match s.split_once('%') {
         Some((a, scope)) => (a, Some(scope)),
@@ -321,11 +363,13 @@ mod tests {
         );
         let v6: IpAddr = "fe80::1".parse().unwrap();
         assert_eq!(
-            kinds("fe80::1%eth0 fe80::1% [fe80::1]:99 {a}#x\n'q w'"),
+            kinds("fe80::1%eth0 fe80::1% [fe80::1]:99 [fe80::1] [fe80::1%lo] {a}#x\n'q w'"),
             vec![
                 Tok::Addr(v6),
                 Tok::Str("fe80::1%".into()),
                 Tok::AddrPort(v6, 99),
+                Tok::Addr(v6),
+                Tok::Addr(v6),
                 Tok::LBrace,
                 Tok::Str("a".into()),
                 Tok::RBrace,

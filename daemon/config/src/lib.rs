@@ -17,7 +17,7 @@ mod tests;
 
 pub use error::ConfigError;
 pub use hash::{automatic_id, jenkins_one_at_a_time};
-pub use identity::local_addresses;
+pub use identity::{interface_index, local_addresses, local_interfaces};
 pub use model::{
     Config, DaemonEntry, DebugFlag, EventPriority, Interface, IpVersion, Segment, Timeouts,
     TriState,

@@ -65,6 +65,9 @@ pub struct Segment {
     /// ports (token port = port + 1).
     pub port: u16,
     pub addrs: Vec<IpAddr>,
+    /// The `%interface` written after each of `addrs` (IPv6 only), in the
+    /// same order.
+    pub zones: Vec<Option<String>>,
     pub daemons: Vec<DaemonEntry>,
     pub line: usize,
 }
@@ -74,6 +77,9 @@ pub struct DaemonEntry {
     /// At most 19 bytes.
     pub name: String,
     pub addr: IpAddr,
+    /// The `%interface` written after an IPv6 address: the daemon on that
+    /// host uses it for its own address, the others ignore it.
+    pub zone: Option<String>,
     pub id: u32,
     pub explicit_id: bool,
     /// Empty when the daemon has no interface stanza: it then binds the
@@ -83,12 +89,14 @@ pub struct DaemonEntry {
 }
 
 /// One interface stanza entry; an entry written without letters has all three.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interface {
     pub monitor: bool,
     pub client: bool,
     pub daemon: bool,
     pub addr: IpAddr,
+    /// The `%interface` written after an IPv6 address.
+    pub zone: Option<String>,
 }
 
 /// Milliseconds.

@@ -123,8 +123,12 @@ impl Parser<'_> {
             _ => return Err(self.unexpected(&t, "ActiveIPVersion must be IPv4 or IPv6")),
         };
         if let Some(f) = self.family.filter(|f| *f != v) {
-            let m = format!("ActiveIPVersion {v} conflicts with earlier {f} daemons");
+            let by = &self.family_source;
+            let m = format!("ActiveIPVersion {v} conflicts with {f}, set by {by}");
             return Err(self.semantic(t.line, m));
+        }
+        if self.family.is_none() {
+            self.family_source = format!("ActiveIPVersion on line {}", t.line);
         }
         self.family = Some(v);
         self.cfg.active_ip_version = Some(v);

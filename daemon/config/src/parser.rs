@@ -30,6 +30,7 @@ impl Config {
             pushed_back: None,
             cfg: Config::empty(source),
             family: None,
+            family_source: String::new(),
             timeouts: [None; 9],
         };
         p.config()?;
@@ -99,6 +100,8 @@ pub(super) struct Parser<'a> {
     pub(super) cfg: Config,
     /// ActiveIPVersion, or else the family of the first daemon.
     pub(super) family: Option<IpVersion>,
+    /// What set `family`, for messages: "ActiveIPVersion on line 3".
+    pub(super) family_source: String,
     pub(super) timeouts: [Option<u32>; 9],
 }
 

@@ -42,6 +42,7 @@ impl Parser<'_> {
         // 5.0.1 stores "no port" as port 0, so an explicit 0 means the default too.
         let port = if port == 0 { DEFAULT_PORT } else { port };
         let mut addrs = vec![first];
+        let mut zones = vec![t.zone()];
         loop {
             let t = self.next()?;
             match t.tok {
@@ -50,7 +51,10 @@ impl Parser<'_> {
                     let m = format!("more than {MAX_SEGMENT_ADDRS} segment addresses");
                     return Err(self.semantic(t.line, m));
                 }
-                Tok::Addr(ip) => addrs.push(ip),
+                Tok::Addr(ip) => {
+                    addrs.push(ip);
+                    zones.push(t.zone());
+                }
                 Tok::AddrPort(..) => {
                     let a = &t.text;
                     let m = format!("only the first segment address may have a port: '{a}'");
@@ -62,6 +66,7 @@ impl Parser<'_> {
         self.cfg.segments.push(Segment {
             port,
             addrs,
+            zones,
             daemons: Vec::new(),
             line,
         });
@@ -71,9 +76,9 @@ impl Parser<'_> {
                 Tok::RBrace => break,
                 // A name followed by an address is one daemon, as in 5.0.1.
                 Tok::Str(name) => match self.next()? {
-                    Token {
+                    a @ Token {
                         tok: Tok::Addr(ip), ..
-                    } => self.daemon(t.line, name, true, Some(ip))?,
+                    } => self.daemon(t.line, name, true, Some((ip, a.zone())))?,
                     n @ Token {
                         tok: Tok::AddrPort(..),
                         ..
@@ -85,8 +90,8 @@ impl Parser<'_> {
                 },
                 // A name taken from an address loses its interface suffix.
                 Tok::Addr(ip) => {
-                    let name = t.text.split('%').next().unwrap_or_default().to_string();
-                    self.daemon(t.line, name, false, Some(ip))?;
+                    let name = t.address_text().to_string();
+                    self.daemon(t.line, name, false, Some((ip, t.zone())))?;
                 }
                 Tok::AddrPort(..) => return Err(self.port_on_daemon(&t)),
                 Tok::Eof => {
@@ -112,9 +117,17 @@ impl Parser<'_> {
         let seg = self.cfg.segments.last().cloned().expect("segment pushed");
         for a in &seg.addrs {
             let v = IpVersion::of(a);
-            let family = *self.family.get_or_insert(v);
+            // As in 5.0.1, the family comes from ActiveIPVersion or the first
+            // daemon, never from a segment address.
+            let Some(family) = self.family else {
+                let m = format!(
+                    "segment address {a}: no ActiveIPVersion and no daemon yet to tell the address family"
+                );
+                return Err(self.semantic(seg.line, m));
+            };
             if v != family {
-                let m = format!("segment address {a} is {v}, not {family}");
+                let by = &self.family_source;
+                let m = format!("segment address {a} is {v}, not {family} (set by {by})");
                 return Err(self.semantic(seg.line, m));
             }
             if a.is_unspecified() {
@@ -134,7 +147,13 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn daemon(&mut self, line: usize, name: String, named: bool, addr: Option<IpAddr>) -> Res<()> {
+    fn daemon(
+        &mut self,
+        line: usize,
+        name: String,
+        named: bool,
+        addr: Option<(IpAddr, Option<String>)>,
+    ) -> Res<()> {
         if self.cfg.daemons().count() == MAX_DAEMONS {
             let m = format!("too many daemons (at most {MAX_DAEMONS})");
             return Err(self.semantic(line, m));
@@ -146,9 +165,9 @@ impl Parser<'_> {
             let m = format!("daemon name '{name}' ends with ';' (white space must precede ';')");
             self.warn(line, m);
         }
-        let addr = match addr {
-            Some(ip) => ip,
-            None => self.resolve(line, &name)?,
+        let (addr, zone) = match addr {
+            Some(written) => written,
+            None => (self.resolve(line, &name)?, None),
         };
         let name = truncate(&name, MAX_NAME_LEN).to_string();
         if addr.is_unspecified() || addr.is_multicast() {
@@ -161,9 +180,13 @@ impl Parser<'_> {
             return Err(self.semantic(line, m));
         }
         let v = IpVersion::of(&addr);
+        if self.family.is_none() {
+            self.family_source = format!("daemon '{name}' on line {line}");
+        }
         let family = *self.family.get_or_insert(v);
         if v != family {
-            let m = format!("daemon '{name}': {addr} is {v}, not {family}");
+            let by = &self.family_source;
+            let m = format!("daemon '{name}': {addr} is {v}, not {family} (set by {by})");
             return Err(self.semantic(line, m));
         }
         if let Some(d) = self.cfg.daemons().find(|d| d.name == name) {
@@ -200,6 +223,7 @@ impl Parser<'_> {
         let entry = DaemonEntry {
             name,
             addr,
+            zone,
             id,
             explicit_id,
             interfaces,
@@ -217,7 +241,16 @@ impl Parser<'_> {
     /// A daemon given by name only: resolved once, now.
     fn resolve(&self, line: usize, name: &str) -> Res<IpAddr> {
         let addrs = (name, 0).to_socket_addrs().map_err(|e| {
-            self.semantic(line, format!("cannot resolve daemon name '{name}': {e}"))
+            // A malformed IPv6 address is read as a name, as in 5.0.1.
+            let hint = if name.contains(':') {
+                " (nor is it an IPv4 or IPv6 address)"
+            } else {
+                ""
+            };
+            self.semantic(
+                line,
+                format!("cannot resolve daemon name '{name}'{hint}: {e}"),
+            )
         })?;
         let mut fitting = addrs.map(|sa| sa.ip()).filter(|ip| match self.family {
             Some(f) => IpVersion::of(ip) == f,
@@ -267,6 +300,7 @@ impl Parser<'_> {
                         client,
                         daemon,
                         addr,
+                        zone: t.zone(),
                     });
                     letters.clear();
                 }

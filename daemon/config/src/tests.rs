@@ -224,8 +224,7 @@ fn unsupported_options_listed_with_lines() {
     let c = Config::parse(FULL_V4, "full.conf").unwrap();
     let names: Vec<&str> = c.unsupported_options().iter().map(|(_, n)| *n).collect();
     let want = "EventLogFile EventTimeStamp EventTimeStamp EventPreciseTimeStamp \
-        SocketPortReuse DaemonUser DaemonGroup ActiveIPVersion \
-        IgnoreMulticastJoinErrors";
+        SocketPortReuse DaemonUser DaemonGroup IgnoreMulticastJoinErrors";
     assert_eq!(names.join(" "), want);
     assert_eq!(c.unsupported_options()[0], (4, "EventLogFile"));
     let acl = Config::parse(
@@ -296,7 +295,6 @@ EventLogFile = 42 => 1: EventLogFile expects a string, found number '42'
 5 => 1: expected an option or Spread_Segment, found number '5'
 VirtualID = 3 => 1: VirtualID is only allowed after a daemon
 Spread_Segment { => 1: Spread_Segment expects an address, found '{'
-Spread_Segment [::1 { => 1: unexpected character '['
 Spread_Segment 1.2.3.4:70000 { => 1: port out of range in '1.2.3.4:70000'
 Spread_Segment 225.1.1.1 225.1.1.2:5 { => 1: only the first segment address may have a port: '225.1.1.2:5'
 Spread_Segment 225.1.1.1 foo { => 1: expected another segment address or '{', found string 'foo'
@@ -310,7 +308,8 @@ SEG(a 10.0.0.1 { D }) => 2: expected an address after D, found '}'
 SEG(a 10.0.0.1 { DC 10.0.0.1 }) => 2: expected M, C, D, an address or '}', found string 'DC'
 SEG(a 10.0.0.1 { D 10.0.0.1:5 }) => 2: an interface address takes no port: '10.0.0.1:5'
 # nothing => 1: no Spread_Segment configured
-Spread_Segment 225.1.1.1 { }\n => 1: no daemon configured
+Spread_Segment 225.1.1.1 { }\n => 1: segment address 225.1.1.1: no ActiveIPVersion and no daemon yet to tell the address family
+ActiveIPVersion = IPv4\nSpread_Segment 225.1.1.1 { }\n => 2: no daemon configured
 SEG(a 10.0.0.1\na 10.0.0.2) => 3: daemon name 'a' also used on line 2
 SEG(abcdefghijklmnopqrsXX 10.0.0.1\nabcdefghijklmnopqrsYY 10.0.0.2) => 3: daemon name 'abcdefghijklmnopqrs' also used on line 2
 SEG('' 10.0.0.1) => 2: empty daemon name
@@ -319,9 +318,28 @@ SEG(a 10.0.0.1 VirtualID = 7\nb 10.0.0.2 VirtualID = 7) => 3: daemon 'b': id 7 i
 SEG(a 10.0.0.1 VirtualID = 0) => 2: VirtualID must be greater than 0
 SEG(a 0.0.0.0) => 2: daemon 'a': 0.0.0.0 is the unspecified address
 SEG(a 224.0.0.9) => 2: daemon 'a': 224.0.0.9 is a multicast address
-SEG(a 10.0.0.1\nb ::2) => 3: daemon 'b': ::2 is IPv6, not IPv4
-ActiveIPVersion = IPv6\nSEG(a ::1) => 2: segment address 225.1.1.1 is IPv4, not IPv6
-SEG(a 10.0.0.1)ActiveIPVersion = IPv6 => 4: ActiveIPVersion IPv6 conflicts with earlier IPv4 daemons
+SEG(a 10.0.0.1\nb ::2) => 3: daemon 'b': ::2 is IPv6, not IPv4 (set by daemon 'a' on line 2)
+ActiveIPVersion = IPv6\nSEG(a ::1) => 2: segment address 225.1.1.1 is IPv4, not IPv6 (set by ActiveIPVersion on line 1)
+SEG(a 10.0.0.1)ActiveIPVersion = IPv6 => 4: ActiveIPVersion IPv6 conflicts with IPv4, set by daemon 'a' on line 2
+ActiveIPVersion = IPv6\nSEG(a 10.0.0.1) => 3: daemon 'a': 10.0.0.1 is IPv4, not IPv6 (set by ActiveIPVersion on line 1)
+ActiveIPVersion = IPv4\nActiveIPVersion = IPv6 => 2: ActiveIPVersion IPv6 conflicts with IPv4, set by ActiveIPVersion on line 1
+ActiveIPVersion = v6 => 1: ActiveIPVersion must be IPv4 or IPv6, found string 'v6'
+ActiveIPVersion = 6 => 1: ActiveIPVersion must be IPv4 or IPv6, found number '6'
+ActiveIPVersion = IPV6 => 1: ActiveIPVersion must be IPv4 or IPv6, found string 'IPV6'
+Spread_Segment ff02::1 { }\nSpread_Segment ff02::2 { a fd00::1 } => 1: segment address ff02::1: no ActiveIPVersion and no daemon yet to tell the address family
+Spread_Segment [ff02::1 { => 1: '[' without a matching ']' in '[ff02::1'
+Spread_Segment [ff02::1%eth0 { => 1: '[' without a matching ']' in '[ff02::1%eth0'
+Spread_Segment [ff02::zz]:4803 { => 1: '[ff02::zz]' is not an address
+Spread_Segment [ff02::1]: { => 1: expected a port after '[ff02::1]:'
+Spread_Segment [ff02::1]:65536 { => 1: port out of range in '[ff02::1]:65536'
+Spread_Segment [225.1.1.1]:4803 { => 1: '[225.1.1.1]:4803': an IPv4 address with a port is written without brackets
+Spread_Segment ff02::1] { => 1: unexpected character ']'
+Spread_Segment [ff02::1]:4803 [ff02::2]:4803 { => 1: only the first segment address may have a port: '[ff02::2]:4803'
+ActiveIPVersion = IPv6\nSEG(a [fd00::1]:4803) => 3: a daemon address takes no port: '[fd00::1]:4803'
+ActiveIPVersion = IPv6\nSEG(a fd00::1 { D [fd00::1]:4803 }) => 3: an interface address takes no port: '[fd00::1]:4803'
+ActiveIPVersion = IPv6\nSEG(a ff02::9) => 3: daemon 'a': ff02::9 is a multicast address
+ActiveIPVersion = IPv6\nSEG(a ::) => 3: daemon 'a': :: is the unspecified address
+ActiveIPVersion = IPv6\nSEG(a fd00::1 { C fd00::1 }) => 3: daemon 'a': no D interface for fd00::1
 Spread_Segment 0.0.0.0 { a 10.0.0.1 } => 1: segment address 0.0.0.0 is the unspecified address
 SEG(a 10.0.0.1 { C 10.0.0.1 D 10.0.0.2 }) => 2: daemon 'a': no D interface for 10.0.0.1
 SEG(a 10.0.0.1 { }) => 2: daemon 'a': empty interface list
@@ -416,4 +434,98 @@ fn locate_takes_the_file_given_then_the_first_place_that_exists_then_the_default
     // A file given that is missing is an error, not the default.
     assert!(Config::locate_in(Some(&first), &places).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn ipv6_brackets_and_interfaces() {
+    // 5.0.1 reads `[addr]:port` as one token and skips brackets around an
+    // address without a port, so both forms below mean the same as bare ones.
+    let text = "ActiveIPVersion = IPv6\n\
+        Spread_Segment [ff02::1:2:3%eth30]:5000 [ff05::7] {\n\
+        \td1 [fd00::1]\n\
+        \t[fd00::2%eth0]\n\
+        \td3 fe80::3%eth1 { D fe80::3%eth1 C [::] }\n\
+        }\n";
+    let c = Config::parse(text, "v6.conf").unwrap();
+    let seg = &c.segments[0];
+    assert_eq!(
+        (seg.port, &seg.addrs),
+        (5000, &vec![ip("ff02::1:2:3"), ip("ff05::7")])
+    );
+    assert_eq!(seg.zones, [Some("eth30".to_string()), None]);
+    let daemons: Vec<(&str, IpAddr, Option<&str>, u32)> = c
+        .daemons()
+        .map(|d| (d.name.as_str(), d.addr, d.zone.as_deref(), d.id))
+        .collect();
+    assert_eq!(
+        daemons,
+        [
+            ("d1", ip("fd00::1"), None, automatic_id("d1")),
+            // Named after the address as written, without brackets or interface.
+            (
+                "fd00::2",
+                ip("fd00::2"),
+                Some("eth0"),
+                automatic_id("fd00::2")
+            ),
+            ("d3", ip("fe80::3"), Some("eth1"), automatic_id("d3")),
+        ]
+    );
+    let ifs = &c.segments[0].daemons[2].interfaces;
+    assert_eq!(
+        (ifs[0].daemon, ifs[0].addr, ifs[0].zone.as_deref()),
+        (true, ip("fe80::3"), Some("eth1"))
+    );
+    assert_eq!(
+        (ifs[1].client, ifs[1].addr, ifs[1].zone.as_deref()),
+        (true, ip("::"), None)
+    );
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    // Interfaces are local to each host: they never enter the hash.
+    let hash_text = format!(
+        "Segment: port = 5000; [ff02:0000:0000:0000:0000:0001:0002:0003] \
+         [ff05:0000:0000:0000:0000:0000:0000:0007]\n\
+         \t'd1' [fd00:0000:0000:0000:0000:0000:0000:0001] [{}]\n\
+         \t'fd00::2' [fd00:0000:0000:0000:0000:0000:0000:0002] [{}]\n\
+         \t'd3' [fe80:0000:0000:0000:0000:0000:0000:0003] [{}]\n\n\
+         Version: 5\nProtocol: Original Ring\n",
+        automatic_id("d1"),
+        automatic_id("fd00::2"),
+        automatic_id("d3")
+    );
+    assert_eq!(c.hash_text(), hash_text);
+    let other_host = text.replace("eth", "enp");
+    assert_eq!(Config::parse(&other_host, "t").unwrap().hash(), c.hash());
+    // The family may come from the first daemon instead of ActiveIPVersion.
+    let implicit = Config::parse(&text.replace("ActiveIPVersion = IPv6\n", ""), "t").unwrap();
+    assert_eq!(
+        (implicit.ip_version(), implicit.hash()),
+        (IpVersion::V6, c.hash())
+    );
+}
+
+#[test]
+fn active_ip_version_filters_name_lookups() {
+    // "localhost" has an IPv4 address on any host that runs these tests;
+    // whether it has an IPv6 one depends on /etc/hosts.
+    let c = Config::parse(
+        "ActiveIPVersion = IPv4\nSpread_Segment 225.1.1.1 { localhost }",
+        "t",
+    )
+    .unwrap();
+    assert_eq!(c.daemons().next().unwrap().addr, ip("127.0.0.1"));
+    match Config::parse(
+        "ActiveIPVersion = IPv6\nSpread_Segment ff02::1 { localhost }",
+        "t",
+    ) {
+        Ok(c) => assert_eq!(c.daemons().next().unwrap().addr, ip("::1")),
+        Err(e) => assert_eq!(
+            e.to_string(),
+            "t:2: daemon name 'localhost' has no IPv6 address"
+        ),
+    }
+    let e = err("ActiveIPVersion = IPv6\nSpread_Segment ff02::1 { fd00::1::2 }");
+    let want = "spread.conf:2: cannot resolve daemon name 'fd00::1::2' \
+        (nor is it an IPv4 or IPv6 address): ";
+    assert!(e.starts_with(want), "{e}");
 }

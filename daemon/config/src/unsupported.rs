@@ -7,7 +7,6 @@ use super::model::Config;
 /// Reported whenever they appear in the file.
 const NOT_YET_IMPLEMENTED: &[&str] = &[
     "SocketPortReuse",
-    "ActiveIPVersion",
     "IgnoreMulticastJoinErrors",
 ];
 
