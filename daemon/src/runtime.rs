@@ -12,12 +12,15 @@ use crate::net_io::{NetIo, NetSettings};
 use crate::packet::{DataHeader, MonitorBody, MonitorPacket, Port, CONTROL_TYPE};
 use crate::sessions::backlog::{Over, QueueLimits};
 use crate::sessions::listen::{accept_tcp, accept_unix, bind_tcp};
+use crate::sessions::pacing::{Hold, Pacing, STALL};
 use crate::sessions::refusals::{tell_held_periodically, Refusal};
 use crate::sessions::registry::Registry;
 use crate::sessions::socket_file::{bind_unix, SocketFile, UnixBinding};
 use crate::sessions::{Cmd, Outbound, Shared};
 use crate::status::{status_reply, StatusInfo};
 use crate::transport::Received;
+use spread_core::consts::MAX_GROUP_NAME;
+use spread_core::GroupName;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -62,6 +65,9 @@ pub struct Settings {
 /// ring (5.0.1's water mark), so a flood slows its senders instead of
 /// filling memory.
 const WATER_MARK: usize = 500;
+
+/// How often, while a reader is behind, the core looks whether it stalled.
+const PACING_REVIEW: Duration = Duration::from_millis(500);
 
 /// A bound daemon, not yet serving.
 pub struct Bound {
@@ -145,6 +151,8 @@ impl Bound {
             node: Node::new(node_config, net.now()),
             net,
             sessions: HashMap::new(),
+            by_group: HashMap::new(),
+            pacing: Pacing::new(settings.queue),
             shared,
             queue: settings.queue,
             status: settings.status.clone(),
@@ -159,6 +167,8 @@ impl Bound {
 
 struct Handle {
     name: Vec<u8>,
+    /// Its private group, as senders are named in frames.
+    group: GroupName,
     peer: String,
     out: Outbound,
 }
@@ -167,6 +177,10 @@ struct Core {
     node: Node,
     net: NetIo,
     sessions: HashMap<SessionId, Handle>,
+    /// The local sessions by private group.
+    by_group: HashMap<GroupName, SessionId>,
+    /// Local senders waiting for local readers that are behind.
+    pacing: Pacing,
     shared: Arc<Shared>,
     queue: QueueLimits,
     status: StatusInfo,
@@ -184,6 +198,8 @@ impl Core {
         loop {
             let deadline = self.net.deadline(&self.node);
             let accept_clients = self.node.backlog() < WATER_MARK;
+            let pacing = self.pacing.active();
+            let shared = self.shared.clone();
             tokio::select! {
                 cmd = rx.recv(), if accept_clients => match cmd {
                     Some(cmd) => {
@@ -212,9 +228,13 @@ impl Core {
                     let now = self.net.now();
                     self.node.handle_timeout(now);
                 }
+                // A reader caught up, or time to see whether one stalled.
+                _ = shared.backlogs.caught_up(), if pacing => {}
+                _ = tokio::time::sleep(PACING_REVIEW), if pacing => {}
             }
             self.net.flush(&mut self.node);
             self.dispatch();
+            self.pace();
             self.report_forged();
         }
     }
@@ -344,11 +364,14 @@ impl Core {
                 out: outbound,
             } => {
                 debug!(target: "spread::session", "{} connected ({peer})", info.private_group);
+                let group = info.private_group;
                 self.node.handle_open(id, info);
+                self.by_group.insert(group, id);
                 self.sessions.insert(
                     id,
                     Handle {
                         name,
+                        group,
                         peer,
                         out: outbound,
                     },
@@ -402,22 +425,35 @@ impl Core {
                         let Some(h) = self.sessions.get(&session) else {
                             continue;
                         };
+                        // A reader behind on what a local sender sends makes
+                        // the sender wait; what the sender had already sent
+                        // still reaches the reader, past its own limits.
+                        let held = self.pacing.is_behind(&h.out.backlog)
+                            && self.hold_sender(session, &frame);
+                        let Some(h) = self.sessions.get(&session) else {
+                            continue;
+                        };
                         let charge = charges.charge(&frame);
                         let total = shared.backlogs.bytes();
-                        if let Err(over) = self.queue.check(&h.out.backlog, frame.len(), total) {
-                            // Past the daemon's limit the session with the
-                            // most queued goes, which need not be this one.
-                            let victim = match over {
-                                Over::Total(_) => shared.backlogs.victim(
-                                    self.sessions.iter().map(|(id, h)| (*id, &h.out.backlog)),
-                                ),
-                                _ => Some(session),
-                            };
-                            if let Some(v) = victim {
-                                self.cut_off(v, over);
-                                slow.push(v);
-                                if v == session {
-                                    continue;
+                        match self.queue.check(&h.out.backlog, frame.len(), total) {
+                            Ok(()) => {}
+                            Err(Over::Messages(_) | Over::Bytes(_)) if held => {}
+                            Err(over) => {
+                                // Past the daemon's limit the session with
+                                // the most queued goes, which need not be
+                                // this one.
+                                let victim = match over {
+                                    Over::Total(_) => shared.backlogs.victim(
+                                        self.sessions.iter().map(|(id, h)| (*id, &h.out.backlog)),
+                                    ),
+                                    _ => Some(session),
+                                };
+                                if let Some(v) = victim {
+                                    self.cut_off(v, over);
+                                    slow.push(v);
+                                    if v == session {
+                                        continue;
+                                    }
                                 }
                             }
                         }
@@ -440,8 +476,59 @@ impl Core {
         }
     }
 
+    /// `reader` is behind and `frame` is for it: if another local session
+    /// sent it, that session is not read from until the reader has caught
+    /// up (or stalled). True when the sender is held for the reader.
+    fn hold_sender(&mut self, reader: SessionId, frame: &[u8]) -> bool {
+        let Some(sender) = frame.get(4..4 + MAX_GROUP_NAME) else {
+            return false;
+        };
+        let Some(&sender) = self.by_group.get(&GroupName::from_field(sender)) else {
+            return false;
+        };
+        let (Some(r), Some(s)) = (self.sessions.get(&reader), self.sessions.get(&sender)) else {
+            return false;
+        };
+        match self
+            .pacing
+            .hold(reader, &r.out.backlog, sender, std::time::Instant::now())
+        {
+            Hold::Started => {
+                debug!(target: "spread::flow_control", "not reading from {} while {} is behind", s.group, r.group);
+                let _ = s.out.pause.send(true);
+                true
+            }
+            Hold::Already => true,
+            Hold::No => false,
+        }
+    }
+
+    /// Senders whose readers caught up, or stopped reading altogether, are
+    /// read from again.
+    fn pace(&mut self) {
+        if !self.pacing.active() {
+            return;
+        }
+        let sessions = &self.sessions;
+        let review = self.pacing.review(
+            |id| sessions.get(&id).map(|h| &h.out.backlog),
+            std::time::Instant::now(),
+        );
+        for id in review.resume {
+            if let Some(h) = self.sessions.get(&id) {
+                debug!(target: "spread::flow_control", "reading from {} again", h.group);
+                let _ = h.out.pause.send(false);
+            }
+        }
+        for id in review.stalled {
+            if let Some(h) = self.sessions.get(&id) {
+                debug!(target: "spread::flow_control", "{} read nothing for {STALL:?}: its senders no longer wait for it", h.group);
+            }
+        }
+    }
+
     /// Disconnects a session past a limit on its queued output.
-    fn cut_off(&self, id: SessionId, over: Over) {
+    fn cut_off(&self, id: SessionId, over: impl std::fmt::Display) {
         if let Some(h) = self.sessions.get(&id) {
             let name = String::from_utf8_lossy(&h.name);
             warn!(target: "spread::session", "disconnecting {name} ({}): {over}", h.peer);
@@ -450,7 +537,9 @@ impl Core {
     }
 
     fn close(&mut self, id: SessionId) {
+        self.pacing.forget_sender(id);
         if let Some(h) = self.sessions.remove(&id) {
+            self.by_group.remove(&h.group);
             debug!(target: "spread::session", "{id} closed");
             let _ = h.out.abort.send(true);
             self.shared.registry.release_name(&h.name);

@@ -90,6 +90,12 @@ fn closed(what: &str, e: io::Error) -> Error {
 }
 
 fn open(addr: &DaemonAddr, timeout: Option<Duration>) -> Result<Stream> {
+    let s = connect_to(addr, timeout)?;
+    super::stream::set_client_socket_buffers(s.as_raw_fd());
+    Ok(s)
+}
+
+fn connect_to(addr: &DaemonAddr, timeout: Option<Duration>) -> Result<Stream> {
     match addr {
         DaemonAddr::Unix(path) => UnixStream::connect(path)
             .map(Stream::Unix)

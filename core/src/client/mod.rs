@@ -15,7 +15,7 @@ pub use addr::{parse_daemon_name, unix_socket_dir, DaemonAddr};
 pub use connect::{AuthMethod, ConnectOptions};
 pub use receiver::Receiver;
 pub use registry::Registry;
-pub use stream::Stream;
+pub use stream::{set_client_socket_buffers, Stream, CLIENT_SOCKET_BUFFER};
 
 use crate::consts::*;
 use crate::error::{Error, Result};

@@ -6,6 +6,30 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
+/// The send and receive buffer of every client connection, on both ends
+/// (5.0.1's daemon and libspread ask for as much): a burst to a reader is
+/// held by the kernel rather than by the daemon's queue for it.
+pub const CLIENT_SOCKET_BUFFER: usize = 200 * 1024;
+
+/// Asks the kernel for [`CLIENT_SOCKET_BUFFER`] bytes of send and receive
+/// buffer on socket `fd`; it may give less (its limits), which is no error.
+pub fn set_client_socket_buffers(fd: RawFd) {
+    let size = CLIENT_SOCKET_BUFFER as libc::c_int;
+    for opt in [libc::SO_SNDBUF, libc::SO_RCVBUF] {
+        // SAFETY: `size` is a valid c_int for the call; a bad descriptor
+        // only makes setsockopt fail.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                opt,
+                (&size as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+    }
+}
+
 /// A connected socket to a daemon, TCP or Unix-domain.
 #[derive(Debug)]
 pub enum Stream {

@@ -12,9 +12,10 @@
 use crate::engine::SessionId;
 use bytes::Bytes;
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::Notify;
 
 /// The bytes of every frame waiting for any writer.
 #[derive(Clone, Debug, Default)]
@@ -23,12 +24,24 @@ pub struct Backlogs {
     /// Sessions cut off whose writers have yet to discard their queues
     /// (the daemon's total drops when they have).
     discarding: Arc<Mutex<Vec<Backlog>>>,
+    /// Told when a session that was behind has caught up (see
+    /// [`Backlog::wake_below`]).
+    caught_up: Arc<Notify>,
 }
 
 impl Backlogs {
     /// A new session's count.
     pub fn session(&self) -> Backlog {
-        Backlog(Arc::new(Counts::default()))
+        Backlog(Arc::new(Counts {
+            caught_up: self.caught_up.clone(),
+            ..Counts::default()
+        }))
+    }
+
+    /// Resolves when a session marked with [`Backlog::wake_below`] has
+    /// fewer messages queued than the mark.
+    pub async fn caught_up(&self) {
+        self.caught_up.notified().await
     }
 
     /// Counts `frame` until the last queue it is handed to lets it go.
@@ -112,6 +125,11 @@ pub struct Queued {
 struct Counts {
     messages: AtomicUsize,
     bytes: AtomicUsize,
+    /// Frames the writer ever took: whether a reader makes progress.
+    taken: AtomicU64,
+    /// When non-zero: tell `caught_up` once fewer messages than this wait.
+    wake_below: AtomicUsize,
+    caught_up: Arc<Notify>,
 }
 
 /// One session's count: the core adds what it queues, the writer takes
@@ -128,8 +146,34 @@ impl Backlog {
 
     /// A frame of `len` bytes left the queue (written or discarded).
     pub fn taken(&self, len: usize) {
-        self.0.messages.fetch_sub(1, Ordering::AcqRel);
+        let left = self.0.messages.fetch_sub(1, Ordering::AcqRel) - 1;
         self.0.bytes.fetch_sub(len, Ordering::AcqRel);
+        self.0.taken.fetch_add(1, Ordering::AcqRel);
+        let mark = self.0.wake_below.load(Ordering::Acquire);
+        if mark != 0
+            && left < mark
+            && self
+                .0
+                .wake_below
+                .compare_exchange(mark, 0, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            self.0.caught_up.notify_one();
+        }
+    }
+
+    /// Asks to be told (by [`Backlogs::caught_up`]) once fewer than `mark`
+    /// messages are queued.
+    pub fn wake_below(&self, mark: usize) {
+        self.0.wake_below.store(mark.max(1), Ordering::Release);
+        if self.messages() < mark {
+            self.0.caught_up.notify_one();
+        }
+    }
+
+    /// How many frames the writer has taken so far.
+    pub fn taken_so_far(&self) -> u64 {
+        self.0.taken.load(Ordering::Acquire)
     }
 
     pub fn messages(&self) -> usize {

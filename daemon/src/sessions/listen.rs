@@ -4,8 +4,10 @@ use super::refusals::Refusal;
 use super::session::admit;
 use super::Shared;
 use crate::auth::Peer;
+use spread_core::client::set_client_socket_buffers;
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::{TcpListener, UnixListener};
@@ -21,6 +23,7 @@ pub async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>) {
         match listener.accept().await {
             Ok((stream, addr)) => {
                 let _ = stream.set_nodelay(true);
+                set_client_socket_buffers(stream.as_raw_fd());
                 let peer = Peer::Ip(addr.ip().to_canonical());
                 admit(stream, peer, addr.to_string(), &shared);
             }
@@ -37,7 +40,10 @@ pub async fn accept_unix(listener: UnixListener, path: PathBuf, shared: Arc<Shar
     let peer_text = format!("unix:{}", path.display());
     loop {
         match listener.accept().await {
-            Ok((stream, _)) => admit(stream, Peer::Unix, peer_text.clone(), &shared),
+            Ok((stream, _)) => {
+                set_client_socket_buffers(stream.as_raw_fd());
+                admit(stream, Peer::Unix, peer_text.clone(), &shared)
+            }
             Err(e) => {
                 let line = format!("accept on {} failed: {e}", path.display());
                 shared.refusals.note(Refusal::Accept, line);

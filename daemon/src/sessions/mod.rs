@@ -5,6 +5,7 @@ pub mod admission;
 pub mod backlog;
 pub mod handshake;
 pub mod listen;
+pub mod pacing;
 pub mod refusals;
 pub mod registry;
 pub mod session;
@@ -56,6 +57,9 @@ pub struct Outbound {
     pub backlog: backlog::Backlog,
     /// Set to end the session's tasks at once.
     pub abort: watch::Sender<bool>,
+    /// Set while the daemon does not read from the client (a local reader
+    /// its messages go to is behind).
+    pub pause: watch::Sender<bool>,
 }
 
 impl Outbound {

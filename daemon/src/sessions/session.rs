@@ -130,6 +130,7 @@ async fn serve<C: Connection>(
     let (tx, rx) = mpsc::unbounded_channel();
     let backlog = shared.backlogs.session();
     let (abort_tx, abort_rx) = watch::channel(false);
+    let (pause_tx, pause_rx) = watch::channel(false);
     let open = Cmd::Open {
         id,
         info: SessionInfo {
@@ -142,6 +143,7 @@ async fn serve<C: Connection>(
             tx,
             backlog: backlog.clone(),
             abort: abort_tx,
+            pause: pause_tx,
         },
     };
     if shared.core.send(open).await.is_err() {
@@ -156,7 +158,7 @@ async fn serve<C: Connection>(
         id,
         shared.core.clone(),
     ));
-    let reason = read_loop(r, id, accepted.private_group, &shared, abort_rx).await;
+    let reason = read_loop(r, id, accepted.private_group, &shared, abort_rx, pause_rx).await;
     shared.registry.mark_closing(&accepted.private_name);
     if let Some(reason) = reason {
         let _ = shared.core.send(Cmd::Gone { id, reason }).await;
@@ -175,6 +177,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     me: GroupName,
     shared: &Shared,
     mut abort: watch::Receiver<bool>,
+    mut pause: watch::Receiver<bool>,
 ) -> Option<String> {
     let mut buf = BytesMut::with_capacity(64 * 1024);
     let mut discard = 0usize;
@@ -230,6 +233,14 @@ async fn read_loop<R: AsyncRead + Unpin>(
         }
         if buf.capacity() - buf.len() < 4096 {
             buf.reserve(64 * 1024);
+        }
+        // Paused: the client's socket fills and the client blocks.
+        while *pause.borrow_and_update() {
+            tokio::select! {
+                biased;
+                _ = aborted(&mut abort) => return None,
+                r = pause.changed() => if r.is_err() { return None },
+            }
         }
         let n = tokio::select! {
             biased;
