@@ -65,9 +65,6 @@ fn main() -> ExitCode {
     for (line, text) in &config.warnings {
         warn!(target: "spread::config", "{}:{line}: {text}", config.source);
     }
-    for (line, option) in config.unsupported_options() {
-        warn!(target: "spread::config", "{}:{line}: {option} is not supported by this daemon yet; it has no effect", config.source);
-    }
     if plan == Plan::NotRoot {
         warn!(target: "spread::auth", "not running as root: the daemon does not chroot and keeps its user");
     }

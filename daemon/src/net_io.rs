@@ -22,6 +22,10 @@ pub struct NetSettings {
     pub drop_rate: f64,
     /// The segment address data packets are sent to, if usable.
     pub segment: Option<crate::segment::Segment>,
+    /// IgnoreMulticastJoinErrors: a segment group that cannot be joined is
+    /// logged and left out (data then goes to each daemon) instead of
+    /// stopping the daemon.
+    pub ignore_multicast_join_errors: bool,
 }
 
 pub struct NetIo {
@@ -43,7 +47,14 @@ const REPORT_EVERY: Duration = Duration::from_secs(60);
 
 impl NetIo {
     pub async fn bind(s: &NetSettings) -> std::io::Result<NetIo> {
-        let transport = Transport::bind(s.me, &s.peers, s.drop_rate, s.segment).await?;
+        let transport = Transport::bind(
+            s.me,
+            &s.peers,
+            s.drop_rate,
+            s.segment,
+            s.ignore_multicast_join_errors,
+        )
+        .await?;
         Ok(NetIo {
             transport,
             start: Instant::now(),

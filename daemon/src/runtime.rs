@@ -47,6 +47,8 @@ pub struct Settings {
     /// Who the daemon becomes after binding (it is started as root): the
     /// Unix socket's file is given to them.
     pub socket_owner: Option<(u32, u32)>,
+    /// SocketPortReuse, for the TCP listeners.
+    pub port_reuse: crate::config::TriState,
     pub max_sessions: usize,
     /// MaxSessionMessages, MaxSessionBytes, MaxQueuedBytes.
     pub queue: QueueLimits,
@@ -83,7 +85,7 @@ impl Bound {
     pub async fn bind(settings: Settings) -> std::io::Result<Bound> {
         let mut tcp = Vec::new();
         for a in &settings.tcp {
-            tcp.push(bind_tcp(*a).await?);
+            tcp.push(bind_tcp(*a, settings.port_reuse)?);
         }
         let (unix, socket_file) = match settings.unix.as_deref() {
             None => (None, None),

@@ -66,6 +66,7 @@ pub fn settings_from(
         unix: Some(spread_core::client::unix_socket_dir().join(seg.port.to_string())),
         trusted_uids: Vec::new(),
         socket_owner: None,
+        port_reuse: config.socket_port_reuse,
         max_sessions: config.max_sessions,
         queue: crate::sessions::backlog::QueueLimits {
             messages: config.max_session_messages,
@@ -215,6 +216,7 @@ fn ring_settings(
         peers,
         drop_rate,
         segment: segment_of(&config.segments[me.0], interface),
+        ignore_multicast_join_errors: config.ignore_multicast_join_errors,
     };
     (net, membership)
 }

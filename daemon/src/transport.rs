@@ -58,6 +58,7 @@ impl Transport {
         peers: &[Peer],
         drop_rate: f64,
         segment: Option<Segment>,
+        ignore_join_errors: bool,
     ) -> io::Result<Transport> {
         let mine = peers
             .iter()
@@ -74,8 +75,19 @@ impl Transport {
                 .and_then(|rx| seg.prepare_sender(&data, local).map(|()| rx))
             {
                 Ok(rx) => (Some(seg), Some(rx)),
+                // As 5.0.1: fatal unless IgnoreMulticastJoinErrors says
+                // to go on without the segment address.
+                Err(e) if !ignore_join_errors => {
+                    return Err(io::Error::new(
+                        e.kind(),
+                        format!(
+                            "cannot join the segment address {}: {e} (IgnoreMulticastJoinErrors = true goes on without it)",
+                            seg.addr()
+                        ),
+                    ))
+                }
                 Err(e) => {
-                    warn!(target: "spread::network", "cannot use segment address {}: {e}; sending to each daemon instead", seg.addr());
+                    tracing::error!(target: "spread::network", "cannot join the segment address {}: {e}; sending to each daemon instead (IgnoreMulticastJoinErrors)", seg.addr());
                     (None, None)
                 }
             },

@@ -10,7 +10,6 @@ mod model;
 mod options;
 mod parser;
 mod segment;
-mod unsupported;
 
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,8 @@ use super::parser::{truncate, Parser, Res, TIMEOUTS};
 const MAX_TIMESTAMP_FORMAT: usize = 39;
 /// 5.0.1's limit for DaemonUser and DaemonGroup.
 const MAX_USER_NAME: usize = 32;
+/// The access control policies there are (5.0.1's `acp-permit`).
+pub const ACCESS_CONTROL_POLICIES: &[&str] = &["PERMIT"];
 /// The least MaxSessionBytes and MaxQueuedBytes: room for several of the
 /// largest messages (about 144 kB), and a value in bytes that is surely
 /// not meant as megabytes.
@@ -57,7 +59,19 @@ impl Parser<'_> {
             }
             Opt::ActiveIpVersion => self.ip_version()?,
             Opt::EventLogFile => self.cfg.event_log_file = Some(self.string(o)?),
-            Opt::AccessControlPolicy => self.cfg.access_control_policy = Some(self.string(o)?),
+            Opt::AccessControlPolicy => {
+                // 5.0.1 ships one policy module, PERMIT (names are
+                // case-sensitive); any other is a configuration error.
+                let policy = self.string(o)?;
+                if !ACCESS_CONTROL_POLICIES.contains(&policy.as_str()) {
+                    let m = format!(
+                        "unknown AccessControlPolicy {policy:?}: the policies are {}",
+                        ACCESS_CONTROL_POLICIES.join(", ")
+                    );
+                    return Err(self.semantic(line, m));
+                }
+                self.cfg.access_control_policy = Some(policy);
+            }
             Opt::RuntimeDir => {
                 let dir = self.nonempty(o, line, usize::MAX)?.map(PathBuf::from);
                 self.cfg.runtime_dir = dir.or(self.cfg.runtime_dir.take());

@@ -220,20 +220,25 @@ fn identity_by_address_and_truncated_name() {
 }
 
 #[test]
-fn unsupported_options_listed_with_lines() {
-    let c = Config::parse(FULL_V4, "full.conf").unwrap();
-    let names: Vec<&str> = c.unsupported_options().iter().map(|(_, n)| *n).collect();
-    let want = "EventLogFile EventTimeStamp EventTimeStamp EventPreciseTimeStamp \
-        SocketPortReuse DaemonUser DaemonGroup IgnoreMulticastJoinErrors";
-    assert_eq!(names.join(" "), want);
-    assert_eq!(c.unsupported_options()[0], (4, "EventLogFile"));
-    let acl = Config::parse(
-        "AccessControlPolicy = DENY\nMaxSessions = 3\nSpread_Segment 10.0.0.255 { a 10.0.0.1 }",
+fn access_control_policy_is_one_that_exists() {
+    let c = Config::parse(
+        "AccessControlPolicy = PERMIT\nSpread_Segment 10.0.0.255 { a 10.0.0.1 }",
         "t",
     )
     .unwrap();
-    assert_eq!(acl.unsupported_options(), [(1, "AccessControlPolicy")]);
-    assert!(Config::embedded_default().unsupported_options().is_empty());
+    assert_eq!(c.access_control_policy.as_deref(), Some("PERMIT"));
+    for bad in ["DENY", "permit"] {
+        let e = Config::parse(
+            &format!("MaxSessions = 3\nAccessControlPolicy = {bad}\nSpread_Segment 10.0.0.255 {{ a 10.0.0.1 }}"),
+            "t",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("t:2:") && e.contains("unknown AccessControlPolicy"),
+            "{e}"
+        );
+    }
 }
 
 #[test]

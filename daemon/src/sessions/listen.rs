@@ -4,6 +4,7 @@ use super::refusals::Refusal;
 use super::session::admit;
 use super::Shared;
 use crate::auth::Peer;
+use crate::config::TriState;
 use spread_core::client::set_client_socket_buffers;
 use std::io;
 use std::net::SocketAddr;
@@ -12,10 +13,30 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::{TcpListener, UnixListener};
 
-pub async fn bind_tcp(addr: SocketAddr) -> io::Result<TcpListener> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|e| io::Error::new(e.kind(), format!("TCP {addr}: {e}")))
+/// The TCP listener for clients at `addr`. SO_REUSEADDR (a restarted
+/// daemon binds while connections of the old one linger in TIME_WAIT) is
+/// set as SocketPortReuse says; `auto`, 5.0.1's default, sets it only for
+/// a specific address, so that nobody can bind a specific address under a
+/// daemon listening on all of them.
+pub fn bind_tcp(addr: SocketAddr, reuse: TriState) -> io::Result<TcpListener> {
+    let named = |e: io::Error| io::Error::new(e.kind(), format!("TCP {addr}: {e}"));
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )
+    .map_err(named)?;
+    let reuse = match reuse {
+        TriState::On => true,
+        TriState::Off => false,
+        TriState::Auto => !addr.ip().is_unspecified(),
+    };
+    socket.set_reuse_address(reuse).map_err(named)?;
+    socket.set_cloexec(true).map_err(named)?;
+    socket.bind(&addr.into()).map_err(named)?;
+    socket.listen(1024).map_err(named)?;
+    socket.set_nonblocking(true).map_err(named)?;
+    TcpListener::from_std(socket.into()).map_err(named)
 }
 
 pub async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>) {

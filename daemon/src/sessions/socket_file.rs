@@ -28,8 +28,9 @@ pub enum Occupant {
     /// A socket nobody listens on (a daemon that died), or a file that is
     /// not a socket.
     Stale,
-    /// A listener that answered the handshake as a Spread daemon does and
-    /// runs as a user we trust (`uid`).
+    /// A listener that answered the handshake as a Spread daemon does, or
+    /// a process named `spread` (one that has not begun to answer yet: it
+    /// is starting), run by `uid`.
     Spread {
         uid: u32,
     },
@@ -58,20 +59,30 @@ pub fn bind_unix(
 ) -> io::Result<UnixBinding> {
     let err =
         |e: io::Error| io::Error::new(e.kind(), format!("Unix socket {}: {e}", path.display()));
-    let occupant = probe(path);
-    match &occupant {
-        Occupant::Nothing => {}
-        Occupant::Spread { uid } if *uid == 0 || trusted.contains(uid) => {
-            return Ok(UnixBinding::LeftTo(occupant))
-        }
-        Occupant::Stale | Occupant::Spread { .. } | Occupant::Squatter { .. } => {
-            if !matches!(occupant, Occupant::Stale) {
-                tracing::warn!(target: "spread::session", "{} was held by a process that is not a trusted Spread daemon ({occupant:?}); taking it over", path.display());
+    // Twice: a daemon started at the same moment may bind between our
+    // look and our bind; the second look sees it.
+    let mut tries = 2;
+    let listener = loop {
+        tries -= 1;
+        let occupant = probe(path);
+        match &occupant {
+            Occupant::Nothing => {}
+            Occupant::Spread { uid } if *uid == 0 || trusted.contains(uid) => {
+                return Ok(UnixBinding::LeftTo(occupant))
             }
-            std::fs::remove_file(path).map_err(err)?;
+            Occupant::Stale | Occupant::Spread { .. } | Occupant::Squatter { .. } => {
+                if !matches!(occupant, Occupant::Stale) {
+                    tracing::warn!(target: "spread::session", "{} was held by a process that is not a trusted Spread daemon ({occupant:?}); taking it over", path.display());
+                }
+                std::fs::remove_file(path).map_err(err)?;
+            }
         }
-    }
-    let listener = UnixListener::bind(path).map_err(err)?;
+        match UnixListener::bind(path) {
+            Ok(l) => break l,
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse && tries > 0 => {}
+            Err(e) => return Err(err(e)),
+        }
+    };
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666)).map_err(err)?;
     if let Some((uid, gid)) = owner {
         std::os::unix::fs::lchown(path, Some(uid), Some(gid)).map_err(err)?;
@@ -92,7 +103,16 @@ pub fn probe(path: &Path) -> Occupant {
     let Ok(mut s) = UnixStream::connect(path) else {
         return Occupant::Stale;
     };
-    let uid = peer_uid(&s);
+    let (pid, uid) = match peer_cred(&s) {
+        Some((pid, uid)) => (Some(pid), Some(uid)),
+        None => (None, None),
+    };
+    if let (Some(pid), Some(uid)) = (pid, uid) {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if comm.trim_end() == "spread" {
+            return Occupant::Spread { uid };
+        }
+    }
     let _ = s.set_read_timeout(Some(PROBE_TIMEOUT));
     let _ = s.set_write_timeout(Some(PROBE_TIMEOUT));
     let hello = ConnectMessage::libspread(b"", false, 0).encode();
@@ -112,8 +132,8 @@ pub fn probe(path: &Path) -> Occupant {
     }
 }
 
-/// The uid of the process at the other end of a Unix socket.
-fn peer_uid(s: &UnixStream) -> Option<u32> {
+/// The pid and uid of the process at the other end of a Unix socket.
+fn peer_cred(s: &UnixStream) -> Option<(i32, u32)> {
     let mut cred = libc::ucred {
         pid: 0,
         uid: 0,
@@ -130,7 +150,7 @@ fn peer_uid(s: &UnixStream) -> Option<u32> {
             &mut len,
         )
     };
-    (rc == 0).then_some(cred.uid)
+    (rc == 0).then_some((cred.pid, cred.uid))
 }
 
 /// The socket file this daemon created. It is removed at exit only if it
