@@ -5,10 +5,7 @@
 use super::model::Config;
 
 /// Reported whenever they appear in the file.
-const NOT_YET_IMPLEMENTED: &[&str] = &[
-    "SocketPortReuse",
-    "IgnoreMulticastJoinErrors",
-];
+const NOT_YET_IMPLEMENTED: &[&str] = &["SocketPortReuse", "IgnoreMulticastJoinErrors"];
 
 /// Only the policies named here are implemented.
 const SUPPORTED_ACCESS_CONTROL_POLICIES: &[&str] = &["PERMIT"];
