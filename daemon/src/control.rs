@@ -75,6 +75,11 @@ impl Control {
         }
     }
 
+    /// The hash of the configuration in force.
+    pub fn conf_hash(&self) -> u32 {
+        self.settings.conf_hash
+    }
+
     /// A PARTITION or FC request from `from`; `sender` is the configuration
     /// position of the daemon whose address it came from and whose id it
     /// carries as transmitter (None: nobody's, the request is ignored).

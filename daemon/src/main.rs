@@ -6,6 +6,7 @@ use spread_daemon::config::Config;
 use spread_daemon::logfile::LogFile;
 use spread_daemon::logging;
 use spread_daemon::privileges::{self, Plan};
+use spread_daemon::reload::{ConfigFile, Reloader};
 use spread_daemon::runtime::Bound;
 use spread_daemon::setup::settings_from;
 use std::process::ExitCode;
@@ -68,6 +69,14 @@ fn main() -> ExitCode {
     if plan == Plan::NotRoot {
         warn!(target: "spread::auth", "not running as root: the daemon does not chroot and keeps its user");
     }
+    // Before any chroot: a reload reads the file through its directory.
+    let config_file = match ConfigFile::open(Reloader::path_of(args.config.as_deref()).as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("spread: {}: {e}", config.source);
+            return ExitCode::from(1);
+        }
+    };
     let (rules, rules_file, rule_warnings) = IpRules::load_default();
     for w in rule_warnings {
         warn!(target: "spread::auth", "{}:{w}", rules_file.as_deref().unwrap_or("access rules"));
@@ -76,6 +85,13 @@ fn main() -> ExitCode {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    let reloader = Reloader {
+        file: config_file,
+        config: config.clone(),
+        me,
+        name: args.name.clone(),
+        rules: rules.clone(),
+    };
     let mut settings = match settings_from(&config, me, rules, now as i32) {
         Ok(s) => s,
         Err(e) => {
@@ -125,6 +141,8 @@ fn main() -> ExitCode {
             }
         };
         socket_file = bound.socket_file();
+        let bound = bound.with_reloader(reloader);
+        let reload = bound.reload_trigger();
         if let Plan::Drop(target) = &plan {
             if let Err(e) = privileges::drop_to(target) {
                 error!(target: "spread::auth", "cannot give up root: {e}");
@@ -137,7 +155,7 @@ fn main() -> ExitCode {
         tokio::select! {
             _ = bound.serve() => {}
             _ = shutdown_signal(term) => info!(target: "spread", "exiting on signal"),
-            _ = on_hangup(hangup, log_file.as_ref()) => {}
+            _ = on_hangup(hangup, log_file.as_ref(), reload) => {}
         }
         ExitCode::SUCCESS
     });
@@ -147,8 +165,13 @@ fn main() -> ExitCode {
     code
 }
 
-/// SIGHUP reopens the log file (after logrotate moved it).
-async fn on_hangup(hangup: Option<Signal>, log_file: Option<&LogFile>) {
+/// SIGHUP reopens the log file (after logrotate moved it) and reloads the
+/// configuration (as spmonitor's reload does).
+async fn on_hangup(
+    hangup: Option<Signal>,
+    log_file: Option<&LogFile>,
+    reload: std::sync::Arc<tokio::sync::Notify>,
+) {
     let Some(mut hangup) = hangup else {
         return std::future::pending().await;
     };
@@ -163,6 +186,7 @@ async fn on_hangup(hangup: Option<Signal>, log_file: Option<&LogFile>) {
                 }
             }
         }
+        reload.notify_one();
     }
     std::future::pending().await
 }

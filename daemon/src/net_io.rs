@@ -66,6 +66,11 @@ impl NetIo {
         })
     }
 
+    /// A reloaded configuration's daemons (see [`Transport::reconfigure`]).
+    pub fn reconfigure(&mut self, s: &NetSettings) -> Result<(), String> {
+        self.transport.reconfigure(&s.peers, s.segment)
+    }
+
     pub fn transport(&self) -> &Transport {
         &self.transport
     }

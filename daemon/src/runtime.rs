@@ -10,6 +10,7 @@ use crate::engine::node::{Node, NodeConfig, Refused};
 use crate::engine::{Output, SessionId};
 use crate::net_io::{NetIo, NetSettings};
 use crate::packet::{DataHeader, MonitorBody, MonitorPacket, Port, CONTROL_TYPE};
+use crate::reload::{judge, Change, Reloader};
 use crate::sessions::backlog::{Over, QueueLimits};
 use crate::sessions::listen::{accept_tcp, accept_unix, bind_tcp};
 use crate::sessions::pacing::{Hold, Pacing, STALL};
@@ -27,8 +28,8 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
-use tracing::{debug, error, warn};
+use tokio::sync::{mpsc, Notify};
+use tracing::{debug, error, info, warn};
 
 /// How often the log may repeat that forged ordered messages were dropped.
 const FORGED_REPORT_EVERY: Duration = Duration::from_secs(60);
@@ -78,6 +79,8 @@ pub struct Bound {
     unix: Option<tokio::net::UnixListener>,
     socket_file: Option<Arc<SocketFile>>,
     net: NetIo,
+    reloader: Option<Reloader>,
+    reload_now: Arc<Notify>,
 }
 
 impl Bound {
@@ -109,7 +112,20 @@ impl Bound {
             unix,
             socket_file,
             net,
+            reloader: None,
+            reload_now: Arc::new(Notify::new()),
         })
+    }
+
+    /// What a reload reads again (without it a reload is refused).
+    pub fn with_reloader(mut self, reloader: Reloader) -> Bound {
+        self.reloader = Some(reloader);
+        self
+    }
+
+    /// Notified (SIGHUP), the daemon reloads its configuration.
+    pub fn reload_trigger(&self) -> Arc<Notify> {
+        self.reload_now.clone()
     }
 
     /// The Unix socket file this daemon created, to remove at exit.
@@ -125,6 +141,8 @@ impl Bound {
             unix,
             socket_file,
             net,
+            reloader,
+            reload_now,
         } = self;
         let (core_tx, core_rx) = mpsc::channel(4096);
         let shared = Arc::new(Shared {
@@ -162,8 +180,9 @@ impl Bound {
             forged_reported: Default::default(),
             control: Control::new(settings.control.clone()),
             socket_file,
+            reloader,
         };
-        core.run(core_rx, net_rx).await;
+        core.run(core_rx, net_rx, reload_now).await;
     }
 }
 
@@ -193,10 +212,16 @@ struct Core {
     control: Control,
     /// Removed when a monitor terminates the daemon.
     socket_file: Option<Arc<SocketFile>>,
+    reloader: Option<Reloader>,
 }
 
 impl Core {
-    async fn run(mut self, mut rx: mpsc::Receiver<Cmd>, mut net: mpsc::Receiver<Received>) {
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Cmd>,
+        mut net: mpsc::Receiver<Received>,
+        reload_now: Arc<Notify>,
+    ) {
         loop {
             let deadline = self.net.deadline(&self.node);
             let accept_clients = self.node.backlog() < WATER_MARK;
@@ -233,6 +258,7 @@ impl Core {
                 // A reader caught up, or time to see whether one stalled.
                 _ = shared.backlogs.caught_up(), if pacing => {}
                 _ = tokio::time::sleep(PACING_REVIEW), if pacing => {}
+                _ = reload_now.notified() => self.reload("SIGHUP"),
             }
             self.net.flush(&mut self.node);
             self.dispatch();
@@ -282,12 +308,83 @@ impl Core {
                 }
             }
             MonitorBody::Reload => {
-                if sender.is_some() {
-                    warn!(target: "spread::monitor", "ignored a configuration reload request from {}: reloading is not supported", d.from);
+                // As 5.0.1: no DangerousMonitor needed, but the sender
+                // must be a configured daemon's address, and the hash
+                // ours (the monitor read the file before it was changed;
+                // its second copy, after this reload, no longer matches).
+                if sender.is_none() {
+                    debug!(target: "spread::monitor", "ignored a reload request from {}: not the address of the configured daemon {} it names", d.from, m.header.transmiter_id);
+                } else if m.header.conf_hash != self.control.conf_hash() {
+                    debug!(target: "spread::monitor", "ignored a reload request from {}: configuration hash {} is not ours ({})", d.from, m.header.conf_hash, self.control.conf_hash());
+                } else {
+                    self.reload(&format!("reload request from monitor {}", d.from));
                 }
             }
             MonitorBody::StatusReply(_) => {}
         }
+    }
+
+    /// Reads the configuration file again and takes it (see `reload.rs`);
+    /// `why` says who asked, for the log.
+    fn reload(&mut self, why: &str) {
+        let Some(r) = self.reloader.as_mut() else {
+            warn!(target: "spread::config", "{why}: this daemon cannot reload its configuration");
+            return;
+        };
+        let new = match r.file.read() {
+            Ok(c) => c,
+            Err(e) => {
+                error!(target: "spread::config", "{why}: {e}; the running configuration (hash {}) stays in force", r.config.hash());
+                return;
+            }
+        };
+        for (line, text) in &new.warnings {
+            warn!(target: "spread::config", "{}:{line}: {text}", new.source);
+        }
+        let new_me = new.find_me(r.name.as_deref()).ok();
+        let alone = match judge(&r.config, r.me, &new, new_me) {
+            Change::Exit(reason) => self.exit_by_reload(&format!("{why}: {reason}")),
+            Change::Alone(reason) => {
+                info!(target: "spread::config", "{why}: {reason}: every daemon forms a ring alone before they merge again");
+                true
+            }
+            Change::Members { added, removed } => {
+                info!(target: "spread::config", "{why}: daemons added: [{}], removed: [{}]", added.join(", "), removed.join(", "));
+                false
+            }
+        };
+        let Some(me) = new_me else {
+            return;
+        };
+        let settings = match crate::setup::settings_from(&new, me, r.rules.clone(), 0) {
+            Ok(s) => s,
+            Err(e) => {
+                error!(target: "spread::config", "{why}: {e}; the running configuration (hash {}) stays in force", r.config.hash());
+                return;
+            }
+        };
+        if let Err(e) = self.net.reconfigure(&settings.net) {
+            self.exit_by_reload(&format!("{why}: {e}"));
+        }
+        info!(target: "spread::config", "{why}: now running {} (hash {} was {}), {} daemons", new.source, new.hash(), r.config.hash(), new.daemons().count());
+        r.config = new;
+        r.me = me;
+        self.status = settings.status;
+        self.queue = settings.queue;
+        // A monitor's partition names daemons by their old positions.
+        self.control = Control::new(settings.control);
+        let now = self.net.now();
+        self.node.reconfigure(settings.node, alone, now);
+    }
+
+    /// A reload found that this daemon can no longer run (already said
+    /// why): it exits as 5.0.1 does, its clients lose their sessions.
+    fn exit_by_reload(&self, why: &str) -> ! {
+        error!(target: "spread::config", "{why}: exiting");
+        if let Some(file) = &self.socket_file {
+            file.remove();
+        }
+        std::process::exit(1)
     }
 
     /// Answers a monitor's STATUS request.

@@ -44,6 +44,9 @@ pub struct Transport {
     /// Receives what is sent to the segment address, when it is used.
     segment_rx: Option<Arc<UdpSocket>>,
     segment: Option<Segment>,
+    /// The segment address the configuration named at start (`segment`
+    /// is None if it could not be used).
+    configured_segment: Option<Segment>,
     /// The daemons the segment address does not reach.
     off_segment: Vec<SocketAddr>,
     peers: HashMap<u32, Peer>,
@@ -69,6 +72,7 @@ impl Transport {
         let data = std::net::UdpSocket::bind(mine.data).map_err(named(mine.data))?;
         let token = std::net::UdpSocket::bind(mine.token).map_err(named(mine.token))?;
         let local = mine.data.ip();
+        let wanted = segment;
         let (segment, segment_rx) = match segment {
             Some(seg) => match seg
                 .receiver(local)
@@ -106,12 +110,42 @@ impl Transport {
             data: tokio_socket(data)?,
             token: tokio_socket(token)?,
             segment_rx: segment_rx.map(tokio_socket).transpose()?,
+            configured_segment: wanted,
             segment,
             off_segment,
             peers: peers.iter().map(|p| (p.id, p.clone())).collect(),
             me,
             drop_rate,
         })
+    }
+
+    /// A reloaded configuration's daemons. Sockets stay as they are (new
+    /// daemons are only addresses to send to); a segment address this
+    /// daemon did not join at start cannot be taken up now (5.0.1 exits
+    /// then too), one no longer needed (its segment is down to this
+    /// daemon) is left for sends to each daemon.
+    pub fn reconfigure(&mut self, peers: &[Peer], segment: Option<Segment>) -> Result<(), String> {
+        let mine = peers
+            .iter()
+            .find(|p| p.id == self.me)
+            .ok_or("this daemon is not in its ring")?;
+        match segment {
+            None => self.segment = None,
+            Some(seg) if Some(seg) != self.configured_segment => {
+                return Err(format!(
+                    "the segment address {} is needed now and was not joined at start; restart the daemon",
+                    seg.addr()
+                ))
+            }
+            Some(_) => {}
+        }
+        self.off_segment = peers
+            .iter()
+            .filter(|p| p.segment != mine.segment)
+            .map(|p| p.data)
+            .collect();
+        self.peers = peers.iter().map(|p| (p.id, p.clone())).collect();
+        Ok(())
     }
 
     /// Starts the receive loops; datagrams go to `to` as (port, from, bytes).

@@ -58,19 +58,27 @@ impl Config {
     /// the file given (`-c`), else `./spread.conf`, else
     /// `/etc/spread.conf`, else the embedded default.
     pub fn locate(explicit: Option<&Path>) -> Result<Config, ConfigError> {
-        Config::locate_in(
-            explicit,
-            &[Path::new("./spread.conf"), Path::new("/etc/spread.conf")],
-        )
+        Config::locate_in(explicit, &Config::PLACES.map(Path::new))
     }
 
     /// As [`Config::locate`], with the places to look in given.
     pub fn locate_in(explicit: Option<&Path>, places: &[&Path]) -> Result<Config, ConfigError> {
-        match explicit.or_else(|| places.iter().copied().find(|p| p.exists())) {
-            Some(p) => Config::load(p),
+        match Config::located(explicit, places) {
+            Some(p) => Config::load(&p),
             None => Ok(Config::embedded_default()),
         }
     }
+
+    /// The file [`Config::locate_in`] reads, if any (None: the embedded
+    /// default); a reload reads the same file again.
+    pub fn located(explicit: Option<&Path>, places: &[&Path]) -> Option<std::path::PathBuf> {
+        explicit
+            .or_else(|| places.iter().copied().find(|p| p.exists()))
+            .map(Path::to_path_buf)
+    }
+
+    /// Where [`Config::locate`] looks when no file is given.
+    pub const PLACES: [&'static str; 2] = ["./spread.conf", "/etc/spread.conf"];
 
     /// The embedded default: `Spread_Segment 127.0.0.255:4803 { localhost 127.0.0.1 }`
     /// (one daemon named "localhost", id = hash of "localhost" = 482711334).

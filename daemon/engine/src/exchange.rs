@@ -63,6 +63,28 @@ struct Sequence {
     records: Vec<GroupRecord>,
 }
 
+impl Gather {
+    /// A reload moved daemons' positions (see `reload.rs`).
+    pub(super) fn remap(&mut self, to: &impl Fn(usize) -> usize) {
+        let set = |s: &BTreeSet<usize>| s.iter().map(|&i| to(i)).collect::<BTreeSet<usize>>();
+        self.members = set(&self.members);
+        self.complete = set(&self.complete);
+        self.synced = set(&self.synced);
+        self.partial = std::mem::take(&mut self.partial)
+            .into_iter()
+            .map(|(i, s)| (to(i), s))
+            .collect();
+    }
+
+    /// Whether a position `gone` says is gone is named here.
+    pub(super) fn names_any(&self, gone: &impl Fn(&usize) -> bool) -> bool {
+        self.members.iter().any(gone)
+            || self.complete.iter().any(gone)
+            || self.synced.iter().any(gone)
+            || self.partial.keys().any(gone)
+    }
+}
+
 /// 5.0.1's order of membership ids: the sign of the wrapping difference
 /// of the proc ids, then of the times (not an unsigned comparison).
 fn compare_ids(a: MembId, b: MembId) -> Ordering {
@@ -78,6 +100,7 @@ impl Engine {
     /// synced set (every daemon starts with no groups).
     pub fn configure(&mut self, daemons: Vec<DaemonInfo>) {
         self.synced = (0..daemons.len()).collect();
+        self.configured = daemons.len();
         self.daemons = daemons;
     }
 

@@ -32,6 +32,12 @@ impl GroupCap {
         }
     }
 
+    /// A reloaded configuration: this daemon's new position and cap.
+    pub fn reconfigure(&mut self, cap: usize, me: usize) {
+        self.cap = cap;
+        self.me = me;
+    }
+
     /// Whether the request in `header`, from a session of this daemon, may
     /// be ordered: anything but a join may; a join if its sender is in
     /// fewer than the cap, counting its joins in flight (`groups_of` says

@@ -15,6 +15,7 @@ pub mod membership;
 mod network;
 pub mod node;
 pub mod order;
+mod reload;
 pub mod rng;
 #[cfg(any(test, feature = "testnet"))]
 pub mod testnet;
@@ -84,8 +85,11 @@ pub struct Engine {
     recipients: Vec<SessionId>,
     /// The daemons of the transitional configuration being installed.
     survivors: Option<std::collections::BTreeSet<usize>>,
-    /// The configured daemons (configuration order).
+    /// The configured daemons (configuration order), then those a reload
+    /// removed while something still names them (see `reload.rs`).
     daemons: Vec<DaemonInfo>,
+    /// How many of `daemons` are configured.
+    configured: usize,
     /// Daemons known to hold the same group state as this one.
     synced: std::collections::BTreeSet<usize>,
     /// A GROUPS state exchange in progress.
@@ -111,6 +115,7 @@ impl Engine {
             recipients: Vec::new(),
             survivors: None,
             daemons: Vec::new(),
+            configured: 0,
             synced: std::collections::BTreeSet::new(),
             gather: None,
             held: Vec::new(),

@@ -72,6 +72,9 @@ pub struct Node {
     /// What the group layer produced, not yet taken.
     outputs: VecDeque<Output>,
     scratch: Vec<Output>,
+    /// A reloaded configuration waiting for the membership protocol to be
+    /// in OP (and whether this daemon must first form a ring alone).
+    pending: Option<(NodeConfig, bool)>,
     pub stats: NodeStats,
 }
 
@@ -122,6 +125,7 @@ impl Node {
             dying: HashSet::new(),
             outputs: VecDeque::new(),
             scratch: Vec::new(),
+            pending: None,
             stats: NodeStats::default(),
         }
     }
@@ -222,6 +226,7 @@ impl Node {
     pub fn handle_packet(&mut self, packet: Packet, now: u64) {
         self.memb.handle_packet(packet, now);
         self.settle(now);
+        self.reload_when_op(now);
     }
 
     pub fn handle_timeout(&mut self, now: u64) {
@@ -229,6 +234,48 @@ impl Node {
             self.memb.handle_timeout(now);
         }
         self.settle(now);
+        self.reload_when_op(now);
+    }
+
+    /// A reloaded configuration (daemon-protocol.md §3.6, 5.0.1's dynamic
+    /// configuration): the daemons added and removed are found by a new
+    /// membership under its hash, clients keep their sessions. With
+    /// `alone`, some daemon's identity or networking changed: this daemon
+    /// first forms a ring by itself, so that every daemon keeps only its
+    /// own clients in its groups before all merge again. The caller has
+    /// checked that this daemon's own entry (`cfg.identity.proc_id`) is
+    /// unchanged. Taken at once in OP, else when a membership under way
+    /// has ended (a later reload replaces one still waiting).
+    pub fn reconfigure(&mut self, cfg: NodeConfig, alone: bool, now: u64) {
+        self.pending = Some((cfg, alone));
+        self.reload_when_op(now);
+    }
+
+    /// A reload waits for the membership under way to end.
+    pub fn reload_pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    fn reload_when_op(&mut self, now: u64) {
+        if self.memb.state() != State::Op {
+            return;
+        }
+        let Some((cfg, alone)) = self.pending.take() else {
+            return;
+        };
+        let me = cfg.identity.daemon_index;
+        info!(target: "spread::membership", "new configuration (hash {}) of {} daemons: leaving the ring for a new membership{}", cfg.membership.conf_hash, cfg.daemons.len(), if alone { ", alone first" } else { "" });
+        self.engine.reconfigure(cfg.daemons, me);
+        self.group_cap.reconfigure(cfg.max_groups_per_session, me);
+        self.index_daemons();
+        self.memb.reconfigure(cfg.membership, alone, now);
+        self.settle(now);
+    }
+
+    fn index_daemons(&mut self) {
+        self.index_of = (self.engine.daemons().iter().enumerate())
+            .map(|(i, d)| (d.id, i))
+            .collect();
     }
 
     /// New flow-control windows (`None` = unchanged).
@@ -316,6 +363,9 @@ impl Node {
                 info!(target: "spread::membership", "membership {}", describe(&members, id.proc_id, id.time));
                 let members = self.positions(&members);
                 self.engine.regular(&members, id, &mut self.scratch);
+                if self.engine.forget_removed() {
+                    self.index_daemons();
+                }
             }
         }
     }

@@ -39,6 +39,10 @@ pub struct Cluster {
     nodes: Vec<SimDaemon>,
     clients: Vec<Client>,
     ids: Vec<u32>,
+    /// The daemons (node numbers, in configuration order) each daemon is
+    /// configured with, and that configuration's hash: all of them and
+    /// one hash unless a test reloads.
+    configs: Vec<(Vec<usize>, u32)>,
     accelerated: bool,
     timeouts: Timeouts,
     /// Restarts so far (names the clients of restarted daemons).
@@ -70,6 +74,7 @@ impl Cluster {
             nodes: Vec::new(),
             clients: Vec::new(),
             ids,
+            configs: vec![((0..daemons).collect(), 99); daemons],
             accelerated,
             timeouts: SIM_TIMEOUTS,
             restarts: 0,
@@ -87,42 +92,76 @@ impl Cluster {
     }
 
     fn new_node(&self, i: usize) -> SimDaemon {
+        SimDaemon {
+            node: Node::new(self.node_config(i), self.now),
+            up: true,
+        }
+    }
+
+    /// Daemon `i`'s configuration as `configs` says.
+    fn node_config(&self, i: usize) -> NodeConfig {
+        let (members, conf_hash) = &self.configs[i];
         let cfg = MembershipConfig {
             me: self.ids[i],
-            daemons: self
-                .ids
+            daemons: members
                 .iter()
-                .map(|&id| Daemon { id, segment: 0 })
+                .map(|&j| Daemon {
+                    id: self.ids[j],
+                    segment: 0,
+                })
                 .collect(),
-            conf_hash: 99,
+            conf_hash: *conf_hash,
             window: 160,
             personal_window: 20,
             accelerated_window: self.accelerated.then_some(15),
             timeouts: self.timeouts,
             epoch_secs: 1_000_000,
         };
-        let node = NodeConfig {
+        NodeConfig {
             identity: Identity {
                 proc_id: self.ids[i],
-                daemon_index: i,
+                daemon_index: members.iter().position(|&j| j == i).unwrap_or(0),
                 membership_time: 0,
             },
-            daemons: self
-                .ids
+            // Named by node number whatever the position, as the clients'
+            // private groups are.
+            daemons: members
                 .iter()
-                .enumerate()
-                .map(|(j, &id)| DaemonInfo {
-                    id,
+                .map(|&j| DaemonInfo {
+                    id: self.ids[j],
                     name: format!("d{j}"),
                 })
                 .collect(),
             membership: cfg,
             max_groups_per_session: 10_000,
-        };
-        SimDaemon {
-            node: Node::new(node, self.now),
-            up: true,
         }
+    }
+
+    /// Daemon `node` starts over (before anything happened) configured
+    /// with `members` under `hash`; its clients stay its clients.
+    pub fn start_as(&mut self, node: usize, members: &[usize], hash: u32) {
+        self.configs[node] = (members.to_vec(), hash);
+        self.nodes[node] = self.new_node(node);
+        for c in self.clients.iter().filter(|c| c.node == node) {
+            self.nodes[node].node.handle_open(
+                c.session,
+                SessionInfo {
+                    private_group: c.name,
+                    membership: true,
+                },
+            );
+        }
+    }
+
+    /// Daemon `node` reloads its configuration: now `members` under
+    /// `hash` (`alone`: as when some daemon's identity changed).
+    pub fn reload(&mut self, node: usize, members: &[usize], hash: u32, alone: bool) {
+        self.trace(node, &format!("reload: {members:?} hash {hash}"));
+        self.configs[node] = (members.to_vec(), hash);
+        let cfg = self.node_config(node);
+        let now = self.now;
+        self.nodes[node].node.reconfigure(cfg, alone, now);
+        self.flush(node);
     }
 
     /// A client `#<name>#d<node>` connects to daemon `node`.
@@ -387,7 +426,8 @@ impl Cluster {
             }
             self.now = next;
             while let Some(d) = self.net.pop_due(self.now) {
-                if self.nodes[d.to].up {
+                // As the daemon's transport: only configured daemons count.
+                if self.nodes[d.to].up && self.configs[d.to].0.contains(&d.from) {
                     self.nodes[d.to].node.handle_packet(decode(&d), self.now);
                     self.flush(d.to);
                 }

@@ -165,4 +165,134 @@ mod tests {
             assert_eq!(got, 60, "{}: the messages to all", l.name);
         }
     }
+
+    /// The last view of `group` client `k` saw, as member names.
+    fn last_view(c: &Cluster, k: usize, group: &str) -> Vec<String> {
+        c.logs()[k]
+            .events
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                Event::View(v) if v.group == group => Some(v.members.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
+    /// Runs `us` of virtual time with every connected client sending to
+    /// "g" every 20 ms, AGREED and SAFE by turns.
+    fn traffic(c: &mut Cluster, us: u64) {
+        use spread_core::consts::{AGREED_MESS, SAFE_MESS};
+        let end = c.now + us;
+        let mut turn = 0;
+        while c.now < end {
+            for k in 0..c.client_count() {
+                if c.is_connected(k) {
+                    let service = if turn % 2 == 0 {
+                        AGREED_MESS
+                    } else {
+                        SAFE_MESS
+                    };
+                    c.send(k, "g", service);
+                }
+            }
+            turn += 1;
+            c.run_for(20_000);
+        }
+    }
+
+    /// Traffic until every running daemon is in one ring (at most a
+    /// minute), then two seconds more.
+    fn settle(c: &mut Cluster) {
+        let end = c.now + 60_000_000;
+        while !c.converged() && c.now < end {
+            traffic(c, 500_000);
+        }
+        traffic(c, 2_000_000);
+    }
+
+    /// Dynamic configuration under traffic: a fourth daemon, started with
+    /// the new configuration, joins the running three once they reload
+    /// (at different moments); then one of the four is removed (it exits,
+    /// as 5.0.1 does when it is no longer configured). The other daemons'
+    /// clients keep their sessions and every log is EVS. Packets are lost
+    /// and reordered, so that the old ring's packets are retransmitted
+    /// after some daemons reloaded.
+    #[test]
+    fn daemons_added_and_removed_by_reloads_under_traffic() {
+        let faults = Faults {
+            loss: 0.03,
+            duplicate: 0.01,
+            min_delay_us: 20,
+            max_delay_us: 300,
+        };
+        for seed in 1..=4u64 {
+            let mut c = Cluster::new(4, 2, faults.clone(), seed, false);
+            for i in 0..3 {
+                c.start_as(i, &[0, 1, 2], 99);
+            }
+            c.start_as(3, &[0, 1, 2, 3], 100);
+            for k in 0..c.client_count() {
+                c.join(k, "g");
+            }
+            let formed =
+                |c: &Cluster| (0..3).all(|i| c.state(i) == State::Op && c.ring_of(i) == [0, 1, 2]);
+            while !formed(&c) && c.now < 60_000_000 {
+                c.run_for(500_000);
+            }
+            assert!(formed(&c), "seed {seed}: the first three in one ring");
+            assert_eq!(c.ring_of(3), vec![3], "seed {seed}");
+            traffic(&mut c, 200_000);
+            let skew = 30_000 * seed;
+            for i in 0..3 {
+                c.reload(i, &[0, 1, 2, 3], 100, false);
+                traffic(&mut c, skew);
+            }
+            settle(&mut c);
+            assert!(c.converged(), "seed {seed}: four daemons in one ring");
+            assert_eq!(
+                last_view(&c, 0, "g").len(),
+                8,
+                "seed {seed}: every client in g"
+            );
+            // d2 leaves the configuration: it exits on its reload.
+            for i in [0, 1, 3] {
+                c.reload(i, &[0, 1, 3], 101, false);
+                traffic(&mut c, skew);
+            }
+            c.crash(2);
+            settle(&mut c);
+            assert!(c.converged(), "seed {seed}: three daemons in one ring");
+            c.run_for(2_000_000);
+            let logs = c.logs();
+            if let Err(v) = check(&logs) {
+                panic!("seed {seed}: EVS violation: {v}");
+            }
+            for k in 0..c.client_count() {
+                let node_removed = k / 2 == 2;
+                assert_eq!(c.is_connected(k), !node_removed, "seed {seed}: client {k}");
+            }
+            assert_eq!(last_view(&c, 0, "g").len(), 6, "seed {seed}");
+        }
+    }
+
+    /// A reload that changed some daemon's identity: each daemon first
+    /// forms a ring alone, keeping only its own clients in its groups, then
+    /// all merge again; the logs stay EVS.
+    #[test]
+    fn a_reload_that_partitions_to_singletons_merges_again() {
+        let mut c = formed(3, 1);
+        for k in 0..3 {
+            c.join(k, "g");
+        }
+        traffic(&mut c, 500_000);
+        for i in 0..3 {
+            c.reload(i, &[0, 1, 2], 100, true);
+            traffic(&mut c, 10_000);
+        }
+        traffic(&mut c, 15_000_000);
+        assert!(c.converged());
+        assert_eq!(last_view(&c, 0, "g").len(), 3);
+        check(&c.logs()).unwrap();
+    }
 }

@@ -462,6 +462,9 @@ pub struct TestRing {
     pub port: u16,
     pub dir: PathBuf,
     subnet: u8,
+    /// The segment address and the text appended to every configuration.
+    segment: String,
+    extra: String,
 }
 
 impl TestRing {
@@ -484,12 +487,6 @@ impl TestRing {
         let _ = std::fs::remove_dir_all(&dir);
         let subnet = 10 + ((std::process::id() as usize + id * 7) % 200) as u8;
         let port = free_port();
-        let mut daemons = String::new();
-        for i in 1..=n {
-            daemons += &format!(
-                "\td{i} 127.0.{subnet}.{i} {{ D 127.0.{subnet}.{i} C 127.0.{subnet}.{i} }}\n"
-            );
-        }
         let mut ring = TestRing {
             children: Vec::new(),
             env: env
@@ -499,16 +496,12 @@ impl TestRing {
             port,
             dir,
             subnet,
+            segment: segment.map_or(format!("127.0.{subnet}.255"), str::to_string),
+            extra: extra.to_string(),
         };
+        let all: Vec<usize> = (1..=n).collect();
         for i in 1..=n {
-            let d = ring.dir.join(format!("d{i}"));
-            runtime_dir(&d);
-            let seg = segment.map_or(format!("127.0.{subnet}.255"), str::to_string);
-            let conf = format!(
-                "Spread_Segment {seg}:{port} {{\n{daemons}}}\nRuntimeDir = {}\n{extra}\n",
-                d.display()
-            );
-            std::fs::write(d.join("spread.conf"), conf).unwrap();
+            ring.write_conf(i, &all);
         }
         for i in 1..=n {
             let child = ring.spawn(i);
@@ -553,6 +546,52 @@ impl TestRing {
             std::thread::sleep(Duration::from_millis(20));
         }
         panic!("daemon d{i} did not start: {}", self.log(i));
+    }
+
+    /// Writes daemon `i`'s spread.conf (creating its directory) with the
+    /// daemons `members` (dJ on 127.0.X.J, in that order).
+    pub fn write_conf(&self, i: usize, members: &[usize]) {
+        let d = self.dir.join(format!("d{i}"));
+        if !d.exists() {
+            runtime_dir(&d);
+        }
+        let subnet = self.subnet;
+        let daemons: String = members
+            .iter()
+            .map(|j| {
+                format!(
+                    "\td{j} 127.0.{subnet}.{j} {{ D 127.0.{subnet}.{j} C 127.0.{subnet}.{j} }}\n"
+                )
+            })
+            .collect();
+        let conf = format!(
+            "Spread_Segment {}:{} {{\n{daemons}}}\nRuntimeDir = {}\n{}\n",
+            self.segment,
+            self.port,
+            d.display(),
+            self.extra
+        );
+        std::fs::write(d.join("spread.conf"), conf).unwrap();
+    }
+
+    /// Writes `text` as daemon `i`'s spread.conf.
+    pub fn write_conf_text(&self, i: usize, text: &str) {
+        std::fs::write(self.dir.join(format!("d{i}")).join("spread.conf"), text).unwrap();
+    }
+
+    /// Starts daemon `i`, not started before, with the configuration
+    /// written for it (`write_conf`), and waits until it serves.
+    pub fn start_new(&mut self, i: usize) {
+        if self.children.len() < i {
+            self.children.resize_with(i, || None);
+        }
+        self.restart(i);
+    }
+
+    /// Sends SIGHUP to daemon `i`.
+    pub fn hangup(&self, i: usize) {
+        // SAFETY: kill(2) with a pid we spawned and a valid signal.
+        unsafe { libc::kill(self.pid(i) as libc::pid_t, libc::SIGHUP) };
     }
 
     /// The process id of daemon `i` (it must be running).

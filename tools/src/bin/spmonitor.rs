@@ -1,7 +1,8 @@
 //! spmonitor: shows the status of a configuration's daemons and, with
 //! `DangerousMonitor = true` in their configuration, imposes and lifts
-//! partitions, terminates daemons and changes flow-control windows, as
-//! Spread's spmonitor does (packets to each daemon's data port, from the
+//! partitions, terminates daemons and changes flow-control windows; it
+//! also makes the daemons reload their configuration (which needs no
+//! DangerousMonitor). All as Spread's spmonitor does (packets to each daemon's data port, from the
 //! address of a configured daemon whose identity the monitor takes).
 //!
 //! Without an action it asks for status once (or every `-t` seconds);
@@ -82,6 +83,11 @@ struct Opts {
     /// Likewise AcceleratedWindow
     #[arg(long = "accelerated-window", value_name = "[daemon=]N", help_heading = ACTIONS)]
     accelerated: Vec<String>,
+    /// Make every daemon of the configuration read its spread.conf again
+    /// (no DangerousMonitor needed); change the files first, and give the
+    /// monitor the configuration as it was
+    #[arg(long)]
+    reload: bool,
 }
 
 /// `-t`: whole seconds, at least 1.
@@ -99,6 +105,7 @@ impl Opts {
             || self.window.is_some()
             || !self.personal.is_empty()
             || !self.accelerated.is_empty()
+            || self.reload
     }
 }
 
@@ -125,9 +132,35 @@ struct Runner {
     round: Option<Round>,
     /// The partition being resent, and when next.
     partition: Option<(PartitionTable, Instant)>,
+    /// `-c`, read again after a reload.
+    config: Option<PathBuf>,
 }
 
 impl Runner {
+    /// Tells every daemon to reload, then reads the configuration again
+    /// (as Spread's monitor: status, partition and flow control start
+    /// over, their tables now of the new daemons).
+    fn reload(&mut self) -> Result<(), String> {
+        let old = self.mon.conf_hash();
+        let new = Config::locate(self.config.as_deref());
+        if let Err(e) = &new {
+            note(&format!(
+                "{e}; still working with the configuration read before"
+            ));
+        }
+        self.mon.reload(new.as_ref().ok())?;
+        note(&format!(
+            "reload sent to every daemon; configuration hash {old}, now {}",
+            self.mon.conf_hash()
+        ));
+        note("status, partition and flow control are reset by the reload");
+        self.status.clear();
+        self.next_status = None;
+        self.round = None;
+        self.partition = None;
+        Ok(())
+    }
+
     fn names(&self, who: &[usize]) -> String {
         who.iter()
             .map(|&i| self.mon.daemons[i].name.as_str())
@@ -313,6 +346,7 @@ fn run(o: &Opts) -> Result<ExitCode, String> {
         next_status: None,
         round: None,
         partition: None,
+        config: o.config.clone(),
     };
     if let Some(table) = &fc {
         r.flow_control(table)?;
@@ -328,6 +362,9 @@ fn run(o: &Opts) -> Result<ExitCode, String> {
         let base = r.partition.map_or(NO_PARTITION, |(t, _)| t);
         let table = terminate_table(&base, &killed);
         r.terminate(&table, &to)?;
+    }
+    if o.reload {
+        r.reload()?;
     }
     if o.menu {
         return menu(r, accelerated);
@@ -401,6 +438,10 @@ fn menu(mut r: Runner, accelerated: bool) -> Result<ExitCode, String> {
                     Action::CancelPartition => r.cancel()?,
                     Action::FlowControl(table) => r.flow_control(&table)?,
                     Action::Terminate { table, to } => r.terminate(&table, &to)?,
+                    Action::Reload => {
+                        r.reload()?;
+                        m = Menu::new(r.mon.daemons.clone(), r.mon.accelerated);
+                    }
                     Action::Exit => return Ok(ExitCode::SUCCESS),
                 }
             }

@@ -1,7 +1,7 @@
 //! The interactive menu of Spread's spmonitor, one input line at a time:
 //! `0` status on/off per daemon, `1`-`4` define, send, review and cancel a
 //! partition, `5`-`7` define, send and review flow control, `8` terminate
-//! daemons, `9`/`q` exit. Commands that need more input prompt for it line
+//! daemons, `r` reload the daemons' configuration, `9`/`q` exit. Commands that need more input prompt for it line
 //! by line, so a script can drive the menu through a pipe.
 //!
 //! No I/O here: [`Menu::feed`] returns the text to show and the actions for
@@ -28,6 +28,8 @@ pub enum Action {
         table: Box<PartitionTable>,
         to: Vec<usize>,
     },
+    /// Tell every daemon to reload its configuration, then read it again.
+    Reload,
     Exit,
 }
 
@@ -76,6 +78,8 @@ pub fn menu_text() -> String {
         "\t7. Review Flow Control",
         "",
         "\t8. Terminate Spread Daemons {all, none, Proc, CR}",
+        "",
+        "\tr. Reload Configuration File",
         "",
         "\t9. Exit",
         "",
@@ -189,10 +193,7 @@ impl Menu {
             ),
             "8" => self.ask(Awaiting::Terminate(vec![false; self.daemons.len()])),
             "9" | "q" => ("Bye.\n".into(), vec![Action::Exit]),
-            "r" => done(
-                "Reloading the configuration is not supported by these daemons.\n".into(),
-                Vec::new(),
-            ),
+            "r" => done("Reload Membership. \n".into(), vec![Action::Reload]),
             _ => ("\nUnknown command\n".to_string() + &menu_text(), Vec::new()),
         }
     }

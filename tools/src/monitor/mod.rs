@@ -13,7 +13,7 @@ pub mod tables;
 
 use spread_codec::{
     DataHeader, FlowControlTable, MonitorBody, MonitorPacket, PartitionTable, Status, FC_TYPE,
-    PARTITION_TYPE, STATUS_TYPE,
+    PARTITION_TYPE, RELOAD_TYPE, STATUS_TYPE,
 };
 use spread_config::Config;
 use std::net::{SocketAddr, UdpSocket};
@@ -127,6 +127,24 @@ impl Monitor {
     pub fn send_flow_control(&self, table: &FlowControlTable) -> Result<(), String> {
         let body = MonitorBody::FlowControl(Box::new(*table));
         self.send(body, FC_TYPE, &self.everyone(), 2)
+    }
+
+    /// RELOAD to every daemon of the configuration read, twice each (as
+    /// Spread's monitor does), then `config` (the file read again) is the
+    /// one the monitor works with: its daemons and hash.
+    pub fn reload(&mut self, config: Option<&Config>) -> Result<(), String> {
+        self.send(MonitorBody::Reload, RELOAD_TYPE, &self.everyone(), 2)?;
+        if let Some(config) = config {
+            self.daemons = daemons_of(config);
+            self.accelerated = config.accelerated_ring == Some(true);
+            self.header.conf_hash = config.hash();
+        }
+        Ok(())
+    }
+
+    /// The hash of the configuration the monitor works with.
+    pub fn conf_hash(&self) -> u32 {
+        self.header.conf_hash
     }
 
     /// The next status reply within `timeout`: the position of the daemon

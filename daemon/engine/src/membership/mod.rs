@@ -163,6 +163,10 @@ pub struct Membership {
     pub changes: u32,
     /// Datagrams refused: of another configuration, or malformed.
     pub refused: u64,
+    /// A reload changed what some daemon is: this daemon hears nobody
+    /// until it installed a ring of its own, so that every daemon's group
+    /// state shrinks to its own clients before they merge again.
+    alone: bool,
 }
 
 impl Membership {
@@ -201,6 +205,7 @@ impl Membership {
             sends: VecDeque::new(),
             changes: 0,
             refused: 0,
+            alone: false,
             cfg,
         };
         m.enter_seg(now);
@@ -337,8 +342,36 @@ impl Membership {
         }
     }
 
+    /// Takes a reloaded configuration (`cfg.epoch_secs` is kept: ids stay
+    /// on this daemon's clock) and leaves the ring for a new membership
+    /// under it; with `alone`, first for a ring of this daemon only. Only
+    /// in OP: a membership under way finishes first (the caller waits).
+    pub fn reconfigure(&mut self, cfg: MembershipConfig, alone: bool, now: u64) {
+        let epoch_secs = self.cfg.epoch_secs;
+        self.cfg = MembershipConfig { epoch_secs, ..cfg };
+        let seg_index = self.segment_of(self.me()).unwrap_or(0);
+        self.ring.reconfigure(
+            self.cfg.conf_hash,
+            seg_index,
+            self.cfg.window,
+            self.cfg.personal_window,
+            self.cfg.accelerated_window,
+        );
+        self.alone = alone;
+        self.token_loss(now);
+    }
+
+    /// Hearing nobody until a ring of one is installed (see `alone`).
+    pub fn is_alone(&self) -> bool {
+        self.alone
+    }
+
     /// A datagram from another configured daemon (its source checked).
     pub fn handle_packet(&mut self, packet: Packet, now: u64) {
+        if self.alone {
+            self.refused += 1;
+            return;
+        }
         match packet {
             Packet::Data(p) => {
                 if p.header.conf_hash != self.cfg.conf_hash {
@@ -424,6 +457,11 @@ impl Membership {
         self.changes += 1;
         self.timers = Timers::default();
         self.arm_lookup(now);
+        if self.alone && self.ring.members() == [self.me()] {
+            // The ring of one after a reload: now look for the others.
+            self.alone = false;
+            self.lookup(now);
+        }
     }
 
     fn arm_lookup(&mut self, now: u64) {

@@ -622,6 +622,9 @@ impl Ring {
                 }
                 let mut p = stored.packet.clone();
                 p.header.transmiter_id = self.cfg.me;
+                // Stored under the configuration it was first sent in; a
+                // reload since then changed the hash every receiver checks.
+                p.header.conf_hash = self.cfg.conf_hash;
                 let bytes = p.encode();
                 if block.proc_id == RtrBlock::SEVERAL_PROCS {
                     self.sends.push_back(Send::Broadcast(bytes));

@@ -25,6 +25,26 @@ impl Ring {
             *current = a;
         }
     }
+
+    /// A reloaded configuration: its hash goes on every packet sent from
+    /// now on (retransmissions of the old ring's packets too, or daemons
+    /// that reloaded would refuse them), and its windows and protocol
+    /// replace what ran (a monitor's windows included, as 5.0.1 resets
+    /// them). The ring itself is about to be replaced by a new membership.
+    pub fn reconfigure(
+        &mut self,
+        conf_hash: u32,
+        seg_index: i16,
+        window: i32,
+        personal: i32,
+        accelerated: Option<i32>,
+    ) {
+        self.cfg.conf_hash = conf_hash;
+        self.cfg.seg_index = seg_index;
+        self.cfg.window = window;
+        self.cfg.personal_window = personal;
+        self.cfg.accelerated_window = accelerated;
+    }
 }
 
 #[cfg(test)]
