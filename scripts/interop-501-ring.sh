@@ -3,7 +3,7 @@
 # one host at a time): two of ours and one 5.0.1, then one of ours and two
 # 5.0.1. One client per daemon joins a group and exchanges AGREED, SAFE,
 # FIFO and CAUSAL messages; the clients' logs are checked with our EVS
-# checker (daemon/tests/interop_501.rs): every client gets every message,
+# checker (daemon/examples/interop_501_clients.rs): every client gets every message,
 # all see the same memberships and the same total order.
 #
 # SPREAD_501_PREFIX: a 5.0.1 installation (its sbin/spread is used). Without
@@ -31,9 +31,9 @@ cd "$root"
 cargo build -q -p spread-daemon --bin spread
 target=${CARGO_TARGET_DIR:-$root/target}
 ours="$target/debug/spread"
-test_bin=$(cargo test -q -p spread-daemon --test interop_501 --no-run --message-format=json 2>/dev/null |
-    sed -n 's/.*"executable":"\([^"]*interop_501[^"]*\)".*/\1/p' | tail -1)
-[[ -x "$test_bin" ]] || { echo "the interop test did not build" >&2; exit 1; }
+cargo build -q -p spread-daemon --example interop_501_clients
+test_bin="$target/debug/examples/interop_501_clients"
+[[ -x "$test_bin" ]] || { echo "the interop clients did not build" >&2; exit 1; }
 
 # Not under /tmp: each daemon in a namespace gets a /tmp of its own, since
 # 5.0.1 always puts its Unix socket at /tmp/<port>.
@@ -150,7 +150,7 @@ ring() {
     local status=0
     local name="${kinds[0]}-${kinds[1]}-${kinds[2]}"
     local out="$work/clients-$name.log"
-    local driver=("$test_bin" --exact clients_of_a_mixed_ring_keep_evs --include-ignored --nocapture --test-threads 1)
+    local driver=("$test_bin")
     if [[ $use_netns -eq 1 ]]; then
         driver=(ip netns exec "sp5br-$tag" "${driver[@]}")
     fi

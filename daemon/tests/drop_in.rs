@@ -456,7 +456,10 @@ fn in_namespace_without_multicast(tag: &str) -> (String, impl Drop) {
     }
     let ns = format!("spjoin-{tag}-{}", std::process::id());
     let ip = |args: &[&str]| assert!(Command::new("ip").args(args).status().unwrap().success());
-    let _ = Command::new("ip").args(["netns", "del", &ns]).status();
+    let _ = Command::new("ip")
+        .args(["netns", "del", &ns])
+        .stderr(Stdio::null())
+        .status();
     ip(&["netns", "add", &ns]);
     let guard = Netns(ns.clone());
     ip(&["-n", &ns, "link", "set", "lo", "up"]);

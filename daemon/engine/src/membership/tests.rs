@@ -394,3 +394,55 @@ fn a_member_refers_a_joiner_of_another_segment_to_its_leader() {
     });
     assert!(unicast_join_to_leader, "no JOIN of daemon 3 to the leader");
 }
+
+/// The timeouts of spread.conf act: a daemon that hears nobody says ALIVE
+/// again after AliveTimeout and gathers after SegTimeout.
+#[test]
+fn alive_and_seg_timeouts_pace_a_daemon_that_hears_nobody() {
+    /// When it sent its first two ALIVEs, and when it began to gather.
+    fn run(timeouts: Timeouts) -> (Vec<u64>, Option<u64>) {
+        let mut m = Membership::new(
+            MembershipConfig {
+                me: 1,
+                daemons: vec![Daemon { id: 1, segment: 0 }, Daemon { id: 2, segment: 0 }],
+                conf_hash: HASH,
+                window: 160,
+                personal_window: 20,
+                accelerated_window: None,
+                timeouts,
+                epoch_secs: 1000,
+            },
+            0,
+        );
+        let (mut alives, mut gathered) = (Vec::new(), None);
+        let mut now = 0;
+        while now < 1_000_000 {
+            while let Some(s) = m.poll_send() {
+                let bytes = match &s {
+                    Send::Broadcast(b)
+                    | Send::Unicast { bytes: b, .. }
+                    | Send::Token { bytes: b, .. } => b,
+                };
+                if let Ok(Packet::Membership(p)) = Packet::decode(crate::packet::Port::Data, bytes)
+                {
+                    if matches!(p.body, MembershipBody::Alive(_)) {
+                        alives.push(now);
+                    }
+                }
+            }
+            if gathered.is_none() && m.state() == State::Gather {
+                gathered = Some(now);
+            }
+            now = m.poll_timeout().max(now + 1);
+            m.handle_timeout(now);
+        }
+        (alives, gathered)
+    }
+    let ms = |alive, seg| Timeouts::from_ms([1250, 500, alive, 250, 625, seg, 1250, 1250, 30000]);
+    for (alive, seg) in [(100, 450), (150, 700)] {
+        let (alives, gathered) = run(ms(alive, seg));
+        assert!(alives.len() >= 2, "{alives:?}");
+        assert_eq!(alives[1] - alives[0], alive * 1000, "ALIVEs at {alives:?}");
+        assert_eq!(gathered, Some(seg * 1000), "ALIVEs at {alives:?}");
+    }
+}

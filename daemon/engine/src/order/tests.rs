@@ -341,3 +341,67 @@ fn the_reach_of_huge_windows_saturates() {
     );
     assert_eq!(ring.sequence_state().0, 10);
 }
+
+/// Window and PersonalWindow act: a daemon sends at most PersonalWindow new
+/// packets on a token visit, and at most Window when that is smaller.
+#[test]
+fn window_and_personal_window_bound_what_a_visit_sends() {
+    fn busiest_visit(window: i32, personal_window: i32) -> usize {
+        let n = 3;
+        let mut w = World::new(n, Faults::NONE, 1);
+        w.rings = (0..n)
+            .map(|i| {
+                let mut c = config_with(n, i, None);
+                c.window = window;
+                c.personal_window = personal_window;
+                Ring::new(c, 0)
+            })
+            .collect();
+        for i in 0..n {
+            for k in 0..60 {
+                let m = message(i, k, 100);
+                w.rings[i].submit(m, AGREED_TYPE, 0).unwrap();
+            }
+        }
+        // Count each daemon's broadcasts between its token sends.
+        let (mut run, mut most) = (vec![0usize; n], 0);
+        let mut until = 0;
+        while w.delivered[0].len() < 3 * 60 {
+            until += 1_000;
+            assert!(until < 10_000_000, "not all delivered");
+            let next = next_event(&w.net, w.rings.iter().map(|r| r.poll_timeout())).min(until);
+            w.now = next;
+            while let Some(d) = w.net.pop_due(w.now) {
+                feed(&mut w.rings[d.to], &d, w.now);
+            }
+            for (i, run) in run.iter_mut().enumerate() {
+                if w.rings[i].poll_timeout() <= w.now {
+                    w.rings[i].handle_timeout(w.now);
+                }
+                while let Some(send) = w.rings[i].poll_send() {
+                    match &send {
+                        Send::Broadcast(_) => *run += 1,
+                        Send::Token { .. } => {
+                            most = most.max(*run);
+                            *run = 0;
+                        }
+                        Send::Unicast { .. } => {}
+                    }
+                    route(&mut w.net, w.now, i, n, send, index_of);
+                }
+                while let Some(d) = w.rings[i].poll_delivery() {
+                    if let Delivery::Message(d) = d {
+                        w.delivered[i].push(d);
+                    }
+                }
+            }
+        }
+        most
+    }
+    assert!(busiest_visit(160, 3) <= 3);
+    assert!(busiest_visit(2, 20) <= 2);
+    assert!(
+        busiest_visit(160, 20) > 3,
+        "the defaults send more per visit"
+    );
+}

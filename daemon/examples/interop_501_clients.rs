@@ -4,20 +4,20 @@
 //! joins a group, sends AGREED, SAFE, FIFO and CAUSAL messages once all
 //! are in, and receives everyone's; every client gets every message and
 //! the logs are checked against EVS (same views, same total order).
-//! Ignored unless asked for: it needs daemons someone else started.
+//! A program, not a test: it needs daemons someone else started, so the
+//! test suite does not run it.
 
+#[path = "../tests/scenarios/mod.rs"]
 mod scenarios;
 
 use spread_daemon::sim::checker::{check, ClientLog, Event};
 
-#[test]
-#[ignore = "run by scripts/interop-501-ring.sh against daemons it starts (SPREAD_INTEROP_DAEMONS)"]
-fn clients_of_a_mixed_ring_keep_evs() {
-    let daemons: Vec<String> = std::env::var("SPREAD_INTEROP_DAEMONS")
-        .expect("SPREAD_INTEROP_DAEMONS: the daemons as port@host, comma-separated")
-        .split(',')
-        .map(str::to_string)
-        .collect();
+fn main() {
+    let Ok(daemons) = std::env::var("SPREAD_INTEROP_DAEMONS") else {
+        eprintln!("SPREAD_INTEROP_DAEMONS: the daemons as port@host, comma-separated");
+        std::process::exit(2);
+    };
+    let daemons: Vec<String> = daemons.split(',').map(str::to_string).collect();
     let count: u64 = std::env::var("SPREAD_INTEROP_COUNT")
         .ok()
         .and_then(|c| c.parse().ok())
