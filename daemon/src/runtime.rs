@@ -16,7 +16,7 @@ use crate::sessions::listen::{accept_tcp, accept_unix, bind_tcp};
 use crate::sessions::pacing::{Hold, Pacing, STALL};
 use crate::sessions::refusals::{tell_held_periodically, Refusal};
 use crate::sessions::registry::Registry;
-use crate::sessions::socket_file::{bind_unix, SocketFile, UnixBinding};
+use crate::sessions::socket_file::{bind_unix, Occupant, SocketFile, UnixBinding};
 use crate::sessions::{Cmd, Outbound, Shared};
 use crate::status::{status_reply, StatusInfo};
 use crate::transport::Received;
@@ -95,7 +95,11 @@ impl Bound {
             Some(path) => match bind_unix(path, &settings.trusted_uids, settings.socket_owner) {
                 Ok(UnixBinding::Bound(l, file)) => (Some(l), Some(Arc::new(file))),
                 Ok(UnixBinding::LeftTo(other)) => {
-                    warn!(target: "spread", "another Spread daemon serves the Unix socket {} ({other:?}); this daemon's clients connect over TCP", path.display());
+                    let uid = match other {
+                        Occupant::Spread { uid } => uid.to_string(),
+                        _ => "?".into(),
+                    };
+                    warn!(target: "spread", "another Spread daemon (uid {uid}) serves the Unix socket {}; this daemon's clients connect over TCP", path.display());
                     (None, None)
                 }
                 // Never fatal: the daemon still serves TCP.

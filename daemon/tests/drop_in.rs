@@ -118,11 +118,17 @@ fn several_daemons_of_one_file_share_a_host() {
     let ring = TestRing::start(3, "", &[("SPREAD_SOCKET_DIR", sockets.to_str().unwrap())]);
     let path = sockets.join(ring.port.to_string());
     assert!(path.exists());
+    // Each has bound everything once it says where its clients connect.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !(1..=3).all(|i| ring.log(i).contains("clients on TCP")) {
+        assert!(
+            Instant::now() < deadline,
+            "a daemon did not finish starting"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let deferring: Vec<usize> = (1..=3)
-        .filter(|&i| {
-            ring.log(i)
-                .contains("another Spread daemon serves the Unix socket")
-        })
+        .filter(|&i| ring.log(i).contains("serves the Unix socket"))
         .collect();
     assert_eq!(
         deferring.len(),
