@@ -5,7 +5,7 @@
 
 use crate::engine::node::Node;
 use crate::logging::ReportedCount;
-use crate::packet::Packet;
+use crate::packet::{DataHeader, Packet, HEADER_LEN, ROUTED_TYPE};
 use crate::transport::{Peer, Received, Transport};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -127,7 +127,27 @@ impl NetIo {
             debug!(target: "spread::network", "dropped a datagram from {} claiming daemon {claimed}", r.from);
             return None;
         };
-        admits(peer.index).then_some(packet)
+        if !admits(peer.index) {
+            return None;
+        }
+        if let Packet::Data(p) = &packet {
+            if p.header.ty & ROUTED_TYPE != 0 {
+                self.pass_on_routed(&p.header, &r.bytes);
+            }
+        }
+        Some(packet)
+    }
+
+    /// A data packet sent to this daemon for its whole segment goes on to
+    /// the other daemons there, as this daemon's own transmission.
+    fn pass_on_routed(&self, header: &DataHeader, datagram: &[u8]) {
+        let mut h = *header;
+        h.ty &= !ROUTED_TYPE;
+        h.transmiter_id = self.me;
+        let mut bytes = Vec::with_capacity(datagram.len());
+        bytes.extend_from_slice(&h.encode());
+        bytes.extend_from_slice(&datagram[HEADER_LEN.min(datagram.len())..]);
+        self.transport.pass_on_routed(&bytes);
     }
 
     /// Sends what the node wants sent, and says in the log (at most once a
@@ -156,6 +176,87 @@ impl NetIo {
         if stats.stuck > self.stuck_logged {
             self.stuck_logged = stats.stuck;
             warn!(target: "spread::membership", "the ring lacks packets that no daemon has (forged sequence numbers?): forming a new membership");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::{DataPacket, Port, AGREED_TYPE};
+    use std::net::{SocketAddr, UdpSocket};
+
+    fn peer(id: u32, index: usize, segment: usize, data: SocketAddr) -> Peer {
+        Peer {
+            id,
+            index,
+            segment,
+            data,
+            token: SocketAddr::new(data.ip(), data.port() + 1),
+        }
+    }
+
+    /// A packet a 5.0.1 daemon of another segment routed to this daemon
+    /// reaches the other daemons of this one's segment, as this daemon's
+    /// transmission and no longer marked routed; a packet not routed does
+    /// not, and nothing goes back to the other segment.
+    #[tokio::test]
+    async fn a_routed_packet_goes_on_to_the_segment() {
+        let free = || {
+            let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let a = s.local_addr().unwrap();
+            drop(s);
+            a
+        };
+        let me = free();
+        let mate = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let remote = UdpSocket::bind("127.0.0.1:0").unwrap();
+        for s in [&mate, &remote] {
+            s.set_read_timeout(Some(Duration::from_millis(300)))
+                .unwrap();
+        }
+        let settings = NetSettings {
+            me: 1,
+            peers: vec![
+                peer(1, 0, 0, me),
+                peer(2, 1, 0, mate.local_addr().unwrap()),
+                peer(3, 2, 1, remote.local_addr().unwrap()),
+            ],
+            drop_rate: 0.0,
+            segment: None,
+            ignore_multicast_join_errors: false,
+        };
+        let mut net = NetIo::bind(&settings).await.unwrap();
+        for routed in [true, false] {
+            let mut header = DataHeader::new(AGREED_TYPE, 3);
+            header.transmiter_id = 3;
+            if routed {
+                header.ty |= ROUTED_TYPE;
+            }
+            let packet = DataPacket {
+                header,
+                body: b"0123456789".to_vec(),
+            };
+            let bytes = packet.encode();
+            let r = Received {
+                port: Port::Data,
+                from: remote.local_addr().unwrap(),
+                bytes: bytes.clone(),
+            };
+            assert!(net.decode(&r, |_| true).is_some());
+            let mut buf = [0u8; 2048];
+            match (routed, mate.recv(&mut buf)) {
+                (true, Ok(n)) => {
+                    let got = DataPacket::decode(&buf[..n]).unwrap();
+                    assert_eq!(got.header.ty & ROUTED_TYPE, 0);
+                    assert_eq!((got.header.transmiter_id, got.header.proc_id), (1, 3));
+                    assert_eq!(got.body, packet.body);
+                    assert_eq!(buf[8..n], bytes[8..], "only type and transmitter change");
+                }
+                (false, Err(_)) => {}
+                (routed, other) => panic!("routed {routed}: {other:?}"),
+            }
+            assert!(remote.recv(&mut buf).is_err(), "nothing goes back");
         }
     }
 }

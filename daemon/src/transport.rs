@@ -49,6 +49,8 @@ pub struct Transport {
     configured_segment: Option<Segment>,
     /// The daemons the segment address does not reach.
     off_segment: Vec<SocketAddr>,
+    /// The other daemons of this daemon's segment.
+    mates: Vec<SocketAddr>,
     peers: HashMap<u32, Peer>,
     me: u32,
     /// Test-only: the fraction of received data packets to drop.
@@ -97,11 +99,7 @@ impl Transport {
             },
             None => (None, None),
         };
-        let off_segment = peers
-            .iter()
-            .filter(|p| p.segment != mine.segment)
-            .map(|p| p.data)
-            .collect();
+        let (off_segment, mates) = split_by_segment(peers, mine);
         let tokio_socket = |s: std::net::UdpSocket| -> io::Result<Arc<UdpSocket>> {
             s.set_nonblocking(true)?;
             Ok(Arc::new(UdpSocket::from_std(s)?))
@@ -113,6 +111,7 @@ impl Transport {
             configured_segment: wanted,
             segment,
             off_segment,
+            mates,
             peers: peers.iter().map(|p| (p.id, p.clone())).collect(),
             me,
             drop_rate,
@@ -139,11 +138,7 @@ impl Transport {
             }
             Some(_) => {}
         }
-        self.off_segment = peers
-            .iter()
-            .filter(|p| p.segment != mine.segment)
-            .map(|p| p.data)
-            .collect();
+        (self.off_segment, self.mates) = split_by_segment(peers, mine);
         self.peers = peers.iter().map(|p| (p.id, p.clone())).collect();
         Ok(())
     }
@@ -193,6 +188,26 @@ impl Transport {
     /// The daemon a datagram's source address belongs to, if any.
     pub fn sender_of(&self, ip: IpAddr, claimed: u32) -> Option<&Peer> {
         self.peers.get(&claimed).filter(|p| p.data.ip() == ip)
+    }
+
+    /// Passes a data packet routed to this daemon from another segment on
+    /// to the other daemons of its own segment (5.0.1 sends a data packet
+    /// to one daemon of each other segment with the ROUTED bit, and that
+    /// daemon broadcasts it in its segment as its own transmission). True
+    /// if it was passed on; a segment of one has nobody to pass it to.
+    pub fn pass_on_routed(&self, bytes: &[u8]) -> bool {
+        if self.mates.is_empty() {
+            return false;
+        }
+        let targets: Vec<SocketAddr> = match self.segment {
+            Some(seg) => vec![seg.addr()],
+            None => self.mates.clone(),
+        };
+        let batch: Vec<Outbound<'_>> = targets.iter().map(|&to| Outbound { to, bytes }).collect();
+        if let Err(e) = send_batch(self.data.as_raw_fd(), &batch) {
+            debug!(target: "spread::network", "passing on a routed packet failed: {e}");
+        }
+        true
     }
 
     /// One datagram from the data socket (a reply to a monitor).
@@ -255,4 +270,18 @@ impl Transport {
             }
         }
     }
+}
+
+/// The data addresses of the daemons in other segments than `mine`'s, and
+/// of the other daemons in `mine`'s.
+fn split_by_segment(peers: &[Peer], mine: &Peer) -> (Vec<SocketAddr>, Vec<SocketAddr>) {
+    let (others, same): (Vec<&Peer>, Vec<&Peer>) =
+        peers.iter().partition(|p| p.segment != mine.segment);
+    (
+        others.iter().map(|p| p.data).collect(),
+        same.iter()
+            .filter(|p| p.id != mine.id)
+            .map(|p| p.data)
+            .collect(),
+    )
 }
