@@ -87,7 +87,7 @@ impl Hosts {
             ip(&["-n", &hub, "link", "set", &port, "master", "br0"]);
             ip(&["-n", &hub, "link", "set", &port, "up"]);
             let d = hosts.dir.join(format!("d{i}"));
-            std::fs::create_dir_all(&d).unwrap();
+            spread_testkit::runtime_dir(&d);
             let conf = format!("{conf}RuntimeDir = {}\n", d.display());
             std::fs::write(d.join("spread.conf"), conf).unwrap();
         }
@@ -98,6 +98,9 @@ impl Hosts {
                 .args(["netns", "exec", &hosts.host(i)])
                 .arg(daemon_binary())
                 .args(["-n", &format!("d{i}"), "-c", "spread.conf"])
+                // Namespaces share /tmp: each daemon's socket in its own
+                // directory, where wait_ready and the clients look.
+                .env("SPREAD_SOCKET_DIR", &d)
                 .current_dir(&d)
                 .stdout(Stdio::null())
                 .stderr(log)
