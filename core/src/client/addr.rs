@@ -14,10 +14,12 @@ pub enum DaemonAddr {
     Tcp(Vec<SocketAddr>),
 }
 
-/// The directory of daemons' Unix sockets: `$SPREAD_SOCKET_DIR`, else `/tmp`
-/// (5.0.1's build default).
+/// The directory of daemons' Unix sockets: `$SPREAD_SOCKET_DIR` when set and
+/// not empty, else `/tmp` (5.0.1's build default).
 pub fn unix_socket_dir() -> PathBuf {
-    std::env::var_os("SPREAD_SOCKET_DIR").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from)
+    std::env::var_os("SPREAD_SOCKET_DIR")
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from)
 }
 
 fn port(text: &str, whole: &str) -> Result<u16> {
