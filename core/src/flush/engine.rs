@@ -493,12 +493,11 @@ impl FlushEngine {
                 }
             }
             Incoming::Data { view } => {
-                if g.state == ViewState::Agree && view.is_some() && view == g.current {
+                if let Some(v) =
+                    view.filter(|v| g.state == ViewState::Agree && Some(*v) == g.current)
+                {
                     // Sent in the view this connection is about to install.
-                    if g.change_view(&view.expect("checked"))
-                        .present
-                        .contains(&d.msg.sender)
-                    {
+                    if g.change_view(&v).present.contains(&d.msg.sender) {
                         g.held.push(d.msg);
                     }
                     return;
