@@ -125,6 +125,42 @@ pub const SP_BUG: i32 = -19;
 /// A negative or otherwise unusable timeout (`SP_connect_timeout`).
 pub const ILLEGAL_TIME: i32 = -20;
 
+// ---- Flush Spread (fl.h) ----
+/// `FL_scat_receive` service flag: return [`WOULD_BLOCK`] rather than wait.
+pub const DONT_BLOCK: u32 = 0x1000_0000;
+/// Service type of a flush request: the group's view is out of date and
+/// the application is asked to `FL_flush` it.
+pub const FLUSH_REQ_MESS: u32 = 0x2000_0000;
+/// Service bit of a message sent to some members of a group
+/// (`FL_unicast`, `FL_subgroupcast`); it travels to the daemon and back.
+pub const SUBGROUP_CAST: u32 = 0x4000_0000;
+/// A negative size or count was passed to a Flush function.
+pub const ILLEGAL_PARAM: i32 = -24;
+/// A non-blocking Flush receive found nothing to return.
+pub const WOULD_BLOCK: i32 = -25;
+/// A message type below [`FL_MIN_LEGAL_MESS_TYPE`] (reserved for the flush
+/// protocol's own messages).
+pub const ILLEGAL_MESSAGE_TYPE: i32 = -26;
+/// A Flush call made in a state that forbids it (flush without a flush
+/// request, send after flushing).
+pub const ILLEGAL_STATE: i32 = -27;
+/// A receiver of a unicast or subgroupcast is not in the sender's view.
+pub const ILLEGAL_RECEIVERS: i32 = -28;
+/// Scatter elements a Flush send may use (one is kept for its trailer).
+pub const FL_MAX_SCATTER_ELEMENTS: usize = MAX_CLIENT_SCATTER_ELEMENTS - 1;
+/// The smallest message type an application may send through Flush.
+pub const FL_MIN_LEGAL_MESS_TYPE: i16 = -32765;
+/// Message type of the flush protocol's FLUSH_OK (a member's consent to
+/// install the view its body names).
+pub const FL_FLUSH_OK_MESS: i16 = -32768;
+/// Message type of FLUSH_RECV (a member installed the view its body names).
+pub const FL_FLUSH_RECV_MESS: i16 = -32767;
+/// Message type of a data message sent while a view change is under way;
+/// the application's type and the sender's view id follow its data.
+pub const FL_VULNERABLE_MESS: i16 = -32766;
+/// Flush library version `FL_version` reports (5.0.1's libspread: 2.0.0).
+pub const FL_VERSION: (i32, i32, i32) = (2, 0, 0);
+
 // ---- versions ----
 /// Major version announced in the handshake (Spread 5.0.1).
 pub const SP_MAJOR_VERSION: u8 = 5;

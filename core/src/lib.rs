@@ -24,6 +24,7 @@
 pub mod client;
 pub mod consts;
 pub mod error;
+pub mod flush;
 pub mod name;
 pub mod vectors;
 pub mod wire;

@@ -44,8 +44,10 @@ pub fn check_header(h: &Header, me: &GroupName) -> Verdict {
     // membership bit would make their libraries misread the frame or take
     // it for a membership notice. Refused to the sender, as an oversized
     // message is (the session goes on).
+    // SUBGROUP_CAST marks Flush Spread's unicasts and subgroupcasts; 5.0.1
+    // passes it through to the receivers' libraries.
     let may_carry = if service & REGULAR_MESS != 0 {
-        service | SELF_DISCARD
+        service | SELF_DISCARD | SUBGROUP_CAST
     } else {
         service
     };
