@@ -7,163 +7,30 @@
 
 mod scenarios;
 
+use scenarios::hosts::Hosts;
+use scenarios::require_root;
 use scenarios::traffic::{check_logs, finish, is_network, members, Traffic};
-use scenarios::{ip, require_root};
-use spread_testkit::daemon_binary;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const DAEMONS: usize = 3;
 const PORT: u16 = 4803;
 
-/// The namespaces, the bridge and the daemons; all gone on drop.
-struct Hosts {
-    prefix: String,
-    dir: PathBuf,
-    daemons: Vec<Child>,
-}
-
-impl Hosts {
-    fn hub(&self) -> String {
-        format!("{}-hub", self.prefix)
+/// Daemons d1..d3 on hosts 10.77.0.1-3 of one segment (broadcast for
+/// data), each in its own namespace on the bridge.
+fn start() -> Hosts {
+    let mut conf = format!("Spread_Segment 10.77.0.255:{PORT} {{\n");
+    for i in 1..=DAEMONS {
+        conf += &format!("\td{i} 10.77.0.{i}\n");
     }
-
-    fn host(&self, i: usize) -> String {
-        format!("{}-d{i}", self.prefix)
-    }
-
-    fn start() -> Hosts {
-        let prefix = format!("spcut{}", std::process::id());
-        let dir = std::env::temp_dir().join(&prefix);
-        let _ = std::fs::remove_dir_all(&dir);
-        let mut hosts = Hosts {
-            prefix,
-            dir,
-            daemons: Vec::new(),
-        };
-        let hub = hosts.hub();
-        ip(&["netns", "add", &hub]);
-        ip(&["-n", &hub, "link", "add", "br0", "type", "bridge"]);
-        ip(&["-n", &hub, "link", "set", "br0", "up"]);
-        let mut conf = format!("Spread_Segment 10.77.0.255:{PORT} {{\n");
-        for i in 1..=DAEMONS {
-            conf += &format!("\td{i} 10.77.0.{i}\n");
-        }
-        conf += "}\n";
-        for i in 1..=DAEMONS {
-            let host = hosts.host(i);
-            ip(&["netns", "add", &host]);
-            ip(&[
-                "link",
-                "add",
-                "eth0",
-                "netns",
-                &host,
-                "type",
-                "veth",
-                "peer",
-                "name",
-                &format!("port{i}"),
-                "netns",
-                &hub,
-            ]);
-            ip(&[
-                "-n",
-                &host,
-                "addr",
-                "add",
-                &format!("10.77.0.{i}/24"),
-                "dev",
-                "eth0",
-            ]);
-            ip(&["-n", &host, "link", "set", "eth0", "up"]);
-            ip(&["-n", &host, "link", "set", "lo", "up"]);
-            ip(&[
-                "-n",
-                &hub,
-                "link",
-                "set",
-                &format!("port{i}"),
-                "master",
-                "br0",
-            ]);
-            ip(&["-n", &hub, "link", "set", &format!("port{i}"), "up"]);
-            let d = hosts.dir.join(format!("d{i}"));
-            spread_testkit::runtime_dir(&d);
-            let conf = format!("{conf}RuntimeDir = {}\n", d.display());
-            std::fs::write(d.join("spread.conf"), conf).unwrap();
-        }
-        for i in 1..=DAEMONS {
-            let d = hosts.dir.join(format!("d{i}"));
-            let log = std::fs::File::create(d.join("daemon.log")).unwrap();
-            let child = Command::new("ip")
-                .args(["netns", "exec", &hosts.host(i)])
-                .arg(daemon_binary())
-                .args(["-n", &format!("d{i}"), "-c", "spread.conf"])
-                .env("SPREAD_SOCKET_DIR", &d)
-                .current_dir(&d)
-                .stdout(Stdio::null())
-                .stderr(log)
-                .spawn()
-                .expect("start spread in its namespace");
-            hosts.daemons.push(child);
-        }
-        for i in 1..=DAEMONS {
-            hosts.wait_ready(i);
-        }
-        hosts
-    }
-
-    /// The daemon name of daemon `i` for clients: its Unix socket.
-    fn socket(&self, i: usize) -> String {
-        self.dir
-            .join(format!("d{i}"))
-            .join(PORT.to_string())
-            .display()
-            .to_string()
-    }
-
-    fn wait_ready(&self, i: usize) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::os::unix::net::UnixStream::connect(self.socket(i)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "d{i} did not start: {}",
-                self.log(i)
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn log(&self, i: usize) -> String {
-        std::fs::read_to_string(self.dir.join(format!("d{i}")).join("daemon.log"))
-            .unwrap_or_default()
-    }
-
-    /// Daemon `i`'s link on the bridge goes down (`false`) or up.
-    fn link(&self, i: usize, up: bool) {
-        let state = if up { "up" } else { "down" };
-        ip(&["-n", &self.hub(), "link", "set", &format!("port{i}"), state]);
-    }
-}
-
-impl Drop for Hosts {
-    fn drop(&mut self) {
-        for c in &mut self.daemons {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        if std::thread::panicking() {
-            for i in 1..=DAEMONS {
-                eprintln!("--- d{i}:\n{}", self.log(i));
-            }
-        }
-        for ns in (1..=DAEMONS).map(|i| self.host(i)).chain([self.hub()]) {
-            let _ = Command::new("ip").args(["netns", "del", &ns]).status();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+    conf += "}\n";
+    Hosts::start(
+        "spcut",
+        DAEMONS,
+        PORT,
+        &conf,
+        |i| vec![format!("10.77.0.{i}/24")],
+        &[],
+    )
 }
 
 const T: Duration = Duration::from_secs(20);
@@ -172,7 +39,7 @@ const T: Duration = Duration::from_secs(20);
 #[ignore = "needs root to create network namespaces (scripts/test.sh runs it as root)"]
 fn a_cut_link_splits_the_ring_and_its_repair_merges_it() {
     require_root();
-    let hosts = Hosts::start();
+    let hosts = start();
     let c: Vec<Traffic> = (1..=DAEMONS)
         .map(|i| Traffic::start(hosts.socket(i), &format!("c{i}")))
         .collect();

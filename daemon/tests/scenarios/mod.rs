@@ -2,6 +2,7 @@
 //! logs checked against EVS; shared by the ring tests.
 #![allow(dead_code)]
 
+pub mod hosts;
 pub mod traffic;
 
 use spread_core::client::Mailbox;
