@@ -20,7 +20,7 @@ prefix=$(mkdir -p "$prefix" && cd "$prefix" && pwd)
 lib="$prefix/lib"
 inc="$prefix/include"
 install -d "$lib/pkgconfig" "$inc"
-install -m 0644 include/sp.h include/sp_func.h include/sp_events.h "$inc/"
+install -m 0644 include/sp.h include/sp_func.h include/sp_events.h include/fl.h "$inc/"
 install -m 0755 "$target/$profile/libspread.so" "$lib/libspread.so.3.0.0"
 install -m 0644 "$target/$profile/libspread.a" "$lib/libspread.a"
 for name in libspread libspread-core libtspread-core; do

@@ -8,6 +8,7 @@ use crate::types::{self, SpTime};
 use libc::{c_char, c_int};
 use spread_core::client::{ConnectOptions, Mailbox as Client};
 use spread_core::consts::*;
+use spread_core::GroupName;
 use std::time::Duration;
 
 /// # Safety
@@ -40,6 +41,52 @@ const MAX_SPREAD_NAME: usize = 1024;
 /// libspread does.
 const MAX_PRIVATE_NAME_READ: usize = 4096;
 
+/// The daemon name and options of a connect call, read from C.
+///
+/// # Safety
+/// `spread_name` and `private_name` are NULL or C strings.
+pub(crate) unsafe fn connect_options(
+    spread_name: *const c_char,
+    private_name: *const c_char,
+    priority: c_int,
+    group_membership: c_int,
+    timeout: Option<Duration>,
+) -> Result<(&'static str, ConnectOptions), c_int> {
+    ignore_sigpipe();
+    // SAFETY: the caller guarantees `spread_name` is NULL or a C string;
+    // c_bytes reads no further than its NUL.
+    let daemon = match unsafe { c_bytes(spread_name, MAX_SPREAD_NAME + 1) } {
+        None => &b""[..],
+        Some(n) if n.len() > MAX_SPREAD_NAME => return Err(ILLEGAL_SPREAD),
+        Some(n) => n,
+    };
+    let Ok(daemon) = std::str::from_utf8(daemon) else {
+        return Err(ILLEGAL_SPREAD);
+    };
+    // SAFETY: the caller guarantees `private_name` is NULL or a C string.
+    let name = unsafe { c_bytes(private_name, MAX_PRIVATE_NAME_READ) }.unwrap_or_default();
+    let name = &name[..name.len().min(MAX_PRIVATE_NAME)];
+    let opts = ConnectOptions {
+        private_name: String::from_utf8_lossy(name).into_owned(),
+        priority,
+        membership: group_membership != 0,
+        timeout,
+        auth_methods: auth::methods(),
+    };
+    Ok((daemon, opts))
+}
+
+/// Writes a session's private group name into the caller's field.
+///
+/// # Safety
+/// `private_group` points to MAX_GROUP_NAME writable bytes.
+pub(crate) unsafe fn write_private_group(private_group: *mut c_char, group: &GroupName) {
+    let mut field = [0u8; MAX_GROUP_NAME];
+    field[..group.as_bytes().len()].copy_from_slice(group.as_bytes());
+    // SAFETY: the caller guarantees MAX_GROUP_NAME writable bytes there.
+    unsafe { copy_padded(private_group, MAX_GROUP_NAME, &field) };
+}
+
 /// # Safety
 /// As SP_connect: `spread_name` and `private_name` are NULL or C strings;
 /// `mbox`, if not NULL, points to a writable int and `private_group`, if
@@ -56,35 +103,24 @@ unsafe fn connect(
     if mbox.is_null() || private_group.is_null() {
         return ILLEGAL_SESSION;
     }
-    ignore_sigpipe();
-    // SAFETY: the caller guarantees `spread_name` is NULL or a C string;
-    // c_bytes reads no further than its NUL.
-    let daemon = match unsafe { c_bytes(spread_name, MAX_SPREAD_NAME + 1) } {
-        None => &b""[..],
-        Some(n) if n.len() > MAX_SPREAD_NAME => return ILLEGAL_SPREAD,
-        Some(n) => n,
-    };
-    let Ok(daemon) = std::str::from_utf8(daemon) else {
-        return ILLEGAL_SPREAD;
-    };
-    // SAFETY: the caller guarantees `private_name` is NULL or a C string.
-    let name = unsafe { c_bytes(private_name, MAX_PRIVATE_NAME_READ) }.unwrap_or_default();
-    let name = &name[..name.len().min(MAX_PRIVATE_NAME)];
-    let opts = ConnectOptions {
-        private_name: String::from_utf8_lossy(name).into_owned(),
-        priority,
-        membership: group_membership != 0,
-        timeout,
-        auth_methods: auth::methods(),
+    // SAFETY: the caller guarantees both names are NULL or C strings.
+    let (daemon, opts) = match unsafe {
+        connect_options(
+            spread_name,
+            private_name,
+            priority,
+            group_membership,
+            timeout,
+        )
+    } {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     match Client::connect_with(daemon, &opts) {
         Ok(m) => {
-            let group = *m.private_group();
-            let mut field = [0u8; MAX_GROUP_NAME];
-            field[..group.as_bytes().len()].copy_from_slice(group.as_bytes());
             // SAFETY: `private_group` is not NULL (checked above) and the
             // caller guarantees MAX_GROUP_NAME writable bytes there.
-            unsafe { copy_padded(private_group, MAX_GROUP_NAME, &field) };
+            unsafe { write_private_group(private_group, m.private_group()) };
             // SAFETY: `mbox` is not NULL (checked above) and the caller
             // guarantees it points to a writable int.
             unsafe { *mbox = table::insert(m) };

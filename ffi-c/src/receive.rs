@@ -16,13 +16,13 @@ use spread_core::wire::{ByteOrder, Header};
 use spread_core::{Error, GroupName};
 
 /// Where the body goes.
-enum Dest<'a> {
+pub(crate) enum Dest<'a> {
     Flat(&'a mut [u8]),
     Scattered(Vec<&'a mut [u8]>),
 }
 
 impl Dest<'_> {
-    fn capacity(&self) -> usize {
+    pub(crate) fn capacity(&self) -> usize {
         match self {
             Dest::Flat(b) => b.len(),
             Dest::Scattered(parts) => parts.iter().map(|p| p.len()).sum(),
@@ -30,7 +30,7 @@ impl Dest<'_> {
     }
 
     /// Copies as much of `src` as fits.
-    fn fill(&mut self, src: &[u8]) {
+    pub(crate) fn fill(&mut self, src: &[u8]) {
         match self {
             Dest::Flat(b) => {
                 let n = src.len().min(b.len());
@@ -52,21 +52,26 @@ impl Dest<'_> {
 }
 
 /// The caller's output parameters, checked for NULL once.
-struct Out {
-    service_type: *mut Service,
-    sender: *mut c_char,
-    max_groups: usize,
-    num_groups: *mut c_int,
-    groups: *mut [c_char; MAX_GROUP_NAME],
-    mess_type: *mut i16,
-    endian_mismatch: *mut c_int,
+pub(crate) struct Out {
+    pub(crate) service_type: *mut Service,
+    pub(crate) sender: *mut c_char,
+    pub(crate) max_groups: usize,
+    pub(crate) num_groups: *mut c_int,
+    pub(crate) groups: *mut [c_char; MAX_GROUP_NAME],
+    pub(crate) mess_type: *mut i16,
+    pub(crate) endian_mismatch: *mut c_int,
 }
 
 impl Out {
     /// # Safety
     /// `out_ok(self)`, and the pointers are writable as SP_receive's
     /// caller guarantees.
-    unsafe fn header_fields(&self, service_type: u32, sender: &GroupName, mess_type: i16) {
+    pub(crate) unsafe fn header_fields(
+        &self,
+        service_type: u32,
+        sender: &GroupName,
+        mess_type: i16,
+    ) {
         // SAFETY: not NULL (out_ok) and writable by the caller's guarantee.
         unsafe { *self.service_type = service_type as Service };
         // SAFETY: `sender` is not NULL (out_ok) and the caller guarantees
@@ -196,7 +201,7 @@ unsafe fn deliver(
     }
 }
 
-fn out_ok(out: &Out) -> bool {
+pub(crate) fn out_ok(out: &Out) -> bool {
     !(out.service_type.is_null()
         || out.sender.is_null()
         || out.num_groups.is_null()
@@ -205,7 +210,7 @@ fn out_ok(out: &Out) -> bool {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn make_out(
+pub(crate) fn make_out(
     service_type: *mut Service,
     sender: *mut c_char,
     max_groups: c_int,
@@ -229,6 +234,50 @@ fn make_out(
         mess_type,
         endian_mismatch,
     }
+}
+
+/// The caller's flat buffer (none if NULL or of no positive length).
+///
+/// # Safety
+/// `mess` is NULL or holds `max_mess_len` writable bytes, not otherwise
+/// referenced while the destination lives.
+pub(crate) unsafe fn flat_dest<'a>(max_mess_len: c_int, mess: *mut c_char) -> Dest<'a> {
+    if mess.is_null() || max_mess_len <= 0 {
+        return Dest::Flat(&mut []);
+    }
+    // SAFETY: `mess` is not NULL and the caller guarantees `max_mess_len`
+    // writable bytes there, apart from the other outputs.
+    Dest::Flat(unsafe { std::slice::from_raw_parts_mut(mess as *mut u8, max_mess_len as usize) })
+}
+
+/// The caller's scatter; `None` (ILLEGAL_MESSAGE) for a NULL scatter, too
+/// many elements, or a NULL element of positive length.
+///
+/// # Safety
+/// `scat_mess` is NULL or a valid scatter whose first `num_elements`
+/// elements are NULL or `len` writable bytes, none overlapping another or
+/// the other outputs, not otherwise referenced while the destination lives.
+pub(crate) unsafe fn scatter_dest<'a>(scat_mess: *mut Scatter) -> Option<Dest<'a>> {
+    // SAFETY: the caller guarantees `scat_mess` is NULL or a valid
+    // scatter, not otherwise referenced during the call.
+    let scat = unsafe { scat_mess.as_mut() }?;
+    if scat.num_elements > MAX_CLIENT_SCATTER_ELEMENTS {
+        return None;
+    }
+    let mut parts = Vec::with_capacity(scat.num_elements);
+    for e in &scat.elements[..scat.num_elements] {
+        match (e.buf.is_null(), e.len) {
+            (_, 0) => {}
+            (true, _) => return None,
+            (false, len) => {
+                // SAFETY: the caller guarantees each non-NULL element is
+                // `len` writable bytes, apart from the other elements and
+                // outputs.
+                parts.push(unsafe { std::slice::from_raw_parts_mut(e.buf as *mut u8, len) })
+            }
+        }
+    }
+    Some(Dest::Scattered(parts))
 }
 
 /// # Safety
@@ -263,22 +312,12 @@ pub unsafe extern "C" fn SP_receive(
         if !out_ok(&out) {
             return ILLEGAL_MESSAGE;
         }
-        let cap = if mess.is_null() {
-            0
-        } else {
-            max_mess_len.max(0) as usize
-        };
-        let body: &mut [u8] = if cap == 0 {
-            &mut []
-        } else {
-            // SAFETY: `mess` is not NULL and the caller guarantees
-            // `max_mess_len` writable bytes there, apart from the other
-            // outputs.
-            unsafe { std::slice::from_raw_parts_mut(mess as *mut u8, cap) }
-        };
+        // SAFETY: the caller guarantees `mess` holds `max_mess_len`
+        // writable bytes, apart from the other outputs.
+        let dest = unsafe { flat_dest(max_mess_len, mess) };
         // SAFETY: out_ok holds (checked above) and the caller guarantees
         // the output pointers as this function's Safety section says.
-        unsafe { receive(mbox, out, Dest::Flat(body)) }
+        unsafe { receive(mbox, out, dest) }
     })
 }
 
@@ -308,29 +347,16 @@ pub unsafe extern "C" fn SP_scat_receive(
             mess_type,
             endian_mismatch,
         );
+        if !out_ok(&out) {
+            return ILLEGAL_MESSAGE;
+        }
         // SAFETY: the caller guarantees `scat_mess` is NULL or a valid
-        // scatter, not otherwise referenced during the call.
-        let Some(scat) = (unsafe { scat_mess.as_mut() }) else {
+        // scatter of writable elements, not otherwise referenced.
+        let Some(dest) = (unsafe { scatter_dest(scat_mess) }) else {
             return ILLEGAL_MESSAGE;
         };
-        if !out_ok(&out) || scat.num_elements > MAX_CLIENT_SCATTER_ELEMENTS {
-            return ILLEGAL_MESSAGE;
-        }
-        let mut parts = Vec::with_capacity(scat.num_elements);
-        for e in &scat.elements[..scat.num_elements] {
-            match (e.buf.is_null(), e.len) {
-                (_, 0) => {}
-                (true, _) => return ILLEGAL_MESSAGE,
-                (false, len) => {
-                    // SAFETY: the caller guarantees each non-NULL element is
-                    // `len` writable bytes, apart from the other elements
-                    // and outputs.
-                    parts.push(unsafe { std::slice::from_raw_parts_mut(e.buf as *mut u8, len) })
-                }
-            }
-        }
         // SAFETY: out_ok holds (checked above) and the caller guarantees
         // the output pointers as SP_receive's Safety section says.
-        unsafe { receive(mbox, out, Dest::Scattered(parts)) }
+        unsafe { receive(mbox, out, dest) }
     })
 }

@@ -19,7 +19,7 @@ fn result(r: Result<usize, Error>) -> c_int {
 ///
 /// # Safety
 /// `group` is NULL or a C string (or MAX_GROUP_NAME readable bytes).
-unsafe fn group_arg(group: *const c_char) -> Result<&'static str, Error> {
+pub(crate) unsafe fn group_arg(group: *const c_char) -> Result<&'static str, Error> {
     // SAFETY: the caller guarantees `group` is NULL or a C string; at most
     // MAX_GROUP_NAME bytes are read.
     let name = unsafe { c_bytes(group, MAX_GROUP_NAME) }
@@ -62,7 +62,7 @@ pub unsafe extern "C" fn SP_leave(mbox: types::Mailbox, group: *const c_char) ->
 /// # Safety
 /// `scat` is NULL or a valid scatter whose first `num_elements` elements
 /// are NULL or `len` readable bytes, unchanged while the parts are used.
-pub unsafe fn scatter_parts<'a>(scat: *const Scatter) -> Result<Vec<&'a [u8]>, Error> {
+pub(crate) unsafe fn scatter_parts<'a>(scat: *const Scatter) -> Result<Vec<&'a [u8]>, Error> {
     // SAFETY: the caller guarantees `scat` is NULL or a valid scatter.
     let scat =
         unsafe { scat.as_ref() }.ok_or_else(|| Error::IllegalMessage("NULL scatter".into()))?;
@@ -86,7 +86,7 @@ pub unsafe fn scatter_parts<'a>(scat: *const Scatter) -> Result<Vec<&'a [u8]>, E
 
 /// # Safety
 /// `mess` is NULL or holds `mess_len` readable bytes.
-unsafe fn body<'a>(mess_len: c_int, mess: *const c_char) -> Result<&'a [u8], Error> {
+pub(crate) unsafe fn body<'a>(mess_len: c_int, mess: *const c_char) -> Result<&'a [u8], Error> {
     match (mess_len, mess.is_null()) {
         (n, _) if n < 0 => Err(Error::IllegalMessage(format!(
             "negative message length {n}"
@@ -115,7 +115,7 @@ unsafe fn one_group(group: *const c_char) -> Result<[GroupName; 1], Error> {
 ///
 /// # Safety
 /// `groups` is NULL or holds `num_groups` readable 32-byte fields.
-unsafe fn many_groups(
+pub(crate) unsafe fn many_groups(
     num_groups: c_int,
     groups: *const [c_char; MAX_GROUP_NAME],
 ) -> Result<Vec<GroupName>, Error> {

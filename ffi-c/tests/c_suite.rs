@@ -471,6 +471,29 @@ c_programs! { foreign_endian }
 c_programs! { slow_reader }
 c_programs! { descriptors }
 
+/// Flush Spread (fl.h) in the same library; FL_error prints 5.0.1's text.
+#[test]
+fn c_flush() {
+    let out = run("flush", Mode::Plain);
+    for line in [
+        "FL_error: (-24) Illegal parameter (eg a negative size) passed to a function.",
+        "FL_error: (-28) Illegal receivers specified.",
+        "SP_error: (-14) Illegal group",
+    ] {
+        assert!(out.contains(line), "{line:?} not in stdout:\n{out}");
+    }
+}
+
+#[test]
+fn c_flush_asan() {
+    run("flush", Mode::Asan);
+}
+
+#[test]
+fn c_flush_static() {
+    run("flush", Mode::Static);
+}
+
 /// Short programs under valgrind: no memory errors, no definite leaks.
 mod valgrind {
     #[test]

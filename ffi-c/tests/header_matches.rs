@@ -1,8 +1,8 @@
 //! The prototypes in include/ are the functions the library exports: cbindgen
 //! writes the library's own view of every exported function, and a C
-//! compiler must accept it after sp.h (any difference in a signature is a
-//! "conflicting types" error); every SP_/E_ function of the headers must be
-//! among the exported ones.
+//! compiler must accept it after sp.h and fl.h (any difference in a
+//! signature is a "conflicting types" error); every SP_/E_/FL_ function of
+//! the headers must be among the exported ones.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,7 +23,7 @@ fn generated_header(out: &Path) -> String {
     std::fs::read_to_string(out).unwrap()
 }
 
-/// Names of the functions a header declares (`SP_x(` / `E_x(`).
+/// Names of the functions a header declares (`SP_x(` / `E_x(` / `FL_x(`).
 fn declared(text: &str) -> Vec<String> {
     let mut names = Vec::new();
     for line in text
@@ -40,7 +40,7 @@ fn declared(text: &str) -> Vec<String> {
                 .chars()
                 .rev()
                 .collect();
-            if (name.starts_with("SP_") || name.starts_with("E_")) && !names.contains(&name) {
+            if ["SP_", "E_", "FL_"].iter().any(|p| name.starts_with(p)) && !names.contains(&name) {
                 names.push(name);
             }
         }
@@ -53,14 +53,14 @@ fn every_prototype_matches_the_exported_function() {
     let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let generated = generated_header(&out_dir.join("spread_generated.h"));
     let include = crate_dir().join("../include");
-    let headers: String = ["sp_func.h", "sp_events.h"]
+    let headers: String = ["sp_func.h", "sp_events.h", "fl.h"]
         .iter()
         .map(|h| std::fs::read_to_string(include.join(h)).unwrap())
         .collect();
     let ours = declared(&headers);
     let exported = declared(&generated);
     assert!(
-        ours.len() >= 40,
+        ours.len() >= 60,
         "found only {} prototypes in include/: {ours:?}",
         ours.len()
     );
@@ -78,7 +78,7 @@ fn every_prototype_matches_the_exported_function() {
     let check = out_dir.join("header_check.c");
     std::fs::write(
         &check,
-        "#include <sp.h>\n#include \"spread_generated.h\"\nint main(void) { return 0; }\n",
+        "#include <sp.h>\n#include <fl.h>\n#include \"spread_generated.h\"\nint main(void) { return 0; }\n",
     )
     .unwrap();
     let cc = Command::new("cc")

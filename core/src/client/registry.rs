@@ -10,44 +10,45 @@ use super::Mailbox;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// A map from caller-chosen keys (`K`) to open sessions, safe to share
-/// between threads.
-pub struct Registry<K> {
-    map: Mutex<BTreeMap<K, Arc<Mailbox>>>,
+/// A map from caller-chosen keys (`K`) to open sessions (`S`: a
+/// [`Mailbox`], or a session built on one such as a
+/// [`crate::flush::FlushMailbox`]), safe to share between threads.
+pub struct Registry<K, S = Mailbox> {
+    map: Mutex<BTreeMap<K, Arc<S>>>,
 }
 
-impl<K: Ord + Copy> Registry<K> {
+impl<K: Ord + Copy, S> Registry<K, S> {
     /// An empty registry; `const` so that it can be a `static`.
-    pub const fn new() -> Registry<K> {
+    pub const fn new() -> Registry<K, S> {
         Registry {
             map: Mutex::new(BTreeMap::new()),
         }
     }
 
-    fn map(&self) -> MutexGuard<'_, BTreeMap<K, Arc<Mailbox>>> {
+    fn map(&self) -> MutexGuard<'_, BTreeMap<K, Arc<S>>> {
         self.map.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Registers `mailbox` under `key` (replacing what was there).
-    pub fn insert(&self, key: K, mailbox: Mailbox) {
-        self.map().insert(key, Arc::new(mailbox));
+    /// Registers `session` under `key` (replacing what was there).
+    pub fn insert(&self, key: K, session: S) {
+        self.map().insert(key, Arc::new(session));
     }
 
     /// The session under `key`, kept alive by the returned `Arc` for as long
     /// as the caller holds it.
-    pub fn get(&self, key: K) -> Option<Arc<Mailbox>> {
+    pub fn get(&self, key: K) -> Option<Arc<S>> {
         self.map().get(&key).cloned()
     }
 
     /// Takes the session out: later lookups of `key` find nothing. It stays
     /// alive until the returned `Arc` and those of calls in progress are
     /// dropped.
-    pub fn remove(&self, key: K) -> Option<Arc<Mailbox>> {
+    pub fn remove(&self, key: K) -> Option<Arc<S>> {
         self.map().remove(&key)
     }
 }
 
-impl<K: Ord + Copy> Default for Registry<K> {
+impl<K: Ord + Copy, S> Default for Registry<K, S> {
     fn default() -> Self {
         Registry::new()
     }

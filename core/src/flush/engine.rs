@@ -109,6 +109,16 @@ pub struct FlushView {
 }
 
 impl FlushView {
+    /// Where [`FlushView::body`] holds the group id
+    /// (`FL_get_gid_offset_memb_mess`).
+    pub const GID_OFFSET: usize = 0;
+    /// Where it holds the vs-set's size, a native int
+    /// (`FL_get_num_vs_offset_memb_mess`): after the three ints of the id.
+    pub const NUM_VS_OFFSET: usize = Self::GID_OFFSET + 12;
+    /// Where the vs-set's names begin, 32 bytes each
+    /// (`FL_get_vs_set_offset_memb_mess`).
+    pub const VS_SET_OFFSET: usize = Self::NUM_VS_OFFSET + 4;
+
     /// Bytes of [`FlushView::body`].
     pub fn body_len(&self) -> usize {
         GroupId::default()

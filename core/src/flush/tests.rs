@@ -144,6 +144,19 @@ fn a_view_body_is_the_id_the_count_and_the_names() {
     want.extend(name32("#b#h"));
     assert_eq!(v.body(), want);
     assert_eq!(v.body_len(), want.len());
+    let b = v.body();
+    assert_eq!(
+        b[FlushView::GID_OFFSET..FlushView::NUM_VS_OFFSET],
+        gid_ne()[..]
+    );
+    assert_eq!(
+        b[FlushView::NUM_VS_OFFSET..FlushView::VS_SET_OFFSET],
+        2i32.to_ne_bytes()
+    );
+    assert_eq!(
+        b[FlushView::VS_SET_OFFSET..FlushView::VS_SET_OFFSET + 32],
+        name32("#a#h")[..]
+    );
 }
 
 #[test]
