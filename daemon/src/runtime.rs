@@ -597,7 +597,7 @@ impl Core {
             .hold(reader, &r.out.backlog, sender, std::time::Instant::now())
         {
             Hold::Started => {
-                debug!(target: "spread::flow_control", "not reading from {} while {} is behind", s.group, r.group);
+                debug!(target: "spread::flow_control", "not reading from {} while {} is behind ({} messages, {} bytes queued)", s.group, r.group, r.out.backlog.messages(), r.out.backlog.bytes());
                 let _ = s.out.pause.send(true);
                 true
             }
@@ -623,11 +623,28 @@ impl Core {
                 let _ = h.out.pause.send(false);
             }
         }
+        // What its senders had sent before they were held may have taken a
+        // stalled reader past its limits: it goes now, as it would have.
+        let mut cut = Vec::new();
         for id in review.stalled {
-            if let Some(h) = self.sessions.get(&id) {
-                debug!(target: "spread::flow_control", "{} read nothing for {STALL:?}: its senders no longer wait for it", h.group);
+            let Some(h) = self.sessions.get(&id) else {
+                continue;
+            };
+            debug!(target: "spread::flow_control", "{} read nothing for {STALL:?}: its senders no longer wait for it ({} messages, {} bytes queued)", h.group, h.out.backlog.messages(), h.out.backlog.bytes());
+            if let Err(over) = self.queue.check(&h.out.backlog, 0, 0) {
+                self.cut_off(id, over);
+                cut.push(id);
             }
         }
+        if cut.is_empty() {
+            return;
+        }
+        let now = self.net.now();
+        for id in cut {
+            self.node.handle_gone(id, now);
+        }
+        self.net.flush(&mut self.node);
+        self.dispatch();
     }
 
     /// Disconnects a session past a limit on its queued output.

@@ -5,6 +5,7 @@
 
 use spread_core::consts::*;
 use spread_core::wire::Message;
+use spread_daemon::sessions::pacing::STALL;
 use spread_testkit::{request, Raw, TestDaemon, TestRing};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
@@ -124,7 +125,7 @@ fn a_burst_of_slow_handshakes_from_one_host_all_get_in() {
 
 #[test]
 fn a_client_that_stops_reading_is_cut_off_by_bytes() {
-    let d = TestDaemon::start("MaxSessionBytes = 2000000");
+    let d = TestDaemon::start("MaxSessionBytes = 2000000\nDebugFlags = { FLOW_CONTROL }");
     let (mut f, pf) = client(d.raw(), "flood");
     // The Unix socket holds little in the kernel, so what the daemon
     // queues is nearly all that is sent.
@@ -133,9 +134,14 @@ fn a_client_that_stops_reading_is_cut_off_by_bytes() {
     for _ in 0..100 {
         f.send(&request(AGREED_MESS, &pf, &[&ps], 0, &body));
     }
-    let got = slow
-        .count_to_close()
-        .expect("the slow reader was not disconnected");
+    // It reads nothing for longer than a sender waits for a reader.
+    std::thread::sleep(STALL + Duration::from_secs(1));
+    let got = slow.count_to_close().unwrap_or_else(|e| {
+        panic!(
+            "the slow reader was not disconnected ({e}): {}",
+            d.log_text()
+        )
+    });
     assert!(got < 100 * body.len(), "{got} bytes");
     f.send(&request(AGREED_MESS, &pf, &[&pf], 0, b"still here"));
     assert_eq!(expect_data(&mut f).data, b"still here");
