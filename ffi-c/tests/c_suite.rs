@@ -510,6 +510,12 @@ mod valgrind {
     fn groups() {
         super::run("groups", super::Mode::Valgrind);
     }
+
+    /// Every FL_* call, with its threads' Flush state.
+    #[test]
+    fn flush() {
+        super::run("flush", super::Mode::Valgrind);
+    }
 }
 
 /// Programs linked with libspread.a work alike and need no libspread.so.
