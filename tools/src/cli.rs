@@ -3,11 +3,16 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// What a command line asks for: a run with some options, or the help text.
+/// What every tool prints after its name for `--version` (as the daemon).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (Spread 5.0.1 protocol)");
+
+/// What a command line asks for: a run with some options, the help text or
+/// the version.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Invocation<T> {
     Run(T),
     Help,
+    Version,
 }
 
 /// A command line that cannot be understood; the text says why.
@@ -61,6 +66,11 @@ pub fn parse_number<T: FromStr>(flag: &str, text: &str) -> Result<T, UsageError>
 /// True for the usual ways of asking for help.
 pub fn is_help_flag(arg: &str) -> bool {
     matches!(arg, "-h" | "--help" | "-help" | "-?")
+}
+
+/// Whether `arg` asks for the version.
+pub fn is_version_flag(arg: &str) -> bool {
+    matches!(arg, "-V" | "--version")
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The pieces of `spflooder` that need no daemon: options, the multi-sender
 //! flow-control counters, the progress line and the final statistics.
 
-use crate::cli::{is_help_flag, ArgCursor, Invocation, UsageError};
+use crate::cli::{is_help_flag, is_version_flag, ArgCursor, Invocation, UsageError};
 use spread_core::consts::*;
 use spread_core::name::check_group_name;
 use spread_core::GroupName;
@@ -92,7 +92,8 @@ pub const USAGE: &str = "Usage: spflooder
 \t                       (default reliable, fifo with -n)
 \t[-w <window>]        : own messages in flight before reading back (default 200)
 \t[-q]                 : no progress line on stderr
-\t[-h]                 : this help";
+\t[-h]                 : this help
+\t[-V]                 : the version";
 
 /// A service type by its name (`agreed`, `AGREED_MESS`, ...).
 pub fn parse_service(name: &str) -> Option<u32> {
@@ -171,6 +172,9 @@ pub fn parse_flooder_args<I: IntoIterator<Item = String>>(
     while let Some(arg) = cursor.next_arg() {
         if is_help_flag(&arg) {
             return Ok(Invocation::Help);
+        }
+        if is_version_flag(&arg) {
+            return Ok(Invocation::Version);
         }
         apply_flag(&mut opts, &arg, &mut cursor)?;
     }

@@ -1,7 +1,7 @@
 //! The pieces of `spuser` that need no daemon: its options, its menu and
 //! the parsing of its interactive commands.
 
-use crate::cli::{is_help_flag, ArgCursor, Invocation, UsageError};
+use crate::cli::{is_help_flag, is_version_flag, ArgCursor, Invocation, UsageError};
 
 /// The largest message `m` and `b` build, as in Spread's spuser.
 pub const MAX_MESSLEN: usize = 102_400;
@@ -47,7 +47,8 @@ pub const USAGE: &str = "Usage: spuser
 \t[-p <password>]   : users password (accepted, not supported)
 \t[-r ]             : use random user name
 \t[-t ]             : threaded variant (accepted and ignored: always threaded)
-\t[-h ]             : this help";
+\t[-h ]             : this help
+\t[-V ]             : the version";
 
 /// Parses spuser's arguments (without the program name).
 pub fn parse_user_args<I: IntoIterator<Item = String>>(
@@ -64,6 +65,7 @@ pub fn parse_user_args<I: IntoIterator<Item = String>>(
             "-p" => opts.pword_password = Some(cursor.value("-p")?),
             "-t" => {}
             a if is_help_flag(a) => return Ok(Invocation::Help),
+            a if is_version_flag(a) => return Ok(Invocation::Version),
             other => return Err(UsageError(format!("unknown argument {other:?}"))),
         }
     }

@@ -4,6 +4,7 @@ use spread_core::client::Mailbox;
 use spread_core::consts::LOW_PRIORITY;
 use spread_core::wire::{Message, RejectMessage};
 use spread_core::{Error, GroupName};
+use spread_tools::cli::VERSION;
 use spread_tools::flooder::*;
 use spread_tools::format::{error_text, message_lines};
 use spread_tools::Invocation;
@@ -251,6 +252,10 @@ fn parse_args() -> Result<FlooderOptions, ExitCode> {
         Ok(Invocation::Run(opts)) => Ok(opts),
         Ok(Invocation::Help) => {
             println!("{USAGE}");
+            Err(ExitCode::SUCCESS)
+        }
+        Ok(Invocation::Version) => {
+            println!("spflooder {VERSION}");
             Err(ExitCode::SUCCESS)
         }
         Err(e) => {

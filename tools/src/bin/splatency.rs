@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 /// splatency: message latency through Spread, one message in flight at a time;
 /// prints p50/p90/p99/max in microseconds.
 #[derive(Parser, Debug)]
-#[command(name = "splatency", args_override_self = true)]
+#[command(name = "splatency", version = spread_tools::cli::VERSION, args_override_self = true)]
 struct Opts {
     /// The measuring client's daemon
     #[arg(short = 's', value_name = "daemon", default_value = "4803")]

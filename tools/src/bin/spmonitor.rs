@@ -33,6 +33,7 @@ const ACTIONS: &str = "Actions (the daemons need DangerousMonitor = true)";
 #[derive(Parser, Debug)]
 #[command(
     name = "spmonitor",
+    version = spread_tools::cli::VERSION,
     args_override_self = true,
     after_help = "With actions and without -t, spmonitor exits after sending them, except that an\n\
                   imposed partition keeps being resent until spmonitor is stopped or --once is given."

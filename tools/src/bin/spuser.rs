@@ -5,6 +5,7 @@ use spread_core::client::{ConnectOptions, Mailbox};
 use spread_core::consts::*;
 use spread_core::wire::Message;
 use spread_core::{Error, GroupName};
+use spread_tools::cli::VERSION;
 use spread_tools::format::{error_text, message_lines, SEPARATOR};
 use spread_tools::user::*;
 use spread_tools::Invocation;
@@ -288,6 +289,10 @@ fn parse_args() -> Result<UserOptions, ExitCode> {
         Ok(Invocation::Run(opts)) => Ok(opts),
         Ok(Invocation::Help) => {
             println!("{USAGE}");
+            Err(ExitCode::SUCCESS)
+        }
+        Ok(Invocation::Version) => {
+            println!("spuser {VERSION}");
             Err(ExitCode::SUCCESS)
         }
         Err(e) => {
