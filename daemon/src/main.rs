@@ -11,7 +11,7 @@ use spread_daemon::runtime::Bound;
 use spread_daemon::setup::settings_from;
 use std::process::ExitCode;
 use tokio::signal::unix::{signal, Signal, SignalKind};
-use tracing::{error, info, warn};
+use tracing::{info, warn};
 
 fn main() -> ExitCode {
     let args = match cli::parse(std::env::args().skip(1)) {
@@ -117,17 +117,10 @@ fn main() -> ExitCode {
     let mut socket_file = None;
     let code = runtime.block_on(async {
         let describe = format!(
-            "daemon {:?} (id {}) of {}: clients on TCP {:?} and {}",
-            settings.daemon_name,
-            settings.node.identity.proc_id,
-            config.source,
-            settings.tcp,
-            settings
-                .unix
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default()
+            "daemon {:?} (id {}) of {}: clients on TCP {:?}",
+            settings.daemon_name, settings.node.identity.proc_id, config.source, settings.tcp,
         );
+        let unix = settings.unix.clone();
         // Before the sockets exist: a signal right after start must find
         // its handler in place (SIGHUP would otherwise end the process).
         let term = signal(SignalKind::terminate()).ok();
@@ -135,17 +128,21 @@ fn main() -> ExitCode {
         let bound = match Bound::bind(settings).await {
             Ok(b) => b,
             Err(e) => {
-                error!(target: "spread", "cannot listen: {e}");
+                // stderr is the log (or EventLogFile): one line says it.
                 eprintln!("spread: cannot listen: {e}");
                 return ExitCode::from(1);
             }
         };
         socket_file = bound.socket_file();
+        // The Unix socket only if this daemon holds it (not left to another).
+        let describe = match (&socket_file, unix) {
+            (Some(_), Some(path)) => format!("{describe} and {}", path.display()),
+            _ => describe,
+        };
         let bound = bound.with_reloader(reloader);
         let reload = bound.reload_trigger();
         if let Plan::Drop(target) = &plan {
             if let Err(e) = privileges::drop_to(target) {
-                error!(target: "spread::auth", "cannot give up root: {e}");
                 eprintln!("spread: cannot give up root: {e}");
                 return ExitCode::from(1);
             }

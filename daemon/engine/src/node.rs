@@ -355,12 +355,12 @@ impl Node {
                     .ordered(origin, &header, &message, &mut self.scratch);
             }
             Delivery::Transitional { members, id } => {
-                info!(target: "spread::membership", "transitional configuration {}", describe(&members, id.proc_id, id.time));
+                info!(target: "spread::membership", "transitional configuration {}", self.describe(&members, id.proc_id, id.time));
                 let members = self.positions(&members);
                 self.engine.transitional(&members, id, &mut self.scratch);
             }
             Delivery::Regular { members, id } => {
-                info!(target: "spread::membership", "membership {}", describe(&members, id.proc_id, id.time));
+                info!(target: "spread::membership", "membership {}", self.describe(&members, id.proc_id, id.time));
                 let members = self.positions(&members);
                 self.engine.regular(&members, id, &mut self.scratch);
                 if self.engine.forget_removed() {
@@ -372,11 +372,21 @@ impl Node {
 }
 
 /// A configuration for the log: its id and daemons.
-fn describe(members: &[u32], proc_id: u32, time: i32) -> String {
-    let ids: Vec<String> = members.iter().map(u32::to_string).collect();
-    format!(
-        "({proc_id}, {time}) of {} daemons: {}",
-        members.len(),
-        ids.join(" ")
-    )
+impl Node {
+    /// A configuration for the log: its id (the representative's id and
+    /// the time, as membership ids go), then its daemons by name (by id
+    /// for one this daemon's configuration does not name).
+    fn describe(&self, members: &[u32], proc_id: u32, time: i32) -> String {
+        let daemons = self.engine.daemons();
+        let name = |id: u32| match self.index_of.get(&id).and_then(|&i| daemons.get(i)) {
+            Some(d) => d.name.clone(),
+            None => id.to_string(),
+        };
+        let names: Vec<String> = members.iter().map(|&id| name(id)).collect();
+        format!(
+            "({proc_id}, {time}) of {} daemons: {}",
+            members.len(),
+            names.join(" ")
+        )
+    }
 }
