@@ -1,6 +1,6 @@
 //! The daemon as a process: command line, configuration errors, sockets.
 
-use spread_testkit::TestDaemon;
+use spread_testkit::{TempDir, TestDaemon};
 use std::process::Command;
 use std::time::Duration;
 
@@ -12,11 +12,8 @@ fn spread(args: &[&str], dir: &std::path::Path) -> std::process::Output {
         .unwrap()
 }
 
-fn temp_dir(tag: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("spread-proc-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn temp_dir(tag: &str) -> TempDir {
+    TempDir::new(&format!("spread-proc-{tag}"))
 }
 
 #[test]

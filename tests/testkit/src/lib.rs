@@ -13,6 +13,65 @@ use std::time::{Duration, Instant};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+/// Stops a daemon as its operator would (SIGTERM, so that it removes its
+/// Unix socket), and with SIGKILL if it has not exited within 3 s.
+pub fn stop_child(child: &mut Child) {
+    if child.try_wait().ok().flatten().is_some() {
+        return;
+    }
+    // SAFETY: kill(2) with a pid we spawned and a valid signal.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < deadline {
+        if child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A directory of a test under the system's temporary directory, removed
+/// with everything in it when dropped (also when the test fails: what a
+/// failing test needs is printed).
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// `<tmp>/<name>-<pid>`, empty.
+    pub fn new(name: &str) -> TempDir {
+        let d = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        TempDir(d)
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for TempDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A daemon process on a free port with its own directory (for its Unix
 /// socket and access file); killed and cleaned up on drop.
 pub struct TestDaemon {
@@ -253,13 +312,11 @@ impl TestDaemon {
 
 impl Drop for TestDaemon {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        } else {
+        stop_child(&mut self.child);
+        if std::thread::panicking() {
             eprintln!("daemon log:\n{}", self.log_text());
         }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -648,15 +705,13 @@ impl TestRing {
 impl Drop for TestRing {
     fn drop(&mut self) {
         for c in self.children.iter_mut().flatten() {
-            let _ = c.kill();
-            let _ = c.wait();
+            stop_child(c);
         }
         if std::thread::panicking() {
             for i in 1..=self.children.len() {
                 eprintln!("--- d{i} log:\n{}", self.log(i));
             }
-        } else {
-            let _ = std::fs::remove_dir_all(&self.dir);
         }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
