@@ -31,7 +31,7 @@ pub enum Error {
     RejectVersion(String),
     /// `CONNECTION_CLOSED` (-8): the daemon closed the connection, a read or
     /// write failed, or the handshake timed out. The session is lost.
-    #[error("connection closed: {0}")]
+    #[error("connection closed by spread: {0}")]
     ConnectionClosed(String),
     /// `REJECT_AUTH` (-9): the daemon does not offer a method asked for, a
     /// method's exchange failed, or the daemon refused the authentication.

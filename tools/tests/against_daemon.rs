@@ -236,7 +236,10 @@ fn spuser_exits_non_zero_when_the_daemon_goes_away() {
     d.kill9();
     let status = wait_or_kill(&mut u.child);
     assert!(!status.success());
-    u.out.wait_for("Spread error -8");
+    // In Spread's words, and what happened.
+    u.out.wait_for(
+        "connection closed by spread: the daemon closed the connection (it exited, or cut this session off) (Spread error -8)",
+    );
     u.out.wait_for("Bye.");
 }
 

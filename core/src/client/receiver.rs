@@ -43,7 +43,14 @@ pub struct Receiver {
 }
 
 fn closed(e: io::Error) -> Error {
-    Error::ConnectionClosed(format!("receiving: {e}"))
+    match e.kind() {
+        // read_exact's own words ("failed to fill whole buffer") say
+        // nothing to a user: the other end went away.
+        io::ErrorKind::UnexpectedEof if e.get_ref().is_none() => Error::ConnectionClosed(
+            "the daemon closed the connection (it exited, or cut this session off)".into(),
+        ),
+        _ => Error::ConnectionClosed(format!("receiving: {e}")),
+    }
 }
 
 /// The first step of a message body's buffer in a non-blocking read.
