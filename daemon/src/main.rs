@@ -67,7 +67,8 @@ fn main() -> ExitCode {
         warn!(target: "spread::config", "{}:{line}: {text}", config.source);
     }
     if plan == Plan::NotRoot {
-        warn!(target: "spread::auth", "not running as root: the daemon does not chroot and keeps its user");
+        // Information, not a warning: most who run it so mean to.
+        info!(target: "spread::auth", "not running as root: the daemon does not chroot and keeps its user");
     }
     // Before any chroot: a reload reads the file through its directory.
     let config_file = match ConfigFile::open(Reloader::path_of(args.config.as_deref()).as_deref()) {

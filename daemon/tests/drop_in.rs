@@ -273,7 +273,7 @@ fn as_root_it_chroots_and_becomes_daemon_user() {
 /// `nobody` to see that.
 #[test]
 #[ignore = "needs root to start the daemon as another user (scripts/test.sh runs it as root)"]
-fn not_root_it_warns_and_keeps_its_user() {
+fn not_root_it_says_so_and_keeps_its_user() {
     assert!(is_root(), "run as root");
     let dir = temp_dir("notroot");
     let port = spread_testkit::free_port();

@@ -140,8 +140,18 @@ impl Parser<'_> {
                     format!("IPv6 segment address {a} is not multicast"),
                 );
             }
+            // A loopback segment serves daemons on this host (data goes to
+            // each of them); only one on another host is out of its reach.
             if a.is_loopback() {
-                self.warn(seg.line, format!("segment address {a} is loopback"));
+                if let Some(d) = seg.daemons.iter().find(|d| !d.addr.is_loopback()) {
+                    self.warn(
+                        seg.line,
+                        format!(
+                            "segment address {a} is loopback: daemon {} at {} cannot be reached through it; use the segment's broadcast or a multicast address",
+                            d.name, d.addr
+                        ),
+                    );
+                }
             }
         }
         Ok(())

@@ -151,10 +151,22 @@ fn full_grammar_ipv4() {
         automatic_id("C"),
     );
     assert_eq!(render(&c), want);
-    // A loopback segment address does not work (spec 1.6) but 5.0.1 only warns.
+    // A loopback segment of daemons on this host works here (data goes
+    // to each daemon): nothing to warn about.
+    assert_eq!(c.warnings, []);
+}
+
+#[test]
+fn a_loopback_segment_warns_only_of_a_daemon_it_cannot_reach() {
+    let spread_sample = "Spread_Segment 127.0.0.255:4803 {\n\tlocalhost 127.0.0.1\n}\n";
+    assert_eq!(Config::parse(spread_sample, "s.conf").unwrap().warnings, []);
+    let text = "Spread_Segment 127.0.0.255:4803 {\n\ta 127.0.0.1\n\tb 10.0.0.2\n}\n";
     assert_eq!(
-        c.warnings,
-        [(46, "segment address 127.0.0.255 is loopback".to_string())]
+        Config::parse(text, "s.conf").unwrap().warnings,
+        [(
+            1,
+            "segment address 127.0.0.255 is loopback: daemon b at 10.0.0.2 cannot be reached through it; use the segment's broadcast or a multicast address".to_string()
+        )]
     );
 }
 
