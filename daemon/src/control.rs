@@ -96,19 +96,19 @@ impl Control {
             _ => return Imposed::Nothing,
         };
         if sender.is_none() {
-            debug!(target: "spread::monitor", "ignored a {what} request from {from}: not the address of the configured daemon {} it names", packet.header.transmiter_id);
+            debug!(target: "spread::status", "ignored a {what} request from {from}: not the address of the configured daemon {} it names", packet.header.transmiter_id);
             return Imposed::Nothing;
         }
         if packet.header.conf_hash != self.settings.conf_hash {
-            debug!(target: "spread::monitor", "ignored a {what} request from {from}: configuration hash {} is not ours ({})", packet.header.conf_hash, self.settings.conf_hash);
+            debug!(target: "spread::status", "ignored a {what} request from {from}: configuration hash {} is not ours ({})", packet.header.conf_hash, self.settings.conf_hash);
             return Imposed::Nothing;
         }
         if !self.settings.dangerous_monitor {
             if !self.refusal_logged {
                 self.refusal_logged = true;
-                warn!(target: "spread::monitor", "refused a {what} request from {from}: DangerousMonitor is not set (further refusals are not logged)");
+                warn!(target: "spread::status", "refused a {what} request from {from}: DangerousMonitor is not set (further refusals are not logged)");
             } else {
-                debug!(target: "spread::monitor", "refused a {what} request from {from}: DangerousMonitor is not set");
+                debug!(target: "spread::status", "refused a {what} request from {from}: DangerousMonitor is not set");
             }
             return Imposed::Nothing;
         }
@@ -126,12 +126,12 @@ impl Control {
         table[n..].fill(0);
         let mine = table[self.settings.my_index];
         if mine == -1 {
-            error!(target: "spread::monitor", "terminated by the monitor at {from}");
+            error!(target: "spread::status", "terminated by the monitor at {from}");
             return Imposed::Exit;
         }
         if table.iter().all(|&c| c == 0) {
             if self.partition.take().is_some() {
-                info!(target: "spread::monitor", "partition lifted by the monitor at {from}; {} datagrams from other components were dropped", self.dropped);
+                info!(target: "spread::status", "partition lifted by the monitor at {from}; {} datagrams from other components were dropped", self.dropped);
             }
             return Imposed::Nothing;
         }
@@ -144,7 +144,7 @@ impl Control {
         if self.partition.is_none() {
             self.dropped = 0;
         }
-        info!(target: "spread::monitor", "partition imposed by the monitor at {from}: {}; I am in component {mine}", self.describe(&table));
+        info!(target: "spread::status", "partition imposed by the monitor at {from}: {}; I am in component {mine}", self.describe(&table));
         self.partition = Some(Partition { table, expires });
         Imposed::Nothing
     }
@@ -160,7 +160,7 @@ impl Control {
             match v? {
                 -1 => None,
                 v if v < 0 => {
-                    warn!(target: "spread::monitor", "ignored {name} {v} from the monitor at {from}");
+                    warn!(target: "spread::status", "ignored {name} {v} from the monitor at {from}");
                     None
                 }
                 v => Some(i32::from(v)),
@@ -172,12 +172,12 @@ impl Control {
             accelerated: value("AcceleratedWindow", Some(table[me][1])),
         };
         if w == Windows::default() {
-            debug!(target: "spread::monitor", "flow control request from {from} changes nothing here");
+            debug!(target: "spread::status", "flow control request from {from} changes nothing here");
             return Imposed::Nothing;
         }
         let show = |v: Option<i32>| v.map_or("unchanged".to_string(), |v| v.to_string());
         info!(
-            target: "spread::monitor",
+            target: "spread::status",
             "flow control set by the monitor at {from}: Window {}, PersonalWindow {}, AcceleratedWindow {}",
             show(w.window),
             show(w.personal),
@@ -191,7 +191,7 @@ impl Control {
     pub fn partitioned(&mut self, now: Instant) -> bool {
         if self.partition.as_ref().is_some_and(|p| now >= p.expires) {
             self.partition = None;
-            info!(target: "spread::monitor", "partition lifted: no word from the monitor for {} s; {} datagrams from other components were dropped", PARTITION_LIFETIME.as_secs(), self.dropped);
+            info!(target: "spread::status", "partition lifted: no word from the monitor for {} s; {} datagrams from other components were dropped", PARTITION_LIFETIME.as_secs(), self.dropped);
         }
         self.partition.is_some()
     }

@@ -10,7 +10,9 @@ use tracing_subscriber::fmt::time::FormatTime;
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::{Layer, Registry};
 
-/// The log target a DebugFlag turns on.
+/// The log target a DebugFlag turns on. EVENTS, MEMORY, SKIPLIST and DEBUG
+/// name parts of 5.0.1 this daemon does not have (its event loop, memory
+/// pools, skiplists, scratch output): accepted, and silent.
 pub fn target_of(flag: DebugFlag) -> Option<&'static str> {
     Some(match flag {
         DebugFlag::All => "spread",
@@ -22,10 +24,14 @@ pub fn target_of(flag: DebugFlag) -> Option<&'static str> {
         DebugFlag::Network | DebugFlag::DataLink => "spread::network",
         DebugFlag::FlowControl => "spread::flow_control",
         DebugFlag::Status => "spread::status",
-        DebugFlag::Events => "spread::events",
         DebugFlag::Security | DebugFlag::Acm => "spread::auth",
-        DebugFlag::Memory | DebugFlag::Skiplist | DebugFlag::Debug => "spread::debug",
-        DebugFlag::None | DebugFlag::Exit | DebugFlag::Print => return None,
+        DebugFlag::Events
+        | DebugFlag::Memory
+        | DebugFlag::Skiplist
+        | DebugFlag::Debug
+        | DebugFlag::None
+        | DebugFlag::Exit
+        | DebugFlag::Print => return None,
     })
 }
 
@@ -49,12 +55,18 @@ pub fn filter_for(config: &Config) -> Targets {
         flags.retain(|&(_, f)| f != DebugFlag::None);
     }
     for (on, flag) in flags {
-        if let Some(target) = target_of(flag) {
-            let level = if on {
-                LevelFilter::DEBUG
-            } else {
-                LevelFilter::WARN.min(base)
-            };
+        let level = if on {
+            LevelFilter::DEBUG
+        } else {
+            LevelFilter::WARN.min(base)
+        };
+        // ALL also overrides the session target's own default.
+        let targets: Vec<&str> = if flag == DebugFlag::All {
+            vec!["spread", "spread::session"]
+        } else {
+            target_of(flag).into_iter().collect()
+        };
+        for target in targets {
             t = t.with_target(target, level);
         }
     }

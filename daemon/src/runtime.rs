@@ -226,9 +226,18 @@ impl Core {
         mut net: mpsc::Receiver<Received>,
         reload_now: Arc<Notify>,
     ) {
+        let mut was_accepting = true;
         loop {
             let deadline = self.net.deadline(&self.node);
             let accept_clients = self.node.backlog() < WATER_MARK;
+            if accept_clients != was_accepting {
+                was_accepting = accept_clients;
+                if accept_clients {
+                    debug!(target: "spread::flow_control", "the ring caught up: reading clients again");
+                } else {
+                    debug!(target: "spread::flow_control", "{} messages wait for the ring: not reading clients until they go out", self.node.backlog());
+                }
+            }
             let pacing = self.pacing.active();
             let shared = self.shared.clone();
             tokio::select! {
@@ -301,7 +310,11 @@ impl Core {
         match m.body {
             MonitorBody::StatusRequest => {
                 if sender.is_some() {
-                    self.status_reply(SocketAddr::new(d.from.ip(), m.reply_port()));
+                    let to = SocketAddr::new(d.from.ip(), m.reply_port());
+                    debug!(target: "spread::status", "status request from {}: answered to {to}", d.from);
+                    self.status_reply(to);
+                } else {
+                    debug!(target: "spread::status", "ignored a status request from {}: not the address of the configured daemon {} it names", d.from, m.header.transmiter_id);
                 }
             }
             MonitorBody::Partition(_) | MonitorBody::FlowControl(_) => {
@@ -317,9 +330,9 @@ impl Core {
                 // ours (the monitor read the file before it was changed;
                 // its second copy, after this reload, no longer matches).
                 if sender.is_none() {
-                    debug!(target: "spread::monitor", "ignored a reload request from {}: not the address of the configured daemon {} it names", d.from, m.header.transmiter_id);
+                    debug!(target: "spread::status", "ignored a reload request from {}: not the address of the configured daemon {} it names", d.from, m.header.transmiter_id);
                 } else if m.header.conf_hash != self.control.conf_hash() {
-                    debug!(target: "spread::monitor", "ignored a reload request from {}: configuration hash {} is not ours ({})", d.from, m.header.conf_hash, self.control.conf_hash());
+                    debug!(target: "spread::status", "ignored a reload request from {}: configuration hash {} is not ours ({})", d.from, m.header.conf_hash, self.control.conf_hash());
                 } else {
                     self.reload(&format!("reload request from monitor {}", d.from));
                 }

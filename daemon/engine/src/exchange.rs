@@ -26,6 +26,7 @@ use spread_core::name::GroupName;
 use spread_core::wire::{encode::request_head, ByteOrder, GroupId, Header};
 use std::cmp::Ordering;
 use std::collections::{btree_map, BTreeMap, BTreeSet};
+use tracing::debug;
 
 /// A configured daemon, as the group layer needs to know it.
 #[derive(Clone, Debug)]
@@ -121,6 +122,7 @@ impl Engine {
             self.regular_after_loss(reg_id, out);
             return;
         }
+        debug!(target: "spread::groups", "group state exchange for membership ({}, {}): {} daemons, {} in sync with this one", reg_id.proc_id, reg_id.time, members.len(), synced.len());
         self.survivors = None;
         // Members of daemons that are gone leave the changed groups now; the
         // views come with the merge.
@@ -388,6 +390,7 @@ impl Engine {
         }
         self.synced = gather.synced;
         self.set_membership(reg);
+        debug!(target: "spread::groups", "group state exchanged: {} groups, {} changed by the merge", self.groups.len(), views.len());
         for (frame, to) in views {
             self.notify(to.into_iter(), frame, out);
         }

@@ -29,6 +29,7 @@ use spread_core::consts::*;
 use spread_core::name::{check_group_name, GroupName};
 use spread_core::wire::{encode, ByteOrder, Header};
 use std::collections::{BTreeSet, HashMap};
+use tracing::debug;
 
 /// A client session of this daemon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -300,6 +301,7 @@ impl Engine {
             self.groups.mark_changed(&group);
         }
         let g = self.groups.get(&group).expect("just joined");
+        debug!(target: "spread::groups", "{member} joined {group}: {} members", g.members.len());
         self.notify(g.local_sessions(), view, out);
     }
 
@@ -313,6 +315,17 @@ impl Engine {
         let Some((_, view)) = self.groups.remove(&group, &member, cause) else {
             return false;
         };
+        let how = if cause == CAUSED_BY_LEAVE {
+            "left"
+        } else {
+            "disconnected from"
+        };
+        match self.groups.get(&group) {
+            Some(g) => {
+                debug!(target: "spread::groups", "{member} {how} {group}: {} members", g.members.len())
+            }
+            None => debug!(target: "spread::groups", "{member} {how} {group}: the group is gone"),
+        }
         if self.quiet {
             self.groups.mark_changed(&group);
         }

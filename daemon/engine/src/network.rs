@@ -11,6 +11,7 @@ use crate::packet::MembId;
 use spread_core::consts::{JOIN_MESS, KILL_MESS, LEAVE_MESS};
 use spread_core::wire::{encode, ByteOrder, GroupId};
 use std::collections::BTreeSet;
+use tracing::debug;
 
 impl Engine {
     /// The transitional configuration: the daemons (configuration
@@ -89,6 +90,9 @@ impl Engine {
             views.push((g.network_view(), g.local_sessions().collect::<Vec<_>>()));
         }
         self.groups.remove_empty();
+        if !gone_members.is_empty() {
+            debug!(target: "spread::groups", "membership ({}, {}) lost daemons only: {} of their members leave every group, {} groups have a network view", reg_id.proc_id, reg_id.time, gone_members.len(), views.len());
+        }
         for m in gone_members {
             self.memberships.remove(&m);
         }

@@ -10,6 +10,7 @@ use crate::packet::{
     RingInfo, TokenHeader, FORM1_TYPE, FORM2_TYPE, MAX_FORM_MEMBERS, MAX_FORM_RINGS, MAX_HOLES,
     MAX_REPS, RING_REP,
 };
+use tracing::debug;
 
 /// Ends a ring entry before its `MAX_HOLES + 1`th hole, so that the form
 /// token stays what every daemon accepts: what follows so many packets that
@@ -130,6 +131,7 @@ impl Membership {
     }
 
     fn enter_form(&mut self, now: u64) {
+        debug!(target: "spread::membership", "{} -> FORM: the form token goes round", self.state.name());
         self.state = State::Form;
         self.ring_alive = false;
         self.timers = Timers {
@@ -317,6 +319,7 @@ impl Membership {
         let next = f.members.pending.first().copied();
         let leader = plan.new_members[0];
         let new_id = plan.new_id;
+        debug!(target: "spread::membership", "FORM -> EVS: new ring of {} daemons; recovering the old rings' messages", plan.new_members.len());
         self.state = State::Evs;
         self.timers = Timers::default();
         self.ring.begin_recovery(plan, now);

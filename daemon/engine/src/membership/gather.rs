@@ -6,10 +6,12 @@ use super::{Membership, State, Timers};
 use crate::order::Send;
 use crate::packet::{MembershipPacket, Rep, MAX_REPS, POTENTIAL_REP, RING_REP, SEG_REP};
 use std::cmp::Ordering;
+use tracing::debug;
 
 impl Membership {
     /// To SEG: my view is just me; ALIVE now and every Alive timeout.
     pub(super) fn enter_seg(&mut self, now: u64) {
+        debug!(target: "spread::membership", "-> SEG (from {}): looking for the daemons of my segment", self.state.name());
         self.state = State::Seg;
         self.my_seg_rep = None;
         self.heard.clear();
@@ -24,6 +26,7 @@ impl Membership {
     }
 
     fn enter_represented(&mut self, now: u64) {
+        debug!(target: "spread::membership", "{} -> REPRESENTED: another daemon of my segment speaks for it", self.state.name());
         self.state = State::Represented;
         self.timers = Timers {
             rep: Some(now + self.cfg.timeouts.rep),
@@ -34,6 +37,7 @@ impl Membership {
     /// To GATHER as a rep: a segment's (ring not running) or a running
     /// ring's leader (the ring keeps running until FORM1).
     pub(super) fn enter_gather(&mut self, now: u64) {
+        debug!(target: "spread::membership", "{} -> GATHER: exchanging JOINs with the other representatives", self.state.name());
         self.state = State::Gather;
         self.reps = vec![self.my_rep()];
         self.timers = Timers {
@@ -317,6 +321,7 @@ impl Membership {
         if smallest && !(self.ring_alive && self.reps.len() == 1) {
             self.create_form1(now);
         } else if self.ring_alive {
+            debug!(target: "spread::membership", "GATHER -> OP: nobody to merge with; the ring goes on");
             self.state = State::Op;
             self.timers = Timers::default();
             self.arm_lookup(now);

@@ -18,6 +18,7 @@ use crate::packet::{
 };
 use bytes::Bytes;
 use std::collections::{BTreeSet, VecDeque};
+use tracing::debug;
 
 /// The nine timeouts of §3.7, in microseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -450,6 +451,7 @@ impl Membership {
 
     /// The new ring is installed: operational.
     fn installed(&mut self, now: u64) {
+        debug!(target: "spread::membership", "{} -> OP: the new ring is installed", self.state.name());
         self.state = State::Op;
         self.ring_alive = true;
         self.commit = vec![self.me()];
@@ -506,6 +508,7 @@ impl Membership {
                 self.insert_potential(rep);
             }
         }
+        debug!(target: "spread::membership", "token lost in {} (ring of {} daemons): forming a new membership", self.state.name(), self.ring.members().len());
         self.ring.abort_recovery();
         self.ring.take_token_loss();
         self.ring_alive = false;
@@ -516,6 +519,7 @@ impl Membership {
     /// for a merge at once.
     fn foreign(&mut self, now: u64) {
         if self.ring.members().first() == Some(&self.me()) {
+            debug!(target: "spread::membership", "a packet of another ring: looking for a merge");
             self.lookup(now);
         }
     }

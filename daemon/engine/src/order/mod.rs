@@ -25,6 +25,7 @@ use crate::packet::{
 use bytes::Bytes;
 use reassembly::Reassembly;
 use std::collections::{BTreeMap, VecDeque};
+use tracing::debug;
 
 /// Most sequence numbers one retransmission request asks for.
 const MAX_RTR_SEQS: usize = 300;
@@ -147,6 +148,8 @@ pub struct Ring {
     /// The token this daemon last sent (or holds).
     last_token: Option<RegularToken>,
     holding: bool,
+    /// Flow control held packets back on the last visit (for the log).
+    fc_limited: bool,
     /// Accelerated Ring: this visit's packets that leave after the token.
     held_back: Vec<i32>,
     token_rounds: i32,
@@ -205,6 +208,7 @@ impl Ring {
             packer: Packer::new(),
             last_token: None,
             holding: false,
+            fc_limited: false,
             held_back: Vec::new(),
             token_rounds: 0,
             last_num_sent: 0,
@@ -345,6 +349,9 @@ impl Ring {
             // keeps trying with the leader's hurry resends). A ring of one
             // holds its token: nothing to lose.
             self.token_lost = self.cfg.members.len() > 1;
+            if self.token_lost {
+                debug!(target: "spread::protocol", "no token within the token timeout ({} ms)", self.cfg.token_timeout_us / 1000);
+            }
             self.token_deadline = now + self.cfg.token_timeout_us;
         }
     }
@@ -404,6 +411,9 @@ impl Ring {
             return;
         };
         let r = retrans(last.header.ty).saturating_add(1).min(15);
+        if !self.holding {
+            debug!(target: "spread::protocol", "no token back within the hurry timeout: sending token seq {} again (RETRANS {r})", last.header.seq);
+        }
         self.holding = false;
         self.resend_last(r);
     }
@@ -519,7 +529,11 @@ impl Ring {
         self.last_num_retrans = num_retrans;
         self.advance_my_aru();
         self.note_progress(aru_before);
-        if let Some(block) = self.my_request(&answered) {
+        let request = self.my_request(&answered);
+        if num_retrans > 0 || request.is_some() {
+            debug!(target: "spread::protocol", "token seq {arrived_seq} aru {}: retransmitted {num_retrans} packets, asking for {} (my aru {})", token.header.aru, request.as_ref().map_or(0, |b| b.seqs.len()), self.my_aru);
+        }
+        if let Some(block) = request {
             token.rtr.push(block);
         }
         let t = &mut token.header;
@@ -719,6 +733,7 @@ impl Ring {
         };
         let mut sent = 0;
         let mut fresh = Vec::new();
+        let limited_before = self.fc_limited;
         while sent < allowed {
             let mut template = DataHeader::new(0, self.cfg.me);
             template.transmiter_id = self.cfg.me;
@@ -755,6 +770,15 @@ impl Ring {
                 self.sends.push_back(Send::Broadcast(bytes));
             }
             self.held_back = later.to_vec();
+        }
+        // Said when it starts and stops holding packets back, not per visit.
+        self.fc_limited = !self.packer.is_empty();
+        if self.fc_limited != limited_before {
+            if self.fc_limited {
+                debug!(target: "spread::flow_control", "holding packets back: {sent} sent on this visit (Window {}, PersonalWindow {}, {token_fc} on the token; {} past the ring's aru {})", self.cfg.window, self.cfg.personal_window, self.highest_seq - self.aru, self.aru);
+            } else {
+                debug!(target: "spread::flow_control", "every waiting packet has gone out");
+            }
         }
         sent
     }
