@@ -12,6 +12,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 #[derive(Debug)]
 pub enum Failure {
     Spread(spread_core::Error),
+    /// A Flush call's error: a Spread one or one of fl.h's five codes.
+    Flush(spread_core::flush::FlushError),
     /// A JNI call failed; when it left a Java exception pending, that
     /// exception is what the caller sees.
     Jni(jni::errors::Error),
@@ -23,6 +25,12 @@ pub enum Failure {
 impl From<spread_core::Error> for Failure {
     fn from(e: spread_core::Error) -> Self {
         Failure::Spread(e)
+    }
+}
+
+impl From<spread_core::flush::FlushError> for Failure {
+    fn from(e: spread_core::flush::FlushError) -> Self {
+        Failure::Flush(e)
     }
 }
 
@@ -40,6 +48,7 @@ impl Failure {
     fn code_and_message(&self) -> (i32, String) {
         match self {
             Failure::Spread(e) => (e.code(), e.to_string()),
+            Failure::Flush(e) => (e.code(), e.to_string()),
             Failure::Jni(e) => (SP_BUG, format!("JNI call failed: {e}")),
             Failure::Argument(code, m) => (*code, m.clone()),
             Failure::Panic(m) => (SP_BUG, format!("panic in the native Spread client: {m}")),

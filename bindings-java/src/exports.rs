@@ -119,11 +119,15 @@ pub extern "system" fn Java_spread_Native_leave<'l>(
 thread_local! {
     /// Each thread's copy of the body it sends or receives: no allocation
     /// per message once it has grown.
-    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    pub(crate) static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Copies a Java byte array into `buf` (replacing its contents).
-fn read_bytes(env: &JNIEnv<'_>, array: &JByteArray<'_>, buf: &mut Vec<u8>) -> Result<()> {
+pub(crate) fn read_bytes(
+    env: &JNIEnv<'_>,
+    array: &JByteArray<'_>,
+    buf: &mut Vec<u8>,
+) -> Result<()> {
     let len = env.get_array_length(array)? as usize;
     buf.clear();
     buf.resize(len, 0);
@@ -326,6 +330,14 @@ pub extern "system" fn Java_spread_Native_constant<'l>(
             "NET_ERROR_ON_SESSION" => NET_ERROR_ON_SESSION,
             "SP_BUG" => SP_BUG,
             "ILLEGAL_TIME" => ILLEGAL_TIME,
+            "ILLEGAL_PARAM" => ILLEGAL_PARAM,
+            "WOULD_BLOCK" => WOULD_BLOCK,
+            "ILLEGAL_MESSAGE_TYPE" => ILLEGAL_MESSAGE_TYPE,
+            "ILLEGAL_STATE" => ILLEGAL_STATE,
+            "ILLEGAL_RECEIVERS" => ILLEGAL_RECEIVERS,
+            "FLUSH_REQ_MESS" => FLUSH_REQ_MESS as i32,
+            "SUBGROUP_CAST" => SUBGROUP_CAST as i32,
+            "FL_MIN_LEGAL_MESS_TYPE" => i32::from(FL_MIN_LEGAL_MESS_TYPE),
             "SP_MAJOR_VERSION" => i32::from(SP_MAJOR_VERSION),
             "SP_MINOR_VERSION" => i32::from(SP_MINOR_VERSION),
             "SP_PATCH_VERSION" => i32::from(SP_PATCH_VERSION),

@@ -1,4 +1,5 @@
-//! Java (JNI) binding of the Spread client: the natives of `spread.Native`.
+//! Java (JNI) binding of the Spread client: the natives of `spread.Native`,
+//! over `Mailbox` ([`exports`]) and Flush Spread's `FlushMailbox` ([`flush`]).
 //!
 //! Java holds each session as a `long` handle ([`sessions`]); every entry
 //! point runs through [`bridge::run`], which catches panics and turns every
@@ -10,6 +11,7 @@
 mod bridge;
 mod classes;
 mod exports;
+mod flush;
 mod message;
 mod sessions;
 

@@ -98,3 +98,40 @@ fn two_members_flush_send_unicast_and_leave() {
     assert_eq!(until_view(&a, "fg"), vec!["#fa#localhost"]);
     assert_eq!(a.more_msgs(), 0);
 }
+
+#[test]
+fn kill_ends_a_blocked_receive_and_the_others_see_a_disconnect() {
+    let d = TestDaemon::start("");
+    let a = FlushMailbox::connect(&d.tcp_name(), Some("ka"), 0).unwrap();
+    let b = FlushMailbox::connect(&d.tcp_name(), Some("kb"), 0).unwrap();
+    a.join("kg").unwrap();
+    assert_eq!(until_view(&a, "kg"), vec!["#ka#localhost"]);
+    b.join("kg").unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| until_view(&a, "kg"));
+        until_view(&b, "kg");
+    });
+    std::thread::scope(|s| {
+        let blocked = s.spawn(|| b.receive());
+        std::thread::sleep(Duration::from_millis(200));
+        b.kill();
+        let got = blocked.join().unwrap();
+        assert!(got.is_err(), "the blocked receive ended with {got:?}");
+    });
+    b.kill();
+    assert_eq!(b.join("other").unwrap_err().code(), ILLEGAL_SESSION);
+    assert_eq!(b.disconnect().unwrap_err().code(), ILLEGAL_SESSION);
+    // No goodbye was said: the daemon sees the connection drop.
+    loop {
+        match next(&a).message {
+            FlushMessage::FlushRequest { group } => a.flush(&group.to_string()).unwrap(),
+            FlushMessage::View(v) => {
+                assert_ne!(v.service_type & CAUSED_BY_DISCONNECT, 0, "{v:?}");
+                assert_eq!(v.members.len(), 1);
+                assert_eq!(v.vs_set[0].to_string(), "#kb#localhost");
+                break;
+            }
+            _ => {}
+        }
+    }
+}

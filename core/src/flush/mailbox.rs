@@ -382,6 +382,15 @@ impl FlushMailbox {
     pub fn disconnect(&self) -> FlushResult<()> {
         self.mailbox.disconnect().map_err(FlushError::from)
     }
+
+    /// Closes the connection without a goodbye to the daemon, as
+    /// [`Mailbox::kill`]: what a binding does with a connection its program
+    /// dropped while another thread may still be blocked in it. That
+    /// receive returns an error; the members see this connection
+    /// disconnect. Does nothing when already closed.
+    pub fn kill(&self) {
+        self.mailbox.kill();
+    }
 }
 
 #[derive(Clone, Copy)]

@@ -14,7 +14,7 @@
 //! |---|---|
 //! | `FL_lib_init`, `FL_version` | nothing to do; [`crate::consts::FL_VERSION`] |
 //! | `FL_connect` | [`FlushMailbox::connect`] (membership messages always on) |
-//! | `FL_disconnect` | [`FlushMailbox::disconnect`] |
+//! | `FL_disconnect` | [`FlushMailbox::disconnect`] (without the goodbye: [`FlushMailbox::kill`], for bindings) |
 //! | `FL_join`, `FL_leave` | [`FlushMailbox::join`], [`FlushMailbox::leave`] |
 //! | `FL_flush` | [`FlushMailbox::flush`] |
 //! | `FL_multicast`, `FL_scat_multicast` | [`FlushMailbox::multicast`], [`FlushMailbox::scat_multicast`] |

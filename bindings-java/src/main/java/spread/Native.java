@@ -144,11 +144,46 @@ final class Native {
 
     static native void panicForTest() throws SpreadException;
 
+    // Flush Spread: the same shapes over FlushMailbox, with handles of their own.
+    /** timeoutMillis 0: no limit. Membership messages are always on. */
+    static native long flConnect(String daemon, String privateName, int priority, long timeoutMillis)
+            throws SpreadException;
+
+    static native String flPrivateGroup(long handle) throws SpreadException;
+
+    static native void flJoin(long handle, String group) throws SpreadException;
+
+    static native void flLeave(long handle, String group) throws SpreadException;
+
+    static native void flFlush(long handle, String group) throws SpreadException;
+
+    /** {@code receiverFields} null: to the whole view; otherwise name fields of the receivers. */
+    static native int flSend(long handle, int serviceType, String group, byte[] receiverFields, short type,
+            byte[] data) throws SpreadException;
+
+    /** As {@link #receive}, in the same layout. */
+    static native byte[] flReceive(long handle, long timeoutNanos, int[] meta) throws SpreadException;
+
+    static native int flPoll(long handle) throws SpreadException;
+
+    static native int flMoreMessages(long handle) throws SpreadException;
+
+    static native void flDisconnect(long handle) throws SpreadException;
+
+    static native void flKill(long handle);
+
     /** Receives one message as a {@code SpreadMessage}; null when nothing came in time. */
     static SpreadMessage receiveMessage(long handle, long timeoutNanos) throws SpreadException {
         int[] meta = new int[META_LEN];
         byte[] bytes = receive(handle, timeoutNanos, meta);
         return bytes == null ? null : decode(meta, bytes);
+    }
+
+    /** Receives one Flush message; null when nothing came in time. */
+    static FlushMessage receiveFlushMessage(long handle, long timeoutNanos) throws SpreadException {
+        int[] meta = new int[META_LEN];
+        byte[] bytes = flReceive(handle, timeoutNanos, meta);
+        return bytes == null ? null : decodeFlush(meta, bytes);
     }
 
     /**
@@ -157,18 +192,23 @@ final class Native {
      * a character beyond it or a NUL would name another group, so it is refused.
      */
     static byte[] nameFields(SpreadGroup[] groups) throws SpreadException {
+        return nameFields(groups, "Group", "of the message", SpreadException.ILLEGAL_GROUP);
+    }
+
+    /** As {@link #nameFields(SpreadGroup[])}; errors say "{what} {i} {of}" and carry {@code code}. */
+    static byte[] nameFields(SpreadGroup[] groups, String what, String of, int code) throws SpreadException {
         byte[] fields = new byte[groups.length * MAX_GROUP_NAME];
         for (int i = 0; i < groups.length; i++) {
             String name = groups[i] == null ? null : groups[i].toString();
             if (name == null) {
-                throw new SpreadException("Group " + i + " of the message is null.", SpreadException.ILLEGAL_GROUP);
+                throw new SpreadException(what + " " + i + " " + of + " is null.", code);
             }
             int n = Math.min(name.length(), MAX_GROUP_NAME - 1);
             for (int k = 0; k < n; k++) {
                 char ch = name.charAt(k);
                 if (ch == 0 || ch > 0xff) {
-                    throw new SpreadException("Illegal character U+" + Integer.toHexString(ch) + " in group name "
-                            + name + ".", SpreadException.ILLEGAL_GROUP);
+                    throw new SpreadException("Illegal character U+" + Integer.toHexString(ch) + " in "
+                            + what.toLowerCase(Locale.ROOT) + " name " + name + ".", code);
                 }
                 fields[i * MAX_GROUP_NAME + k] = (byte) ch;
             }
@@ -184,40 +224,69 @@ final class Native {
         return new String(b, at, end - at, StandardCharsets.ISO_8859_1);
     }
 
-    /** Builds a received message from the native receive's numbers and bytes. */
-    static SpreadMessage decode(int[] meta, byte[] b) {
+    /** What the bytes of a receive hold besides the numbers. */
+    private static final class Parts {
+        SpreadGroup sender;
+        SpreadGroup[] groups;
+        String[][] vsSets;
+        byte[] data;
+    }
+
+    private static Parts parse(int[] meta, byte[] b) {
+        Parts p = new Parts();
         int at = 0;
-        SpreadGroup sender = new SpreadGroup(null, name(b, at));
+        p.sender = new SpreadGroup(null, name(b, at));
         at += MAX_GROUP_NAME;
-        SpreadGroup[] groups = new SpreadGroup[meta[META_NUM_GROUPS]];
-        for (int i = 0; i < groups.length; i++) {
-            groups[i] = new SpreadGroup(null, name(b, at));
+        p.groups = new SpreadGroup[meta[META_NUM_GROUPS]];
+        for (int i = 0; i < p.groups.length; i++) {
+            p.groups[i] = new SpreadGroup(null, name(b, at));
             at += MAX_GROUP_NAME;
         }
-        String[][] vsSets = null;
         int sets = meta[META_NUM_VS_SETS];
         if (sets >= 0) {
-            vsSets = new String[sets][];
+            p.vsSets = new String[sets][];
             for (int s = 0; s < sets; s++) {
                 int count = (b[at] & 0xff) << 24 | (b[at + 1] & 0xff) << 16 | (b[at + 2] & 0xff) << 8 | (b[at + 3] & 0xff);
                 at += 4;
-                vsSets[s] = new String[count];
+                p.vsSets[s] = new String[count];
                 for (int k = 0; k < count; k++) {
-                    vsSets[s][k] = name(b, at);
+                    p.vsSets[s][k] = name(b, at);
                     at += MAX_GROUP_NAME;
                 }
             }
         }
-        byte[] data = Arrays.copyOfRange(b, at, at + meta[META_DATA_LEN]);
+        p.data = Arrays.copyOfRange(b, at, at + meta[META_DATA_LEN]);
+        return p;
+    }
+
+    private static SpreadMessage message(int[] meta, Parts p) {
         int serviceType = meta[META_SERVICE_TYPE];
         MembershipInfo info = null;
         if ((serviceType & SpreadMessage.MEMBERSHIP_MESS) != 0 && (serviceType & SpreadMessage.REJECT_MESS) == 0) {
-            int[] groupId = sets >= 0
+            int[] groupId = p.vsSets != null
                     ? new int[] {meta[META_GROUP_ID], meta[META_GROUP_ID + 1], meta[META_GROUP_ID + 2]}
                     : null;
-            info = new MembershipInfo(serviceType, sender, groups, groupId, vsSets, meta[META_LOCAL_VS_SET]);
+            info = new MembershipInfo(serviceType, p.sender, p.groups, groupId, p.vsSets, meta[META_LOCAL_VS_SET]);
         }
-        return new SpreadMessage(serviceType, sender, groups, (short) meta[META_MESS_TYPE],
-                meta[META_ENDIAN_MISMATCH] != 0, data, info);
+        return new SpreadMessage(serviceType, p.sender, p.groups, (short) meta[META_MESS_TYPE],
+                meta[META_ENDIAN_MISMATCH] != 0, p.data, info);
+    }
+
+    /** Builds a received message from the native receive's numbers and bytes. */
+    static SpreadMessage decode(int[] meta, byte[] b) {
+        return message(meta, parse(meta, b));
+    }
+
+    /** Builds a received Flush message (a view has one vs-set) from the numbers and bytes. */
+    static FlushMessage decodeFlush(int[] meta, byte[] b) {
+        Parts p = parse(meta, b);
+        SpreadGroup[] vsSet = null;
+        if (p.vsSets != null && p.vsSets.length == 1) {
+            vsSet = new SpreadGroup[p.vsSets[0].length];
+            for (int i = 0; i < vsSet.length; i++) {
+                vsSet[i] = new SpreadGroup(null, p.vsSets[0][i]);
+            }
+        }
+        return new FlushMessage(message(meta, p), vsSet);
     }
 }

@@ -7,7 +7,8 @@ package spread;
  * Spread's {@code sp.h} ({@link #getCode()}): the code the client library
  * returned, or for errors found on the Java side (a null or illegal group,
  * a call on a closed connection) the code libspread gives for the same
- * mistake.
+ * mistake. A {@link FlushConnection} adds the five codes of Flush Spread's
+ * {@code fl.h}, {@link #ILLEGAL_PARAM} to {@link #ILLEGAL_RECEIVERS}.
  */
 public class SpreadException extends Exception {
     private static final long serialVersionUID = 1L;
@@ -46,6 +47,24 @@ public class SpreadException extends Exception {
     public static final int SP_BUG = -19;
     /** An illegal time value. */
     public static final int ILLEGAL_TIME = -20;
+
+    // Flush Spread's codes (fl.h), thrown by FlushConnection.
+    /**
+     * Flush: an illegal parameter such as a negative size (in fl.h; Java's
+     * arrays cannot carry one, so {@link FlushConnection} never throws it).
+     */
+    public static final int ILLEGAL_PARAM = -24;
+    /**
+     * Flush: a non-blocking receive found nothing (in fl.h;
+     * {@link FlushConnection#receive(java.time.Duration)} returns null instead).
+     */
+    public static final int WOULD_BLOCK = -25;
+    /** Flush: a message type below {@link FlushConnection#MIN_MESSAGE_TYPE} (reserved for the protocol). */
+    public static final int ILLEGAL_MESSAGE_TYPE = -26;
+    /** Flush: a flush with no flush request pending, or a send to a group already flushed. */
+    public static final int ILLEGAL_STATE = -27;
+    /** Flush: a receiver of a subgroupcast or unicast is not in the sender's view of the group. */
+    public static final int ILLEGAL_RECEIVERS = -28;
 
     private final int code;
 

@@ -23,6 +23,98 @@ public final class JniWorkload {
         return m;
     }
 
+    private static FlushMessage next(FlushConnection c) throws SpreadException {
+        FlushMessage m = c.receive(Duration.ofSeconds(10));
+        check(m != null, "a Flush message within 10 s");
+        return m;
+    }
+
+    /** The next view of {@code group} at {@code c}, answering its flush requests. */
+    private static FlushMessage view(FlushConnection c, String group) throws SpreadException {
+        while (true) {
+            FlushMessage m = next(c);
+            if (m.isFlushRequest()) {
+                c.flush(m.getGroup());
+            } else if (m.isView() && m.getGroup().toString().equals(group)) {
+                return m;
+            }
+        }
+    }
+
+    /** Every Flush native, its failures included. */
+    private static void flush(int port) throws Exception {
+        InetAddress lo = InetAddress.getLoopbackAddress();
+        FlushConnection a = new FlushConnection();
+        a.connect(lo, port, "fwa", false);
+        FlushConnection b = new FlushConnection();
+        b.connect(port + "@127.0.0.1", "fwb", true);
+        a.join("fwork");
+        check(view(a, "fwork").getMembers().length == 1, "a's view");
+        b.join("fwork");
+        Thread other = new Thread(() -> {
+            try {
+                view(a, "fwork");
+            } catch (SpreadException e) {
+                throw new AssertionError(e);
+            }
+        });
+        other.start();
+        check(view(b, "fwork").getVsSet().length == 1, "b's view");
+        other.join(10000);
+        SpreadMessage m = new SpreadMessage();
+        m.setAgreed();
+        m.addGroup("fwork");
+        m.setData(new byte[100_000]);
+        for (int round = 0; round < 20; round++) {
+            a.multicast(m);
+            a.unicast(m, b.getPrivateGroup());
+            a.subgroupcast(m, new String[] {"#fwb#localhost", "#fwa#localhost"});
+        }
+        for (int round = 0; round < 60; round++) {
+            check(next(b).getData().length == 100_000, "b's data");
+        }
+        for (int round = 0; round < 40; round++) {
+            next(a);
+        }
+        check(a.receive(Duration.ZERO) == null && !a.poll() && a.moreMessages() == 0, "a has nothing left");
+        int thrown = 0;
+        for (int i = 0; i < 100; i++) {
+            try {
+                a.flush("fwork");
+            } catch (SpreadException expected) {
+                thrown++;
+            }
+            try {
+                a.unicast(m, "#nobody#localhost");
+            } catch (SpreadException expected) {
+                thrown++;
+            }
+            try {
+                Native.flReceive(-1, 0, new int[Native.META_LEN]);
+            } catch (SpreadException expected) {
+                thrown++;
+            }
+        }
+        check(thrown == 300, "every bad Flush call threw");
+        b.leave("fwork");
+        check(next(b).isSelfLeave(), "b's self-leave");
+        check(view(a, "fwork").isCausedByLeave(), "a's view without b");
+        b.disconnect();
+        Native.flKill(-1);
+        Thread blocked = new Thread(() -> {
+            try {
+                a.receive();
+            } catch (Exception expected) {
+                // The disconnect below ends it.
+            }
+        });
+        blocked.start();
+        Thread.sleep(200);
+        a.disconnect();
+        blocked.join(5000);
+        check(!blocked.isAlive(), "the blocked Flush receive ended");
+    }
+
     public static void main(String[] args) throws Exception {
         int port = Integer.parseInt(args[0]);
         InetAddress lo = InetAddress.getLoopbackAddress();
@@ -101,6 +193,7 @@ public final class JniWorkload {
         a.disconnect();
         blocked.join(5000);
         check(!blocked.isAlive(), "the blocked receive ended");
+        flush(port);
         System.out.println("WORKLOAD OK");
     }
 }

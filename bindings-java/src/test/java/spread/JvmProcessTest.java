@@ -69,30 +69,45 @@ class JvmProcessTest extends WithDaemon {
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(30));
     }
 
-    @Test
-    void theReadmeExampleCompilesAndRuns() throws Exception {
+    /** Compiles {@code examples/<name>.java} against the classes, runs it against the daemon, returns its output. */
+    static String runExample(String name) throws Exception {
         javax.tools.JavaCompiler javac = javax.tools.ToolProvider.getSystemJavaCompiler();
         org.junit.jupiter.api.Assumptions.assumeTrue(javac != null, "this JVM has no compiler (a JRE)");
-        Path example = Daemons.workspace().resolve("bindings-java/examples/Hello.java");
+        Path example = Daemons.workspace().resolve("bindings-java/examples/" + name + ".java");
         Path out = Files.createTempDirectory("spread-example");
         try {
             String classes = classpath().split(File.pathSeparator)[0];
             int rc = javac.run(null, null, null, "-d", out.toString(), "-cp", classes, example.toString());
             assertEquals(0, rc, "javac " + example);
-            Run r = java(List.of(), classes + File.pathSeparator + out, "Hello", "127.0.0.1",
+            Run r = java(List.of(), classes + File.pathSeparator + out, name, "127.0.0.1",
                     Integer.toString(daemon.port));
             assertEquals(0, r.exit(), r.output());
-            String expected = "connected as #hello#localhost\n"
-                    + "view of chat: 1 member(s), joined: #hello#localhost\n"
-                    + "message from #hello#localhost: hello 1\n"
-                    + "message from #hello#localhost: hello 2\n"
-                    + "message from #hello#localhost: hello 3\n"
-                    + "left chat\n"
-                    + "disconnected\n";
-            assertEquals(expected, r.output());
+            return r.output();
         } finally {
             Daemons.deleteTree(out);
         }
+    }
+
+    @Test
+    void theReadmeExampleCompilesAndRuns() throws Exception {
+        String expected = "connected as #hello#localhost\n"
+                + "view of chat: 1 member(s), joined: #hello#localhost\n"
+                + "message from #hello#localhost: hello 1\n"
+                + "message from #hello#localhost: hello 2\n"
+                + "message from #hello#localhost: hello 3\n"
+                + "left chat\n"
+                + "disconnected\n";
+        assertEquals(expected, runExample("Hello"));
+    }
+
+    @Test
+    void theReadmeFlushExampleCompilesAndRuns() throws Exception {
+        String expected = "connected as #flhello#localhost\n"
+                + "view of flchat: [#flhello#localhost], I am #0\n"
+                + "message from #flhello#localhost: hello\n"
+                + "left flchat\n"
+                + "disconnected\n";
+        assertEquals(expected, runExample("FlushHello"));
     }
 
     /** target/classes without the packed library: the jar of a platform we did not build for. */

@@ -22,7 +22,8 @@ class NativeTest {
                 if (name.equals("MAX_AUTH_NAME") || name.equals("DEFAULT_SPREAD_PORT") || name.endsWith("_MESS")
                         || name.equals("SELF_DISCARD") || name.startsWith("ILLEGAL") || name.startsWith("REJECT")
                         || name.startsWith("CAUSED") || name.startsWith("COULD") || name.startsWith("CONNECTION")
-                        || name.startsWith("MESSAGE") || name.startsWith("NET") || name.equals("SP_BUG")) {
+                        || name.startsWith("MESSAGE") || name.startsWith("NET") || name.equals("SP_BUG")
+                        || name.equals("WOULD_BLOCK") || name.equals("SUBGROUP_CAST")) {
                     assertEquals(Native.constant(name), f.getInt(null), c.getSimpleName() + "." + f.getName());
                     checked++;
                 }
@@ -36,6 +37,9 @@ class NativeTest {
         sameAsNative(SpreadMessage.class);
         sameAsNative(SpreadException.class);
         sameAsNative(SpreadConnection.class);
+        sameAsNative(FlushMessage.class);
+        assertEquals(Native.constant("FL_MIN_LEGAL_MESS_TYPE"), FlushConnection.MIN_MESSAGE_TYPE);
+        assertEquals(-28, Native.constant("ILLEGAL_RECEIVERS"), "the Flush codes are among them");
         SpreadVersion v = new SpreadVersion();
         assertEquals(Native.constant("SP_MAJOR_VERSION"), v.getMajorVersion());
         assertEquals(Native.constant("SP_MINOR_VERSION"), v.getMinorVersion());
@@ -66,6 +70,49 @@ class NativeTest {
         assertEquals(SpreadException.ILLEGAL_SESSION, e.getCode());
         assertThrows(SpreadException.class, () -> Native.multicast(-1, 2, new byte[32], (short) 0, new byte[0]));
         Native.kill(987654321L);
+    }
+
+    @Test
+    void staleFlushHandlesAreRefusedNotFollowed() {
+        SpreadException e = assertThrows(SpreadException.class,
+                () -> Native.flReceive(987654321L, 0, new int[Native.META_LEN]));
+        assertEquals(SpreadException.ILLEGAL_SESSION, e.getCode());
+        for (long stale : new long[] {0, -1, 987654321L}) {
+            assertEquals(SpreadException.ILLEGAL_SESSION,
+                    assertThrows(SpreadException.class, () -> Native.flJoin(stale, "g")).getCode());
+            assertEquals(SpreadException.ILLEGAL_SESSION,
+                    assertThrows(SpreadException.class, () -> Native.flFlush(stale, "g")).getCode());
+            assertEquals(SpreadException.ILLEGAL_SESSION, assertThrows(SpreadException.class,
+                    () -> Native.flSend(stale, 16, "g", null, (short) 0, new byte[0])).getCode());
+            assertEquals(SpreadException.ILLEGAL_SESSION,
+                    assertThrows(SpreadException.class, () -> Native.flPoll(stale)).getCode());
+            assertEquals(SpreadException.ILLEGAL_SESSION,
+                    assertThrows(SpreadException.class, () -> Native.flMoreMessages(stale)).getCode());
+            assertEquals(SpreadException.ILLEGAL_SESSION,
+                    assertThrows(SpreadException.class, () -> Native.flDisconnect(stale)).getCode());
+            assertEquals(SpreadException.ILLEGAL_SESSION,
+                    assertThrows(SpreadException.class, () -> Native.flPrivateGroup(stale)).getCode());
+            Native.flKill(stale);
+        }
+    }
+
+    @Test
+    void malformedFlushArgumentsAreRefused() {
+        SpreadException shortMeta = assertThrows(SpreadException.class, () -> Native.flReceive(1, 0, new int[2]));
+        assertTrue(shortMeta.getMessage().contains("short"), shortMeta.getMessage());
+        assertThrows(SpreadException.class, () -> Native.flReceive(1, 0, null));
+        SpreadException ragged = assertThrows(SpreadException.class,
+                () -> Native.flSend(1, 16, "g", new byte[33], (short) 0, new byte[0]));
+        assertEquals(SpreadException.ILLEGAL_GROUP, ragged.getCode());
+        assertTrue(ragged.getMessage().contains("33 bytes"), ragged.getMessage());
+        assertEquals(SpreadException.ILLEGAL_GROUP, assertThrows(SpreadException.class,
+                () -> Native.flSend(1, 16, null, null, (short) 0, new byte[0])).getCode());
+        assertEquals(SpreadException.ILLEGAL_MESSAGE, assertThrows(SpreadException.class,
+                () -> Native.flSend(1, 16, "g", null, (short) 0, null)).getCode());
+        assertEquals(SpreadException.ILLEGAL_GROUP,
+                assertThrows(SpreadException.class, () -> Native.flJoin(1, null)).getCode());
+        assertTrue(assertThrows(SpreadException.class, () -> Native.flConnect(null, "x", 0, 0)).getMessage()
+                .contains("daemon name"));
     }
 
     @Test
