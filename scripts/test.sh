@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 . scripts/daemon-user.sh
 
+# What the tests create in /tmp (directories spread-*, Unix sockets named
+# by their port) must be gone when they end.
+tmp_entries() { ls -A /tmp 2>/dev/null | grep -E '^(spread|[0-9]+$)' | sort || true; }
+tmp_before=$(tmp_entries)
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 rustfmt --check --edition 2021 fuzz/fuzz_targets/*.rs
@@ -37,6 +42,12 @@ if [ "${FUZZ_SECONDS:-}" != 0 ] && { [ "${CI:-}" = true ] || [ -n "${FUZZ_SECOND
   bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 fi
 cat target/bindings-summary.txt
+left=$(comm -13 <(printf '%s\n' "$tmp_before") <(tmp_entries) | tr '\n' ' ')
+if [ -n "$left" ]; then
+  echo "left in /tmp by the tests: $left"
+  echo "tmp: 0 passed, 1 failed, 0 skipped" >> target/bindings-summary.txt
+  binding_failures=$((binding_failures + 1))
+fi
 # One closing line for the whole run: cargo's counts and the bindings'.
 awk '/^test result:/ { p += $4; f += $6; i += $8 }
      /^[a-z]+: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/ { p += $2; f += $4; i += $6 }
