@@ -6,9 +6,9 @@
 
 /// <reference types="node" />
 import { EventEmitter } from 'node:events';
-import type { GroupId, Message } from './native';
+import type { FlushMessage, GroupId, Message } from './native';
 
-export type { GroupId, Message };
+export type { FlushMessage, GroupId, Message };
 export type DataMessage = Extract<Message, { kind: 'data' }>;
 export type MembershipMessage = Extract<Message, { kind: 'membership' }>;
 export type TransitionMessage = Extract<Message, { kind: 'transition' }>;
@@ -39,7 +39,10 @@ export type SpreadErrorName =
   | 'REJECT_ILLEGAL_NAME' | 'REJECT_NOT_UNIQUE' | 'REJECT_VERSION' | 'CONNECTION_CLOSED'
   | 'REJECT_AUTH' | 'ILLEGAL_SESSION' | 'ILLEGAL_SERVICE' | 'ILLEGAL_MESSAGE' | 'ILLEGAL_GROUP'
   | 'BUFFER_TOO_SHORT' | 'GROUPS_TOO_SHORT' | 'MESSAGE_TOO_LONG' | 'NET_ERROR_ON_SESSION'
-  | 'SP_BUG' | 'ILLEGAL_TIME' | 'UNKNOWN';
+  | 'SP_BUG' | 'ILLEGAL_TIME'
+  // fl.h's (FlushMailbox).
+  | 'ILLEGAL_PARAM' | 'WOULD_BLOCK' | 'ILLEGAL_MESSAGE_TYPE' | 'ILLEGAL_STATE' | 'ILLEGAL_RECEIVERS'
+  | 'UNKNOWN';
 
 /** A Spread error: `code` is Spread's (negative) number, `name` its name. */
 export declare class SpreadError extends Error {
@@ -121,3 +124,50 @@ export declare class Mailbox extends EventEmitter implements AsyncIterable<Messa
 
 /** Connects to a daemon (options or just its name). */
 export declare function connect(options?: ConnectOptions | string): Promise<Mailbox>;
+
+// Flush Spread (fl.h): FlushMailbox.
+
+export type FlushDataMessage = Extract<FlushMessage, { kind: 'data' }>;
+export type FlushRequestMessage = Extract<FlushMessage, { kind: 'flushRequest' }>;
+export type FlushViewMessage = Extract<FlushMessage, { kind: 'view' }>;
+export type FlushTransitionMessage = Extract<FlushMessage, { kind: 'transition' }>;
+export type FlushSelfLeaveMessage = Extract<FlushMessage, { kind: 'selfLeave' }>;
+export type FlushRejectMessage = Extract<FlushMessage, { kind: 'reject' }>;
+
+/** Message types below this are Flush's own (ILLEGAL_MESSAGE_TYPE). */
+export declare const FL_MIN_LEGAL_MESS_TYPE: number;
+
+/** connect()'s options but `membership` (a Flush mailbox always has it). */
+export type FlushConnectOptions = Omit<ConnectOptions, 'membership'>;
+
+/** Data of a Flush send: one piece, or pieces sent as one message (FL_scat_*). */
+export type FlushData = Data | readonly Data[];
+
+export declare class FlushMailbox implements AsyncIterable<FlushMessage> {
+  private constructor();
+  /** This session's private group, `#name#daemon`. */
+  readonly privateGroup: string;
+  /** The socket descriptor; check moreMsgs() before waiting on it. */
+  readonly fd: number;
+  readonly closed: boolean;
+  join(group: string): Promise<void>;
+  leave(group: string): Promise<void>;
+  /** Consents to the next view of `group`, once per flush request. */
+  flush(group: string): Promise<void>;
+  /** Each resolves with the number of body bytes sent. */
+  multicast(group: string, data: FlushData, options?: MulticastOptions): Promise<number>;
+  subgroupcast(group: string, receivers: readonly string[], data: FlushData, options?: MulticastOptions): Promise<number>;
+  unicast(group: string, receiver: string, data: FlushData, options?: MulticastOptions): Promise<number>;
+  receive(): Promise<FlushMessage>;
+  receive(options: ReceiveOptions & { timeoutMs: number }): Promise<FlushMessage | null>;
+  receive(options?: ReceiveOptions): Promise<FlushMessage | null>;
+  [Symbol.asyncIterator](): AsyncIterator<FlushMessage>;
+  /** Messages already queued (FL_more_msgs). */
+  moreMsgs(): number;
+  /** Bytes ready to be received (FL_poll). */
+  poll(): number;
+  close(): Promise<void>;
+}
+
+/** Connects a Flush mailbox (options or just the daemon's name). */
+export declare function connectFlush(options?: FlushConnectOptions | string): Promise<FlushMailbox>;

@@ -563,13 +563,258 @@ async function connect(options = {}) {
   return new Mailbox(r, pending);
 }
 
+function checkReceivers(receivers) {
+  if (!Array.isArray(receivers)) {
+    throw new TypeError(`receivers must be an array of names, not ${describe(receivers)}`);
+  }
+  receivers.forEach((r, i) => checkGroup(r, `receivers[${i}]`));
+  return receivers;
+}
+
+/** Message data as the native send takes it: one piece, or the pieces of
+ * an array (sent as one message, as FL_scat_multicast sends its elements). */
+function toParts(data) {
+  return Array.isArray(data) ? data.map(toBytes) : [toBytes(data)];
+}
+
+/**
+ * A Flush Spread connection (5.0.1's fl.h): closed groups whose members
+ * agree on each view before it is installed. Make one with
+ * `connectFlush()`. Every call answers with a promise; requests go out in
+ * the order they are made; receives are served in the order they are asked
+ * for.
+ */
+class FlushMailbox {
+  #native;
+  #closed = false;
+  #closing = null;
+  /** The receive in progress: one at a time, in call order. */
+  #readTail = Promise.resolve();
+
+  constructor(handle) {
+    if (!(handle instanceof native.NativeFlushMailbox)) {
+      throw new TypeError('use connectFlush() to make a FlushMailbox');
+    }
+    this.#native = handle;
+  }
+
+  /** This session's private group, `#name#daemon`: the sender of its messages. */
+  get privateGroup() {
+    return this.#native.privateGroup;
+  }
+
+  /** The socket descriptor; check moreMsgs() before waiting on it. */
+  get fd() {
+    return this.#native.fd;
+  }
+
+  get closed() {
+    return this.#closed;
+  }
+
+  async #answer(call) {
+    if (this.#closed) throw closedError();
+    const r = await call();
+    if (typeof r === 'number') return r;
+    const e = spreadError(r);
+    if (isSessionLost(e)) this.#lost();
+    throw e;
+  }
+
+  /** Joins `group` (FL_join); the view that includes this mailbox comes
+   * once every member has flushed. */
+  join(group) {
+    try {
+      checkGroup(group);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#answer(() => this.#native.join(group)).then(() => undefined);
+  }
+
+  /** Leaves `group` (FL_leave); a 'selfLeave' message follows. */
+  leave(group) {
+    try {
+      checkGroup(group);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#answer(() => this.#native.leave(group)).then(() => undefined);
+  }
+
+  /** Consents to the next view of `group` (FL_flush), once per flush
+   * request; no sends to the group until that view arrives. */
+  flush(group) {
+    try {
+      checkGroup(group);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#answer(() => this.#native.flush(group)).then(() => undefined);
+  }
+
+  #send(group, receivers, data, options) {
+    let service;
+    let type;
+    let parts;
+    try {
+      if (options === null || typeof options !== 'object') {
+        throw new TypeError(`options must be an object, not ${describe(options)}`);
+      }
+      checkGroup(group);
+      if (receivers !== null) checkReceivers(receivers);
+      service = serviceOf(options);
+      type = typeOf(options);
+      parts = toParts(data);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#answer(() => this.#native.send(service, group, receivers, type, parts));
+  }
+
+  /** Sends `data` to every member of the view of `group`
+   * (FL_multicast). Resolves with the bytes sent. */
+  multicast(group, data, options = {}) {
+    return this.#send(group, null, data, options);
+  }
+
+  /** Sends `data` to `receivers`, members of the view of `group`
+   * (FL_subgroupcast). */
+  subgroupcast(group, receivers, data, options = {}) {
+    if (!Array.isArray(receivers)) {
+      return Promise.reject(new TypeError(`receivers must be an array of names, not ${describe(receivers)}`));
+    }
+    return this.#send(group, receivers, data, options);
+  }
+
+  /** Sends `data` to one member of the view of `group` (FL_unicast). */
+  unicast(group, receiver, data, options = {}) {
+    try {
+      checkGroup(receiver, 'receiver');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#send(group, [receiver], data, options);
+  }
+
+  /**
+   * The next message, waiting for it; with `timeoutMs`, null if none comes
+   * in time (0: only what is there already). Closing the mailbox rejects a
+   * pending receive.
+   */
+  async receive(options = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`options must be an object, not ${describe(options)}`);
+    }
+    const timeoutMs = checkTimeout(options.timeoutMs);
+    const run = async () => {
+      if (this.#closed) throw closedError();
+      const r = await this.#native.receive(timeoutMs);
+      if (r === null || r.kind !== undefined) return r;
+      const e = this.#closed ? closedError() : spreadError(r);
+      if (isSessionLost(e)) this.#lost();
+      throw e;
+    };
+    const result = this.#readTail.then(run, run);
+    this.#readTail = result.then(() => undefined, () => undefined);
+    return result;
+  }
+
+  /** Every message until the mailbox closes. */
+  [Symbol.asyncIterator]() {
+    const next = async () => {
+      if (this.#closed) return { done: true, value: undefined };
+      try {
+        return { done: false, value: await this.receive() };
+      } catch (e) {
+        if (this.#closed && e instanceof SpreadError && e.code === ILLEGAL_SESSION) {
+          return { done: true, value: undefined };
+        }
+        throw e;
+      }
+    };
+    return {
+      next,
+      return: async () => ({ done: true, value: undefined }),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  /** Messages already queued for this mailbox (FL_more_msgs). */
+  moreMsgs() {
+    if (this.#closed) throw closedError();
+    return this.#native.moreMsgs();
+  }
+
+  /** Bytes ready to be received (FL_poll); 0 when a receive would wait. */
+  poll() {
+    if (this.#closed) throw closedError();
+    const r = this.#native.poll();
+    if (typeof r === 'number') return r;
+    throw spreadError(r);
+  }
+
+  #lost() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#native.close();
+  }
+
+  /**
+   * Disconnects (FL_disconnect) after the requests already made. A receive
+   * still waiting rejects with ILLEGAL_SESSION. Closing again resolves at
+   * once.
+   */
+  close() {
+    if (this.#closing) return this.#closing;
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    this.#closing = this.#native.close().then(() => undefined);
+    return this.#closing;
+  }
+}
+
+/**
+ * Connects a Flush mailbox (FL_connect; membership messages are always
+ * on). The same options as connect(), but `membership`.
+ */
+async function connectFlush(options = {}) {
+  if (typeof options === 'string') options = { daemon: options };
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`options must be an object or a daemon name, not ${describe(options)}`);
+  }
+  const daemon = options.daemon === undefined ? String(native.DEFAULT_SPREAD_PORT) : options.daemon;
+  if (typeof daemon !== 'string') throw new TypeError(`daemon must be a string, not ${describe(daemon)}`);
+  for (const [key, type] of [['name', 'string'], ['priority', 'number'], ['timeoutMs', 'number']]) {
+    if (options[key] !== undefined && typeof options[key] !== type) {
+      throw new TypeError(`${key} must be a ${type}, not ${describe(options[key])}`);
+    }
+  }
+  if (options.timeoutMs !== undefined &&
+      !(Number.isInteger(options.timeoutMs) && options.timeoutMs >= 0 && options.timeoutMs <= 0xffffffff)) {
+    throw new TypeError(`timeoutMs must be a whole number of milliseconds, not ${options.timeoutMs}`);
+  }
+  const r = await native.connectFlush(daemon, {
+    name: options.name,
+    priority: options.priority,
+    timeoutMs: options.timeoutMs,
+  });
+  if (!(r instanceof native.NativeFlushMailbox)) throw spreadError(r);
+  return new FlushMailbox(r);
+}
+
 module.exports = {
   connect,
+  connectFlush,
   Mailbox,
+  FlushMailbox,
   Service,
   Priority,
   SpreadError,
   strerror: native.strerror,
   MAX_GROUPS_PER_MESSAGE: native.MAX_GROUPS_PER_MESSAGE,
   MAX_MESSAGE_LEN: native.MAX_MESSAGE_LEN,
+  FL_MIN_LEGAL_MESS_TYPE: native.FL_MIN_LEGAL_MESS_TYPE,
 };

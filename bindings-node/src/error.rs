@@ -3,6 +3,7 @@
 //! from a callback.
 
 use napi_derive::napi;
+use spread_core::flush::FlushError;
 use spread_core::Error;
 
 #[napi(object)]
@@ -24,10 +25,21 @@ impl From<&Error> for NativeError {
     }
 }
 
-/// The name of a Spread code as `sp.h` spells it.
+impl From<&FlushError> for NativeError {
+    fn from(e: &FlushError) -> Self {
+        NativeError {
+            code: e.code(),
+            name: error_name(e.code()).to_string(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The name of a Spread code as `sp.h` (or, for Flush's own five, `fl.h`)
+/// spells it.
 #[napi]
 pub fn error_name(code: i32) -> &'static str {
-    spread_core::error::code_name(code)
+    FlushError::code_name(code)
 }
 
 /// Spread's own text for a code (`SP_strerror`).

@@ -7,12 +7,17 @@
 //! pool, one writer per mailbox at a time. Results come back through one
 //! threadsafe function per mailbox, which `unref()` can release from the
 //! event loop.
+//!
+//! `NativeFlushMailbox` (`flush.rs`) maps `spread_core::flush::FlushMailbox`
+//! (Flush Spread) the same way, each call answering with a promise.
 
 mod error;
+mod flush;
 mod mailbox;
 mod message;
 
 pub use error::{error_name, strerror, NativeError};
+pub use flush::{connect_flush, FlushMessage, NativeFlushMailbox};
 pub use mailbox::{connect, ConnectOptions, NativeEvent, NativeMailbox, Outcome};
 pub use message::{Batch, GroupId, Message};
 
@@ -53,3 +58,5 @@ pub const ILLEGAL_SESSION: i32 = consts::ILLEGAL_SESSION;
 pub const CONNECTION_CLOSED: i32 = consts::CONNECTION_CLOSED;
 #[napi]
 pub const NET_ERROR_ON_SESSION: i32 = consts::NET_ERROR_ON_SESSION;
+#[napi]
+pub const FL_MIN_LEGAL_MESS_TYPE: i32 = consts::FL_MIN_LEGAL_MESS_TYPE as i32;

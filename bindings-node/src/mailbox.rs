@@ -65,7 +65,7 @@ type EventFn = ThreadsafeFunction<NativeEvent, (), NativeEvent, Status, false>;
 
 /// The mailbox's descriptor as tokio's reactor sees it. It closes nothing
 /// when dropped: the `Mailbox` owns the socket.
-struct Descriptor(RawFd);
+pub(crate) struct Descriptor(pub(crate) RawFd);
 
 impl AsRawFd for Descriptor {
     fn as_raw_fd(&self) -> RawFd {
@@ -149,11 +149,11 @@ struct Inner {
     closed_tx: watch::Sender<bool>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn closed_error() -> NativeError {
+pub(crate) fn closed_error() -> NativeError {
     NativeError {
         code: ILLEGAL_SESSION,
         name: crate::error::error_name(ILLEGAL_SESSION).to_string(),

@@ -134,11 +134,11 @@ pub enum Message {
     },
 }
 
-fn name(g: &GroupName) -> String {
+pub(crate) fn name(g: &GroupName) -> String {
     g.to_string_lossy()
 }
 
-fn names(gs: &[GroupName]) -> Vec<String> {
+pub(crate) fn names(gs: &[GroupName]) -> Vec<String> {
     gs.iter().map(name).collect()
 }
 
@@ -156,7 +156,7 @@ pub fn service_name(service_type: u32) -> &'static str {
     }
 }
 
-fn cause_name(cause: u32) -> &'static str {
+pub(crate) fn cause_name(cause: u32) -> &'static str {
     match cause {
         CAUSED_BY_JOIN => "join",
         CAUSED_BY_LEAVE => "leave",

@@ -114,7 +114,10 @@ describe('process lifetime', () => {
     const r = await runNode(`
       import('spread-toolkit').then(async (esm) => {
         const cjs = require('spread-toolkit');
-        if (esm.connect !== cjs.connect || esm.SpreadError !== cjs.SpreadError) throw new Error('different objects');
+        if (esm.connect !== cjs.connect || esm.SpreadError !== cjs.SpreadError ||
+            esm.connectFlush !== cjs.connectFlush || esm.FlushMailbox !== cjs.FlushMailbox) {
+          throw new Error('different objects');
+        }
         const m = await esm.connect(process.env.DAEMON);
         await m.multicast('esm', 'x', { service: esm.Service.Reliable });
         await m.close();

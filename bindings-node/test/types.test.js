@@ -42,3 +42,24 @@ it('tsc rejects a program that misuses the message union', { skip }, () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it('tsc rejects a program that misuses the Flush message union', { skip }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spread-tsc-'));
+  try {
+    const file = path.join(dir, 'bad.ts');
+    fs.writeFileSync(file, `
+      import { connectFlush } from ${JSON.stringify(PKG)};
+      async function f(): Promise<void> {
+        const fl = await connectFlush();
+        const msg = await fl.receive();
+        if (msg.kind === 'flushRequest') console.log(msg.members);
+      }
+      void f();
+    `);
+    const r = tsc(['--strict', '--noEmit', '--types', 'node', '--typeRoots', path.join(PKG, 'node_modules', '@types'), file]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stdout, /Property 'members' does not exist/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

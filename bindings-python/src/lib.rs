@@ -1,10 +1,12 @@
 //! `spread._spread`: the Python extension over `spread_core::client`.
 //!
 //! It maps the Rust client one to one; the Python package `spread` builds
-//! SpreadModule's API and the modern `Session` on it.
+//! SpreadModule's API and the modern `Session` on it. `FlushSession` maps
+//! `spread_core::flush::FlushMailbox` (Flush Spread) the same way.
 
 mod conn;
 mod errors;
+mod flush;
 mod mailbox;
 mod messages;
 mod session;
@@ -60,8 +62,10 @@ fn _spread(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(strerror, m)?)?;
     m.add_function(wrap_pyfunction!(messages::_bind_types, m)?)?;
+    m.add_function(wrap_pyfunction!(messages::_bind_flush_types, m)?)?;
     m.add_class::<mailbox::Mailbox>()?;
     m.add_class::<session::Session>()?;
+    m.add_class::<flush::FlushSession>()?;
     m.add_class::<messages::RegularMsg>()?;
     m.add_class::<messages::MembershipMsg>()?;
     m.add_class::<messages::GroupId>()?;
@@ -122,6 +126,13 @@ fn _spread(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ("NET_ERROR_ON_SESSION", NET_ERROR_ON_SESSION.into()),
         ("SP_BUG", SP_BUG.into()),
         ("ILLEGAL_TIME", ILLEGAL_TIME.into()),
+        // fl.h's.
+        ("ILLEGAL_PARAM", ILLEGAL_PARAM.into()),
+        ("WOULD_BLOCK", WOULD_BLOCK.into()),
+        ("ILLEGAL_MESSAGE_TYPE", ILLEGAL_MESSAGE_TYPE.into()),
+        ("ILLEGAL_STATE", ILLEGAL_STATE.into()),
+        ("ILLEGAL_RECEIVERS", ILLEGAL_RECEIVERS.into()),
+        ("FL_MIN_LEGAL_MESS_TYPE", FL_MIN_LEGAL_MESS_TYPE.into()),
         // SpreadModule's own: the sizes its receive starts from.
         ("DEFAULT_BUFFER_SIZE", 10_000),
         ("DEFAULT_GROUPS_SIZE", 10),

@@ -1,6 +1,6 @@
 //! Received messages as Python objects: SpreadModule's `RegularMsg`,
-//! `MembershipMsg` and group id, and the plain tuples the modern API turns
-//! into its dataclasses.
+//! `MembershipMsg` and group id, the modern API's dataclasses and the Flush
+//! API's.
 
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -504,6 +504,159 @@ pub fn modern(py: Python<'_>, m: Message) -> PyResult<Py<PyAny>> {
                 intern!(py, "group"),
                 text(&group).into_pyobject(py)?.into_any(),
             )],
+        )?,
+    };
+    Ok(obj.unbind())
+}
+
+/// The Flush API's message classes (dataclasses defined in
+/// `spread._messages`), handed over once at import.
+pub struct Flush {
+    data: Py<PyType>,
+    flush_request: Py<PyType>,
+    view: Py<PyType>,
+    transitional: Py<PyType>,
+    self_leave: Py<PyType>,
+    reject: Py<PyType>,
+}
+
+static FLUSH: PyOnceLock<Flush> = PyOnceLock::new();
+
+/// The six Flush message classes, in the order `_bind_flush_types` takes
+/// them.
+type FlushClasses = (
+    Py<PyType>,
+    Py<PyType>,
+    Py<PyType>,
+    Py<PyType>,
+    Py<PyType>,
+    Py<PyType>,
+);
+
+/// Called by `spread._messages` with its Flush classes (data, flush
+/// request, view, transitional, self-leave, reject); the first call wins.
+#[pyfunction]
+pub fn _bind_flush_types(py: Python<'_>, classes: FlushClasses) -> PyResult<()> {
+    let (data, flush_request, view, transitional, self_leave, reject) = classes;
+    let _ = FLUSH.set(
+        py,
+        Flush {
+            data,
+            flush_request,
+            view,
+            transitional,
+            self_leave,
+            reject,
+        },
+    );
+    Ok(())
+}
+
+/// A Flush message as its dataclass, `more` (messages queued behind it)
+/// included.
+pub fn flush(py: Python<'_>, r: spread_core::flush::Received) -> PyResult<Py<PyAny>> {
+    use spread_core::flush::FlushMessage;
+    let (Some(t), Some(m)) = (FLUSH.get(py), MODERN.get(py)) else {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(
+            "spread._messages was not imported",
+        ));
+    };
+    let more = (intern!(py, "more"), r.more.into_pyobject(py)?.into_any());
+    let group_only = |cls: &Py<PyType>, group: &GroupName| {
+        frozen(
+            py,
+            cls,
+            &[
+                (
+                    intern!(py, "group"),
+                    text(group).into_pyobject(py)?.into_any(),
+                ),
+                more.clone(),
+            ],
+        )
+    };
+    let obj = match r.message {
+        FlushMessage::Data(d) => frozen(
+            py,
+            &t.data,
+            &[
+                (intern!(py, "sender"), cached_name(py, &d.sender)),
+                (intern!(py, "groups"), cached_list(py, &d.groups)?),
+                (intern!(py, "data"), PyBytes::new(py, &d.data).into_any()),
+                (
+                    intern!(py, "msg_type"),
+                    d.mess_type.into_pyobject(py)?.into_any(),
+                ),
+                (
+                    intern!(py, "service"),
+                    lookup(py, &m.services, d.service_type & REGULAR_MESS)?,
+                ),
+                (
+                    intern!(py, "endian_mismatch"),
+                    pyo3::types::PyBool::new(py, d.endian_mismatch)
+                        .to_owned()
+                        .into_any(),
+                ),
+                more.clone(),
+            ],
+        )?,
+        FlushMessage::FlushRequest { group } => group_only(&t.flush_request, &group)?,
+        FlushMessage::View(v) => frozen(
+            py,
+            &t.view,
+            &[
+                (
+                    intern!(py, "group"),
+                    text(&v.group).into_pyobject(py)?.into_any(),
+                ),
+                (intern!(py, "cause"), lookup(py, &m.causes, v.cause())?),
+                (
+                    intern!(py, "members"),
+                    text_names(py, &v.members)?.into_any(),
+                ),
+                (
+                    intern!(py, "my_index"),
+                    v.my_index.into_pyobject(py)?.into_any(),
+                ),
+                (
+                    intern!(py, "group_id"),
+                    Bound::new(py, GroupId::from(v.group_id))?.into_any(),
+                ),
+                (intern!(py, "vs_set"), text_names(py, &v.vs_set)?.into_any()),
+                more.clone(),
+            ],
+        )?,
+        FlushMessage::Transition { group } => group_only(&t.transitional, &group)?,
+        FlushMessage::SelfLeave { group } => group_only(&t.self_leave, &group)?,
+        FlushMessage::Reject(rj) => frozen(
+            py,
+            &t.reject,
+            &[
+                (
+                    intern!(py, "sender"),
+                    text(&rj.sender).into_pyobject(py)?.into_any(),
+                ),
+                (
+                    intern!(py, "groups"),
+                    text_names(py, &rj.groups)?.into_any(),
+                ),
+                (intern!(py, "data"), PyBytes::new(py, &rj.data).into_any()),
+                (
+                    intern!(py, "msg_type"),
+                    rj.mess_type.into_pyobject(py)?.into_any(),
+                ),
+                (
+                    intern!(py, "service"),
+                    rj.old_type.into_pyobject(py)?.into_any(),
+                ),
+                (
+                    intern!(py, "endian_mismatch"),
+                    pyo3::types::PyBool::new(py, rj.endian_mismatch)
+                        .to_owned()
+                        .into_any(),
+                ),
+                more.clone(),
+            ],
         )?,
     };
     Ok(obj.unbind())

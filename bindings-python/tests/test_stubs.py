@@ -119,7 +119,7 @@ def test_mypy_strict_accepts_the_typed_example() -> None:
         pytest.skip("mypy is not installed")
     out = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(EXAMPLES / "chat.py"),
-         str(EXAMPLES / "chat_async.py")],
+         str(EXAMPLES / "chat_async.py"), str(EXAMPLES / "flush_chat.py")],
         capture_output=True, text=True, timeout=300,
     )
     assert out.returncode == 0, out.stdout + out.stderr
@@ -137,3 +137,23 @@ def test_mypy_finds_a_type_error() -> None:
         capture_output=True, text=True, timeout=300,
     )
     assert out.returncode == 1 and out.stdout.count("error:") == 2, out.stdout
+
+
+def test_mypy_finds_a_flush_type_error() -> None:
+    """The Flush stubs are read too: a wrong call is reported."""
+    try:
+        import mypy  # noqa: F401
+    except ImportError:
+        pytest.skip("mypy is not installed")
+    bad = (
+        "import spread\nfl = spread.FlushSession('4803')\nfl.unicast('g', ['a', 'b'], b'x')\n"
+        "m = fl.receive()\nprint(m.members)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-c", bad],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 1, out.stdout
+    assert 'Argument 2 to "unicast" of "FlushSession"' in out.stdout, out.stdout
+    assert 'Item "FlushDataMessage" of' in out.stdout and 'has no attribute "members"' in out.stdout, out.stdout
+    assert 'Item "FlushViewMessage" of' not in out.stdout, out.stdout

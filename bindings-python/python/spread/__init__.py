@@ -9,6 +9,9 @@ Two APIs share one connection type:
 * The modern one: ``spread.Session`` (blocking, thread-safe) and
   ``spread.aio.Session`` (asyncio), with ``str`` names, dataclass messages,
   ``Service`` and ``Cause`` enums and one exception class per Spread code.
+
+``spread.FlushSession`` (and ``spread.aio.FlushSession``) is Flush Spread,
+5.0.1's fl.h: view synchrony for closed groups, in the modern API's style.
 """
 
 from __future__ import annotations
@@ -21,9 +24,13 @@ from ._errors import (
     GroupsTooShortError as GroupsTooShortError,
     IllegalGroupError as IllegalGroupError,
     IllegalMessageError as IllegalMessageError,
+    IllegalMessageTypeError as IllegalMessageTypeError,
+    IllegalParamError as IllegalParamError,
+    IllegalReceiversError as IllegalReceiversError,
     IllegalServiceError as IllegalServiceError,
     IllegalSessionError as IllegalSessionError,
     IllegalSpreadError as IllegalSpreadError,
+    IllegalStateError as IllegalStateError,
     IllegalTimeError as IllegalTimeError,
     MessageTooLongError as MessageTooLongError,
     NetErrorOnSessionError as NetErrorOnSessionError,
@@ -35,11 +42,19 @@ from ._errors import (
     RejectVersionError as RejectVersionError,
     SpBugError as SpBugError,
     SpreadError as SpreadError,
+    WouldBlockError as WouldBlockError,
     error as error,
 )
 from ._messages import (
     Cause as Cause,
     DataMessage as DataMessage,
+    FlushDataMessage as FlushDataMessage,
+    FlushMessage as FlushMessage,
+    FlushRejectMessage as FlushRejectMessage,
+    FlushRequestMessage as FlushRequestMessage,
+    FlushSelfLeaveMessage as FlushSelfLeaveMessage,
+    FlushTransitionalMessage as FlushTransitionalMessage,
+    FlushViewMessage as FlushViewMessage,
     MembershipMessage as MembershipMessage,
     Message as Message,
     RejectMessage as RejectMessage,
@@ -49,6 +64,7 @@ from ._messages import (
 )
 from ._spread import *  # noqa: F401,F403  (SpreadModule's constants)
 from ._spread import (
+    FlushSession as FlushSession,
     GroupId as GroupId,
     Mailbox as Mailbox,
     MembershipMsg as MembershipMsg,

@@ -1,5 +1,6 @@
 """Spread's errors: ``spread.error`` (SpreadModule's exception, whose args
-are ``(code, message)``) and one subclass per Spread code."""
+are ``(code, message)``) and one subclass per Spread code, fl.h's five
+included."""
 
 from __future__ import annotations
 
@@ -118,6 +119,41 @@ class SpBugError(error):
 class IllegalTimeError(error):
     code = -20
     name = "ILLEGAL_TIME"
+
+
+# fl.h's codes (FlushSession).
+
+
+class IllegalParamError(error):
+    code = -24
+    name = "ILLEGAL_PARAM"
+
+
+class WouldBlockError(error):
+    code = -25
+    name = "WOULD_BLOCK"
+
+
+class IllegalMessageTypeError(error):
+    """A message type below FL_MIN_LEGAL_MESS_TYPE (reserved for Flush)."""
+
+    code = -26
+    name = "ILLEGAL_MESSAGE_TYPE"
+
+
+class IllegalStateError(error):
+    """A flush with no flush request pending, or a send between a flush and
+    the view it agreed to."""
+
+    code = -27
+    name = "ILLEGAL_STATE"
+
+
+class IllegalReceiversError(error):
+    """A receiver of a subgroupcast or unicast not in the group's view."""
+
+    code = -28
+    name = "ILLEGAL_RECEIVERS"
 
 
 _BY_CODE: Dict[int, Type[error]] = {cls.code: cls for cls in error.__subclasses__()}

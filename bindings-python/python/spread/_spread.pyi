@@ -2,12 +2,15 @@
 ``tests/test_stubs.py`` checks them against the built module)."""
 
 from types import TracebackType
-from typing import Any, Dict, Iterable, Iterator, Optional, Tuple, Type, TypeVar, Union, final, overload
+from typing import Any, Dict, Iterable, List, Iterator, Optional, Tuple, Type, TypeVar, Union, final, overload
 
-from ._messages import Cause, Message, Service
+from ._messages import Cause, FlushMessage, Message, Service
 
 _Name = Union[bytes, str]
 _Data = Union[bytes, bytearray, memoryview, str]
+# A Flush send's data: one piece, or a list or tuple of pieces sent as one
+# message (FL_scat_multicast).
+_Parts = Union[_Data, List[_Data], Tuple[_Data, ...]]
 
 LOW_PRIORITY: int
 MEDIUM_PRIORITY: int
@@ -57,6 +60,12 @@ MESSAGE_TOO_LONG: int
 NET_ERROR_ON_SESSION: int
 SP_BUG: int
 ILLEGAL_TIME: int
+ILLEGAL_PARAM: int
+WOULD_BLOCK: int
+ILLEGAL_MESSAGE_TYPE: int
+ILLEGAL_STATE: int
+ILLEGAL_RECEIVERS: int
+FL_MIN_LEGAL_MESS_TYPE: int
 DEFAULT_BUFFER_SIZE: int
 DEFAULT_GROUPS_SIZE: int
 
@@ -73,6 +82,7 @@ def _bind_types(
     services: Dict[int, Service],
     causes: Dict[int, Cause],
 ) -> None: ...
+def _bind_flush_types(classes: Tuple[type, type, type, type, type, type]) -> None: ...
 @final
 class GroupId:
     proc_id: int
@@ -166,3 +176,57 @@ class Session:
     ) -> None: ...
     def __iter__(self: _S) -> _S: ...
     def __next__(self) -> Message: ...
+
+_F = TypeVar("_F", bound="FlushSession")
+
+class FlushSession:
+    """A Flush Spread connection (fl.h): view synchrony for closed groups."""
+
+    private_group: str
+    def __new__(cls, daemon: _Name = "4803", name: Optional[_Name] = None, *, priority: int = 0) -> FlushSession: ...
+    def join(self, group: _Name) -> None: ...
+    def leave(self, group: _Name) -> None: ...
+    def flush(self, group: _Name) -> None: ...
+    def multicast(
+        self, group: _Name, data: _Parts, *, service: int = 16, msg_type: int = 0, self_discard: bool = False
+    ) -> int: ...
+    def subgroupcast(
+        self,
+        group: _Name,
+        receivers: Iterable[_Name],
+        data: _Parts,
+        *,
+        service: int = 16,
+        msg_type: int = 0,
+        self_discard: bool = False,
+    ) -> int: ...
+    def unicast(
+        self,
+        group: _Name,
+        receiver: _Name,
+        data: _Parts,
+        *,
+        service: int = 16,
+        msg_type: int = 0,
+        self_discard: bool = False,
+    ) -> int: ...
+    @overload
+    def receive(self, timeout: None = None) -> FlushMessage: ...
+    @overload
+    def receive(self, timeout: Optional[float] = None) -> Optional[FlushMessage]: ...
+    def _try_receive(self) -> Optional[FlushMessage]: ...
+    def more_msgs(self) -> int: ...
+    def poll(self) -> int: ...
+    def fileno(self) -> int: ...
+    @property
+    def closed(self) -> bool: ...
+    def close(self) -> None: ...
+    def __enter__(self: _F) -> _F: ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None: ...
+    def __iter__(self: _F) -> _F: ...
+    def __next__(self) -> FlushMessage: ...

@@ -119,6 +119,12 @@ impl FlushView {
     /// (`FL_get_vs_set_offset_memb_mess`).
     pub const VS_SET_OFFSET: usize = Self::NUM_VS_OFFSET + 4;
 
+    /// The `CAUSED_BY_*` bit of the view's service type: why it changed.
+    pub fn cause(&self) -> u32 {
+        self.service_type
+            & (CAUSED_BY_JOIN | CAUSED_BY_LEAVE | CAUSED_BY_DISCONNECT | CAUSED_BY_NETWORK)
+    }
+
     /// Bytes of [`FlushView::body`].
     pub fn body_len(&self) -> usize {
         GroupId::default()

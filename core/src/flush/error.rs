@@ -45,6 +45,19 @@ impl FlushError {
         }
     }
 
+    /// The name of a code as `fl.h` / `sp.h` spell it: the five Flush
+    /// codes, then [`crate::error::code_name`]'s.
+    pub fn code_name(code: i32) -> &'static str {
+        match code {
+            ILLEGAL_PARAM => "ILLEGAL_PARAM",
+            WOULD_BLOCK => "WOULD_BLOCK",
+            ILLEGAL_MESSAGE_TYPE => "ILLEGAL_MESSAGE_TYPE",
+            ILLEGAL_STATE => "ILLEGAL_STATE",
+            ILLEGAL_RECEIVERS => "ILLEGAL_RECEIVERS",
+            other => crate::error::code_name(other),
+        }
+    }
+
     /// What 5.0.1's `FL_error` prints for a code (without the newline):
     /// its own text for the five Flush codes, `SP_error`'s for the rest.
     pub fn describe_code(code: i32) -> String {

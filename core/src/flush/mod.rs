@@ -23,7 +23,7 @@
 //! | `FL_receive`, `FL_scat_receive` | [`FlushMailbox::receive`] → [`Received`] (`message`, `more` = `more_msgs`); with `DONT_BLOCK`: [`FlushMailbox::try_receive`], `None` → `WOULD_BLOCK`. The C layer copies the owned message into the caller's buffers with `SP_receive`'s `BUFFER_TOO_SHORT` / `GROUPS_TOO_SHORT` / `DROP_RECV` rules; a message that does not fit stays queued unless `DROP_RECV` |
 //! | `FL_more_msgs` | [`FlushMailbox::more_msgs`] |
 //! | `FL_poll` | [`FlushMailbox::poll`] (readiness: [`FlushMailbox::raw_fd`]) |
-//! | `FL_error` | [`FlushError::describe_code`]; every error's [`FlushError::code`] is 5.0.1's |
+//! | `FL_error` | [`FlushError::describe_code`]; every error's [`FlushError::code`] is 5.0.1's, [`FlushError::code_name`] its name |
 //! | `FL_get_*_offset_memb_mess` | 0, 12, 16: the layout of [`FlushView::body`] |
 //!
 //! What `FL_receive` fills in, per [`FlushMessage`]: `Data` — service type,

@@ -171,6 +171,40 @@ fn error_codes_are_those_of_fl_h() {
         "FL_error: (-27) Function call peformed in a prohibited state."
     );
     assert!(FlushError::describe_code(-14).starts_with("SP_error: (-14)"));
+    let names: Vec<_> = (-28..=-24).map(FlushError::code_name).collect();
+    assert_eq!(
+        names,
+        [
+            "ILLEGAL_RECEIVERS",
+            "ILLEGAL_STATE",
+            "ILLEGAL_MESSAGE_TYPE",
+            "WOULD_BLOCK",
+            "ILLEGAL_PARAM"
+        ]
+    );
+    assert_eq!(FlushError::code_name(ILLEGAL_GROUP), "ILLEGAL_GROUP");
+    assert_eq!(FlushError::code_name(-99), "UNKNOWN");
+}
+
+#[test]
+fn a_view_s_cause_is_its_caused_by_bit() {
+    let view = |service_type| FlushView {
+        service_type,
+        group: "g".into(),
+        members: vec!["#a#h".into()],
+        my_index: 0,
+        group_id: GID,
+        vs_set: vec![],
+    };
+    for cause in [
+        CAUSED_BY_JOIN,
+        CAUSED_BY_LEAVE,
+        CAUSED_BY_DISCONNECT,
+        CAUSED_BY_NETWORK,
+    ] {
+        assert_eq!(view(REG_MEMB_MESS | cause).cause(), cause);
+    }
+    assert_eq!(view(REG_MEMB_MESS).cause(), 0);
 }
 
 fn join_view(group: &str, members: &[&str], me_joined: &str, index: i32) -> Message {
