@@ -331,6 +331,8 @@ impl FlushSession {
     /// IllegalSessionError.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         if self.disconnected.swap(true, Ordering::AcqRel) {
+            // Lost (or closed) before: the socket goes now, not at collection.
+            self.core.kill();
             return Ok(());
         }
         match py.detach(|| self.core.disconnect()) {
