@@ -247,7 +247,11 @@ impl TestDaemon {
             if let Some(status) = self.child.try_wait().unwrap() {
                 panic!("daemon exited with {status}: {}", self.log_text());
             }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() && self.unix_path().exists() {
+            // The Unix socket's file exists from bind(), before listen() and
+            // after a SIGKILL: only a connection says that it serves.
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+                && std::os::unix::net::UnixStream::connect(self.unix_path()).is_ok()
+            {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
