@@ -14,7 +14,10 @@
 # segment address 225.0.9.7: the topology of daemon/tests/link_cut.rs,
 # closer to a LAN than loopback. Clients run in their daemon's namespace.
 # --loopback (the default otherwise): 127.0.x.1-3 on this host's loopback.
-# ACCELERATED=1 turns on AcceleratedRing; WINDOWS='Window = 200' adds lines.
+# ACCELERATED=1 turns on AcceleratedRing; WINDOWS='Window = 200' adds lines;
+# SPREAD_BENCH_DAEMON=path runs another daemon binary (A/B comparisons);
+# BENCH_ONLY="latency sizes" runs only those groups of rows (of: flood,
+# latency, sizes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=loopback
@@ -30,6 +33,7 @@ if [ "$mode" = netns ] && [ "$(id -u)" != 0 ]; then
 fi
 cargo build --release -q -p spread-daemon -p spread-tools
 bin="$PWD/target/release"
+daemon="${SPREAD_BENCH_DAEMON:-$bin/spread}"
 . scripts/daemon-user.sh
 # Not under /tmp: with --netns the namespaces share the file system, and
 # each daemon's socket lives in its own directory.
@@ -86,14 +90,14 @@ for i in 1 2 3; do
     [ -n "${ACCELERATED:-}" ] && echo "AcceleratedRing = true"
     [ -n "${WINDOWS:-}" ] && echo "$WINDOWS"
   } > "$work/d$i/spread.conf"
-  (cd "$work/d$i" && on "$i" env SPREAD_SOCKET_DIR="$work/d$i" "$bin/spread" -n "d$i" -c spread.conf 2>daemon.log) &
+  (cd "$work/d$i" && on "$i" env SPREAD_SOCKET_DIR="$work/d$i" "$daemon" -n "d$i" -c spread.conf 2>daemon.log) &
 done
 # The daemons' own pids (the namespace tool may stay their parent).
 for i in 1 2 3; do
   for _ in $(seq 100); do [ -S "$work/d$i/$port" ] && break; sleep 0.05; done
   [ -S "$work/d$i/$port" ] || { cat "$work/d$i/daemon.log" >&2; echo "d$i did not start" >&2; exit 1; }
 done
-mapfile -t pids < <(pgrep -f "$bin/spread -n d[123] -c spread.conf")
+mapfile -t pids < <(pgrep -f "$daemon -n d[123] -c spread.conf")
 [ "${#pids[@]}" = 3 ] || { echo "expected 3 daemons, found ${#pids[@]}" >&2; exit 1; }
 for _ in $(seq 100); do grep -q "of 3 daemons" "$work/d1/daemon.log" && break; sleep 0.1; done
 
@@ -152,16 +156,23 @@ latency() { # name messages splatency-args...
   row "$name" "$(awk -v n="$n" -v s="$secs" 'BEGIN { print n / s }')" 100 "$n" $(($(cpu_ticks) - before)) "$p50 / $p99 us"
 }
 
+only() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
 echo "== 3 daemons, $mode ($net.1-3, segment $segment), $count messages per run"
-alone agreed 1000 "$count"
-pair agreed 1000 "$count"
-three 1000 "$count"
-latency "round trip d1 -> d3 -> d1, 100 B" 5000 -s "$(d 1)" -r "$(d 3)"
-latency "own message back at d1, 100 B" 5000 -s "$(d 1)"
-pair agreed 100 "$count"
-pair agreed 10000 $((count / 5))
-pair agreed 100000 $((count / 50))
-pair safe 1000 "$count"
+if only flood; then
+  alone agreed 1000 "$count"
+  pair agreed 1000 "$count"
+  three 1000 "$count"
+fi
+if only latency; then
+  latency "round trip d1 -> d3 -> d1, 100 B" 5000 -s "$(d 1)" -r "$(d 3)"
+  latency "own message back at d1, 100 B" 5000 -s "$(d 1)"
+fi
+if only sizes; then
+  pair agreed 100 "$count"
+  pair agreed 10000 $((count / 5))
+  pair agreed 100000 $((count / 50))
+  pair safe 1000 "$count"
+fi
 
 printf '| %-40s | %10s | %8s | %-15s | %8s |\n' "run" "msgs/s" "MB/s" "p50 / p99" "CPU s/100k"
 printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..42})" "$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..10})" "$(printf -- '-%.0s' {1..17})" "$(printf -- '-%.0s' {1..10})"

@@ -16,6 +16,7 @@ pub mod logfile;
 pub mod logging;
 pub mod net_io;
 pub mod privileges;
+pub mod recvmmsg;
 pub mod reload;
 pub mod runtime;
 pub mod segment;

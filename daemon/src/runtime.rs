@@ -167,7 +167,7 @@ impl Bound {
         if let (Some(l), Some(path)) = (unix, settings.unix.clone()) {
             tokio::spawn(accept_unix(l, path, shared.clone()));
         }
-        let (net_tx, net_rx) = mpsc::channel::<Received>(4096);
+        let (net_tx, net_rx) = mpsc::channel::<Vec<Received>>(256);
         net.transport().spawn_receivers(net_tx);
         let mut node_config = settings.node.clone();
         node_config.membership.epoch_secs = NetIo::epoch_secs();
@@ -223,7 +223,7 @@ impl Core {
     async fn run(
         mut self,
         mut rx: mpsc::Receiver<Cmd>,
-        mut net: mpsc::Receiver<Received>,
+        mut net: mpsc::Receiver<Vec<Received>>,
         reload_now: Arc<Notify>,
     ) {
         let mut was_accepting = true;
@@ -255,11 +255,11 @@ impl Core {
                     }
                     None => return,
                 },
-                Some(d) = net.recv() => {
-                    self.on_datagram(d);
-                    for _ in 0..256 {
+                Some(batch) = net.recv() => {
+                    self.on_datagrams(batch);
+                    for _ in 0..16 {
                         match net.try_recv() {
-                            Ok(d) => self.on_datagram(d),
+                            Ok(batch) => self.on_datagrams(batch),
                             Err(_) => break,
                         }
                     }
@@ -283,18 +283,21 @@ impl Core {
     /// A datagram from another daemon or from a monitor. While a monitor's
     /// partition is in force, what comes from daemons of other components
     /// is dropped before the node sees it.
-    fn on_datagram(&mut self, d: Received) {
+    fn on_datagrams(&mut self, batch: Vec<Received>) {
+        // One reading of the clocks serves the batch (taken at once).
         let now = std::time::Instant::now();
-        if let Some(m) = monitor_packet(&d) {
-            self.on_monitor(m, &d, now);
-            return;
-        }
-        // Lifts a partition whose time is up.
-        self.control.partitioned(now);
-        let control = &mut self.control;
-        if let Some(p) = self.net.decode(&d, |index| control.admits(index)) {
-            let now = self.net.now();
-            self.node.handle_packet(p, now);
+        let node_now = self.net.now();
+        for d in batch {
+            if let Some(m) = monitor_packet(&d) {
+                self.on_monitor(m, &d, now);
+                continue;
+            }
+            // Lifts a partition whose time is up.
+            self.control.partitioned(now);
+            let control = &mut self.control;
+            if let Some(p) = self.net.decode(&d, |index| control.admits(index)) {
+                self.node.handle_packet(p, node_now);
+            }
         }
     }
 

@@ -7,6 +7,7 @@
 
 use crate::engine::order::Send as Outgoing;
 use crate::packet::Port;
+use crate::recvmmsg::RecvBatch;
 use crate::segment::Segment;
 use crate::sendmmsg::{send_batch, Outbound};
 use std::collections::HashMap;
@@ -14,6 +15,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
@@ -143,8 +145,9 @@ impl Transport {
         Ok(())
     }
 
-    /// Starts the receive loops; datagrams go to `to` as (port, from, bytes).
-    pub fn spawn_receivers(&self, to: mpsc::Sender<Received>) {
+    /// Starts the receive loops: each socket's datagrams go to `to` in
+    /// batches of what had arrived (one system call, one message each).
+    pub fn spawn_receivers(&self, to: mpsc::Sender<Vec<Received>>) {
         let mut sockets = vec![
             (self.data.clone(), Port::Data),
             (self.token.clone(), Port::Token),
@@ -158,23 +161,32 @@ impl Transport {
                 0.0
             };
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 65_536];
+                let mut batch = RecvBatch::default();
                 let mut rng = crate::rng::Rng::new(u64::from(std::process::id()));
+                let fd = socket.as_raw_fd();
                 loop {
-                    match socket.recv_from(&mut buf).await {
-                        Ok((n, from)) => {
-                            if drop_rate > 0.0 && rng.chance(drop_rate) {
-                                continue;
-                            }
-                            let r = Received {
-                                port,
-                                from,
-                                bytes: buf[..n].to_vec(),
-                            };
-                            if to.send(r).await.is_err() {
+                    let got = match socket.readable().await {
+                        Ok(()) => socket.try_io(Interest::READABLE, || batch.recv(fd)),
+                        Err(e) => Err(e),
+                    };
+                    match got {
+                        Ok(n) => {
+                            let received: Vec<Received> = (0..n)
+                                .filter(|_| !(drop_rate > 0.0 && rng.chance(drop_rate)))
+                                .filter_map(|i| {
+                                    let (from, bytes) = batch.get(i);
+                                    Some(Received {
+                                        port,
+                                        from: from?,
+                                        bytes: bytes.to_vec(),
+                                    })
+                                })
+                                .collect();
+                            if !received.is_empty() && to.send(received).await.is_err() {
                                 return;
                             }
                         }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                         Err(e) => {
                             warn!(target: "spread::network", "receive on {port:?} port failed: {e}");
                             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
