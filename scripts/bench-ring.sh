@@ -166,6 +166,9 @@ fi
 if only latency; then
   latency "round trip d1 -> d3 -> d1, 100 B" 5000 -s "$(d 1)" -r "$(d 3)"
   latency "own message back at d1, 100 B" 5000 -s "$(d 1)"
+  # Each message to an idle ring (its token held by the leader, d1).
+  latency "own message, idle ring, at d1 (leader)" 300 -s "$(d 1)" -g 20
+  latency "own message, idle ring, at d3" 300 -s "$(d 3)" -g 20
 fi
 if only sizes; then
   pair agreed 100 "$count"

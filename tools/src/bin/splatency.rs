@@ -30,6 +30,9 @@ struct Opts {
     /// agreed, safe, fifo, reliable, causal or unreliable
     #[arg(short = 't', value_name = "service", default_value = "agreed", value_parser = service)]
     service: u32,
+    /// Pause between messages, so that each finds the ring idle (its token held)
+    #[arg(short = 'g', value_name = "milliseconds", default_value_t = 0)]
+    gap_ms: u64,
 }
 
 /// `-m`: a count, at least 1.
@@ -94,6 +97,9 @@ fn run(o: &Opts) -> Result<Vec<Duration>, String> {
     let mut samples = Vec::with_capacity(o.count);
     let mut last_report = Instant::now();
     for i in 0..o.count {
+        if o.gap_ms > 0 {
+            std::thread::sleep(Duration::from_millis(o.gap_ms));
+        }
         let t = Instant::now();
         me.multicast(o.service, target, 0, &body)
             .map_err(|e| e.to_string())?;
