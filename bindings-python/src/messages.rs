@@ -381,6 +381,33 @@ fn frozen<'py>(
     Ok(obj)
 }
 
+/// The fields of a data message's dataclass (plain or Flush).
+fn data_fields<'py>(
+    py: Python<'py>,
+    d: &spread_core::wire::DataMessage,
+    services: &Py<PyDict>,
+) -> PyResult<Vec<(&'py Bound<'py, PyString>, Bound<'py, PyAny>)>> {
+    Ok(vec![
+        (intern!(py, "sender"), cached_name(py, &d.sender)),
+        (intern!(py, "groups"), cached_list(py, &d.groups)?),
+        (intern!(py, "data"), PyBytes::new(py, &d.data).into_any()),
+        (
+            intern!(py, "msg_type"),
+            d.mess_type.into_pyobject(py)?.into_any(),
+        ),
+        (
+            intern!(py, "service"),
+            lookup(py, services, d.service_type & REGULAR_MESS)?,
+        ),
+        (
+            intern!(py, "endian_mismatch"),
+            pyo3::types::PyBool::new(py, d.endian_mismatch)
+                .to_owned()
+                .into_any(),
+        ),
+    ])
+}
+
 fn lookup<'py>(py: Python<'py>, table: &Py<PyDict>, key: u32) -> PyResult<Bound<'py, PyAny>> {
     match table.bind(py).get_item(key)? {
         Some(v) => Ok(v),
@@ -396,29 +423,7 @@ pub fn modern(py: Python<'_>, m: Message) -> PyResult<Py<PyAny>> {
         ));
     };
     let obj = match m {
-        Message::Data(d) => frozen(
-            py,
-            &t.data,
-            &[
-                (intern!(py, "sender"), cached_name(py, &d.sender)),
-                (intern!(py, "groups"), cached_list(py, &d.groups)?),
-                (intern!(py, "data"), PyBytes::new(py, &d.data).into_any()),
-                (
-                    intern!(py, "msg_type"),
-                    d.mess_type.into_pyobject(py)?.into_any(),
-                ),
-                (
-                    intern!(py, "service"),
-                    lookup(py, &t.services, d.service_type & REGULAR_MESS)?,
-                ),
-                (
-                    intern!(py, "endian_mismatch"),
-                    pyo3::types::PyBool::new(py, d.endian_mismatch)
-                        .to_owned()
-                        .into_any(),
-                ),
-            ],
-        )?,
+        Message::Data(d) => frozen(py, &t.data, &data_fields(py, &d, &t.services)?)?,
         Message::Reject(r) => frozen(
             py,
             &t.reject,
@@ -580,25 +585,10 @@ pub fn flush(py: Python<'_>, r: spread_core::flush::Received) -> PyResult<Py<PyA
             py,
             &t.data,
             &[
-                (intern!(py, "sender"), cached_name(py, &d.sender)),
-                (intern!(py, "groups"), cached_list(py, &d.groups)?),
-                (intern!(py, "data"), PyBytes::new(py, &d.data).into_any()),
-                (
-                    intern!(py, "msg_type"),
-                    d.mess_type.into_pyobject(py)?.into_any(),
-                ),
-                (
-                    intern!(py, "service"),
-                    lookup(py, &m.services, d.service_type & REGULAR_MESS)?,
-                ),
-                (
-                    intern!(py, "endian_mismatch"),
-                    pyo3::types::PyBool::new(py, d.endian_mismatch)
-                        .to_owned()
-                        .into_any(),
-                ),
-                more.clone(),
-            ],
+                data_fields(py, &d, &m.services)?.as_slice(),
+                std::slice::from_ref(&more),
+            ]
+            .concat(),
         )?,
         FlushMessage::FlushRequest { group } => group_only(&t.flush_request, &group)?,
         FlushMessage::View(v) => frozen(
