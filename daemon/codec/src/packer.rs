@@ -24,6 +24,27 @@ pub const MAX_MESSAGE_FRAGMENTS: usize = 100;
 /// larger made 5.0.1 abort, so it is refused here.
 pub const MAX_MESSAGE_LEN: usize = MAX_MESSAGE_FRAGMENTS * MAX_BODY_LEN;
 
+/// The most fragments a ring of ours with the largest `MaxMessageSize`
+/// cuts a message into; the fragment header's signed 16-bit index must
+/// number them (a 5.0.1 ring never has more than 100).
+pub const MAX_LARGE_MESSAGE_LEN: usize = spread_core::consts::MAX_LARGE_MESSAGE
+    + spread_core::consts::HEADER_LEN
+    + spread_core::consts::MAX_GROUPS_PER_MESSAGE * spread_core::consts::MAX_GROUP_NAME;
+const _: () = assert!(MAX_LARGE_MESSAGE_LEN.div_ceil(MAX_BODY_LEN) <= i16::MAX as usize);
+
+/// The most bytes (client header and group names included) a ring carries
+/// in one message: 5.0.1's 100 fragments, or with a `MaxMessageSize` of
+/// `n` body bytes, `n` with the header and 100 group names.
+pub fn ring_message_limit(max_message_size: Option<usize>) -> usize {
+    match max_message_size {
+        None => MAX_MESSAGE_LEN,
+        Some(n) => (n.min(spread_core::consts::MAX_LARGE_MESSAGE)
+            + spread_core::consts::HEADER_LEN
+            + spread_core::consts::MAX_GROUPS_PER_MESSAGE * spread_core::consts::MAX_GROUP_NAME)
+            .max(MAX_MESSAGE_LEN),
+    }
+}
+
 /// The fragments of a message: consecutive 1432-byte pieces, the last one
 /// shorter (a 0-byte message is one empty fragment).
 pub fn fragment_message(message: &Bytes) -> Vec<Bytes> {
@@ -52,24 +73,54 @@ struct Queued {
 
 /// The protocol down-queue seen as a packet source: messages go in with
 /// [`Packer::push`], packets come out with [`Packer::next_packet`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Packer {
     queue: VecDeque<Queued>,
     /// Fragments of the head message already sent (`cur_element`).
     sent: usize,
+    /// The largest message accepted, in bytes ([`ring_message_limit`]).
+    max_len: usize,
+}
+
+impl Default for Packer {
+    fn default() -> Packer {
+        Packer::new()
+    }
 }
 
 impl Packer {
+    /// A packer of 5.0.1's messages (at most 100 fragments).
     pub fn new() -> Packer {
-        Packer::default()
+        Packer::with_limit(MAX_MESSAGE_LEN)
     }
 
-    /// Queues a message; refuses one that needs more than 100 fragments.
+    /// A packer of messages of up to `max_len` bytes (at most
+    /// [`MAX_LARGE_MESSAGE_LEN`]).
+    pub fn with_limit(max_len: usize) -> Packer {
+        Packer {
+            queue: VecDeque::new(),
+            sent: 0,
+            max_len: max_len.min(MAX_LARGE_MESSAGE_LEN),
+        }
+    }
+
+    /// The largest message [`Packer::push`] accepts.
+    pub fn limit(&self) -> usize {
+        self.max_len
+    }
+
+    /// A new limit for messages pushed from now on (a reloaded
+    /// configuration).
+    pub fn set_limit(&mut self, max_len: usize) {
+        self.max_len = max_len.min(MAX_LARGE_MESSAGE_LEN);
+    }
+
+    /// Queues a message; refuses one longer than the limit.
     pub fn push(&mut self, message: OutMessage) -> Result<()> {
-        if message.bytes.len() > MAX_MESSAGE_LEN {
+        if message.bytes.len() > self.max_len {
             return Err(PacketError::MessageTooLong {
                 len: message.bytes.len(),
-                max: MAX_MESSAGE_LEN,
+                max: self.max_len,
             });
         }
         self.queue.push_back(Queued {

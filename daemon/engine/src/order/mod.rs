@@ -60,6 +60,10 @@ pub struct RingConfig {
     pub accelerated_window: Option<i32>,
     pub hurry_timeout_us: u64,
     pub token_timeout_us: u64,
+    /// The most bytes of one message, header and names included
+    /// (`packet::ring_message_limit`): 5.0.1's 143,200, or more with a
+    /// MaxMessageSize.
+    pub max_message_len: usize,
 }
 
 /// A datagram to send.
@@ -205,7 +209,7 @@ impl Ring {
             last_delivered: 0,
             last_discarded: 0,
             store: BTreeMap::new(),
-            packer: Packer::new(),
+            packer: Packer::with_limit(cfg.max_message_len),
             last_token: None,
             holding: false,
             fc_limited: false,
@@ -218,7 +222,7 @@ impl Ring {
             stalled_visits: 0,
             last_arrival_aru: 0,
             just_installed: None,
-            reassembly: Reassembly::default(),
+            reassembly: Reassembly::new(cfg.max_message_len),
             sends: VecDeque::new(),
             deliveries: VecDeque::new(),
             recovery: None,
