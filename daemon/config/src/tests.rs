@@ -558,7 +558,9 @@ fn max_message_size_range_budgets_and_hash() {
     assert_eq!((same.max_message_size, same.hash()), (None, plain.hash()));
     let big = Config::parse(&format!("MaxMessageSize = 16777216\n{seg}"), "t").unwrap();
     assert_eq!(big.max_message_size, Some(16 << 20));
-    assert!(big.hash_text().ends_with("Protocol: Original Ring\nMaxMessageSize: 16777216\n"));
+    assert!(big
+        .hash_text()
+        .ends_with("Protocol: Original Ring\nMaxMessageSize: 16777216\n"));
     assert_ne!(big.hash(), plain.hash());
     let other = Config::parse(&format!("MaxMessageSize = 1048576\n{seg}"), "t").unwrap();
     assert_ne!(other.hash(), big.hash());

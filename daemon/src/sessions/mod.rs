@@ -31,6 +31,8 @@ pub enum Cmd {
         name: Vec<u8>,
         peer: String,
         out: Outbound,
+        /// It took MaxMessageSize in its handshake.
+        large_messages: bool,
     },
     Request {
         id: SessionId,
@@ -97,4 +99,6 @@ pub struct Shared {
     pub next_id: AtomicU64,
     /// Limit for each handshake step.
     pub step_timeout: Duration,
+    /// MaxMessageSize, offered in the handshake.
+    pub max_message_size: Option<usize>,
 }

@@ -114,6 +114,7 @@ impl Cluster {
             window: 160,
             personal_window: 20,
             accelerated_window: self.accelerated.then_some(15),
+            max_message_len: crate::packet::MAX_MESSAGE_LEN,
             timeouts: self.timeouts,
             epoch_secs: 1_000_000,
         };
