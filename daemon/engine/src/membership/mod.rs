@@ -282,10 +282,21 @@ impl Membership {
 
     /// Queues a client message; it is sent once the ring runs.
     pub fn submit(&mut self, message: Bytes, service: u32, now: u64) -> Result<(), PacketError> {
+        self.submit_in_lane(message, service, None, now)
+    }
+
+    /// As [`Membership::submit`], for a data message of sender `lane`.
+    pub fn submit_in_lane(
+        &mut self,
+        message: Bytes,
+        service: u32,
+        lane: Option<u64>,
+        now: u64,
+    ) -> Result<(), PacketError> {
         if self.state == State::Op || self.ring_alive {
-            self.ring.submit(message, service, now)
+            self.ring.submit_in_lane(message, service, lane, now)
         } else {
-            self.ring.queue(message, service)
+            self.ring.queue(message, service, lane)
         }
     }
 

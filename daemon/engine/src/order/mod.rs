@@ -279,11 +279,24 @@ impl Ring {
         service: u32,
         now: u64,
     ) -> Result<(), crate::packet::PacketError> {
+        self.submit_in_lane(message, service, None, now)
+    }
+
+    /// As [`Ring::submit`], for a data message of sender `lane`, which may
+    /// overtake a large message of another (`Packer`).
+    pub fn submit_in_lane(
+        &mut self,
+        message: Bytes,
+        service: u32,
+        lane: Option<u64>,
+        now: u64,
+    ) -> Result<(), crate::packet::PacketError> {
         let was_empty = self.packer.is_empty();
-        self.packer.push(OutMessage {
+        let out = OutMessage {
             service,
             bytes: message,
-        })?;
+        };
+        self.packer.push_in_lane(out, lane)?;
         if self.cfg.members.len() == 1 {
             // A ring of one orders at once.
             if let Some(token) = self.last_token.clone() {
@@ -318,11 +331,13 @@ impl Ring {
         &mut self,
         message: Bytes,
         service: u32,
+        lane: Option<u64>,
     ) -> Result<(), crate::packet::PacketError> {
-        self.packer.push(OutMessage {
+        let out = OutMessage {
             service,
             bytes: message,
-        })
+        };
+        self.packer.push_in_lane(out, lane)
     }
 
     /// Messages waiting to be sent.
