@@ -28,7 +28,7 @@ use spread_core::GroupName;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
@@ -164,7 +164,7 @@ impl Bound {
             core: core_tx,
             next_id: AtomicU64::new(1),
             step_timeout: settings.step_timeout,
-            max_message_size: settings.max_message_size,
+            max_message_size: AtomicUsize::new(settings.max_message_size.unwrap_or(0)),
         });
         tokio::spawn(tell_held_periodically(shared.clone()));
         for l in tcp {
@@ -410,6 +410,10 @@ impl Core {
         r.me = me;
         self.status = settings.status;
         self.queue = settings.queue;
+        // Sessions that took MaxMessageSize follow the new one (none: back
+        // to 5.0.1's limit); the ring takes it with the new membership.
+        let max = settings.max_message_size.unwrap_or(0);
+        self.shared.max_message_size.store(max, Ordering::Relaxed);
         // A monitor's partition names daemons by their old positions.
         self.control = Control::new(settings.control);
         let now = self.net.now();

@@ -272,3 +272,37 @@ fn above_max_message_size_is_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A reload that drops MaxMessageSize holds the sessions that took it to
+/// 5.0.1's limit again (a REJECT), and new sessions are not offered it.
+#[test]
+fn a_reload_without_max_message_size_returns_to_501s_limit() {
+    let d = TestDaemon::start("MaxMessageSize = 1048576");
+    let a = Mailbox::connect(&d.tcp_name(), Some("a"), 0, true).unwrap();
+    assert_eq!(a.max_message_len(1), 1 << 20);
+    let me = a.private_group().to_string();
+    a.multicast(AGREED_MESS, &me, 1, &pattern(1, 200_000))
+        .unwrap();
+    match a.receive().unwrap() {
+        Message::Data(m) => assert_eq!(m.data.len(), 200_000),
+        other => panic!("{other:?}"),
+    }
+    let conf_path = d.dir.join("spread.conf");
+    let conf = std::fs::read_to_string(&conf_path).unwrap();
+    std::fs::write(&conf_path, conf.replace("MaxMessageSize = 1048576", "")).unwrap();
+    // SAFETY: kill has no memory preconditions; the pid is our child's.
+    assert_eq!(unsafe { libc::kill(d.pid() as i32, libc::SIGHUP) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !d.log_text().contains("now running") {
+        assert!(Instant::now() < deadline, "no reload: {}", d.log_text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    a.multicast(AGREED_MESS, &me, 2, &pattern(2, 200_000))
+        .unwrap();
+    match a.receive().unwrap() {
+        Message::Reject(r) => assert_eq!(r.mess_type, 2),
+        other => panic!("expected a REJECT, got {other:?}"),
+    }
+    let b = Mailbox::connect(&d.tcp_name(), Some("b"), 0, true).unwrap();
+    assert_eq!(b.max_message_len(1), MAX_INTEROPERABLE_BODY);
+}

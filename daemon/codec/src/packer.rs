@@ -26,7 +26,7 @@ use super::fragment::{padding_after, FragHeader, FRAG_HEADER_LEN};
 use super::type_bits::services_pack_together;
 use super::MAX_BODY_LEN;
 use bytes::Bytes;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 /// A 5.0.1 message is a list of at most 100 fragment buffers.
 pub const MAX_MESSAGE_FRAGMENTS: usize = 100;
@@ -226,7 +226,7 @@ impl Packer {
     /// partly sent) that may overtake it, packed as usual; None if there is
     /// none.
     fn overtaking_packet(&mut self, template: &DataHeader) -> Option<DataPacket> {
-        let mut blocked = vec![self.queue.front()?.lane?];
+        let mut blocked = HashSet::from([self.queue.front()?.lane?]);
         let mut picked: Vec<usize> = Vec::new();
         let mut service = None;
         let mut len = 0;
@@ -246,7 +246,7 @@ impl Packer {
                 len = room;
                 picked.push(i);
             } else {
-                blocked.push(lane);
+                blocked.insert(lane);
             }
         }
         let service = service?;

@@ -6,7 +6,7 @@ use super::admission::{Entry, Permit, PATIENCE};
 use super::backlog::{discard, Backlog, Queued};
 use super::handshake::{handshake, HandshakeContext};
 use super::refusals::Refusal;
-use super::validate::{check_header_within, SizeLimit, Verdict};
+use super::validate::{check_header_within, Verdict};
 use super::{Cmd, Outbound, Shared};
 use crate::auth::Peer;
 use crate::engine::{SessionId, SessionInfo};
@@ -114,7 +114,7 @@ async fn serve<C: Connection>(
         registry: &shared.registry,
         step_timeout: shared.step_timeout,
         session_number: number,
-        max_message_size: shared.max_message_size,
+        max_message_size: shared.max_message_size(),
     };
     let result = handshake(&mut stream, peer, &ctx).await;
     drop(permit);
@@ -160,11 +160,7 @@ async fn serve<C: Connection>(
         id,
         shared.core.clone(),
     ));
-    let limit = match shared.max_message_size {
-        Some(n) if accepted.large_messages => SizeLimit::Body(n),
-        _ => SizeLimit::Interoperable,
-    };
-    let me = (accepted.private_group, limit);
+    let me = (accepted.private_group, accepted.large_messages);
     let reason = read_loop(r, id, me, &shared, abort_rx, pause_rx).await;
     shared.registry.mark_closing(&accepted.private_name);
     if let Some(reason) = reason {
@@ -181,7 +177,7 @@ async fn aborted(abort: &mut watch::Receiver<bool>) {
 async fn read_loop<R: AsyncRead + Unpin>(
     mut r: R,
     id: SessionId,
-    (me, limit): (GroupName, SizeLimit),
+    (me, large_messages): (GroupName, bool),
     shared: &Shared,
     mut abort: watch::Receiver<bool>,
     mut pause: watch::Receiver<bool>,
@@ -196,6 +192,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
         }
         while discard == 0 && buf.len() >= HEADER_LEN {
             let header = Header::decode(buf[..HEADER_LEN].try_into().expect("48 bytes"));
+            let limit = shared.size_limit(large_messages);
             let cmd = match check_header_within(&header, &me, limit) {
                 Verdict::Drop(why) => return Some(format!("protocol violation: {why}")),
                 Verdict::Accept { rest } => {
