@@ -266,7 +266,7 @@ mod tests {
         assert_eq!(encode_auth_list(&["NULL", "IP"]), b"\x08NULL IP ");
         assert_eq!(parse_auth_list(b"NULL IP "), vec!["NULL", "IP"]);
         let list = encode_auth_list(&["NULL", &large_messages_word(16 << 20)]);
-        assert_eq!(list, b"\x1eNULL MaxMessageSize=16777216 ");
+        assert_eq!(list, b"\x1dNULL MaxMessageSize=16777216 ");
         let offered = parse_auth_list(&list[1..]);
         assert_eq!(
             offered_large_messages(&offered),
