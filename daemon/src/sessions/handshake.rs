@@ -161,16 +161,18 @@ where
         );
         return Err(reject(s, REJECT_NOT_UNIQUE, why).await);
     };
-    let authenticated = authenticate(s, peer, &hello, ctx).await;
-    if let Err(fail) = authenticated {
-        // Free the name before answering, so a client that retries at once
-        // does not find its own name still taken.
-        ctx.registry.release_name(&name);
-        return Err(match fail {
-            Fail::Reject(code, why) => reject(s, code, why).await,
-            Fail::Closed(r) => r,
-        });
-    }
+    let large_messages = match authenticate(s, peer, &hello, ctx).await {
+        Ok(large) => large,
+        Err(fail) => {
+            // Free the name before answering, so a client that retries at
+            // once does not find its own name still taken.
+            ctx.registry.release_name(&name);
+            return Err(match fail {
+                Fail::Reject(code, why) => reject(s, code, why).await,
+                Fail::Closed(r) => r,
+            });
+        }
+    };
     // Only a client that passed every check takes a session slot, so
     // connections that never finish cannot fill the daemon.
     if !ctx.registry.take_slot() {
@@ -189,7 +191,7 @@ where
         private_group,
         membership: hello.membership,
         version: (hello.major, hello.minor, hello.patch),
-        large_messages: authenticated.unwrap_or(false),
+        large_messages,
     })
 }
 
