@@ -105,13 +105,14 @@ async function stopProcess(child) {
   await exited;
 }
 
-/** One daemon named `localhost` on 127.0.0.1:port. */
+/** One daemon named `localhost` on 127.0.0.1:port; `extra` is appended
+ * to its spread.conf. */
 class TestDaemon {
-  static async start() {
+  static async start(extra = '') {
     const port = await freePort();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spread-node-'));
     const conf = path.join(dir, 'spread.conf');
-    fs.writeFileSync(conf, `Spread_Segment 127.0.0.255:${port} {\n\tlocalhost 127.0.0.1\n}\nRuntimeDir = ${dir}\n`);
+    fs.writeFileSync(conf, `Spread_Segment 127.0.0.255:${port} {\n\tlocalhost 127.0.0.1\n}\nRuntimeDir = ${dir}\n${extra}\n`);
     const { child, log } = startProcess(dir, 'localhost', conf);
     try {
       await waitAccepting(port, '127.0.0.1', child, log);

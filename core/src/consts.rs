@@ -201,6 +201,18 @@ pub const MAX_MESSAGE_PAYLOAD: usize = MAX_MESSAGE_BODY_LEN - HEADER_LEN;
 /// `shared/spec/client-protocol.md` §5.4).
 /// Our client refuses anything above it so it works against both daemons.
 pub const MAX_INTEROPERABLE_PAYLOAD: usize = 143_151;
+/// The largest body we carry to one group on a 5.0.1 ring (143,151 − 32): a daemon's
+/// `MaxMessageSize` at or below it means 5.0.1's limit.
+pub const MAX_INTEROPERABLE_BODY: usize = MAX_INTEROPERABLE_PAYLOAD - MAX_GROUP_NAME;
+/// The largest `MaxMessageSize` a daemon of ours accepts (32 MiB): with
+/// the header and 100 group names it is 23,434 fragments of 1,432 bytes,
+/// within the 5.0.1 fragment header's signed 16-bit index.
+pub const MAX_LARGE_MESSAGE: usize = 32 << 20;
+/// The auth-list word by which a daemon of ours with a `MaxMessageSize`
+/// offers large messages (`MaxMessageSize=<n>`); a client of ours that
+/// takes them lists the same word in its auth choice. 5.0.1's libraries
+/// ignore words they do not use, and 5.0.1's daemon never offers it.
+pub const LARGE_MESSAGES_WORD: &str = "MaxMessageSize=";
 /// Sessions a 5.0.1 daemon admits (`(2000 - 5) / 2`); more get
 /// [`REJECT_QUOTA`]. Ours is configurable above it.
 pub const MAX_SESSIONS: usize = 997;

@@ -20,12 +20,15 @@ use crate::sessions::socket_file::{bind_unix, Occupant, SocketFile, UnixBinding}
 use crate::sessions::{Cmd, Outbound, Shared};
 use crate::status::{status_reply, StatusInfo};
 use crate::transport::Received;
-use spread_core::consts::MAX_GROUP_NAME;
+use spread_core::consts::{
+    is_membership, is_regular, HEADER_LEN, MAX_GROUP_NAME, MAX_INTEROPERABLE_PAYLOAD,
+};
+use spread_core::wire::Header;
 use spread_core::GroupName;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
@@ -55,6 +58,8 @@ pub struct Settings {
     pub queue: QueueLimits,
     pub auth: AuthPolicy,
     pub step_timeout: Duration,
+    /// MaxMessageSize (None: 5.0.1's limit).
+    pub max_message_size: Option<usize>,
     /// The daemon's logic (its `epoch_secs` is set when it starts).
     pub node: NodeConfig,
     /// The configured daemons' addresses.
@@ -159,6 +164,7 @@ impl Bound {
             core: core_tx,
             next_id: AtomicU64::new(1),
             step_timeout: settings.step_timeout,
+            max_message_size: AtomicUsize::new(settings.max_message_size.unwrap_or(0)),
         });
         tokio::spawn(tell_held_periodically(shared.clone()));
         for l in tcp {
@@ -196,6 +202,22 @@ struct Handle {
     group: GroupName,
     peer: String,
     out: Outbound,
+    /// It took the daemon's MaxMessageSize: it may receive messages above
+    /// 5.0.1's limit.
+    large_messages: bool,
+}
+
+/// A regular message above what a 5.0.1 client takes (body and names
+/// above 143,151 bytes): only sessions that took MaxMessageSize get it.
+fn beyond_interoperable(frame: &[u8]) -> bool {
+    if frame.len() <= HEADER_LEN + MAX_INTEROPERABLE_PAYLOAD {
+        return false;
+    }
+    let Some(head) = frame.get(..HEADER_LEN) else {
+        return false;
+    };
+    let h = Header::decode(head.try_into().expect("48 bytes"));
+    is_regular(h.service_type) && !is_membership(h.service_type)
 }
 
 struct Core {
@@ -391,6 +413,10 @@ impl Core {
         r.me = me;
         self.status = settings.status;
         self.queue = settings.queue;
+        // Sessions that took MaxMessageSize follow the new one (none: back
+        // to 5.0.1's limit); the ring takes it with the new membership.
+        let max = settings.max_message_size.unwrap_or(0);
+        self.shared.max_message_size.store(max, Ordering::Relaxed);
         // A monitor's partition names daemons by their old positions.
         self.control = Control::new(settings.control);
         let now = self.net.now();
@@ -481,6 +507,7 @@ impl Core {
                 name,
                 peer,
                 out: outbound,
+                large_messages,
             } => {
                 debug!(target: "spread::session", "{} connected ({peer})", info.private_group);
                 let group = info.private_group;
@@ -493,6 +520,7 @@ impl Core {
                         group,
                         peer,
                         out: outbound,
+                        large_messages,
                     },
                 );
             }
@@ -544,6 +572,16 @@ impl Core {
                         let Some(h) = self.sessions.get(&session) else {
                             continue;
                         };
+                        if !h.large_messages && beyond_interoperable(&frame) {
+                            // It cannot take it, and leaving it out would
+                            // break the group's guarantee (every member
+                            // gets every message of its view) in silence:
+                            // it leaves the group as a disconnect instead.
+                            let why = format!("a message of {} bytes is above what its client takes (5.0.1's limit; MaxMessageSize needs a client of ours)", frame.len() - HEADER_LEN);
+                            self.cut_off(session, why);
+                            slow.push(session);
+                            continue;
+                        }
                         // A reader behind on what a local sender sends makes
                         // the sender wait; what the sender had already sent
                         // still reaches the reader, past its own limits.

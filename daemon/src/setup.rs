@@ -75,6 +75,7 @@ pub fn settings_from(
         },
         auth,
         step_timeout: HANDSHAKE_STEP_TIMEOUT,
+        max_message_size: config.max_message_size,
         node: NodeConfig {
             identity: Identity {
                 proc_id: entry.id,
@@ -208,6 +209,7 @@ fn ring_settings(
         // on (the hash says which protocol a ring runs).
         accelerated_window: (config.accelerated_ring == Some(true))
             .then(|| config.accelerated_window.unwrap_or(15) as i32),
+        max_message_len: crate::packet::ring_message_limit(config.max_message_size),
         timeouts,
         epoch_secs: 0,
     };

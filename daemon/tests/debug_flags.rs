@@ -83,8 +83,11 @@ fn ring_flags_say_membership_protocol_flow_control_and_status() {
     );
     // A flood from d1 to a reader on d2: more than a visit's window, with
     // loss to repair.
-    let reader = Mailbox::connect(&ring.tcp_name(2), Some("r"), 0, false).unwrap();
+    // The reader is in the group before the flood starts (its join, sent
+    // from d2, could otherwise be ordered after the first messages).
+    let reader = Mailbox::connect(&ring.tcp_name(2), Some("r"), 0, true).unwrap();
     reader.join("flood").unwrap();
+    assert!(matches!(next(&reader), Message::Membership(_)));
     let sender = Mailbox::connect(&ring.tcp_name(1), Some("s"), 0, false).unwrap();
     let body = vec![7u8; 1000];
     for _ in 0..2000 {

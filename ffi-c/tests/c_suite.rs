@@ -232,6 +232,11 @@ fn setup(name: &str) -> Setup {
             args: unix,
             ..PLAIN
         },
+        // Messages above 5.0.1's limit, which this daemon allows.
+        "large" => Setup {
+            daemon: Some(("MaxMessageSize = 2097152", None)),
+            ..PLAIN
+        },
         "daemon_death" => Setup {
             kill_daemon_when_ready: true,
             ..PLAIN
@@ -468,6 +473,7 @@ c_programs! { auth }
 c_programs! { daemon_death }
 c_programs! { flooder_bench }
 c_programs! { foreign_endian }
+c_programs! { large }
 c_programs! { slow_reader }
 c_programs! { descriptors }
 

@@ -5,7 +5,9 @@ use super::stream::Stream;
 use crate::consts::*;
 use crate::error::{Error, Result};
 use crate::name::GroupName;
-use crate::wire::handshake::{encode_auth_choice, parse_auth_list, ConnectMessage};
+use crate::wire::handshake::{
+    encode_auth_choice, offered_large_messages, parse_auth_list, ConnectMessage,
+};
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
@@ -62,6 +64,11 @@ pub struct ConnectOptions {
     /// Methods to run, in order (at most 3 go into the choice); each must be
     /// among those the daemon offers.
     pub auth_methods: Vec<AuthMethod>,
+    /// Take messages larger than 5.0.1's limit when the daemon offers them
+    /// (a daemon of ours with `MaxMessageSize`; a 5.0.1 daemon never
+    /// does, and then nothing on the wire differs). Needs a free slot in
+    /// the auth choice: at most two `auth_methods`.
+    pub large_messages: bool,
 }
 
 impl Default for ConnectOptions {
@@ -72,6 +79,7 @@ impl Default for ConnectOptions {
             membership: true,
             timeout: None,
             auth_methods: vec![AuthMethod::null()],
+            large_messages: true,
         }
     }
 }
@@ -128,9 +136,19 @@ fn read_byte(s: &mut Stream, what: &str) -> Result<u8> {
     Ok(b[0])
 }
 
-/// Connects and runs the handshake; returns the stream and the private
-/// group name the daemon assigned.
-pub fn handshake(addr: &DaemonAddr, opts: &ConnectOptions) -> Result<(Stream, GroupName)> {
+/// What the handshake settled.
+#[derive(Debug)]
+pub struct Session {
+    pub stream: Stream,
+    /// The private group name the daemon assigned.
+    pub private_group: GroupName,
+    /// The largest body the daemon takes from this session and may send
+    /// it: its `MaxMessageSize` if it offered one and we took it.
+    pub max_body: Option<usize>,
+}
+
+/// Connects and runs the handshake.
+pub fn handshake(addr: &DaemonAddr, opts: &ConnectOptions) -> Result<Session> {
     let deadline = opts.timeout.map(|t| Instant::now() + t);
     let mut s = open(addr, opts.timeout)?;
     let remaining = || {
@@ -165,7 +183,12 @@ pub fn handshake(addr: &DaemonAddr, opts: &ConnectOptions) -> Result<(Stream, Gr
             )));
         }
     }
-    let names: Vec<&str> = opts.auth_methods.iter().map(|m| m.name.as_str()).collect();
+    let mut names: Vec<&str> = opts.auth_methods.iter().map(|m| m.name.as_str()).collect();
+    // Taking large messages is one more word in the choice, after the
+    // methods, only when the daemon offered it.
+    let large = offered_large_messages(&offered)
+        .filter(|_| opts.large_messages && names.len() < MAX_AUTH_METHODS);
+    names.extend(large.map(|(word, _)| word));
     s.write_all(&encode_auth_choice(&names))
         .map_err(|e| closed("the auth choice", e))?;
     for m in &opts.auth_methods {
@@ -202,5 +225,9 @@ pub fn handshake(addr: &DaemonAddr, opts: &ConnectOptions) -> Result<(Stream, Gr
         .map_err(|e| Error::ConnectionClosed(e.to_string()))?;
     s.set_write_timeout(None)
         .map_err(|e| Error::ConnectionClosed(e.to_string()))?;
-    Ok((s, GroupName::new(&name)))
+    Ok(Session {
+        stream: s,
+        private_group: GroupName::new(&name),
+        max_body: large.map(|(_, n)| n),
+    })
 }

@@ -42,6 +42,8 @@ pub struct Mailbox {
     /// The send half: a buffer reused for every frame.
     send: Mutex<Vec<u8>>,
     recv: Mutex<Receiver>,
+    /// The daemon's MaxMessageSize when it offered one and we took it.
+    max_body: Option<usize>,
 }
 
 impl std::fmt::Debug for Mailbox {
@@ -95,15 +97,28 @@ impl Mailbox {
     /// [`Error::RejectNotUnique`], [`Error::RejectVersion`], ...).
     pub fn connect_with(daemon: &str, opts: &ConnectOptions) -> Result<Mailbox> {
         let addr = parse_daemon_name(daemon)?;
-        let (stream, private_group) = connect::handshake(&addr, opts)?;
-        let stream = Arc::new(stream);
+        let session = connect::handshake(&addr, opts)?;
+        let (private_group, max_body) = (session.private_group, session.max_body);
+        let stream = Arc::new(session.stream);
         Ok(Mailbox {
             private_group,
+            max_body,
             send: Mutex::new(Vec::with_capacity(2048)),
             recv: Mutex::new(Receiver::new(stream.clone(), private_group)),
             stream,
             state: AtomicU8::new(OPEN),
         })
+    }
+
+    /// The largest body this session may send to `groups` groups (at
+    /// most [`MAX_GROUPS_PER_MESSAGE`]): 5.0.1's limit (143,151 bytes
+    /// less 32 per group), or the daemon's `MaxMessageSize` when it
+    /// offered large messages.
+    pub fn max_message_len(&self, groups: usize) -> usize {
+        match self.max_body {
+            Some(n) => n,
+            None => MAX_INTEROPERABLE_PAYLOAD.saturating_sub(groups * MAX_GROUP_NAME),
+        }
     }
 
     /// `#private#daemon`: this session's own group, the sender of its messages.
@@ -200,7 +215,8 @@ impl Mailbox {
     /// service bit or with a bit a client may not send,
     /// [`Error::IllegalGroup`] for more than [`MAX_GROUPS_PER_MESSAGE`]
     /// groups, [`Error::MessageTooLong`] when body plus 32 bytes per group
-    /// exceeds [`MAX_INTEROPERABLE_PAYLOAD`], [`Error::ConnectionClosed`]
+    /// exceeds [`MAX_INTEROPERABLE_PAYLOAD`] (or the body the daemon's
+    /// `MaxMessageSize`, [`Mailbox::max_message_len`]), [`Error::ConnectionClosed`]
     /// when the write fails (the session is lost), and for a session already
     /// lost or closed [`Error::NetErrorOnSession`] or
     /// [`Error::IllegalSession`]. Group names are not checked.
@@ -218,11 +234,16 @@ impl Mailbox {
                 groups.len()
             )));
         }
-        let len = parts.iter().map(|p| p.len()).sum::<usize>() + groups.len() * MAX_GROUP_NAME;
-        if len > MAX_INTEROPERABLE_PAYLOAD {
-            return Err(Error::MessageTooLong {
-                len,
-                limit: MAX_INTEROPERABLE_PAYLOAD,
+        let body = parts.iter().map(|p| p.len()).sum::<usize>();
+        let limit = self.max_message_len(groups.len());
+        if body > limit {
+            let names = groups.len() * MAX_GROUP_NAME;
+            return Err(match self.max_body {
+                None => Error::MessageTooLong {
+                    len: body + names,
+                    limit: limit + names,
+                },
+                Some(_) => Error::MessageTooLong { len: body, limit },
             });
         }
         self.send_frame(service_type, groups, mess_type, parts)

@@ -143,6 +143,20 @@ pub fn encode_auth_list(methods: &[&str]) -> Vec<u8> {
     out
 }
 
+/// The auth-list word by which a daemon of ours offers messages of up to
+/// `max_body` bytes ([`LARGE_MESSAGES_WORD`]).
+pub fn large_messages_word(max_body: usize) -> String {
+    format!("{LARGE_MESSAGES_WORD}{max_body}")
+}
+
+/// The word of an auth list that offers large messages, and its size.
+pub fn offered_large_messages(offered: &[String]) -> Option<(&str, usize)> {
+    offered.iter().find_map(|w| {
+        let n = w.strip_prefix(LARGE_MESSAGES_WORD)?.parse().ok()?;
+        Some((w.as_str(), n))
+    })
+}
+
 /// The names in an auth list's text.
 pub fn parse_auth_list(text: &[u8]) -> Vec<String> {
     String::from_utf8_lossy(text)
@@ -251,6 +265,14 @@ mod tests {
         assert!(parse_auth_choice(&[0; 90]).is_empty());
         assert_eq!(encode_auth_list(&["NULL", "IP"]), b"\x08NULL IP ");
         assert_eq!(parse_auth_list(b"NULL IP "), vec!["NULL", "IP"]);
+        let list = encode_auth_list(&["NULL", &large_messages_word(16 << 20)]);
+        assert_eq!(list, b"\x1dNULL MaxMessageSize=16777216 ");
+        let offered = parse_auth_list(&list[1..]);
+        assert_eq!(
+            offered_large_messages(&offered),
+            Some(("MaxMessageSize=16777216", 16 << 20))
+        );
+        assert_eq!(offered_large_messages(&parse_auth_list(b"NULL IP ")), None);
     }
 
     #[test]

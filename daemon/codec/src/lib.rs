@@ -46,7 +46,10 @@ pub use monitor::{
     FlowControlTable, MonitorBody, MonitorPacket, PartitionTable, Status, FC_LEN, PARTITION_LEN,
     STATUS_LEN,
 };
-pub use packer::{fragment_message, OutMessage, Packer, MAX_MESSAGE_FRAGMENTS, MAX_MESSAGE_LEN};
+pub use packer::{
+    fragment_message, ring_message_limit, OutMessage, Packer, MAX_LARGE_MESSAGE_LEN,
+    MAX_MESSAGE_FRAGMENTS, MAX_MESSAGE_LEN,
+};
 pub use rtr::{RtrBlock, RTR_BLOCK_HEADER_LEN};
 pub use token::{RegularToken, TokenHeader, MAX_TOKEN_BODY};
 pub use type_bits::*;

@@ -9,6 +9,16 @@
 //! its own 4-byte header, and the next message's service is compatible, that
 //! fragment is appended. In practice only whole one-fragment messages are
 //! appended: a non-final fragment is always a full 1432 bytes.
+//!
+//! On a ring of ours with a `MaxMessageSize` above 5.0.1's limit (the hash
+//! keeps 5.0.1 daemons out), one-packet messages of other senders may
+//! overtake a message cut into many fragments: after each packet of it, one
+//! packet of such messages, so a 16 MB message does not hold up the small
+//! messages of the daemon's other clients. Senders are the callers'
+//! "lanes": a message never overtakes one of its own lane, nor any message
+//! without a lane (GROUPS state, disconnects, joins: a barrier). Receivers
+//! need nothing new: a one-packet message (index −1) between the fragments
+//! of another from the same daemon is complete by itself.
 
 use super::data::{DataHeader, DataPacket};
 use super::error::{PacketError, Result};
@@ -16,13 +26,34 @@ use super::fragment::{padding_after, FragHeader, FRAG_HEADER_LEN};
 use super::type_bits::services_pack_together;
 use super::MAX_BODY_LEN;
 use bytes::Bytes;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 /// A 5.0.1 message is a list of at most 100 fragment buffers.
 pub const MAX_MESSAGE_FRAGMENTS: usize = 100;
 /// 100 × 1432 bytes, client header and group names included; anything
 /// larger made 5.0.1 abort, so it is refused here.
 pub const MAX_MESSAGE_LEN: usize = MAX_MESSAGE_FRAGMENTS * MAX_BODY_LEN;
+
+/// The most fragments a ring of ours with the largest `MaxMessageSize`
+/// cuts a message into; the fragment header's signed 16-bit index must
+/// number them (a 5.0.1 ring never has more than 100).
+pub const MAX_LARGE_MESSAGE_LEN: usize = spread_core::consts::MAX_LARGE_MESSAGE
+    + spread_core::consts::HEADER_LEN
+    + spread_core::consts::MAX_GROUPS_PER_MESSAGE * spread_core::consts::MAX_GROUP_NAME;
+const _: () = assert!(MAX_LARGE_MESSAGE_LEN.div_ceil(MAX_BODY_LEN) <= i16::MAX as usize);
+
+/// The most bytes (client header and group names included) a ring carries
+/// in one message: 5.0.1's 100 fragments, or with a `MaxMessageSize` of
+/// `n` body bytes, `n` with the header and 100 group names.
+pub fn ring_message_limit(max_message_size: Option<usize>) -> usize {
+    match max_message_size {
+        None => MAX_MESSAGE_LEN,
+        Some(n) => (n.min(spread_core::consts::MAX_LARGE_MESSAGE)
+            + spread_core::consts::HEADER_LEN
+            + spread_core::consts::MAX_GROUPS_PER_MESSAGE * spread_core::consts::MAX_GROUP_NAME)
+            .max(MAX_MESSAGE_LEN),
+    }
+}
 
 /// The fragments of a message: consecutive 1432-byte pieces, the last one
 /// shorter (a 0-byte message is one empty fragment).
@@ -48,33 +79,78 @@ pub struct OutMessage {
 struct Queued {
     service: u32,
     fragments: Vec<Bytes>,
+    /// Its sender, for overtaking (None: never overtakes nor is overtaken).
+    lane: Option<u64>,
 }
+
+/// Most queued messages looked at for one overtaking packet.
+const OVERTAKE_SCAN: usize = 1000;
 
 /// The protocol down-queue seen as a packet source: messages go in with
 /// [`Packer::push`], packets come out with [`Packer::next_packet`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Packer {
     queue: VecDeque<Queued>,
     /// Fragments of the head message already sent (`cur_element`).
     sent: usize,
+    /// The largest message accepted, in bytes ([`ring_message_limit`]).
+    max_len: usize,
+    /// The last packet was one of overtaking messages: the next one is the
+    /// head's.
+    overtook: bool,
+}
+
+impl Default for Packer {
+    fn default() -> Packer {
+        Packer::new()
+    }
 }
 
 impl Packer {
+    /// A packer of 5.0.1's messages (at most 100 fragments).
     pub fn new() -> Packer {
-        Packer::default()
+        Packer::with_limit(MAX_MESSAGE_LEN)
     }
 
-    /// Queues a message; refuses one that needs more than 100 fragments.
+    /// A packer of messages of up to `max_len` bytes (at most
+    /// [`MAX_LARGE_MESSAGE_LEN`]).
+    pub fn with_limit(max_len: usize) -> Packer {
+        Packer {
+            queue: VecDeque::new(),
+            sent: 0,
+            max_len: max_len.min(MAX_LARGE_MESSAGE_LEN),
+            overtook: false,
+        }
+    }
+
+    /// The largest message [`Packer::push`] accepts.
+    pub fn limit(&self) -> usize {
+        self.max_len
+    }
+
+    /// A new limit for messages pushed from now on (a reloaded
+    /// configuration).
+    pub fn set_limit(&mut self, max_len: usize) {
+        self.max_len = max_len.min(MAX_LARGE_MESSAGE_LEN);
+    }
+
+    /// Queues a message; refuses one longer than the limit.
     pub fn push(&mut self, message: OutMessage) -> Result<()> {
-        if message.bytes.len() > MAX_MESSAGE_LEN {
+        self.push_in_lane(message, None)
+    }
+
+    /// Queues a message of sender `lane` (see the module's doc).
+    pub fn push_in_lane(&mut self, message: OutMessage, lane: Option<u64>) -> Result<()> {
+        if message.bytes.len() > self.max_len {
             return Err(PacketError::MessageTooLong {
                 len: message.bytes.len(),
-                max: MAX_MESSAGE_LEN,
+                max: self.max_len,
             });
         }
         self.queue.push_back(Queued {
             service: message.service,
             fragments: fragment_message(&message.bytes),
+            lane,
         });
         Ok(())
     }
@@ -105,6 +181,13 @@ impl Packer {
     /// sets the type (the head message's service), `data_len` and the first
     /// fragment header. `None` when the queue is empty.
     pub fn next_packet(&mut self, template: &DataHeader) -> Option<DataPacket> {
+        if self.sent > 0 && !self.overtook && self.max_len > MAX_MESSAGE_LEN {
+            if let Some(p) = self.overtaking_packet(template) {
+                self.overtook = true;
+                return Some(p);
+            }
+        }
+        self.overtook = false;
         let head = self.queue.front()?;
         let service = head.service;
         let order = template.order;
@@ -134,6 +217,61 @@ impl Packer {
         header.data_len = body.len() as u16;
         header.first_frag = FragHeader {
             index: first_index,
+            len: first.len() as i16,
+        };
+        Some(DataPacket { header, body })
+    }
+
+    /// One packet of one-packet messages queued behind the head (which is
+    /// partly sent) that may overtake it, packed as usual; None if there is
+    /// none.
+    fn overtaking_packet(&mut self, template: &DataHeader) -> Option<DataPacket> {
+        let mut blocked = HashSet::from([self.queue.front()?.lane?]);
+        let mut picked: Vec<usize> = Vec::new();
+        let mut service = None;
+        let mut len = 0;
+        for (i, m) in self.queue.iter().enumerate().skip(1).take(OVERTAKE_SCAN) {
+            let Some(lane) = m.lane else { break };
+            if blocked.contains(&lane) {
+                continue;
+            }
+            let frag = &m.fragments[0];
+            let room = match service {
+                None => frag.len(),
+                Some(_) => len + padding_after(len) + FRAG_HEADER_LEN + frag.len(),
+            };
+            let packs = service.is_none_or(|s| services_pack_together(s, m.service));
+            if m.fragments.len() == 1 && packs && room <= MAX_BODY_LEN {
+                service.get_or_insert(m.service);
+                len = room;
+                picked.push(i);
+            } else {
+                blocked.insert(lane);
+            }
+        }
+        let service = service?;
+        let order = template.order;
+        let taken: Vec<Bytes> = (picked.iter().rev())
+            .filter_map(|&i| self.queue.remove(i))
+            .map(|m| m.fragments[0].clone())
+            .collect();
+        let mut taken = taken.into_iter().rev();
+        let first = taken.next()?;
+        let mut body = first.to_vec();
+        for frag in taken {
+            body.resize(body.len() + padding_after(body.len()), 0);
+            let header = FragHeader {
+                index: -1,
+                len: frag.len() as i16,
+            };
+            body.extend_from_slice(&header.encode(order));
+            body.extend_from_slice(&frag);
+        }
+        let mut header = *template;
+        header.ty = service;
+        header.data_len = body.len() as u16;
+        header.first_frag = FragHeader {
+            index: -1,
             len: first.len() as i16,
         };
         Some(DataPacket { header, body })
@@ -252,5 +390,51 @@ mod tests {
             last = pk.header.first_frag.index;
         }
         assert_eq!(last, -100);
+    }
+
+    /// With a MaxMessageSize, one-packet messages of other lanes go out
+    /// between the fragments of a large one; those of its own lane, and
+    /// anything behind a message without a lane, wait.
+    #[test]
+    fn small_messages_of_other_senders_overtake_a_large_one() {
+        let mut p = Packer::with_limit(1 << 20);
+        p.push_in_lane(msg(AGREED_TYPE, 4 * MAX_BODY_LEN, 1), Some(1))
+            .unwrap();
+        p.push_in_lane(msg(AGREED_TYPE, 100, 2), Some(2)).unwrap();
+        p.push_in_lane(msg(AGREED_TYPE, 100, 3), Some(1)).unwrap();
+        p.push_in_lane(msg(AGREED_TYPE, 100, 4), Some(3)).unwrap();
+        p.push_in_lane(msg(AGREED_TYPE, 100, 5), None).unwrap();
+        p.push_in_lane(msg(AGREED_TYPE, 100, 6), Some(4)).unwrap();
+        let t = DataHeader::new(0, 1);
+        let mut packets = Vec::new();
+        while let Some(pk) = p.next_packet(&t) {
+            let fills: Vec<(i16, u8)> = pk
+                .fragments()
+                .map(|f| f.unwrap())
+                .map(|f| (f.header.index, f.bytes[0]))
+                .collect();
+            packets.push(fills);
+        }
+        assert_eq!(
+            packets,
+            vec![
+                vec![(1, 1)],
+                vec![(-1, 2), (-1, 4)],
+                vec![(2, 1)],
+                vec![(3, 1)],
+                vec![(-4, 1)],
+                vec![(-1, 3), (-1, 5), (-1, 6)],
+            ]
+        );
+        // 5.0.1's limit: no overtaking, whatever the lanes.
+        let mut p = Packer::new();
+        p.push_in_lane(msg(AGREED_TYPE, 2 * MAX_BODY_LEN, 1), Some(1))
+            .unwrap();
+        p.push_in_lane(msg(AGREED_TYPE, 100, 2), Some(2)).unwrap();
+        let first: Vec<i16> = (0..3)
+            .filter_map(|_| p.next_packet(&t))
+            .map(|pk| pk.header.first_frag.index)
+            .collect();
+        assert_eq!(first, [1, -2, -1]);
     }
 }

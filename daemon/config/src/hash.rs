@@ -71,6 +71,12 @@ impl Config {
             _ => "Original Ring",
         };
         let _ = write!(s, "Version: 5\nProtocol: {protocol}\n");
+        // Ours only: a daemon without the same limit computes another hash
+        // and never joins (5.0.1's text, and so its hash, is unchanged
+        // when the option is absent).
+        if let Some(n) = self.max_message_size {
+            let _ = writeln!(s, "MaxMessageSize: {n}");
+        }
         s
     }
 

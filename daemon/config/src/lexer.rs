@@ -19,6 +19,7 @@ reserved_words! {
         AccessControlPolicy = "AccessControlPolicy", MaxSessionMessages = "MaxSessionMessages",
         MaxSessions = "MaxSessions", MaxSessionBytes = "MaxSessionBytes",
         MaxQueuedBytes = "MaxQueuedBytes", MaxGroupsPerSession = "MaxGroupsPerSession",
+        MaxMessageSize = "MaxMessageSize",
         ActiveIpVersion = "ActiveIPVersion", Window = "Window",
         PersonalWindow = "PersonalWindow", AcceleratedRing = "AcceleratedRing",
         AcceleratedWindow = "AcceleratedWindow", TokenTimeout = "TokenTimeout",

@@ -40,6 +40,12 @@ pub struct Config {
     /// Our extension: the groups one session may be in (checked by the
     /// session's own daemon before its join is ordered).
     pub max_groups_per_session: usize,
+    /// Our extension: the largest message body (`data_len`) a client of
+    /// ours may send and receive, to up to 100 groups. `None`: 5.0.1's
+    /// limit (body and 32 bytes per group name at most 143,151). A value
+    /// enters the configuration hash, so only daemons that have it form a
+    /// ring together.
+    pub max_message_size: Option<usize>,
     /// Only an explicit `ActiveIPVersion`; see [`Config::ip_version`].
     pub active_ip_version: Option<IpVersion>,
     pub window: Option<u32>,
@@ -206,6 +212,7 @@ impl Config {
             max_session_bytes: 64 << 20,
             max_queued_bytes: 512 << 20,
             max_groups_per_session: 10_000,
+            max_message_size: None,
             active_ip_version: None,
             window: None,
             personal_window: None,

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use spread_core::consts::{MAX_INTEROPERABLE_BODY, MAX_LARGE_MESSAGE};
+
 use super::lexer::{Opt, Tok, Token};
 use super::model::{DebugFlag, IpVersion};
 use super::parser::{truncate, Parser, Res, TIMEOUTS};
@@ -108,6 +110,7 @@ impl Parser<'_> {
             Opt::MaxGroupsPerSession => {
                 self.cfg.max_groups_per_session = self.number(o, 1)? as usize
             }
+            Opt::MaxMessageSize => self.max_message_size(o, line)?,
             Opt::Window => self.cfg.window = Some(self.number(o, 1)?),
             Opt::PersonalWindow => self.cfg.personal_window = Some(self.number(o, 1)?),
             Opt::AcceleratedWindow => self.cfg.accelerated_window = Some(self.number(o, 0)?),
@@ -125,6 +128,17 @@ impl Parser<'_> {
                 self.timeouts[i] = Some(self.number(o, 1)?);
             }
         }
+        Ok(())
+    }
+
+    /// 5.0.1's limit or less means the default; above 32 MiB is refused.
+    fn max_message_size(&mut self, o: Opt, line: usize) -> Res<()> {
+        let n = self.number(o, MAX_INTEROPERABLE_BODY as u32)? as usize;
+        if n > MAX_LARGE_MESSAGE {
+            let m = format!("MaxMessageSize must be at most {MAX_LARGE_MESSAGE}, found {n}");
+            return Err(self.semantic(line, m));
+        }
+        self.cfg.max_message_size = (n > MAX_INTEROPERABLE_BODY).then_some(n);
         Ok(())
     }
 

@@ -197,6 +197,38 @@ impl Parser<'_> {
         }
     }
 
+    /// MaxSessionBytes and MaxQueuedBytes must let a message of
+    /// MaxMessageSize through: written, they must hold one with its header
+    /// and 100 names; not written, their defaults grow to hold two.
+    fn room_for_messages(&mut self, n: usize, eof: usize) -> Res<()> {
+        let one = n + 48 + 100 * 32;
+        let written = |name: &str| {
+            let lines = self.cfg.option_lines.iter().rev();
+            lines.clone().find(|(_, o)| *o == name).map(|l| l.0)
+        };
+        let at = written("MaxMessageSize").unwrap_or(eof);
+        let session = written("MaxSessionBytes");
+        let queued = written("MaxQueuedBytes");
+        for (name, line, have) in [
+            ("MaxSessionBytes", session, self.cfg.max_session_bytes),
+            ("MaxQueuedBytes", queued, self.cfg.max_queued_bytes),
+        ] {
+            if let Some(line) = line.filter(|_| have < one) {
+                let m = format!(
+                    "{name} ({have}) cannot hold one message of MaxMessageSize ({n}, line {at}): at least {one}"
+                );
+                return Err(self.semantic(line, m));
+            }
+        }
+        if session.is_none() {
+            self.cfg.max_session_bytes = self.cfg.max_session_bytes.max(2 * one);
+        }
+        if queued.is_none() {
+            self.cfg.max_queued_bytes = self.cfg.max_queued_bytes.max(2 * one);
+        }
+        Ok(())
+    }
+
     /// Checks 5.0.1 makes once the whole file is read.
     fn finish(&mut self, eof: usize) -> Res<()> {
         if self.cfg.segments.is_empty() {
@@ -216,6 +248,9 @@ impl Parser<'_> {
             let (a, p) = (accelerated, personal);
             let m = format!("AcceleratedWindow ({a}) exceeds PersonalWindow ({p})");
             return Err(self.semantic(eof, m));
+        }
+        if let Some(n) = self.cfg.max_message_size {
+            self.room_for_messages(n, eof)?;
         }
         let missing: Vec<&str> = (TIMEOUTS.iter().zip(&self.timeouts))
             .filter(|(_, v)| v.is_none())

@@ -546,3 +546,43 @@ fn active_ip_version_filters_name_lookups() {
         (nor is it an IPv4 or IPv6 address): ";
     assert!(e.starts_with(want), "{e}");
 }
+
+#[test]
+fn max_message_size_range_budgets_and_hash() {
+    let seg = "Spread_Segment 225.0.0.7:6803 {\n a 127.0.0.1\n b 127.0.0.2\n c 127.0.0.3\n}\n";
+    let plain = Config::parse(seg, "t").unwrap();
+    assert_eq!(plain.max_message_size, None);
+    assert_eq!(plain.hash(), 643_029_526, "5.0.1's hash without the option");
+    // 5.0.1's limit written out is the default: same hash.
+    let same = Config::parse(&format!("MaxMessageSize = 143119\n{seg}"), "t").unwrap();
+    assert_eq!((same.max_message_size, same.hash()), (None, plain.hash()));
+    let big = Config::parse(&format!("MaxMessageSize = 16777216\n{seg}"), "t").unwrap();
+    assert_eq!(big.max_message_size, Some(16 << 20));
+    assert!(big
+        .hash_text()
+        .ends_with("Protocol: Original Ring\nMaxMessageSize: 16777216\n"));
+    assert_ne!(big.hash(), plain.hash());
+    let other = Config::parse(&format!("MaxMessageSize = 1048576\n{seg}"), "t").unwrap();
+    assert_ne!(other.hash(), big.hash());
+    // The budgets not written grow to hold two of the largest messages.
+    assert_eq!(big.max_session_bytes, 64 << 20);
+    assert_eq!(big.max_queued_bytes, 512 << 20);
+    let max = Config::parse(&format!("MaxMessageSize = 33554432\n{seg}"), "t").unwrap();
+    assert_eq!(max.max_message_size, Some(32 << 20));
+    assert_eq!(max.max_session_bytes, 2 * ((32 << 20) + 48 + 3200));
+    for (text, want) in [
+        ("MaxMessageSize = 143118", "spread.conf:1: MaxMessageSize must be at least 143119, found 143118"),
+        ("MaxMessageSize = 33554433", "spread.conf:1: MaxMessageSize must be at most 33554432, found 33554433"),
+        ("MaxMessageSize = big", "spread.conf:1: MaxMessageSize expects a number (1 to 9 digits), found string 'big'"),
+        (
+            "MaxSessionBytes = 2000000\nMaxMessageSize = 16777216",
+            "spread.conf:1: MaxSessionBytes (2000000) cannot hold one message of MaxMessageSize (16777216, line 2): at least 16780464",
+        ),
+        (
+            "MaxMessageSize = 16777216\nMaxQueuedBytes = 16780463",
+            "spread.conf:2: MaxQueuedBytes (16780463) cannot hold one message of MaxMessageSize (16777216, line 1): at least 16780464",
+        ),
+    ] {
+        assert_eq!(err(&format!("{text}\n{seg}")), want, "{text}");
+    }
+}

@@ -106,6 +106,17 @@ fn kill_request(member: &GroupName) -> Bytes {
     ))
 }
 
+/// A sender's lane in the packer (a hash of its private group name;
+/// two senders that collide only overtake each other less).
+fn lane_of(sender: &GroupName) -> u64 {
+    sender
+        .as_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        })
+}
+
 impl Node {
     /// A daemon starting at `now` (microseconds of the caller's clock).
     pub fn new(cfg: NodeConfig, now: u64) -> Node {
@@ -193,9 +204,12 @@ impl Node {
         if header.service_type & KILL_MESS != 0 {
             self.dying.insert(id);
         }
-        let submitted = self
-            .memb
-            .submit(frame, packet_service(header.service_type), now);
+        // A data message has its sender's lane: it may overtake another
+        // sender's large message (joins, leaves and kills never do).
+        let lane = (header.service_type & (JOIN_MESS | LEAVE_MESS | KILL_MESS) == 0)
+            .then(|| lane_of(&header.sender.canonical()));
+        let service = packet_service(header.service_type);
+        let submitted = self.memb.submit_in_lane(frame, service, lane, now);
         self.settle(now);
         submitted.map_err(|_| Refused::TooLarge)
     }

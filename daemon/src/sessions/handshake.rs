@@ -25,6 +25,9 @@ pub struct Accepted {
     pub private_group: GroupName,
     pub membership: bool,
     pub version: (u8, u8, u8),
+    /// The client took the daemon's MaxMessageSize (its auth choice listed
+    /// the word the daemon offered).
+    pub large_messages: bool,
 }
 
 /// Why a handshake ended without a session (for the log).
@@ -39,6 +42,8 @@ pub struct HandshakeContext<'a> {
     pub step_timeout: Duration,
     /// A number that makes daemon-chosen names differ (5.0.1 uses the fd).
     pub session_number: u64,
+    /// MaxMessageSize: offered to clients in the auth list.
+    pub max_message_size: Option<usize>,
 }
 
 async fn reject<S: AsyncWrite + Unpin>(s: &mut S, code: i32, why: String) -> Refused {
@@ -156,15 +161,18 @@ where
         );
         return Err(reject(s, REJECT_NOT_UNIQUE, why).await);
     };
-    if let Err(fail) = authenticate(s, peer, &hello, ctx).await {
-        // Free the name before answering, so a client that retries at once
-        // does not find its own name still taken.
-        ctx.registry.release_name(&name);
-        return Err(match fail {
-            Fail::Reject(code, why) => reject(s, code, why).await,
-            Fail::Closed(r) => r,
-        });
-    }
+    let large_messages = match authenticate(s, peer, &hello, ctx).await {
+        Ok(large) => large,
+        Err(fail) => {
+            // Free the name before answering, so a client that retries at
+            // once does not find its own name still taken.
+            ctx.registry.release_name(&name);
+            return Err(match fail {
+                Fail::Reject(code, why) => reject(s, code, why).await,
+                Fail::Closed(r) => r,
+            });
+        }
+    };
     // Only a client that passed every check takes a session slot, so
     // connections that never finish cannot fill the daemon.
     if !ctx.registry.take_slot() {
@@ -183,6 +191,7 @@ where
         private_group,
         membership: hello.membership,
         version: (hello.major, hello.minor, hello.patch),
+        large_messages,
     })
 }
 
@@ -191,12 +200,14 @@ enum Fail {
     Closed(Refused),
 }
 
+/// Runs the auth exchange; Ok(true) when the client also took the
+/// daemon's MaxMessageSize.
 async fn authenticate<S>(
     s: &mut S,
     peer: Peer,
     hello: &ConnectMessage,
     ctx: &HandshakeContext<'_>,
-) -> Result<(), Fail>
+) -> Result<bool, Fail>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -204,15 +215,20 @@ where
         return ctx
             .auth
             .check_old_client(peer)
+            .map(|()| false)
             .map_err(|why| Fail::Reject(REJECT_AUTH, why));
     }
-    let offered = ctx.auth.offered();
+    let mut offered: Vec<&str> = ctx.auth.offered();
     if offered.is_empty() {
         return Err(Fail::Reject(
             REJECT_AUTH,
             "no authentication method is enabled".into(),
         ));
     }
+    // Offered after the methods, as one more word 5.0.1's libraries pass
+    // over; only when configured, so a default daemon's bytes are 5.0.1's.
+    let word = ctx.max_message_size.map(large_messages_word);
+    offered.extend(word.as_deref());
     if let Err(e) = s.write_all(&encode_auth_list(&offered)).await {
         return Err(Fail::Closed(Refused(format!(
             "error writing the auth list: {e}"
@@ -232,7 +248,13 @@ where
         ));
     }
     let choice: [u8; AUTH_CHOICE_LEN] = buf[..].try_into().expect("length checked");
+    let mut chosen = parse_auth_choice(&choice);
+    let before = chosen.len();
+    if let Some(word) = &word {
+        chosen.retain(|m| m != word.as_bytes());
+    }
     ctx.auth
-        .check_choice(&parse_auth_choice(&choice), peer)
+        .check_choice(&chosen, peer)
+        .map(|()| chosen.len() < before)
         .map_err(|why| Fail::Reject(REJECT_AUTH, why))
 }

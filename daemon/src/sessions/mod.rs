@@ -17,7 +17,7 @@ use crate::engine::{SessionId, SessionInfo};
 use bytes::Bytes;
 use registry::Registry;
 use spread_core::wire::Header;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -31,6 +31,8 @@ pub enum Cmd {
         name: Vec<u8>,
         peer: String,
         out: Outbound,
+        /// It took MaxMessageSize in its handshake.
+        large_messages: bool,
     },
     Request {
         id: SessionId,
@@ -97,4 +99,22 @@ pub struct Shared {
     pub next_id: AtomicU64,
     /// Limit for each handshake step.
     pub step_timeout: Duration,
+    /// MaxMessageSize, offered in the handshake (0: none); a reload
+    /// changes it for the sessions that took it too.
+    pub max_message_size: AtomicUsize,
+}
+
+impl Shared {
+    /// MaxMessageSize in force.
+    pub fn max_message_size(&self) -> Option<usize> {
+        Some(self.max_message_size.load(Ordering::Relaxed)).filter(|&n| n > 0)
+    }
+
+    /// What a session may send: MaxMessageSize if it took the offer.
+    pub fn size_limit(&self, large_messages: bool) -> validate::SizeLimit {
+        match self.max_message_size() {
+            Some(n) if large_messages => validate::SizeLimit::Body(n),
+            _ => validate::SizeLimit::Interoperable,
+        }
+    }
 }

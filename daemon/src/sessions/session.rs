@@ -6,7 +6,7 @@ use super::admission::{Entry, Permit, PATIENCE};
 use super::backlog::{discard, Backlog, Queued};
 use super::handshake::{handshake, HandshakeContext};
 use super::refusals::Refusal;
-use super::validate::{check_header, Verdict};
+use super::validate::{check_header_within, Verdict};
 use super::{Cmd, Outbound, Shared};
 use crate::auth::Peer;
 use crate::engine::{SessionId, SessionInfo};
@@ -114,6 +114,7 @@ async fn serve<C: Connection>(
         registry: &shared.registry,
         step_timeout: shared.step_timeout,
         session_number: number,
+        max_message_size: shared.max_message_size(),
     };
     let result = handshake(&mut stream, peer, &ctx).await;
     drop(permit);
@@ -145,6 +146,7 @@ async fn serve<C: Connection>(
             abort: abort_tx,
             pause: pause_tx,
         },
+        large_messages: accepted.large_messages,
     };
     if shared.core.send(open).await.is_err() {
         return;
@@ -158,7 +160,8 @@ async fn serve<C: Connection>(
         id,
         shared.core.clone(),
     ));
-    let reason = read_loop(r, id, accepted.private_group, &shared, abort_rx, pause_rx).await;
+    let me = (accepted.private_group, accepted.large_messages);
+    let reason = read_loop(r, id, me, &shared, abort_rx, pause_rx).await;
     shared.registry.mark_closing(&accepted.private_name);
     if let Some(reason) = reason {
         let _ = shared.core.send(Cmd::Gone { id, reason }).await;
@@ -174,7 +177,7 @@ async fn aborted(abort: &mut watch::Receiver<bool>) {
 async fn read_loop<R: AsyncRead + Unpin>(
     mut r: R,
     id: SessionId,
-    me: GroupName,
+    (me, large_messages): (GroupName, bool),
     shared: &Shared,
     mut abort: watch::Receiver<bool>,
     mut pause: watch::Receiver<bool>,
@@ -189,7 +192,8 @@ async fn read_loop<R: AsyncRead + Unpin>(
         }
         while discard == 0 && buf.len() >= HEADER_LEN {
             let header = Header::decode(buf[..HEADER_LEN].try_into().expect("48 bytes"));
-            let cmd = match check_header(&header, &me) {
+            let limit = shared.size_limit(large_messages);
+            let cmd = match check_header_within(&header, &me, limit) {
                 Verdict::Drop(why) => return Some(format!("protocol violation: {why}")),
                 Verdict::Accept { rest } => {
                     if buf.len() < HEADER_LEN + rest {

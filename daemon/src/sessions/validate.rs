@@ -30,9 +30,25 @@ const SERVICE_BITS: u32 = REGULAR_MESS | JOIN_MESS | LEAVE_MESS | KILL_MESS;
 pub const MAX_RING_PAYLOAD: usize = MAX_INTEROPERABLE_PAYLOAD;
 const _: () = assert!(HEADER_LEN + MAX_RING_PAYLOAD <= crate::packet::MAX_MESSAGE_LEN);
 
+/// How large a session's messages may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SizeLimit {
+    /// 5.0.1's: body and names together at most [`MAX_RING_PAYLOAD`] (a
+    /// 5.0.1 client, or any client of a daemon without MaxMessageSize).
+    Interoperable,
+    /// A client of ours that took the daemon's `MaxMessageSize`: a body of
+    /// at most this many bytes, to up to 100 groups.
+    Body(usize),
+}
+
 /// The checks of 5.0.1 (client-protocol §5.3), except that a well-formed
 /// but oversized message is refused instead of ending the session.
 pub fn check_header(h: &Header, me: &GroupName) -> Verdict {
+    check_header_within(h, me, SizeLimit::Interoperable)
+}
+
+/// [`check_header`] with the session's size limit.
+pub fn check_header_within(h: &Header, me: &GroupName, limit: SizeLimit) -> Verdict {
     let service = h.service_type & SERVICE_BITS;
     if service.count_ones() != 1 {
         return Verdict::Drop(format!(
@@ -90,17 +106,21 @@ pub fn check_header(h: &Header, me: &GroupName) -> Verdict {
     }
     let names = h.num_groups as usize * MAX_GROUP_NAME;
     let body = h.data_len as usize;
-    if names + body > MAX_RING_PAYLOAD {
-        return Verdict::Refuse {
-            names,
-            discard: body,
-            why: format!(
-                "message of {body} bytes to {} groups exceeds {MAX_RING_PAYLOAD} bytes of body and names",
-                h.num_groups
-            ),
-        };
+    let why = match limit {
+        SizeLimit::Interoperable if names + body > MAX_RING_PAYLOAD => format!(
+            "message of {body} bytes to {} groups exceeds {MAX_RING_PAYLOAD} bytes of body and names",
+            h.num_groups
+        ),
+        SizeLimit::Body(max) if body > max => {
+            format!("message of {body} bytes exceeds MaxMessageSize ({max})")
+        }
+        _ => return Verdict::Accept { rest: names + body },
+    };
+    Verdict::Refuse {
+        names,
+        discard: body,
+        why,
     }
-    Verdict::Accept { rest: names + body }
 }
 
 #[cfg(test)]
@@ -196,6 +216,38 @@ mod tests {
         assert!(matches!(
             ok(&header(AGREED_MESS | REJECT_MESS, -1, 0)),
             Verdict::Drop(_)
+        ));
+    }
+
+    #[test]
+    fn a_session_with_max_message_size() {
+        let me = GroupName::from("#me#d");
+        let big = SizeLimit::Body(16 << 20);
+        let at = |n: i32, len: i32| check_header_within(&header(AGREED_MESS, n, len), &me, big);
+        assert_eq!(
+            at(1, 16 << 20),
+            Verdict::Accept {
+                rest: 32 + (16 << 20)
+            }
+        );
+        assert_eq!(
+            at(100, 16 << 20),
+            Verdict::Accept {
+                rest: 3200 + (16 << 20)
+            }
+        );
+        assert!(matches!(
+            at(1, (16 << 20) + 1),
+            Verdict::Refuse {
+                names: 32,
+                discard: 16_777_217,
+                ..
+            }
+        ));
+        // The same header from a session without it is refused, as today.
+        assert!(matches!(
+            check_header(&header(AGREED_MESS, 1, 1 << 20), &me),
+            Verdict::Refuse { .. }
         ));
     }
 }

@@ -44,11 +44,16 @@ pub struct Cluster {
     /// one hash unless a test reloads.
     configs: Vec<(Vec<usize>, u32)>,
     accelerated: bool,
+    /// MaxMessageSize of every daemon (None: 5.0.1's limit).
+    max_message_size: Option<usize>,
     timeouts: Timeouts,
     /// Restarts so far (names the clients of restarted daemons).
     restarts: usize,
     pub net: Net,
     pub now: u64,
+    /// The longest frame a client was handed (that large messages were
+    /// sent and delivered).
+    pub largest_delivered: usize,
 }
 
 const FIRST_ID: u32 = 7001;
@@ -69,6 +74,19 @@ impl Cluster {
         seed: u64,
         accelerated: bool,
     ) -> Cluster {
+        Cluster::with_max_message_size(daemons, clients, faults, seed, accelerated, None)
+    }
+
+    /// As [`Cluster::new`], every daemon with `MaxMessageSize` (its
+    /// clients take it).
+    pub fn with_max_message_size(
+        daemons: usize,
+        clients: usize,
+        faults: Faults,
+        seed: u64,
+        accelerated: bool,
+        max_message_size: Option<usize>,
+    ) -> Cluster {
         let ids: Vec<u32> = (0..daemons as u32).map(|i| FIRST_ID + i).collect();
         let mut c = Cluster {
             nodes: Vec::new(),
@@ -76,10 +94,12 @@ impl Cluster {
             ids,
             configs: vec![((0..daemons).collect(), 99); daemons],
             accelerated,
+            max_message_size,
             timeouts: SIM_TIMEOUTS,
             restarts: 0,
             net: Net::new(daemons, faults, seed),
             now: 0,
+            largest_delivered: 0,
         };
         for i in 0..daemons {
             let node = c.new_node(i);
@@ -114,6 +134,7 @@ impl Cluster {
             window: 160,
             personal_window: 20,
             accelerated_window: self.accelerated.then_some(15),
+            max_message_len: crate::packet::ring_message_limit(self.max_message_size),
             timeouts: self.timeouts,
             epoch_secs: 1_000_000,
         };
@@ -303,9 +324,14 @@ impl Cluster {
         let mut body = format!("{}:{}", id.sender, id.counter).into_bytes();
         if len > body.len() {
             body.push(b'|');
-            body.resize(len.min(LARGEST_BODY), b'.');
+            body.resize(len.min(self.largest_body()), b'.');
         }
         self.request(client, service_type, &[group], &body);
+    }
+
+    /// The largest body a client may send to one group.
+    pub fn largest_body(&self) -> usize {
+        self.max_message_size.unwrap_or(LARGEST_BODY)
     }
 
     fn index_of(&self, id: u32) -> usize {
@@ -322,6 +348,7 @@ impl Cluster {
         }
         while let Some(o) = self.nodes[i].node.poll_output() {
             if let Output::Deliver { session, frame } = o {
+                self.largest_delivered = self.largest_delivered.max(frame.len());
                 self.record(i, session, &frame);
             }
         }

@@ -200,6 +200,57 @@ pub fn hostile_history(seed: u64) -> (Cluster, Vec<ClientLog>) {
     (c, logs)
 }
 
+/// One random history of a ring with a MaxMessageSize of 1 MiB: several
+/// clients per daemon send small messages and, now and then, messages of
+/// up to 1 MiB (so small ones of other clients overtake them in the
+/// packer), while the network loses packets and a daemon may crash or the
+/// network partition and heal under the large ones.
+pub fn large_message_history(seed: u64) -> (Cluster, Vec<ClientLog>) {
+    let mut rng = Rng::new(seed);
+    let daemons = 2 + rng.below(3) as usize;
+    let clients = 2 + rng.below(2) as usize;
+    let faults = random_faults(&mut rng);
+    let accelerated = rng.chance(0.5);
+    let max = Some(1 << 20);
+    let mut c = Cluster::with_max_message_size(daemons, clients, faults, seed, accelerated, max);
+    c.run_for(FORMATION_US);
+    everyone_joins(&mut c, &mut rng);
+    c.run_for(2_000_000);
+    for _ in 0..30 {
+        let roll = rng.below(100);
+        if roll < 3 {
+            let up: Vec<usize> = (0..daemons).filter(|&i| c.is_up(i)).collect();
+            if up.len() > 1 {
+                c.crash(up[rng.below(up.len() as u64) as usize]);
+            }
+        } else if roll < 6 {
+            let parts: Vec<u32> = (0..daemons).map(|_| rng.below(2) as u32).collect();
+            c.net.partition(parts);
+        } else if roll < 9 {
+            c.net.heal();
+        } else {
+            let k = rng.below(c.client_count() as u64) as usize;
+            let len = match rng.below(100) {
+                0..=79 => rng.below(1_000) as usize,
+                80..=91 => rng.below(200_000) as usize,
+                _ => c.largest_body() - rng.below(3) as usize,
+            };
+            c.send_sized(k, "g", SERVICES[rng.below(6) as usize], len);
+        }
+        c.run_for(rng.below(5_000));
+    }
+    c.net.heal();
+    c.net.set_faults(Faults::NONE);
+    for i in 0..daemons {
+        if !c.is_up(i) {
+            c.restart(i, 1, "g");
+        }
+    }
+    c.run_for(30_000_000);
+    let logs = c.logs();
+    (c, logs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,6 +307,20 @@ mod tests {
             "failure_seeds_that_found_bugs",
             &[1312, 2011],
             failure_history,
+        );
+    }
+
+    #[test]
+    fn large_message_histories_keep_evs() {
+        run(
+            "large_message_histories_keep_evs",
+            100,
+            large_message_history,
+        );
+        let largest = (0..10).map(|s| large_message_history(s).0.largest_delivered);
+        assert!(
+            largest.max() > Some(900_000),
+            "messages near 1 MiB were delivered"
         );
     }
 

@@ -441,11 +441,16 @@ impl Raw {
     }
 
     /// Runs the libspread 5.0.1 handshake for `name`; returns the accept.
+    /// The daemon must offer NULL first (a daemon with MaxMessageSize
+    /// offers one more word, which 5.0.1's library passes over, as this
+    /// does).
     pub fn handshake(&mut self, name: &str, membership: bool) -> Vec<u8> {
         let mut hello = vec![5, 0, 1, u8::from(membership), name.len() as u8];
         hello.extend_from_slice(name.as_bytes());
         self.send(&hello);
-        assert_eq!(self.read_exact(6), b"\x05NULL ");
+        let n = self.read_exact(1)[0] as usize;
+        let list = self.read_exact(n);
+        assert!(list.starts_with(b"NULL "), "auth list {list:?}");
         let mut choice = [0u8; 90];
         choice[..4].copy_from_slice(b"NULL");
         self.send(&choice);

@@ -74,6 +74,8 @@ pub struct MembershipConfig {
     pub window: i32,
     pub personal_window: i32,
     pub accelerated_window: Option<i32>,
+    /// The most bytes of one message on the ring (`RingConfig`).
+    pub max_message_len: usize,
     pub timeouts: Timeouts,
     /// Wall-clock seconds at time 0 (ring ids are made of seconds).
     pub epoch_secs: i64,
@@ -189,6 +191,7 @@ impl Membership {
             accelerated_window: cfg.accelerated_window,
             hurry_timeout_us: cfg.timeouts.hurry,
             token_timeout_us: cfg.timeouts.token,
+            max_message_len: cfg.max_message_len,
         };
         let mut m = Membership {
             ring: Ring::dormant(ring_cfg, now),
@@ -279,10 +282,21 @@ impl Membership {
 
     /// Queues a client message; it is sent once the ring runs.
     pub fn submit(&mut self, message: Bytes, service: u32, now: u64) -> Result<(), PacketError> {
+        self.submit_in_lane(message, service, None, now)
+    }
+
+    /// As [`Membership::submit`], for a data message of sender `lane`.
+    pub fn submit_in_lane(
+        &mut self,
+        message: Bytes,
+        service: u32,
+        lane: Option<u64>,
+        now: u64,
+    ) -> Result<(), PacketError> {
         if self.state == State::Op || self.ring_alive {
-            self.ring.submit(message, service, now)
+            self.ring.submit_in_lane(message, service, lane, now)
         } else {
-            self.ring.queue(message, service)
+            self.ring.queue(message, service, lane)
         }
     }
 
@@ -358,6 +372,7 @@ impl Membership {
             self.cfg.personal_window,
             self.cfg.accelerated_window,
         );
+        self.ring.set_message_limit(self.cfg.max_message_len);
         self.alone = alone;
         self.token_loss(now);
     }

@@ -60,6 +60,10 @@ pub struct RingConfig {
     pub accelerated_window: Option<i32>,
     pub hurry_timeout_us: u64,
     pub token_timeout_us: u64,
+    /// The most bytes of one message, header and names included
+    /// (`packet::ring_message_limit`): 5.0.1's 143,200, or more with a
+    /// MaxMessageSize.
+    pub max_message_len: usize,
 }
 
 /// A datagram to send.
@@ -205,7 +209,7 @@ impl Ring {
             last_delivered: 0,
             last_discarded: 0,
             store: BTreeMap::new(),
-            packer: Packer::new(),
+            packer: Packer::with_limit(cfg.max_message_len),
             last_token: None,
             holding: false,
             fc_limited: false,
@@ -218,7 +222,7 @@ impl Ring {
             stalled_visits: 0,
             last_arrival_aru: 0,
             just_installed: None,
-            reassembly: Reassembly::default(),
+            reassembly: Reassembly::new(cfg.max_message_len),
             sends: VecDeque::new(),
             deliveries: VecDeque::new(),
             recovery: None,
@@ -275,11 +279,24 @@ impl Ring {
         service: u32,
         now: u64,
     ) -> Result<(), crate::packet::PacketError> {
+        self.submit_in_lane(message, service, None, now)
+    }
+
+    /// As [`Ring::submit`], for a data message of sender `lane`, which may
+    /// overtake a large message of another (`Packer`).
+    pub fn submit_in_lane(
+        &mut self,
+        message: Bytes,
+        service: u32,
+        lane: Option<u64>,
+        now: u64,
+    ) -> Result<(), crate::packet::PacketError> {
         let was_empty = self.packer.is_empty();
-        self.packer.push(OutMessage {
+        let out = OutMessage {
             service,
             bytes: message,
-        })?;
+        };
+        self.packer.push_in_lane(out, lane)?;
         if self.cfg.members.len() == 1 {
             // A ring of one orders at once.
             if let Some(token) = self.last_token.clone() {
@@ -314,11 +331,13 @@ impl Ring {
         &mut self,
         message: Bytes,
         service: u32,
+        lane: Option<u64>,
     ) -> Result<(), crate::packet::PacketError> {
-        self.packer.push(OutMessage {
+        let out = OutMessage {
             service,
             bytes: message,
-        })
+        };
+        self.packer.push_in_lane(out, lane)
     }
 
     /// Messages waiting to be sent.

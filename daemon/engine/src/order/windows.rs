@@ -47,6 +47,16 @@ impl Ring {
     }
 }
 
+impl Ring {
+    /// A reloaded MaxMessageSize: messages queued from now on are held to
+    /// it, and the next ring reassembles up to it (the ring is about to be
+    /// replaced: the hash changed with it).
+    pub fn set_message_limit(&mut self, max_message_len: usize) {
+        self.cfg.max_message_len = max_message_len;
+        self.packer.set_limit(max_message_len);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::RingConfig;
@@ -66,6 +76,7 @@ mod tests {
             accelerated_window,
             hurry_timeout_us: 500_000,
             token_timeout_us: 1_250_000,
+            max_message_len: crate::packet::MAX_MESSAGE_LEN,
         }
     }
 

@@ -62,6 +62,7 @@ impl Memberships {
                         window: 160,
                         personal_window: 20,
                         accelerated_window: None,
+                        max_message_len: crate::packet::MAX_MESSAGE_LEN,
                         timeouts: Timeouts::LAN,
                         epoch_secs: 1_700_000_000,
                     },

@@ -130,11 +130,16 @@ final class Daemons {
         private final Process process;
 
         Single() throws IOException {
+            this("");
+        }
+
+        /** With {@code extra} appended to its spread.conf. */
+        Single(String extra) throws IOException {
             Path bin = binary();
             port = freePort();
             dir = Files.createTempDirectory("spread-java-test");
             Files.writeString(dir.resolve("spread.conf"), "Spread_Segment 127.0.0.255:" + port
-                    + " {\n\tlocalhost 127.0.0.1\n}\nRuntimeDir = " + dir + "\n");
+                    + " {\n\tlocalhost 127.0.0.1\n}\nRuntimeDir = " + dir + "\n" + extra + "\n");
             assert bin != null;
             process = spawn(dir, "localhost");
             awaitAccepting("127.0.0.1", port, process, dir.resolve("daemon.log"));
