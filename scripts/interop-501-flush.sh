@@ -60,7 +60,9 @@ cc -std=c11 -Wall -Wextra -O1 -o "$work/fl_peer_501" scripts/interop/fl_peer.c \
 
 # One daemon at a time, on a port of its own; as root both give up root
 # for the spread user in their own RuntimeDir.
+# A port nobody listens on (a collision would look like a failed interop).
 port=$((20000 + RANDOM % 20000))
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((20000 + RANDOM % 20000)); done
 mkdir -p "$work/run"
 chmod 1777 "$work/run"
 cat >"$work/spread.conf" <<CONF
