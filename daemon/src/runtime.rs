@@ -8,6 +8,7 @@ use crate::auth::AuthPolicy;
 use crate::control::{Control, ControlSettings, Imposed, Windows};
 use crate::engine::node::{Node, NodeConfig, Refused};
 use crate::engine::{Output, SessionId};
+use crate::metrics::{Counters, MetricsListener, Sample, Scrape};
 use crate::net_io::{NetIo, NetSettings};
 use crate::packet::{DataHeader, MonitorBody, MonitorPacket, Port, CONTROL_TYPE};
 use crate::reload::{judge, Change, Reloader};
@@ -62,6 +63,8 @@ pub struct Settings {
     pub status: StatusInfo,
     /// What a monitor may impose (DangerousMonitor).
     pub control: ControlSettings,
+    /// MetricsAddress, and where the configuration set it (for errors).
+    pub metrics: Option<(SocketAddr, String)>,
 }
 
 /// Clients are not read while this many messages wait to be sent on the
@@ -81,6 +84,7 @@ pub struct Bound {
     net: NetIo,
     reloader: Option<Reloader>,
     reload_now: Arc<Notify>,
+    metrics: Option<MetricsListener>,
 }
 
 impl Bound {
@@ -109,6 +113,10 @@ impl Bound {
                 }
             },
         };
+        let metrics = match &settings.metrics {
+            Some((addr, set)) => Some(MetricsListener::bind(*addr, set)?),
+            None => None,
+        };
         let net = NetIo::bind(&settings.net).await?;
         Ok(Bound {
             settings,
@@ -118,6 +126,7 @@ impl Bound {
             net,
             reloader: None,
             reload_now: Arc::new(Notify::new()),
+            metrics,
         })
     }
 
@@ -147,6 +156,7 @@ impl Bound {
             net,
             reloader,
             reload_now,
+            metrics,
         } = self;
         let (core_tx, core_rx) = mpsc::channel(4096);
         let shared = Arc::new(Shared {
@@ -169,6 +179,11 @@ impl Bound {
         }
         let (net_tx, net_rx) = mpsc::channel::<Vec<Received>>(256);
         net.transport().spawn_receivers(net_tx);
+        let scrapes = metrics.map(|listener| {
+            let (tx, rx) = mpsc::channel::<Scrape>(16);
+            tokio::spawn(listener.serve(tx));
+            rx
+        });
         let mut node_config = settings.node.clone();
         node_config.membership.epoch_secs = NetIo::epoch_secs();
         let core = Core {
@@ -185,8 +200,9 @@ impl Bound {
             control: Control::new(settings.control.clone()),
             socket_file,
             reloader,
+            counters: Counters::default(),
         };
-        core.run(core_rx, net_rx, reload_now).await;
+        core.run(core_rx, net_rx, reload_now, scrapes).await;
     }
 }
 
@@ -217,6 +233,16 @@ struct Core {
     /// Removed when a monitor terminates the daemon.
     socket_file: Option<Arc<SocketFile>>,
     reloader: Option<Reloader>,
+    /// What the metrics show beyond the engine's counts.
+    counters: Counters,
+}
+
+/// The next scrape, if metrics are served.
+async fn next_scrape(scrapes: &mut Option<mpsc::Receiver<Scrape>>) -> Option<Scrape> {
+    match scrapes {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 impl Core {
@@ -225,6 +251,7 @@ impl Core {
         mut rx: mpsc::Receiver<Cmd>,
         mut net: mpsc::Receiver<Vec<Received>>,
         reload_now: Arc<Notify>,
+        mut scrapes: Option<mpsc::Receiver<Scrape>>,
     ) {
         let mut was_accepting = true;
         loop {
@@ -272,6 +299,10 @@ impl Core {
                 _ = shared.backlogs.caught_up(), if pacing => {}
                 _ = tokio::time::sleep(PACING_REVIEW), if pacing => {}
                 _ = reload_now.notified() => self.reload("SIGHUP"),
+                Some(scrape) = next_scrape(&mut scrapes) => {
+                    let _ = scrape.send(self.sample());
+                    continue;
+                }
             }
             self.net.flush(&mut self.node);
             self.dispatch();
@@ -422,6 +453,45 @@ impl Core {
         self.net.transport().send_to(to, &reply);
     }
 
+    /// What a metrics scrape shows.
+    fn sample(&self) -> Sample {
+        let memb = self.node.membership();
+        let ring = memb.ring();
+        let engine = self.node.engine();
+        let backlogs = self.sessions.values().map(|h| &h.out.backlog);
+        Sample {
+            counters: self.counters.clone(),
+            sessions: self.sessions.len(),
+            groups: engine.group_count(),
+            members: engine.groups().iter().map(|g| g.members.len()).sum(),
+            state: memb.state().name(),
+            ring_size: ring.old_members().len(),
+            membership_changes: u64::from(memb.changes),
+            packets_sent: ring.stats.packets_sent,
+            packets_received: ring.stats.packets_received,
+            retransmissions: ring.stats.retransmitted,
+            tokens: ring.stats.tokens,
+            token_rounds: ring.token_rounds().max(0) as u64,
+            token_hurries: ring.stats.hurries,
+            packets_delivered: ring.stats.delivered,
+            drops: [
+                self.net.malformed,
+                self.net.unknown_source,
+                memb.refused,
+                ring.stats.dropped,
+                ring.stats.refused_ahead,
+                engine.forged(),
+                self.node.stats.undeliverable,
+                self.counters.rejected_messages,
+                self.counters.refused_joins,
+            ],
+            ring_backlog: self.node.backlog(),
+            session_backlog_messages: backlogs.clone().map(|b| b.messages()).sum(),
+            session_backlog_bytes: backlogs.map(|b| b.bytes()).sum(),
+            uptime_secs: self.started.elapsed().as_secs(),
+        }
+    }
+
     /// New flow-control windows from a monitor, for the ring and for the
     /// STATUS replies.
     fn set_windows(&mut self, w: Windows) {
@@ -459,8 +529,9 @@ impl Core {
     fn order(&mut self, id: SessionId, header: &spread_core::wire::Header, frame: bytes::Bytes) {
         let now = self.net.now();
         match self.node.handle_request(id, header, frame, now) {
-            Ok(()) => {}
+            Ok(()) => self.counters.from_client(header),
             Err(Refused::GroupCap { group, groups, cap }) => {
+                self.counters.refused_joins += 1;
                 let line = format!(
                     "refused a join of {group} by {}: it is in {groups} groups (MaxGroupsPerSession = {cap})",
                     header.sender
@@ -503,6 +574,7 @@ impl Core {
                 names,
                 why,
             } => {
+                self.counters.rejected_messages += 1;
                 if let Some(h) = self.sessions.get(&id) {
                     let line = format!(
                         "refused a message from {} ({}): {why}",
@@ -577,6 +649,7 @@ impl Core {
                             }
                         }
                         if let Some(h) = self.sessions.get(&session) {
+                            self.counters.to_client(&frame);
                             h.out.send(frame, charge);
                         }
                     }
@@ -664,8 +737,9 @@ impl Core {
     }
 
     /// Disconnects a session past a limit on its queued output.
-    fn cut_off(&self, id: SessionId, over: impl std::fmt::Display) {
+    fn cut_off(&mut self, id: SessionId, over: impl std::fmt::Display) {
         if let Some(h) = self.sessions.get(&id) {
+            self.counters.sessions_cut_off += 1;
             let name = String::from_utf8_lossy(&h.name);
             warn!(target: "spread::session", "disconnecting {name} ({}): {over}", h.peer);
             h.out.cut_off(&self.shared.backlogs);

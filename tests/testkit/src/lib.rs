@@ -610,7 +610,8 @@ impl TestRing {
     }
 
     /// Writes daemon `i`'s spread.conf (creating its directory) with the
-    /// daemons `members` (dJ on 127.0.X.J, in that order).
+    /// daemons `members` (dJ on 127.0.X.J, in that order). `{ip}` in the
+    /// extra text stands for daemon `i`'s own address.
     pub fn write_conf(&self, i: usize, members: &[usize]) {
         let d = self.dir.join(format!("d{i}"));
         if !d.exists() {
@@ -630,7 +631,7 @@ impl TestRing {
             self.segment,
             self.port,
             d.display(),
-            self.extra
+            self.extra.replace("{ip}", &self.ip(i))
         );
         std::fs::write(d.join("spread.conf"), conf).unwrap();
     }
@@ -695,6 +696,14 @@ impl TestRing {
         let child = self.spawn(i);
         self.children[i - 1] = Some(child);
         self.wait_ready(i);
+    }
+
+    /// Sends SIGTERM to daemon `i` and waits for it to exit.
+    pub fn terminate(&mut self, i: usize) -> Option<std::process::ExitStatus> {
+        let mut c = self.children[i - 1].take()?;
+        // SAFETY: kill(2) with a pid we spawned and a valid signal.
+        unsafe { libc::kill(c.id() as libc::pid_t, libc::SIGTERM) };
+        c.wait().ok()
     }
 
     /// SIGKILLs daemon `i`.
