@@ -489,6 +489,19 @@ mod tests {
         assert_eq!(label(REJECT_MESS | AGREED_MESS), "control");
     }
 
+    #[test]
+    fn healthy_only_in_op_with_a_ring() {
+        let s = |state, ring_size| Sample {
+            state,
+            ring_size,
+            ..Sample::default()
+        };
+        assert!(s("OP", 1).healthy());
+        assert!(!s("OP", 0).healthy());
+        assert!(!s("GATHER", 2).healthy());
+        assert!(!s("EVS", 2).healthy());
+    }
+
     /// Every metric has its HELP and TYPE before its samples, and each
     /// sample line is `name{labels} value`.
     #[test]

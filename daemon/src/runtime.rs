@@ -392,6 +392,11 @@ impl Core {
         for (line, text) in &new.warnings {
             warn!(target: "spread::config", "{}:{line}: {text}", new.source);
         }
+        if (new.metrics_address, new.event_log_format)
+            != (r.config.metrics_address, r.config.event_log_format)
+        {
+            warn!(target: "spread::config", "{why}: MetricsAddress and EventLogFormat stay as they were until the daemon restarts");
+        }
         let new_me = new.find_me(r.name.as_deref()).ok();
         let alone = match judge(&r.config, r.me, &new, new_me) {
             Change::Exit(reason) => self.exit_by_reload(&format!("{why}: {reason}")),

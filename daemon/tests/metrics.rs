@@ -173,8 +173,12 @@ fn a_scrape_counts_messages_and_bytes_by_service() {
     let rejected = "spread_dropped_total{reason=\"rejected_client_message\"}";
     assert_eq!(value(&scrape(&addr), rejected) - value(&after, rejected), 1);
     drop((b, r));
-    let m = scrape_until(&addr, |m| value(m, "spread_sessions") == 1);
+    // Sessions gone leave their groups (once their disconnects are ordered).
+    let m = scrape_until(&addr, |m| {
+        value(m, "spread_group_members") == 1 && value(m, "spread_sessions") == 1
+    });
     assert_eq!(value(&m, "spread_group_members"), 1);
+    assert_eq!(value(&m, "spread_sessions"), 1);
 }
 
 /// In a ring of two, the ring's counters move, and a daemon killed shows
@@ -394,4 +398,36 @@ fn sigterm_closes_sessions_and_the_others_see_the_daemon_leave() {
     }
     view(&a, CAUSED_BY_NETWORK, 1);
     assert!(ring.log(2).contains("exiting on signal"), "{}", ring.log(2));
+}
+
+/// A reload keeps the metrics where they were (the listener was bound
+/// before any chroot) and says so.
+#[test]
+fn a_reload_keeps_the_metrics_address() {
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let d = TestDaemon::start(&format!("MetricsAddress = {addr}"));
+    let conf = d.dir.join("spread.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    let moved = text.replace(&addr, &format!("127.0.0.1:{}", free_port()));
+    std::fs::write(&conf, moved).unwrap();
+    // SAFETY: kill(2) with the daemon's pid and a valid signal.
+    unsafe { libc::kill(d.pid() as libc::pid_t, libc::SIGHUP) };
+    let said = "MetricsAddress and EventLogFormat stay as they were until the daemon restarts";
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !d.log_text().contains(said) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(d.log_text().contains(said), "{}", d.log_text());
+    // The reload takes the daemon through a membership change of its own
+    // (503 meanwhile), then it is in OP again, served at the old address.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut health = get(&addr, "/health");
+    while health.0 != 200 && Instant::now() < deadline {
+        assert_eq!(health.0, 503, "{health:?}");
+        assert!(health.1.ends_with(": no ring installed\n"), "{health:?}");
+        std::thread::sleep(Duration::from_millis(20));
+        health = get(&addr, "/health");
+    }
+    assert_eq!(health, (200, "OP: a ring of 1 daemons\n".to_string()));
 }
