@@ -212,6 +212,8 @@ struct Handle {
     group: GroupName,
     peer: String,
     out: Outbound,
+    /// Cut off for what it had queued (counted once).
+    cut_off: bool,
 }
 
 struct Core {
@@ -569,6 +571,7 @@ impl Core {
                         group,
                         peer,
                         out: outbound,
+                        cut_off: false,
                     },
                 );
             }
@@ -743,8 +746,11 @@ impl Core {
 
     /// Disconnects a session past a limit on its queued output.
     fn cut_off(&mut self, id: SessionId, over: impl std::fmt::Display) {
-        if let Some(h) = self.sessions.get(&id) {
-            self.counters.sessions_cut_off += 1;
+        if let Some(h) = self.sessions.get_mut(&id) {
+            if !h.cut_off {
+                h.cut_off = true;
+                self.counters.sessions_cut_off += 1;
+            }
             let name = String::from_utf8_lossy(&h.name);
             warn!(target: "spread::session", "disconnecting {name} ({}): {over}", h.peer);
             h.out.cut_off(&self.shared.backlogs);

@@ -6,37 +6,15 @@ use spread_core::client::Mailbox;
 use spread_core::consts::*;
 use spread_core::wire::Message;
 use spread_testkit::{
-    daemon_binary, free_port, request, runtime_dir, TempDir, TestDaemon, TestRing,
+    daemon_binary, free_port, request, runtime_dir, scrape, TempDir, TestDaemon, TestRing,
 };
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// `GET path` on `addr`: the status code and the body.
 fn get(addr: &str, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").expect("a response head");
-    let code = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (code, body.to_string())
-}
-
-/// Every sample of a scrape, by its name with labels as written.
-fn scrape(addr: &str) -> HashMap<String, u64> {
-    let (code, body) = get(addr, "/metrics");
-    assert_eq!(code, 200, "{body}");
-    body.lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| {
-            let (name, v) = l.rsplit_once(' ').unwrap();
-            (name.to_string(), v.parse().unwrap())
-        })
-        .collect()
+    spread_testkit::http_get(addr, path)
 }
 
 fn value(m: &HashMap<String, u64>, name: &str) -> u64 {
@@ -430,4 +408,43 @@ fn a_reload_keeps_the_metrics_address() {
         health = get(&addr, "/health");
     }
     assert_eq!(health, (200, "OP: a ring of 1 daemons\n".to_string()));
+}
+
+/// The TCP ports process `pid` listens on (its sockets in /proc/net/tcp*
+/// in state LISTEN).
+fn listening_ports(pid: u32) -> Vec<u16> {
+    let inodes: std::collections::HashSet<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|l| {
+            let l = l.to_str()?;
+            Some(l.strip_prefix("socket:[")?.strip_suffix(']')?.to_string())
+        })
+        .collect();
+    let mut ports = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let text = std::fs::read_to_string(table).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() > 9 && f[3] == "0A" && inodes.contains(f[9]) {
+                let port = f[1].rsplit(':').next().unwrap();
+                ports.push(u16::from_str_radix(port, 16).unwrap());
+            }
+        }
+    }
+    ports.sort_unstable();
+    ports
+}
+
+/// Without MetricsAddress the daemon listens for clients only; with it,
+/// on the metrics port too.
+#[test]
+fn no_metrics_address_no_listener() {
+    let d = TestDaemon::start("");
+    assert_eq!(listening_ports(d.pid()), [d.port]);
+    let port = free_port();
+    let d = TestDaemon::start(&format!("MetricsAddress = 127.0.0.1:{port}"));
+    let mut want = vec![d.port, port];
+    want.sort_unstable();
+    assert_eq!(listening_ports(d.pid()), want);
 }
