@@ -283,7 +283,16 @@ fn a_bad_metrics_address_stops_the_daemon_at_start() {
 /// with time (a time stamp is configured), level, target and message.
 #[test]
 fn json_logs_are_one_object_a_line() {
-    let d = TestDaemon::start("EventLogFormat = json\nEventTimeStamp\nDebugFlags = { SESSION }");
+    for stamped in [true, false] {
+        json_log(stamped);
+    }
+}
+
+fn json_log(stamped: bool) {
+    let stamp = if stamped { "EventTimeStamp" } else { "" };
+    let d = TestDaemon::start(&format!(
+        "EventLogFormat = json\n{stamp}\nDebugFlags = {{ SESSION }}"
+    ));
     let c = Mailbox::connect(&d.tcp_name(), Some("j"), 0, true).unwrap();
     drop(c);
     let mut d = d;
@@ -294,9 +303,10 @@ fn json_logs_are_one_object_a_line() {
     for line in log.lines() {
         let v: serde_json::Value =
             serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-        for key in ["time", "level", "target", "message"] {
+        for key in ["level", "target", "message"] {
             assert!(v[key].is_string(), "no {key} in {line}");
         }
+        assert_eq!(v["time"].is_string(), stamped, "{line}");
         started |=
             v["target"] == "spread" && v["message"].as_str().unwrap().contains("clients on TCP");
         lines += 1;
@@ -434,6 +444,21 @@ fn listening_ports(pid: u32) -> Vec<u16> {
     }
     ports.sort_unstable();
     ports
+}
+
+/// An IPv6 MetricsAddress (on a host with ::1; some containers have none).
+#[test]
+fn metrics_on_ipv6_loopback() {
+    let Ok(probe) = std::net::TcpListener::bind("[::1]:0") else {
+        eprintln!("no ::1 on this host: skipped");
+        return;
+    };
+    let port = probe.local_addr().unwrap().port();
+    drop(probe);
+    let addr = format!("[::1]:{port}");
+    let _d = TestDaemon::start(&format!("MetricsAddress = {addr}"));
+    assert_eq!(get(&addr, "/health").0, 200);
+    assert_eq!(value(&scrape(&addr), "spread_membership_size"), 1);
 }
 
 /// Without MetricsAddress the daemon listens for clients only; with it,
