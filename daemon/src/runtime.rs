@@ -94,6 +94,11 @@ impl Bound {
         for a in &settings.tcp {
             tcp.push(bind_tcp(*a, settings.port_reuse)?);
         }
+        // Before the Unix socket: a port in use leaves no file behind.
+        let metrics = match &settings.metrics {
+            Some((addr, set)) => Some(MetricsListener::bind(*addr, set)?),
+            None => None,
+        };
         let (unix, socket_file) = match settings.unix.as_deref() {
             None => (None, None),
             Some(path) => match bind_unix(path, &settings.trusted_uids, settings.socket_owner) {
@@ -112,10 +117,6 @@ impl Bound {
                     (None, None)
                 }
             },
-        };
-        let metrics = match &settings.metrics {
-            Some((addr, set)) => Some(MetricsListener::bind(*addr, set)?),
-            None => None,
         };
         let net = NetIo::bind(&settings.net).await?;
         Ok(Bound {

@@ -271,11 +271,14 @@ fn a_bad_metrics_address_stops_the_daemon_at_start() {
             &format!("MetricsAddress {taken} (spread.conf:5): Address"),
         ),
     ] {
-        let child = spawn(&dir, free_port(), conf, &[]);
+        let port = free_port();
+        let child = spawn(&dir, port, conf, &[]);
         let status = exit_of(child).expect("the daemon stops by itself");
         let log = std::fs::read_to_string(dir.join("daemon.log")).unwrap();
         assert!(!status.success(), "{conf}: {log}");
         assert!(log.contains(want), "{conf}: expected {want:?} in {log}");
+        // Nothing is left behind: the Unix socket is made after.
+        assert!(!dir.join(port.to_string()).exists(), "{conf}");
     }
 }
 
