@@ -1,7 +1,7 @@
 //! Structured logs on stderr, quiet by default. DebugFlags name log targets
 //! (`spread::session`, `spread::groups`, ...), EventPriority sets the level.
 
-use crate::config::{Config, DebugFlag, EventPriority};
+use crate::config::{Config, DebugFlag, EventPriority, LogFormat};
 use std::ffi::CString;
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::Targets;
@@ -92,11 +92,108 @@ pub fn init(config: &Config, enabled: bool) {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(true);
-    let layer: Box<dyn Layer<Registry> + Send + Sync> = match Timestamp::for_config(config) {
-        Some(t) => Box::new(fmt.with_timer(t).with_filter(filter)),
-        None => Box::new(fmt.without_time().with_filter(filter)),
-    };
+    let layer: Box<dyn Layer<Registry> + Send + Sync> =
+        match (config.event_log_format, Timestamp::for_config(config)) {
+            (LogFormat::Json, time) => Box::new(
+                fmt.with_ansi(false)
+                    .event_format(JsonLines { time })
+                    .with_filter(filter),
+            ),
+            (LogFormat::Text, Some(t)) => Box::new(fmt.with_timer(t).with_filter(filter)),
+            (LogFormat::Text, None) => Box::new(fmt.without_time().with_filter(filter)),
+        };
     let _ = tracing_subscriber::registry().with(layer).try_init();
+}
+
+/// `EventLogFormat = json`: one object a line, `{"time":..,"level":..,
+/// "target":..,"message":..}` and the event's other fields by name; `time`
+/// (as EventTimeStamp formats it) only when a time stamp is configured.
+pub struct JsonLines {
+    pub time: Option<Timestamp>,
+}
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for JsonLines
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut w: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let mut line = String::from("{");
+        if let Some(t) = &self.time {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            line.push_str("\"time\":");
+            json_string(
+                &mut line,
+                &t.render(now.as_secs() as i64, now.subsec_micros()),
+            );
+            line.push(',');
+        }
+        let meta = event.metadata();
+        line.push_str("\"level\":");
+        json_string(&mut line, meta.level().as_str());
+        line.push_str(",\"target\":");
+        json_string(&mut line, meta.target());
+        let mut fields = JsonFields::default();
+        event.record(&mut fields);
+        line.push_str(",\"message\":");
+        json_string(&mut line, &fields.message);
+        for (name, value) in &fields.others {
+            line.push(',');
+            json_string(&mut line, name);
+            line.push(':');
+            json_string(&mut line, value);
+        }
+        line.push('}');
+        writeln!(w, "{line}")
+    }
+}
+
+#[derive(Default)]
+struct JsonFields {
+    message: String,
+    others: Vec<(&'static str, String)>,
+}
+
+impl tracing::field::Visit for JsonFields {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        match field.name() {
+            "message" => self.message = value.to_string(),
+            name => self.others.push((name, value.to_string())),
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        match field.name() {
+            "message" => self.message = format!("{value:?}"),
+            name => self.others.push((name, format!("{value:?}"))),
+        }
+    }
+}
+
+/// `s` as a JSON string, quoted and escaped.
+pub fn json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = std::fmt::Write::write_fmt(out, format_args!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// 5.0.1's time format when `EventTimeStamp` names none.

@@ -5,6 +5,7 @@ use spread_daemon::cli;
 use spread_daemon::config::Config;
 use spread_daemon::logfile::LogFile;
 use spread_daemon::logging;
+use spread_daemon::notify::Notifier;
 use spread_daemon::privileges::{self, Plan};
 use spread_daemon::reload::{ConfigFile, Reloader};
 use spread_daemon::runtime::Bound;
@@ -78,6 +79,15 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Before any chroot: the socket's path may be outside the new root.
+    let notifier = match Notifier::from_env() {
+        Some(Ok(n)) => Some(n),
+        Some(Err(e)) => {
+            warn!(target: "spread", "{e}: systemd will not hear that the daemon is ready");
+            None
+        }
+        None => None,
+    };
     let (rules, rules_file, rule_warnings) = IpRules::load_default();
     for w in rule_warnings {
         warn!(target: "spread::auth", "{}:{w}", rules_file.as_deref().unwrap_or("access rules"));
@@ -150,17 +160,30 @@ fn main() -> ExitCode {
             info!(target: "spread::auth", "running as user {} ({}), group {} ({}), chrooted to {}", target.user, target.uid, target.group, target.gid, target.root_dir.display());
         }
         info!(target: "spread", "{describe}");
+        // Every listener is bound (clients that connect now wait in its
+        // queue until the core takes them).
+        notify(notifier.as_ref(), "READY=1");
         tokio::select! {
             _ = bound.serve() => {}
             _ = shutdown_signal(term) => info!(target: "spread", "exiting on signal"),
             _ = on_hangup(hangup, log_file.as_ref(), reload) => {}
         }
+        notify(notifier.as_ref(), "STOPPING=1");
         ExitCode::SUCCESS
     });
     if let Some(file) = socket_file {
         file.remove();
     }
     code
+}
+
+/// Tells systemd (`NOTIFY_SOCKET`) the daemon's state, if it listens.
+fn notify(notifier: Option<&Notifier>, state: &str) {
+    if let Some(n) = notifier {
+        if let Err(e) = n.send(state) {
+            warn!(target: "spread", "cannot tell systemd {state}: {e}");
+        }
+    }
 }
 
 /// SIGHUP reopens the log file (after logrotate moved it) and reloads the

@@ -32,8 +32,10 @@ pub struct NetIo {
     transport: Transport,
     start: Instant,
     me: u32,
-    /// Datagrams dropped: undecodable, or from an unknown source.
-    packets_refused: u64,
+    /// Datagrams dropped as undecodable.
+    pub malformed: u64,
+    /// Datagrams dropped as from no configured daemon's address.
+    pub unknown_source: u64,
     /// Dropped datagrams as far as the log has told of them.
     reported: ReportedCount,
     /// The same for data and tokens numbered beyond the possible.
@@ -59,7 +61,8 @@ impl NetIo {
             transport,
             start: Instant::now(),
             me: s.me,
-            packets_refused: 0,
+            malformed: 0,
+            unknown_source: 0,
             reported: ReportedCount::default(),
             reported_ahead: ReportedCount::default(),
             stuck_logged: 0,
@@ -103,7 +106,7 @@ impl NetIo {
         let packet = match Packet::decode(r.port, &r.bytes) {
             Ok(p) => p,
             Err(e) => {
-                self.packets_refused += 1;
+                self.malformed += 1;
                 debug!(target: "spread::network", "dropped a datagram from {}: {e}", r.from);
                 return None;
             }
@@ -114,7 +117,7 @@ impl NetIo {
             Packet::Membership(m) => m.header.proc_id,
             Packet::Form(f) => f.header.transmiter_id,
             Packet::Monitor(_) => {
-                self.packets_refused += 1;
+                self.malformed += 1;
                 return None;
             }
         };
@@ -123,7 +126,7 @@ impl NetIo {
             return None;
         }
         let Some(peer) = self.transport.sender_of(r.from.ip(), claimed) else {
-            self.packets_refused += 1;
+            self.unknown_source += 1;
             debug!(target: "spread::network", "dropped a datagram from {} claiming daemon {claimed}", r.from);
             return None;
         };
@@ -165,7 +168,8 @@ impl NetIo {
 
     fn report(&mut self, node: &Node) {
         let memb = node.membership();
-        let dropped = self.packets_refused + memb.refused + node.stats.undeliverable;
+        let dropped =
+            self.malformed + self.unknown_source + memb.refused + node.stats.undeliverable;
         if let Some(new) = self.reported.due(dropped, REPORT_EVERY) {
             warn!(target: "spread::network", "dropped {new} datagrams (malformed, from unknown sources or other configurations, or out of place in the membership protocol)");
         }

@@ -8,6 +8,7 @@ use crate::auth::AuthPolicy;
 use crate::control::{Control, ControlSettings, Imposed, Windows};
 use crate::engine::node::{Node, NodeConfig, Refused};
 use crate::engine::{Output, SessionId};
+use crate::metrics::{Counters, MetricsListener, Sample, Scrape};
 use crate::net_io::{NetIo, NetSettings};
 use crate::packet::{DataHeader, MonitorBody, MonitorPacket, Port, CONTROL_TYPE};
 use crate::reload::{judge, Change, Reloader};
@@ -67,6 +68,8 @@ pub struct Settings {
     pub status: StatusInfo,
     /// What a monitor may impose (DangerousMonitor).
     pub control: ControlSettings,
+    /// MetricsAddress, and where the configuration set it (for errors).
+    pub metrics: Option<(SocketAddr, String)>,
 }
 
 /// Clients are not read while this many messages wait to be sent on the
@@ -86,6 +89,7 @@ pub struct Bound {
     net: NetIo,
     reloader: Option<Reloader>,
     reload_now: Arc<Notify>,
+    metrics: Option<MetricsListener>,
 }
 
 impl Bound {
@@ -95,6 +99,11 @@ impl Bound {
         for a in &settings.tcp {
             tcp.push(bind_tcp(*a, settings.port_reuse)?);
         }
+        // Before the Unix socket: a port in use leaves no file behind.
+        let metrics = match &settings.metrics {
+            Some((addr, set)) => Some(MetricsListener::bind(*addr, set)?),
+            None => None,
+        };
         let (unix, socket_file) = match settings.unix.as_deref() {
             None => (None, None),
             Some(path) => match bind_unix(path, &settings.trusted_uids, settings.socket_owner) {
@@ -123,6 +132,7 @@ impl Bound {
             net,
             reloader: None,
             reload_now: Arc::new(Notify::new()),
+            metrics,
         })
     }
 
@@ -152,6 +162,7 @@ impl Bound {
             net,
             reloader,
             reload_now,
+            metrics,
         } = self;
         let (core_tx, core_rx) = mpsc::channel(4096);
         let shared = Arc::new(Shared {
@@ -175,6 +186,11 @@ impl Bound {
         }
         let (net_tx, net_rx) = mpsc::channel::<Vec<Received>>(256);
         net.transport().spawn_receivers(net_tx);
+        let scrapes = metrics.map(|listener| {
+            let (tx, rx) = mpsc::channel::<Scrape>(16);
+            tokio::spawn(listener.serve(tx));
+            rx
+        });
         let mut node_config = settings.node.clone();
         node_config.membership.epoch_secs = NetIo::epoch_secs();
         let core = Core {
@@ -191,8 +207,9 @@ impl Bound {
             control: Control::new(settings.control.clone()),
             socket_file,
             reloader,
+            counters: Counters::default(),
         };
-        core.run(core_rx, net_rx, reload_now).await;
+        core.run(core_rx, net_rx, reload_now, scrapes).await;
     }
 }
 
@@ -205,6 +222,8 @@ struct Handle {
     /// It took the daemon's MaxMessageSize: it may receive messages above
     /// 5.0.1's limit.
     large_messages: bool,
+    /// Cut off for what it had queued (counted once).
+    cut_off: bool,
 }
 
 /// A regular message above what a 5.0.1 client takes (body and names
@@ -239,6 +258,16 @@ struct Core {
     /// Removed when a monitor terminates the daemon.
     socket_file: Option<Arc<SocketFile>>,
     reloader: Option<Reloader>,
+    /// What the metrics show beyond the engine's counts.
+    counters: Counters,
+}
+
+/// The next scrape, if metrics are served.
+async fn next_scrape(scrapes: &mut Option<mpsc::Receiver<Scrape>>) -> Option<Scrape> {
+    match scrapes {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 impl Core {
@@ -247,6 +276,7 @@ impl Core {
         mut rx: mpsc::Receiver<Cmd>,
         mut net: mpsc::Receiver<Vec<Received>>,
         reload_now: Arc<Notify>,
+        mut scrapes: Option<mpsc::Receiver<Scrape>>,
     ) {
         let mut was_accepting = true;
         loop {
@@ -294,6 +324,10 @@ impl Core {
                 _ = shared.backlogs.caught_up(), if pacing => {}
                 _ = tokio::time::sleep(PACING_REVIEW), if pacing => {}
                 _ = reload_now.notified() => self.reload("SIGHUP"),
+                Some(scrape) = next_scrape(&mut scrapes) => {
+                    let _ = scrape.send(self.sample());
+                    continue;
+                }
             }
             self.net.flush(&mut self.node);
             self.dispatch();
@@ -383,6 +417,11 @@ impl Core {
         for (line, text) in &new.warnings {
             warn!(target: "spread::config", "{}:{line}: {text}", new.source);
         }
+        if (new.metrics_address, new.event_log_format)
+            != (r.config.metrics_address, r.config.event_log_format)
+        {
+            warn!(target: "spread::config", "{why}: MetricsAddress and EventLogFormat stay as they were until the daemon restarts");
+        }
         let new_me = new.find_me(r.name.as_deref()).ok();
         let alone = match judge(&r.config, r.me, &new, new_me) {
             Change::Exit(reason) => self.exit_by_reload(&format!("{why}: {reason}")),
@@ -448,6 +487,45 @@ impl Core {
         self.net.transport().send_to(to, &reply);
     }
 
+    /// What a metrics scrape shows.
+    fn sample(&self) -> Sample {
+        let memb = self.node.membership();
+        let ring = memb.ring();
+        let engine = self.node.engine();
+        let backlogs = self.sessions.values().map(|h| &h.out.backlog);
+        Sample {
+            counters: self.counters.clone(),
+            sessions: self.sessions.len(),
+            groups: engine.group_count(),
+            members: engine.groups().iter().map(|g| g.members.len()).sum(),
+            state: memb.state().name(),
+            ring_size: ring.old_members().len(),
+            membership_changes: u64::from(memb.changes),
+            packets_sent: ring.stats.packets_sent,
+            packets_received: ring.stats.packets_received,
+            retransmissions: ring.stats.retransmitted,
+            tokens: ring.stats.tokens,
+            token_rounds: ring.token_rounds().max(0) as u64,
+            token_hurries: ring.stats.hurries,
+            packets_delivered: ring.stats.delivered,
+            drops: [
+                self.net.malformed,
+                self.net.unknown_source,
+                memb.refused,
+                ring.stats.dropped,
+                ring.stats.refused_ahead,
+                engine.forged(),
+                self.node.stats.undeliverable,
+                self.counters.rejected_messages,
+                self.counters.refused_joins,
+            ],
+            ring_backlog: self.node.backlog(),
+            session_backlog_messages: backlogs.clone().map(|b| b.messages()).sum(),
+            session_backlog_bytes: backlogs.map(|b| b.bytes()).sum(),
+            uptime_secs: self.started.elapsed().as_secs(),
+        }
+    }
+
     /// New flow-control windows from a monitor, for the ring and for the
     /// STATUS replies.
     fn set_windows(&mut self, w: Windows) {
@@ -485,8 +563,9 @@ impl Core {
     fn order(&mut self, id: SessionId, header: &spread_core::wire::Header, frame: bytes::Bytes) {
         let now = self.net.now();
         match self.node.handle_request(id, header, frame, now) {
-            Ok(()) => {}
+            Ok(()) => self.counters.from_client(header),
             Err(Refused::GroupCap { group, groups, cap }) => {
+                self.counters.refused_joins += 1;
                 let line = format!(
                     "refused a join of {group} by {}: it is in {groups} groups (MaxGroupsPerSession = {cap})",
                     header.sender
@@ -521,6 +600,7 @@ impl Core {
                         peer,
                         out: outbound,
                         large_messages,
+                        cut_off: false,
                     },
                 );
             }
@@ -531,6 +611,7 @@ impl Core {
                 names,
                 why,
             } => {
+                self.counters.rejected_messages += 1;
                 if let Some(h) = self.sessions.get(&id) {
                     let line = format!(
                         "refused a message from {} ({}): {why}",
@@ -615,6 +696,7 @@ impl Core {
                             }
                         }
                         if let Some(h) = self.sessions.get(&session) {
+                            self.counters.to_client(&frame);
                             h.out.send(frame, charge);
                         }
                     }
@@ -702,8 +784,12 @@ impl Core {
     }
 
     /// Disconnects a session past a limit on its queued output.
-    fn cut_off(&self, id: SessionId, over: impl std::fmt::Display) {
-        if let Some(h) = self.sessions.get(&id) {
+    fn cut_off(&mut self, id: SessionId, over: impl std::fmt::Display) {
+        if let Some(h) = self.sessions.get_mut(&id) {
+            if !h.cut_off {
+                h.cut_off = true;
+                self.counters.sessions_cut_off += 1;
+            }
             let name = String::from_utf8_lossy(&h.name);
             warn!(target: "spread::session", "disconnecting {name} ({}): {over}", h.peer);
             h.out.cut_off(&self.shared.backlogs);

@@ -100,6 +100,9 @@ pub fn settings_from(
             daemons: config.daemons().map(|d| d.name.clone()).collect(),
             my_index: daemon_index,
         },
+        metrics: config
+            .metrics_address
+            .map(|a| (a, config.where_set("MetricsAddress"))),
     })
 }
 

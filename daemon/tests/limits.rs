@@ -125,7 +125,10 @@ fn a_burst_of_slow_handshakes_from_one_host_all_get_in() {
 
 #[test]
 fn a_client_that_stops_reading_is_cut_off_by_bytes() {
-    let d = TestDaemon::start("MaxSessionBytes = 2000000\nDebugFlags = { FLOW_CONTROL }");
+    let metrics = format!("127.0.0.1:{}", spread_testkit::free_port());
+    let d = TestDaemon::start(&format!(
+        "MaxSessionBytes = 2000000\nDebugFlags = {{ FLOW_CONTROL }}\nMetricsAddress = {metrics}"
+    ));
     let (mut f, pf) = client(d.raw(), "flood");
     // The Unix socket holds little in the kernel, so what the daemon
     // queues is nearly all that is sent.
@@ -148,6 +151,8 @@ fn a_client_that_stops_reading_is_cut_off_by_bytes() {
     let log = d.log_text();
     assert!(log.contains("disconnecting slow"), "{log}");
     assert!(log.contains("MaxSessionBytes"), "{log}");
+    let m = spread_testkit::scrape(&metrics);
+    assert_eq!(m["spread_sessions_cut_off_total"], 1, "{m:?}");
 }
 
 #[test]
@@ -234,11 +239,16 @@ fn names(range: std::ops::Range<usize>) -> Vec<String> {
 
 #[test]
 fn joins_beyond_max_groups_per_session_are_refused() {
-    let d = TestDaemon::start("MaxGroupsPerSession = 50");
+    let metrics = format!("127.0.0.1:{}", spread_testkit::free_port());
+    let d = TestDaemon::start(&format!(
+        "MaxGroupsPerSession = 50\nMetricsAddress = {metrics}"
+    ));
     let (mut a, pa) = client(d.raw(), "a");
     let (joined, refused) = join_many(&mut a, &pa, 60);
     assert_eq!(joined, names(0..50));
     assert_eq!(refused, names(50..60));
+    let m = spread_testkit::scrape(&metrics);
+    assert_eq!(m["spread_dropped_total{reason=\"refused_join\"}"], 10);
     // A leave makes room for one more.
     a.send(&request(LEAVE_MESS, &pa, &["g0"], 0, b""));
     a.send(&request(JOIN_MESS, &pa, &["g50"], 0, b""));

@@ -46,6 +46,46 @@ fn status_of_a_daemon_alone() {
     assert!(out.contains("1 daemons in 1 segments"), "{out}");
 }
 
+/// `--metrics` shows the daemon's metrics after its status: at the
+/// configuration's MetricsAddress, or at the address given; without it the
+/// output is the status alone.
+#[test]
+fn status_with_the_metrics_of_a_daemon() {
+    let port = spread_testkit::free_port();
+    let d = TestDaemon::start(&format!("MetricsAddress = 127.0.0.1:{port}"));
+    let m = Mailbox::connect(&d.tcp_name(), Some("mon"), 0, true).unwrap();
+    m.join("g").unwrap();
+    m.receive_timeout(Duration::from_secs(5))
+        .unwrap()
+        .expect("a view");
+    let conf = d.dir.join("spread.conf");
+    let conf = conf.to_str().unwrap();
+    let given = format!("127.0.0.1:{port}");
+    for args in [vec!["--metrics"], vec!["--metrics", given.as_str()]] {
+        let mut all = vec!["-c", conf, "-p", "0"];
+        all.extend(args);
+        let (code, out) = spmonitor(&all);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains("localhost (id 482711334): up"), "{out}");
+        let at = out
+            .find(&format!("metrics at 127.0.0.1:{port}: health 200 OP"))
+            .expect(&out);
+        assert!(at > out.find("localhost (id").unwrap(), "{out}");
+        assert!(out.contains("\n  spread_sessions 1\n"), "{out}");
+        assert!(out.contains("\n  spread_groups 1\n"), "{out}");
+        assert!(!out.contains("# TYPE"), "{out}");
+    }
+    let (code, out) = spmonitor(&["-c", conf, "-p", "0"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("metrics at"), "{out}");
+    // A configuration without MetricsAddress: --metrics alone says so.
+    let plain = TestDaemon::start("");
+    let conf = plain.dir.join("spread.conf");
+    let (code, out) = spmonitor(&["-c", conf.to_str().unwrap(), "-p", "0", "--metrics"]);
+    assert_ne!(code, Some(0), "{out}");
+    assert!(out.contains("sets no MetricsAddress"), "{out}");
+}
+
 #[test]
 fn status_of_a_ring_and_of_a_daemon_that_is_down() {
     let mut ring = TestRing::start(3, "", &[]);

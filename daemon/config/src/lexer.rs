@@ -28,6 +28,7 @@ reserved_words! {
         FormTimeout = "FormTimeout", LookupTimeout = "LookupTimeout",
         WideAreaNetwork = "WideAreaNetwork", ExcludeSegAddrsFromHash = "ExcludeSegAddrsFromHash",
         IgnoreMulticastJoinErrors = "IgnoreMulticastJoinErrors",
+        MetricsAddress = "MetricsAddress", EventLogFormat = "EventLogFormat",
     }
 }
 

@@ -18,6 +18,6 @@ pub use error::ConfigError;
 pub use hash::{automatic_id, jenkins_one_at_a_time};
 pub use identity::{interface_index, local_addresses, local_interfaces};
 pub use model::{
-    Config, DaemonEntry, DebugFlag, EventPriority, Interface, IpVersion, Segment, Timeouts,
-    TriState,
+    Config, DaemonEntry, DebugFlag, EventPriority, Interface, IpVersion, LogFormat, Segment,
+    Timeouts, TriState,
 };

@@ -1,7 +1,7 @@
 //! The parsed configuration. Fields hold what the file said; defaults that
 //! depend on other settings (WAN timeouts, windows) are left to the users.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 /// A parsed spread.conf.
@@ -57,6 +57,11 @@ pub struct Config {
     pub wide_area_network: Option<bool>,
     pub exclude_seg_addrs_from_hash: bool,
     pub ignore_multicast_join_errors: bool,
+    /// Our extension (`MetricsAddress = 127.0.0.1:9464`): where the daemon
+    /// serves its metrics over HTTP. Not in the hash.
+    pub metrics_address: Option<SocketAddr>,
+    /// Our extension (`EventLogFormat = text | json`): how log lines look.
+    pub event_log_format: LogFormat,
     /// File name used in messages.
     pub source: String,
     /// Things 5.0.1 only warns about, with their line, for the log.
@@ -165,6 +170,16 @@ pub enum TriState {
     Auto,
 }
 
+/// How log lines look (`EventLogFormat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Lines as 5.0.1's daemon writes them (the default).
+    #[default]
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IpVersion {
     V4,
@@ -222,6 +237,8 @@ impl Config {
             wide_area_network: None,
             exclude_seg_addrs_from_hash: false,
             ignore_multicast_join_errors: false,
+            metrics_address: None,
+            event_log_format: LogFormat::Text,
             source: source.to_string(),
             warnings: Vec::new(),
             option_lines: Vec::new(),

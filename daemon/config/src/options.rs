@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use spread_core::consts::{MAX_INTEROPERABLE_BODY, MAX_LARGE_MESSAGE};
 
 use super::lexer::{Opt, Tok, Token};
-use super::model::{DebugFlag, IpVersion};
+use super::model::{DebugFlag, IpVersion, LogFormat};
 use super::parser::{truncate, Parser, Res, TIMEOUTS};
 
 /// 5.0.1 keeps at most this much of an EventTimeStamp format.
@@ -123,6 +123,15 @@ impl Parser<'_> {
             Opt::IgnoreMulticastJoinErrors => {
                 self.cfg.ignore_multicast_join_errors = self.boolean(o)?
             }
+            Opt::MetricsAddress => self.metrics_address(line)?,
+            Opt::EventLogFormat => {
+                let t = self.next()?;
+                self.cfg.event_log_format = match &t.tok {
+                    Tok::Str(s) if s.eq_ignore_ascii_case("text") => LogFormat::Text,
+                    Tok::Str(s) if s.eq_ignore_ascii_case("json") => LogFormat::Json,
+                    _ => return Err(self.unexpected(&t, "EventLogFormat must be text or json")),
+                };
+            }
             _ => {
                 let i = TIMEOUTS.iter().position(|t| *t == o).unwrap_or(0);
                 self.timeouts[i] = Some(self.number(o, 1)?);
@@ -139,6 +148,28 @@ impl Parser<'_> {
             return Err(self.semantic(line, m));
         }
         self.cfg.max_message_size = (n > MAX_INTEROPERABLE_BODY).then_some(n);
+        Ok(())
+    }
+
+    /// An address with a port: `127.0.0.1:9464` or `[::1]:9464`.
+    fn metrics_address(&mut self, line: usize) -> Res<()> {
+        let t = self.next()?;
+        let addr = match t.tok {
+            Tok::AddrPort(ip, port) => std::net::SocketAddr::new(ip, port),
+            Tok::Addr(_) => {
+                let m = format!("MetricsAddress needs a port: '{}:9464', say", t.text);
+                return Err(self.semantic(line, m));
+            }
+            _ => {
+                let e =
+                    "MetricsAddress expects an address with a port (127.0.0.1:9464, [::1]:9464)";
+                return Err(self.unexpected(&t, e));
+            }
+        };
+        if addr.port() == 0 {
+            return Err(self.semantic(line, "MetricsAddress needs a port other than 0"));
+        }
+        self.cfg.metrics_address = Some(addr);
         Ok(())
     }
 

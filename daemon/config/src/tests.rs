@@ -369,7 +369,50 @@ MaxSessionBytes = 16 => 1: MaxSessionBytes must be at least 1048576, found 16
 MaxQueuedBytes = 1048575 => 1: MaxQueuedBytes must be at least 1048576, found 1048575
 MaxGroupsPerSession = 0 => 1: MaxGroupsPerSession must be at least 1, found 0
 DaemonUser = abcdefghijklmnopqrstuvwxyzabcdefg => 1: DaemonUser is longer than 32 characters
+\nMetricsAddress = 127.0.0.1 => 2: MetricsAddress needs a port: '127.0.0.1:9464', say
+MetricsAddress = localhost:9464 => 1: MetricsAddress expects an address with a port (127.0.0.1:9464, [::1]:9464), found string 'localhost:9464'
+MetricsAddress = 127.0.0.1:0 => 1: MetricsAddress needs a port other than 0
+MetricsAddress = 127.0.0.1:99999 => 1: port out of range in '127.0.0.1:99999'
+MetricsAddress = [::1] => 1: MetricsAddress needs a port: '[::1]:9464', say
+MetricsAddress 127.0.0.1:9464 => 1: expected '=' after MetricsAddress, found address with port '127.0.0.1:9464'
+EventLogFormat = yaml => 1: EventLogFormat must be text or json, found string 'yaml'
 ";
+
+/// MetricsAddress and EventLogFormat are this daemon's own: read as
+/// written, and outside the configuration hash, so that daemons with and
+/// without them form one ring with 5.0.1's.
+#[test]
+fn metrics_and_log_format_options() {
+    let base = "Spread_Segment 225.1.1.1:4803 {\n a 10.0.0.1\n}\n";
+    let plain = Config::parse(base, "t").unwrap();
+    assert_eq!(plain.metrics_address, None);
+    assert_eq!(plain.event_log_format, LogFormat::Text);
+    for (text, addr, format) in [
+        (
+            "MetricsAddress = 127.0.0.1:9464\n",
+            "127.0.0.1:9464",
+            LogFormat::Text,
+        ),
+        (
+            "MetricsAddress = [::1]:9464\nEventLogFormat = json\n",
+            "[::1]:9464",
+            LogFormat::Json,
+        ),
+        (
+            "MetricsAddress = 0.0.0.0:9100\nEventLogFormat = TEXT\n",
+            "0.0.0.0:9100",
+            LogFormat::Text,
+        ),
+    ] {
+        let c = Config::parse(&format!("{text}{base}"), "t").unwrap();
+        assert_eq!(c.metrics_address, Some(addr.parse().unwrap()), "{text}");
+        assert_eq!(c.event_log_format, format, "{text}");
+        assert_eq!(c.hash(), plain.hash(), "{text}");
+        assert_eq!(c.hash_text(), plain.hash_text(), "{text}");
+    }
+    let c = Config::parse(&format!("{base}MetricsAddress = 127.0.0.1:1\n"), "t").unwrap();
+    assert_eq!(c.where_set("MetricsAddress"), "t:4");
+}
 
 #[test]
 fn error_messages() {

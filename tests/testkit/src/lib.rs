@@ -110,6 +110,32 @@ pub fn sibling_binary(name: &str) -> PathBuf {
     p
 }
 
+/// `GET path` over HTTP/1.1 at `addr` (a daemon's MetricsAddress): the
+/// status code and the body.
+pub fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a response head");
+    let code = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (code, body.to_string())
+}
+
+/// Every sample of a daemon's `/metrics` at `addr`, by its name with the
+/// labels as written (`spread_dropped_total{reason="ring"}`).
+pub fn scrape(addr: &str) -> std::collections::HashMap<String, u64> {
+    let (code, body) = http_get(addr, "/metrics");
+    assert_eq!(code, 200, "{body}");
+    body.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let (name, v) = l.rsplit_once(' ').unwrap();
+            (name.to_string(), v.parse().unwrap())
+        })
+        .collect()
+}
+
 pub fn free_port() -> u16 {
     // Keep clear of ports other tests may hold; the kernel picks.
     TcpListener::bind("127.0.0.1:0")
@@ -615,7 +641,8 @@ impl TestRing {
     }
 
     /// Writes daemon `i`'s spread.conf (creating its directory) with the
-    /// daemons `members` (dJ on 127.0.X.J, in that order).
+    /// daemons `members` (dJ on 127.0.X.J, in that order). `{ip}` in the
+    /// extra text stands for daemon `i`'s own address.
     pub fn write_conf(&self, i: usize, members: &[usize]) {
         let d = self.dir.join(format!("d{i}"));
         if !d.exists() {
@@ -635,7 +662,7 @@ impl TestRing {
             self.segment,
             self.port,
             d.display(),
-            self.extra
+            self.extra.replace("{ip}", &self.ip(i))
         );
         std::fs::write(d.join("spread.conf"), conf).unwrap();
     }
@@ -700,6 +727,14 @@ impl TestRing {
         let child = self.spawn(i);
         self.children[i - 1] = Some(child);
         self.wait_ready(i);
+    }
+
+    /// Sends SIGTERM to daemon `i` and waits for it to exit.
+    pub fn terminate(&mut self, i: usize) -> Option<std::process::ExitStatus> {
+        let mut c = self.children[i - 1].take()?;
+        // SAFETY: kill(2) with a pid we spawned and a valid signal.
+        unsafe { libc::kill(c.id() as libc::pid_t, libc::SIGTERM) };
+        c.wait().ok()
     }
 
     /// SIGKILLs daemon `i`.

@@ -89,6 +89,11 @@ struct Opts {
     /// monitor the configuration as it was
     #[arg(long)]
     reload: bool,
+    /// Also show the metrics a daemon serves (its MetricsAddress) after each
+    /// status round: at ADDR (host:port, repeatable), or without ADDR at the
+    /// configuration's MetricsAddress
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "")]
+    metrics: Vec<String>,
 }
 
 /// `-t`: whole seconds, at least 1.
@@ -135,6 +140,8 @@ struct Runner {
     partition: Option<(PartitionTable, Instant)>,
     /// `-c`, read again after a reload.
     config: Option<PathBuf>,
+    /// Metrics endpoints shown after each status round.
+    metrics: Vec<std::net::SocketAddr>,
 }
 
 impl Runner {
@@ -286,6 +293,9 @@ impl Runner {
                 None => out += &format!("{} (id {}) at {}: no answer\n", d.name, d.id, d.addr),
             }
         }
+        for &addr in &self.metrics {
+            out += &spread_tools::monitor::metrics::report(addr);
+        }
         (out, round.answers.len() == round.asked.len())
     }
 }
@@ -313,6 +323,33 @@ fn fc_table(o: &Opts, mon: &Monitor) -> Result<Option<FlowControlTable>, String>
     Ok(Some(table))
 }
 
+/// `--metrics`: each address given (a name is resolved), or the
+/// configuration's MetricsAddress for `--metrics` alone.
+fn metrics_addresses(
+    given: &[String],
+    config: &Config,
+) -> Result<Vec<std::net::SocketAddr>, String> {
+    use std::net::ToSocketAddrs;
+    let mut all = Vec::new();
+    for a in given {
+        let addr = if a.is_empty() {
+            config.metrics_address.ok_or_else(|| {
+                format!(
+                    "--metrics: {} sets no MetricsAddress; give one (host:port)",
+                    config.source
+                )
+            })?
+        } else {
+            a.to_socket_addrs()
+                .map_err(|e| format!("--metrics {a}: {e}"))?
+                .next()
+                .ok_or_else(|| format!("--metrics {a}: no address"))?
+        };
+        all.push(spread_tools::monitor::metrics::reachable(addr));
+    }
+    Ok(all)
+}
+
 fn run(o: &Opts) -> Result<ExitCode, String> {
     let config = Config::locate(o.config.as_deref()).map_err(|e| e.to_string())?;
     let mon = Monitor::bind(&config, o.name.as_deref(), o.port)?;
@@ -338,6 +375,7 @@ fn run(o: &Opts) -> Result<ExitCode, String> {
             .ok_or_else(|| format!("--terminate: no configured daemon is named {name:?}"))?] = true;
     }
     let fc = fc_table(o, &mon)?;
+    let metrics = metrics_addresses(&o.metrics, &config)?;
     let accelerated = mon.accelerated;
     let mut r = Runner {
         mon,
@@ -348,6 +386,7 @@ fn run(o: &Opts) -> Result<ExitCode, String> {
         round: None,
         partition: None,
         config: o.config.clone(),
+        metrics,
     };
     if let Some(table) = &fc {
         r.flow_control(table)?;

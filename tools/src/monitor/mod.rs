@@ -8,6 +8,7 @@
 //! which is what a daemon checks before it answers or obeys.
 
 pub mod menu;
+pub mod metrics;
 pub mod report;
 pub mod tables;
 
