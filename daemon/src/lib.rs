@@ -20,6 +20,7 @@ pub mod notify;
 pub mod privileges;
 pub mod recvmmsg;
 pub mod reload;
+pub mod ring_keys;
 pub mod runtime;
 pub mod segment;
 pub mod sendmmsg;

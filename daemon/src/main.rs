@@ -8,6 +8,7 @@ use spread_daemon::logging;
 use spread_daemon::notify::Notifier;
 use spread_daemon::privileges::{self, Plan};
 use spread_daemon::reload::{ConfigFile, Reloader};
+use spread_daemon::ring_keys::KeyFiles;
 use spread_daemon::runtime::Bound;
 use spread_daemon::setup::settings_from;
 use std::process::ExitCode;
@@ -96,12 +97,29 @@ fn main() -> ExitCode {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    // Before any chroot, as the configuration file.
+    let key_files = KeyFiles::open(&config);
+    let keys = match key_files.load(&config) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("spread: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    if let Some(k) = &keys {
+        let accepted: Vec<String> = k.open[1..]
+            .iter()
+            .map(|k| format!("{:08x}", k.id()))
+            .collect();
+        info!(target: "spread::network", "datagrams between daemons are sealed with ring key {:08x} ({}){}", k.seal.id(), config.where_set("RingKeyFile"), if accepted.is_empty() { String::new() } else { format!("; also accepted: {}", accepted.join(", ")) });
+    }
     let reloader = Reloader {
         file: config_file,
         config: config.clone(),
         me,
         name: args.name.clone(),
         rules: rules.clone(),
+        key_files,
     };
     let mut settings = match settings_from(&config, me, rules, now as i32) {
         Ok(s) => s,
@@ -110,6 +128,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    settings.net.keys = keys;
     // SAFETY: geteuid cannot fail.
     settings.trusted_uids = vec![unsafe { libc::geteuid() }, plan.final_uid()];
     if let Plan::Drop(t) = &plan {

@@ -4,6 +4,7 @@
 //! Nothing is shared or locked per message. Not configured, nothing here
 //! runs.
 
+use crate::net_io::SealRefusals;
 use spread_core::consts::*;
 use spread_core::wire::Header;
 use std::fmt::Write as _;
@@ -123,6 +124,9 @@ pub struct Sample {
     pub packets_delivered: u64,
     /// Drops by reason, in [`DROPS`] order.
     pub drops: [u64; DROPS.len()],
+    /// Datagrams refused for their sealing (RingKeyFile), in
+    /// [`SealRefusals::REASONS`] order.
+    pub seal_drops: [u64; SealRefusals::REASONS.len()],
     /// Messages waiting to be sent on the ring.
     pub ring_backlog: usize,
     pub session_backlog_messages: usize,
@@ -289,6 +293,9 @@ impl Sample {
         );
         for (i, r) in DROPS.iter().enumerate() {
             o.line("spread_dropped_total", &[("reason", r)], self.drops[i]);
+        }
+        for (i, (r, _)) in SealRefusals::REASONS.iter().enumerate() {
+            o.line("spread_dropped_total", &[("reason", r)], self.seal_drops[i]);
         }
         o.counter(
             "spread_sessions_cut_off_total",

@@ -5,8 +5,11 @@
 
 use crate::engine::node::Node;
 use crate::logging::ReportedCount;
+use crate::packet::seal::{looks_sealed, wall_us, Opener, Refusal};
 use crate::packet::{DataHeader, Packet, HEADER_LEN, ROUTED_TYPE};
+use crate::ring_keys::RingKeys;
 use crate::transport::{Peer, Received, Transport};
+use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{debug, warn};
@@ -26,6 +29,8 @@ pub struct NetSettings {
     /// logged and left out (data then goes to each daemon) instead of
     /// stopping the daemon.
     pub ignore_multicast_join_errors: bool,
+    /// RingKeyFile (and AcceptRingKeyFile): every datagram sealed.
+    pub keys: Option<RingKeys>,
 }
 
 pub struct NetIo {
@@ -42,6 +47,88 @@ pub struct NetIo {
     reported_ahead: ReportedCount,
     /// Rings given up for packets nobody had, as far as logged.
     stuck_logged: u64,
+    /// With a ring key: what opens the datagrams that come.
+    opener: Option<Opener>,
+    /// Datagrams not taken for their sealing, by reason.
+    pub seal_refused: SealRefusals,
+    reported_seal: ReportedCount,
+}
+
+/// Datagrams refused for their sealing: how many of each kind, and where
+/// the last came from (for the log).
+#[derive(Debug, Default, Clone)]
+pub struct SealRefusals {
+    counts: [u64; SealRefusals::REASONS.len()],
+    last_from: [Option<SocketAddr>; SealRefusals::REASONS.len()],
+    reported: [u64; SealRefusals::REASONS.len()],
+}
+
+impl SealRefusals {
+    /// Each reason's `reason` label in the metrics, and what the log says.
+    pub const REASONS: [(&'static str, &'static str); 7] = [
+        (
+            "unsealed",
+            "not sealed (a daemon without RingKeyFile, or Spread 5.0.1)",
+        ),
+        ("other_key", "sealed under a key this daemon does not hold"),
+        (
+            "forged_seal",
+            "that do not open under the ring key (forged, damaged or truncated)",
+        ),
+        ("replayed", "replayed (taken before)"),
+        (
+            "stale_run",
+            "from an earlier run of a daemon than the one heard (replayed)",
+        ),
+        (
+            "untimely_monitor",
+            "monitor requests out of time (is the monitor's clock a minute off?)",
+        ),
+        (
+            "sealed_without_key",
+            "sealed under a ring key, while this daemon has no RingKeyFile",
+        ),
+    ];
+
+    fn count(&mut self, reason: usize, from: SocketAddr) {
+        self.counts[reason] += 1;
+        self.last_from[reason] = Some(from);
+    }
+
+    pub fn counts(&self) -> [u64; SealRefusals::REASONS.len()] {
+        self.counts
+    }
+
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// One line for what came since the last, each reason with the source
+    /// of its last datagram.
+    fn since_reported(&mut self) -> String {
+        let mut parts = Vec::new();
+        for (i, (_, says)) in SealRefusals::REASONS.iter().enumerate() {
+            let new = self.counts[i] - self.reported[i];
+            if new > 0 {
+                let from =
+                    self.last_from[i].map_or(String::new(), |a| format!(", the last from {a}"));
+                parts.push(format!("{new} {says}{from}"));
+            }
+        }
+        self.reported = self.counts;
+        parts.join("; ")
+    }
+}
+
+fn refusal_index(r: Refusal) -> usize {
+    match r {
+        Refusal::Plain => 0,
+        Refusal::OtherKey => 1,
+        Refusal::Forged => 2,
+        Refusal::Replayed => 3,
+        Refusal::Stale => 4,
+        Refusal::Untimely => 5,
+    }
 }
 
 /// Dropped datagrams are reported at most this often.
@@ -55,6 +142,7 @@ impl NetIo {
             s.drop_rate,
             s.segment,
             s.ignore_multicast_join_errors,
+            s.keys.as_ref(),
         )
         .await?;
         Ok(NetIo {
@@ -66,12 +154,64 @@ impl NetIo {
             reported: ReportedCount::default(),
             reported_ahead: ReportedCount::default(),
             stuck_logged: 0,
+            opener: s.keys.as_ref().map(|k| Opener::new(k.open.clone())),
+            seal_refused: SealRefusals::default(),
+            reported_seal: ReportedCount::default(),
         })
     }
 
-    /// A reloaded configuration's daemons (see [`Transport::reconfigure`]).
+    /// A reloaded configuration's daemons (see [`Transport::reconfigure`])
+    /// and keys.
     pub fn reconfigure(&mut self, s: &NetSettings) -> Result<(), String> {
-        self.transport.reconfigure(&s.peers, s.segment)
+        self.transport.reconfigure(&s.peers, s.segment)?;
+        self.transport.rekey(s.keys.as_ref());
+        match (&mut self.opener, &s.keys) {
+            (Some(o), Some(k)) => o.rekey(k.open.clone()),
+            (o, k) => *o = k.as_ref().map(|k| Opener::new(k.open.clone())),
+        }
+        Ok(())
+    }
+
+    /// Whether datagrams are sealed.
+    pub fn sealed(&self) -> bool {
+        self.opener.is_some()
+    }
+
+    /// With a ring key, opens `d` in place (its bytes become what was
+    /// sealed, `d.sealed_by` the daemon id it was sealed as); false if it
+    /// is not taken. Without one, refuses what is sealed.
+    pub fn unseal(&mut self, d: &mut Received) -> bool {
+        let Some(opener) = &mut self.opener else {
+            if looks_sealed(&d.bytes) {
+                self.seal_refused
+                    .count(SealRefusals::REASONS.len() - 1, d.from);
+                return false;
+            }
+            return true;
+        };
+        match opener.open(&d.bytes, self.start.elapsed().as_micros() as u64, wall_us()) {
+            Ok(o) => {
+                d.bytes = o.plain;
+                d.sealed_by = Some(o.sender);
+                true
+            }
+            Err(r) => {
+                self.seal_refused.count(refusal_index(r), d.from);
+                false
+            }
+        }
+    }
+
+    /// Whether a datagram that claims to come from daemon `claimed` was
+    /// sealed as that daemon (always, without a ring key). A key holder
+    /// posing as another daemon is counted as forged.
+    pub fn sealed_as(&mut self, d: &Received, claimed: u32) -> bool {
+        if self.opener.is_none() || d.sealed_by == Some(claimed) {
+            return true;
+        }
+        self.seal_refused
+            .count(refusal_index(Refusal::Forged), d.from);
+        false
     }
 
     pub fn transport(&self) -> &Transport {
@@ -123,6 +263,9 @@ impl NetIo {
         };
         if claimed == self.me {
             // Our own packet, back from the segment address.
+            return None;
+        }
+        if !self.sealed_as(r, claimed) {
             return None;
         }
         let Some(peer) = self.transport.sender_of(r.from.ip(), claimed) else {
@@ -177,6 +320,14 @@ impl NetIo {
         if let Some(new) = self.reported_ahead.due(stats.refused_ahead, REPORT_EVERY) {
             warn!(target: "spread::network", "refused {new} data packets or tokens numbered beyond what the ring can have sent (forged?)");
         }
+        if self
+            .reported_seal
+            .due(self.seal_refused.total(), REPORT_EVERY)
+            .is_some()
+        {
+            let what = self.seal_refused.since_reported();
+            warn!(target: "spread::network", "refused datagrams for their sealing: {what}");
+        }
         if stats.stuck > self.stuck_logged {
             self.stuck_logged = stats.stuck;
             warn!(target: "spread::membership", "the ring lacks packets that no daemon has (forged sequence numbers?): forming a new membership");
@@ -229,6 +380,7 @@ mod tests {
             drop_rate: 0.0,
             segment: None,
             ignore_multicast_join_errors: false,
+            keys: None,
         };
         let mut net = NetIo::bind(&settings).await.unwrap();
         for routed in [true, false] {
@@ -246,6 +398,7 @@ mod tests {
                 port: Port::Data,
                 from: remote.local_addr().unwrap(),
                 bytes: bytes.clone(),
+                sealed_by: None,
             };
             assert!(net.decode(&r, |_| true).is_some());
             let mut buf = [0u8; 2048];

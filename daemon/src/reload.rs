@@ -13,7 +13,7 @@
 
 use crate::config::{Config, ConfigError, DaemonEntry, Segment};
 use crate::sessions::socket_file::open_dir;
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -64,20 +64,7 @@ impl ConfigFile {
             file: shown.clone(),
             source,
         };
-        // SAFETY: the descriptor is open and the name NUL-terminated; the
-        // result is checked.
-        let fd = unsafe {
-            libc::openat(
-                dir.as_raw_fd(),
-                name.as_ptr(),
-                libc::O_RDONLY | libc::O_CLOEXEC,
-            )
-        };
-        if fd < 0 {
-            return Err(io_err(io::Error::last_os_error()));
-        }
-        // SAFETY: `fd` was just opened and is owned by nobody else.
-        let mut file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        let mut file = open_at(dir, name).map_err(io_err)?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io_err)?;
         let text = String::from_utf8(bytes).map_err(|e| {
@@ -96,6 +83,25 @@ impl ConfigFile {
             ConfigFile::Embedded => "<embedded default>",
         }
     }
+}
+
+/// Opens `name` in the directory `dir` (a descriptor kept from before a
+/// chroot) for reading.
+pub fn open_at(dir: &OwnedFd, name: &CStr) -> io::Result<std::fs::File> {
+    // SAFETY: the descriptor is open and the name NUL-terminated; the
+    // result is checked.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and is owned by nobody else.
+    Ok(std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
 }
 
 /// What a reloaded configuration means for this daemon.
@@ -189,6 +195,8 @@ pub struct Reloader {
     pub me: (usize, usize),
     pub name: Option<String>,
     pub rules: crate::auth::IpRules,
+    /// Where RingKeyFile and AcceptRingKeyFile are read again from.
+    pub key_files: crate::ring_keys::KeyFiles,
 }
 
 impl Reloader {

@@ -343,9 +343,14 @@ impl Core {
         // One reading of the clocks serves the batch (taken at once).
         let now = std::time::Instant::now();
         let node_now = self.net.now();
-        for d in batch {
+        for mut d in batch {
+            if !self.net.unseal(&mut d) {
+                continue;
+            }
             if let Some(m) = monitor_packet(&d) {
-                self.on_monitor(m, &d, now);
+                if self.net.sealed_as(&d, m.header.transmiter_id) {
+                    self.on_monitor(m, &d, now);
+                }
                 continue;
             }
             // Lifts a partition whose time is up.
@@ -437,13 +442,25 @@ impl Core {
         let Some(me) = new_me else {
             return;
         };
-        let settings = match crate::setup::settings_from(&new, me, r.rules.clone(), 0) {
+        let mut settings = match crate::setup::settings_from(&new, me, r.rules.clone(), 0) {
             Ok(s) => s,
             Err(e) => {
                 error!(target: "spread::config", "{why}: {e}; the running configuration (hash {}) stays in force", r.config.hash());
                 return;
             }
         };
+        settings.net.keys = match r.key_files.load(&new) {
+            Ok(k) => k,
+            Err(e) => {
+                error!(target: "spread::config", "{why}: {e}; the running configuration (hash {}) stays in force", r.config.hash());
+                return;
+            }
+        };
+        if let Some(k) = &settings.net.keys {
+            info!(target: "spread::network", "{why}: sealing with ring key {:08x}, accepting {}", k.seal.id(), k.open.iter().map(|k| format!("{:08x}", k.id())).collect::<Vec<_>>().join(", "));
+        } else if self.net.sealed() {
+            warn!(target: "spread::network", "{why}: no RingKeyFile any more: datagrams between daemons go out plain");
+        }
         if let Err(e) = self.net.reconfigure(&settings.net) {
             self.exit_by_reload(&format!("{why}: {e}"));
         }
@@ -519,6 +536,7 @@ impl Core {
                 self.counters.rejected_messages,
                 self.counters.refused_joins,
             ],
+            seal_drops: self.net.seal_refused.counts(),
             ring_backlog: self.node.backlog(),
             session_backlog_messages: backlogs.clone().map(|b| b.messages()).sum(),
             session_backlog_bytes: backlogs.map(|b| b.bytes()).sum(),

@@ -222,6 +222,8 @@ fn ring_settings(
         drop_rate,
         segment: segment_of(&config.segments[me.0], interface),
         ignore_multicast_join_errors: config.ignore_multicast_join_errors,
+        // Read by the caller, from files it keeps a way to.
+        keys: None,
     };
     (net, membership)
 }

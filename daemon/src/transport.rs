@@ -6,8 +6,10 @@
 //! segments.
 
 use crate::engine::order::Send as Outgoing;
+use crate::packet::seal::{Kind, Sealer};
 use crate::packet::Port;
 use crate::recvmmsg::RecvBatch;
+use crate::ring_keys::RingKeys;
 use crate::segment::Segment;
 use crate::sendmmsg::{send_batch, Outbound};
 use std::collections::HashMap;
@@ -38,6 +40,8 @@ pub struct Received {
     pub port: Port,
     pub from: SocketAddr,
     pub bytes: Vec<u8>,
+    /// Set once opened: the daemon id it was sealed as.
+    pub sealed_by: Option<u32>,
 }
 
 pub struct Transport {
@@ -57,6 +61,8 @@ pub struct Transport {
     me: u32,
     /// Test-only: the fraction of received data packets to drop.
     drop_rate: f64,
+    /// With a ring key: what seals every datagram sent.
+    sealer: Option<Sealer>,
 }
 
 impl Transport {
@@ -66,6 +72,7 @@ impl Transport {
         drop_rate: f64,
         segment: Option<Segment>,
         ignore_join_errors: bool,
+        keys: Option<&RingKeys>,
     ) -> io::Result<Transport> {
         let mine = peers
             .iter()
@@ -117,7 +124,25 @@ impl Transport {
             peers: peers.iter().map(|p| (p.id, p.clone())).collect(),
             me,
             drop_rate,
+            sealer: keys.map(|k| Sealer::new(Kind::Daemon, me, k.seal.clone())),
         })
+    }
+
+    /// Seals with the key in force after a reload (none: datagrams go
+    /// out plain from now on).
+    pub fn rekey(&mut self, keys: Option<&RingKeys>) {
+        match (&mut self.sealer, keys) {
+            (Some(s), Some(k)) => s.rekey(k.seal.clone()),
+            (_, k) => self.sealer = k.map(|k| Sealer::new(Kind::Daemon, self.me, k.seal.clone())),
+        }
+    }
+
+    /// `bytes` as they go on the wire.
+    fn wire<'a>(&self, bytes: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+        match &self.sealer {
+            Some(s) => s.seal(bytes).into(),
+            None => bytes.into(),
+        }
     }
 
     /// A reloaded configuration's daemons. Sockets stay as they are (new
@@ -179,6 +204,7 @@ impl Transport {
                                         port,
                                         from: from?,
                                         bytes: bytes.to_vec(),
+                                        sealed_by: None,
                                     })
                                 })
                                 .collect();
@@ -215,6 +241,7 @@ impl Transport {
             Some(seg) => vec![seg.addr()],
             None => self.mates.clone(),
         };
+        let bytes = &*self.wire(bytes);
         let batch: Vec<Outbound<'_>> = targets.iter().map(|&to| Outbound { to, bytes }).collect();
         if let Err(e) = send_batch(self.data.as_raw_fd(), &batch) {
             debug!(target: "spread::network", "passing on a routed packet failed: {e}");
@@ -224,7 +251,7 @@ impl Transport {
 
     /// One datagram from the data socket (a reply to a monitor).
     pub fn send_to(&self, to: SocketAddr, bytes: &[u8]) {
-        if let Err(e) = self.data.try_send_to(bytes, to) {
+        if let Err(e) = self.data.try_send_to(&self.wire(bytes), to) {
             debug!(target: "spread::network", "reply to {to} not sent: {e}");
         }
     }
@@ -254,16 +281,19 @@ impl Transport {
     /// waiting: a full socket buffer loses the rest, which the protocol
     /// recovers like any other loss.
     pub fn send_all(&self, sends: &[Outgoing]) {
+        // Each datagram is sealed once, whatever number of daemons it goes to.
+        let wire: Vec<_> = sends
+            .iter()
+            .map(|s| match s {
+                Outgoing::Broadcast(b)
+                | Outgoing::Unicast { bytes: b, .. }
+                | Outgoing::Token { bytes: b, .. } => self.wire(b),
+            })
+            .collect();
         let targets: Vec<(Vec<SocketAddr>, &[u8])> = sends
             .iter()
-            .map(|s| {
-                let bytes: &[u8] = match s {
-                    Outgoing::Broadcast(b)
-                    | Outgoing::Unicast { bytes: b, .. }
-                    | Outgoing::Token { bytes: b, .. } => b,
-                };
-                (self.targets(s), bytes)
-            })
+            .zip(&wire)
+            .map(|(s, bytes)| (self.targets(s), &**bytes))
             .collect();
         let batch: Vec<Outbound<'_>> = targets
             .iter()

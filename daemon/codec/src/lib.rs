@@ -23,6 +23,7 @@ mod membership;
 mod monitor;
 mod packer;
 mod rtr;
+pub mod seal;
 mod token;
 mod type_bits;
 mod wire;

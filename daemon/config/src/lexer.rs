@@ -29,6 +29,7 @@ reserved_words! {
         WideAreaNetwork = "WideAreaNetwork", ExcludeSegAddrsFromHash = "ExcludeSegAddrsFromHash",
         IgnoreMulticastJoinErrors = "IgnoreMulticastJoinErrors",
         MetricsAddress = "MetricsAddress", EventLogFormat = "EventLogFormat",
+        RingKeyFile = "RingKeyFile", AcceptRingKeyFile = "AcceptRingKeyFile",
     }
 }
 

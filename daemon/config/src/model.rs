@@ -62,6 +62,16 @@ pub struct Config {
     pub metrics_address: Option<SocketAddr>,
     /// Our extension (`EventLogFormat = text | json`): how log lines look.
     pub event_log_format: LogFormat,
+    /// Our extension (`RingKeyFile = /etc/spread/ring.key`): the 32-byte
+    /// secret every datagram between daemons is sealed with (and must be
+    /// sealed with to be taken). Not in the hash: a ring whose daemons
+    /// hold different keys (or none) does not form, because their
+    /// datagrams do not open, and each daemon's log says so.
+    pub ring_key_file: Option<String>,
+    /// Our extension (`AcceptRingKeyFile = path`, repeatable): keys that
+    /// open datagrams besides `ring_key_file` but never seal one, for a
+    /// key rotation without a restart.
+    pub accept_ring_key_files: Vec<String>,
     /// File name used in messages.
     pub source: String,
     /// Things 5.0.1 only warns about, with their line, for the log.
@@ -239,6 +249,8 @@ impl Config {
             ignore_multicast_join_errors: false,
             metrics_address: None,
             event_log_format: LogFormat::Text,
+            ring_key_file: None,
+            accept_ring_key_files: Vec::new(),
             source: source.to_string(),
             warnings: Vec::new(),
             option_lines: Vec::new(),

@@ -124,6 +124,11 @@ impl Parser<'_> {
                 self.cfg.ignore_multicast_join_errors = self.boolean(o)?
             }
             Opt::MetricsAddress => self.metrics_address(line)?,
+            Opt::RingKeyFile => self.cfg.ring_key_file = Some(self.string(o)?),
+            Opt::AcceptRingKeyFile => {
+                let path = self.string(o)?;
+                self.cfg.accept_ring_key_files.push(path);
+            }
             Opt::EventLogFormat => {
                 let t = self.next()?;
                 self.cfg.event_log_format = match &t.tok {

@@ -629,3 +629,27 @@ fn max_message_size_range_budgets_and_hash() {
         assert_eq!(err(&format!("{text}\n{seg}")), want, "{text}");
     }
 }
+
+/// RingKeyFile and AcceptRingKeyFile name files (read by the daemon, not
+/// here); they stay out of the hash, which a 5.0.1 daemon must still match
+/// when no key is set and which must not hint at the key when one is.
+#[test]
+fn ring_key_options() {
+    let base = "Spread_Segment 225.1.1.1:4803 {\n a 10.0.0.1\n}\n";
+    let plain = Config::parse(base, "t").unwrap();
+    assert_eq!(plain.ring_key_file, None);
+    assert!(plain.accept_ring_key_files.is_empty());
+    let text = "RingKeyFile = /etc/spread/ring.key\nAcceptRingKeyFile = \"/etc/spread/old key\"\nAcceptRingKeyFile = /etc/spread/older.key\n";
+    let c = Config::parse(&format!("{text}{base}"), "t").unwrap();
+    assert_eq!(c.ring_key_file.as_deref(), Some("/etc/spread/ring.key"));
+    assert_eq!(
+        c.accept_ring_key_files,
+        ["/etc/spread/old key", "/etc/spread/older.key"]
+    );
+    assert_eq!(c.hash(), plain.hash());
+    assert_eq!(c.where_set("RingKeyFile"), "t:1");
+    let err = Config::parse("RingKeyFile = \n", "t")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("t:"), "{err}");
+}

@@ -12,12 +12,15 @@ pub mod metrics;
 pub mod report;
 pub mod tables;
 
+use spread_codec::seal::{wall_us, Kind, Opener, RingKey, Sealer};
 use spread_codec::{
     DataHeader, FlowControlTable, MonitorBody, MonitorPacket, PartitionTable, Status, FC_TYPE,
     PARTITION_TYPE, RELOAD_TYPE, STATUS_TYPE,
 };
 use spread_config::Config;
+use std::cell::RefCell;
 use std::net::{SocketAddr, UdpSocket};
+use std::path::Path;
 use std::time::Duration;
 
 /// A monitor resends an active partition this often; daemons drop it a
@@ -61,6 +64,27 @@ pub struct Monitor {
     pub accelerated: bool,
     /// Every packet's header: my identity, the hash, my reply port.
     header: DataHeader,
+    /// With RingKeyFile: requests are sealed, replies opened.
+    sealing: Option<(Sealer, RefCell<Opener>)>,
+    started: std::time::Instant,
+}
+
+/// The sealing of a configuration with RingKeyFile (the monitor must be
+/// able to read the key files).
+fn sealing_of(config: &Config, me: u32) -> Result<Option<(Sealer, RefCell<Opener>)>, String> {
+    let Some(path) = &config.ring_key_file else {
+        return Ok(None);
+    };
+    let read = |p: &String| RingKey::read(Path::new(p)).map_err(|e| e.to_string());
+    let seal = read(path)?;
+    let mut open = vec![seal.clone()];
+    for p in &config.accept_ring_key_files {
+        open.push(read(p)?);
+    }
+    Ok(Some((
+        Sealer::new(Kind::Monitor, me, seal),
+        RefCell::new(Opener::new(open)),
+    )))
 }
 
 impl Monitor {
@@ -81,6 +105,8 @@ impl Monitor {
             daemons: daemons_of(config),
             accelerated: config.accelerated_ring == Some(true),
             header,
+            sealing: sealing_of(config, me.id)?,
+            started: std::time::Instant::now(),
         })
     }
 
@@ -91,7 +117,10 @@ impl Monitor {
     fn send(&self, body: MonitorBody, ty: u32, to: &[usize], copies: usize) -> Result<(), String> {
         let mut header = self.header;
         header.ty = ty;
-        let bytes = MonitorPacket { header, body }.encode();
+        let mut bytes = MonitorPacket { header, body }.encode();
+        if let Some((sealer, _)) = &self.sealing {
+            bytes = sealer.seal(&bytes);
+        }
         for &i in to {
             let addr = self.daemons[i].addr;
             for _ in 0..copies {
@@ -139,6 +168,7 @@ impl Monitor {
             self.daemons = daemons_of(config);
             self.accelerated = config.accelerated_ring == Some(true);
             self.header.conf_hash = config.hash();
+            self.sealing = sealing_of(config, self.header.transmiter_id)?;
         }
         Ok(())
     }
@@ -160,10 +190,24 @@ impl Monitor {
             }
             self.socket.set_read_timeout(Some(left)).ok()?;
             let (n, _) = self.socket.recv_from(&mut buf).ok()?;
+            let opened;
+            let bytes = match &self.sealing {
+                Some((_, opener)) => {
+                    let mono = self.started.elapsed().as_micros() as u64;
+                    match opener.borrow_mut().open(&buf[..n], mono, wall_us()) {
+                        Ok(o) => {
+                            opened = o.plain;
+                            &opened[..]
+                        }
+                        Err(_) => continue,
+                    }
+                }
+                None => &buf[..n],
+            };
             if let Ok(MonitorPacket {
                 header,
                 body: MonitorBody::StatusReply(s),
-            }) = MonitorPacket::decode(&buf[..n])
+            }) = MonitorPacket::decode(bytes)
             {
                 if let Some(i) = self.daemons.iter().position(|d| d.id == header.proc_id) {
                     return Some((i, s));

@@ -1,0 +1,252 @@
+//! Sealed datagrams between daemons (`RingKeyFile`), our option: every
+//! datagram is encrypted and authenticated with XChaCha20-Poly1305 under
+//! the ring key, and taken only once (`replay.rs`).
+//!
+//! A sealed datagram is a 32-byte header, the ciphertext and a 16-byte tag;
+//! the header is authenticated with it:
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 0..2 | `SK` |
+//! | 2 | version, 1 |
+//! | 3 | kind: 0 from a daemon, 1 a monitor's request |
+//! | 4..8 | the key's id (big-endian), see [`RingKey`] |
+//! | 8..32 | the nonce: sender (the daemon id it sends as), epoch (µs since the Unix epoch at its start), salt (random per run), number (from 0) |
+//!
+//! The nonce never repeats under a key: a run's epoch and random salt
+//! differ from every other run's, and its numbers count up. A datagram
+//! that does not open under any key held is dropped, and so is one whose
+//! stream and number were taken before.
+
+mod key;
+mod replay;
+
+pub use key::{KeyError, RingKey, KEY_LEN};
+pub use replay::{StreamId, Verdict};
+
+use chacha20poly1305::aead::AeadInPlace;
+use chacha20poly1305::{Tag, XNonce};
+use replay::Replay;
+use std::cell::Cell;
+
+const MAGIC: [u8; 2] = *b"SK";
+const VERSION: u8 = 1;
+pub const HEADER_LEN: usize = 32;
+const TAG_LEN: usize = 16;
+/// What sealing adds to a datagram.
+pub const OVERHEAD: usize = HEADER_LEN + TAG_LEN;
+
+/// Who seals: a daemon, or a monitor (whose requests are judged by their
+/// time, since a monitor is a new run each time it is started).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Daemon = 0,
+    Monitor = 1,
+}
+
+/// Whether `bytes` looks like a sealed datagram (so that a daemon without
+/// a key can say why it cannot read it).
+pub fn looks_sealed(bytes: &[u8]) -> bool {
+    bytes.len() >= OVERHEAD && bytes[..2] == MAGIC && bytes[2] == VERSION
+}
+
+/// Seals what one run sends.
+#[derive(Debug)]
+pub struct Sealer {
+    kind: Kind,
+    /// A monitor's epoch is the time of each request (see `replay.rs`).
+    stream: Cell<StreamId>,
+    next: Cell<u64>,
+    key: RingKey,
+}
+
+impl Sealer {
+    /// A new run for `sender`, sealing with `key`.
+    pub fn new(kind: Kind, sender: u32, key: RingKey) -> Sealer {
+        Sealer {
+            kind,
+            stream: Cell::new(StreamId {
+                sender,
+                epoch: wall_us(),
+                salt: random_u32(),
+            }),
+            next: Cell::new(0),
+            key,
+        }
+    }
+
+    /// Seals with another key from now on (the numbering goes on).
+    pub fn rekey(&mut self, key: RingKey) {
+        self.key = key;
+    }
+
+    pub fn key(&self) -> &RingKey {
+        &self.key
+    }
+
+    /// `plain`, sealed.
+    pub fn seal(&self, plain: &[u8]) -> Vec<u8> {
+        let n = self.next.get();
+        self.next.set(n + 1);
+        if self.kind == Kind::Monitor {
+            let mut s = self.stream.get();
+            s.epoch = wall_us();
+            self.stream.set(s);
+        }
+        let mut out = Vec::with_capacity(plain.len() + OVERHEAD);
+        out.extend_from_slice(&MAGIC);
+        out.push(VERSION);
+        out.push(self.kind as u8);
+        out.extend_from_slice(&self.key.id.to_be_bytes());
+        out.extend_from_slice(&nonce(self.stream.get(), n));
+        out.extend_from_slice(plain);
+        let (header, body) = out.split_at_mut(HEADER_LEN);
+        let tag = self
+            .key
+            .cipher
+            .encrypt_in_place_detached(XNonce::from_slice(&header[8..]), header, body)
+            // Only a body over 256 GiB fails.
+            .expect("a datagram is far below the cipher's limit");
+        out.extend_from_slice(&tag);
+        out
+    }
+}
+
+/// Why a datagram was not taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not sealed (a daemon without a key, or a 5.0.1 daemon).
+    Plain,
+    /// Sealed under a key this daemon does not hold.
+    OtherKey,
+    /// It does not open: forged, damaged or truncated.
+    Forged,
+    Replayed,
+    /// From an older run of a daemon than the one heard.
+    Stale,
+    /// A monitor request out of time (clocks a minute apart?).
+    Untimely,
+}
+
+/// A datagram opened.
+#[derive(Debug)]
+pub struct Opened {
+    pub plain: Vec<u8>,
+    pub kind: Kind,
+    /// The daemon id it was sealed as.
+    pub sender: u32,
+}
+
+/// Opens what the others send: holds the keys and what was taken.
+#[derive(Debug)]
+pub struct Opener {
+    keys: Vec<RingKey>,
+    replay: Replay,
+}
+
+impl Opener {
+    pub fn new(keys: Vec<RingKey>) -> Opener {
+        Opener {
+            keys,
+            replay: Replay::default(),
+        }
+    }
+
+    /// Other keys from now on (what was taken is still remembered).
+    pub fn rekey(&mut self, keys: Vec<RingKey>) {
+        self.keys = keys;
+    }
+
+    /// Opens `bytes`; `mono_us` is a monotonic clock, `wall_us` the time
+    /// since the Unix epoch (monitor requests are judged by it).
+    pub fn open(&mut self, bytes: &[u8], mono_us: u64, wall_us: u64) -> Result<Opened, Refusal> {
+        if !looks_sealed(bytes) {
+            return Err(Refusal::Plain);
+        }
+        let kind = match bytes[3] {
+            0 => Kind::Daemon,
+            1 => Kind::Monitor,
+            _ => return Err(Refusal::Forged),
+        };
+        let id = u32::from_be_bytes(bytes[4..8].try_into().unwrap_or_default());
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.id == id)
+            .ok_or(Refusal::OtherKey)?;
+        let (stream, n) = parse_nonce(&bytes[8..HEADER_LEN]);
+        let verdict = match kind {
+            Kind::Daemon => self.replay.check_daemon(stream, n, mono_us),
+            Kind::Monitor => self.replay.check_monitor(stream, n, wall_us),
+        };
+        match verdict {
+            Verdict::Fresh => {}
+            Verdict::Replayed => return Err(Refusal::Replayed),
+            Verdict::Stale => return Err(Refusal::Stale),
+            Verdict::Untimely => return Err(Refusal::Untimely),
+        }
+        let (header, rest) = bytes.split_at(HEADER_LEN);
+        let (body, tag) = rest.split_at(rest.len() - TAG_LEN);
+        let mut plain = body.to_vec();
+        key.cipher
+            .decrypt_in_place_detached(
+                XNonce::from_slice(&header[8..]),
+                header,
+                &mut plain,
+                Tag::from_slice(tag),
+            )
+            .map_err(|_| Refusal::Forged)?;
+        match kind {
+            Kind::Daemon => self.replay.take_daemon(stream, n, mono_us),
+            Kind::Monitor => self.replay.take_monitor(stream, n),
+        }
+        Ok(Opened {
+            plain,
+            kind,
+            sender: stream.sender,
+        })
+    }
+}
+
+fn nonce(s: StreamId, n: u64) -> [u8; 24] {
+    let mut out = [0u8; 24];
+    out[..4].copy_from_slice(&s.sender.to_be_bytes());
+    out[4..12].copy_from_slice(&s.epoch.to_be_bytes());
+    out[12..16].copy_from_slice(&s.salt.to_be_bytes());
+    out[16..].copy_from_slice(&n.to_be_bytes());
+    out
+}
+
+fn parse_nonce(b: &[u8]) -> (StreamId, u64) {
+    let word = |r: std::ops::Range<usize>| b[r].iter().fold(0u64, |a, &x| a << 8 | u64::from(x));
+    (
+        StreamId {
+            sender: word(0..4) as u32,
+            epoch: word(4..12),
+            salt: word(12..16) as u32,
+        },
+        word(16..24),
+    )
+}
+
+/// Microseconds since the Unix epoch.
+pub fn wall_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+fn random_u32() -> u32 {
+    let mut b = [0u8; 4];
+    // SAFETY: the buffer is valid for its length; the result is checked.
+    let got = unsafe { libc::getrandom(b.as_mut_ptr().cast(), b.len(), 0) };
+    if got != b.len() as isize {
+        // No entropy source: the process id and the clock still make runs
+        // differ, which is what the salt is for.
+        return std::process::id() ^ (wall_us() as u32).rotate_left(16);
+    }
+    u32::from_ne_bytes(b)
+}
+
+#[cfg(test)]
+mod tests;
