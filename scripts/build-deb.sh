@@ -26,9 +26,13 @@ arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 libdir=/usr/lib/$multiarch
 
-flags=(-q -p spread-daemon -p spread-tools -p spread-ffi)
-[ "$profile" = release ] && flags+=(--release)
-cargo build "${flags[@]}"
+if [ "$profile" = release ]; then
+  cargo build --release -q -p spread-daemon -p spread-tools -p spread-ffi
+else
+  # The builds scripts/test.sh and the C suite make already.
+  cargo build -q --workspace --bins
+  cargo build -q -p spread-ffi
+fi
 bin="$target/$profile"
 
 mkdir -p "$out"
@@ -49,7 +53,8 @@ bash scripts/install-libspread.sh --no-build --libdir "$libdir" --destdir "$root
   $([ "$profile" = debug ] && echo --debug) /usr >/dev/null
 strip --strip-unneeded --remove-section=.comment --remove-section=.note \
   "$root/usr/sbin/spread" "$root"/usr/bin/* "$root$libdir/libspread.so.3.0.0"
-strip --strip-debug "$root$libdir/libspread.a"
+strip --strip-debug --remove-section=.comment "$root$libdir/libspread.a"
+chmod 0644 "$root$libdir/libspread.so.3.0.0"
 
 install -m 0644 packaging/deb/spread.conf "$root/etc/spread.conf"
 install -m 0644 packaging/deb/spread.service "$root/usr/lib/systemd/system/spread.service"
