@@ -1,8 +1,9 @@
 /*
  * The package test's client (tests/deb/test_deb.py): built against the
  * headers, pkg-config file and library the .deb installed, it connects to
- * the daemon named by argv[1], joins argv[2], sees its own join, sends one
- * SAFE message and receives it back. Exits 0, or prints "FAIL: ..." and
+ * the daemon named by argv[1] with the private name argv[3] (default
+ * "debtest"), joins argv[2], sees its own join, sends one SAFE message and
+ * receives it back. Exits 0, or prints "FAIL: ..." and
  * exits 1. An alarm ends it if the daemon never answers.
  */
 #include <fl.h>
@@ -22,14 +23,16 @@ int main(int argc, char **argv)
     service st;
     int16 mtype;
 
-    if (argc != 3)
-        FAIL("usage: client DAEMON GROUP");
+    const char *name = argc > 3 ? argv[3] : "debtest";
+
+    if (argc < 3 || argc > 4)
+        FAIL("usage: client DAEMON GROUP [NAME]");
     alarm(30);
     if (!SP_version(&major, &minor, &patch) || major != 5)
         FAIL("SP_version: %d.%d.%d", major, minor, patch);
     FL_version(&major, &minor, &patch);
 
-    ret = SP_connect(argv[1], "debtest", 0, 1, &mbox, me);
+    ret = SP_connect(argv[1], name, 0, 1, &mbox, me);
     if (ret != ACCEPT_SESSION)
         FAIL("SP_connect(%s): %s", argv[1], SP_strerror(ret));
     printf("connected to %s as %s\n", argv[1], me);
