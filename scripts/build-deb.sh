@@ -88,10 +88,15 @@ chmod 0644 "$doc/changelog.gz"
 # (it wants a debian/control to stand in).
 mkdir -p "$work/src/debian"
 printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$package" "$package" > "$work/src/debian/control"
-shlibs=$(cd "$work/src" && dpkg-shlibdeps -O -l"$root$libdir" \
-  "$root/usr/sbin/spread" "$root"/usr/bin/* "$root$libdir/libspread.so.3.0.0" 2>/dev/null |
-  sed -n 's/^shlibs:Depends=//p')
-[ -n "$shlibs" ] || { echo "build-deb.sh: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+# (Its warning that the files are not in a package's directory yet is
+# expected; anything else it says is shown if it fails.)
+if ! found=$(cd "$work/src" && dpkg-shlibdeps -O -l"$root$libdir" \
+  "$root/usr/sbin/spread" "$root"/usr/bin/* "$root$libdir/libspread.so.3.0.0" 2>"$work/shlibdeps.err"); then
+  cat "$work/shlibdeps.err" >&2
+  exit 1
+fi
+shlibs=$(sed -n 's/^shlibs:Depends=//p' <<<"$found")
+[ -n "$shlibs" ] || { echo "build-deb.sh: dpkg-shlibdeps found no dependencies: $found" >&2; exit 1; }
 
 for script in postinst prerm postrm; do
   install -m 0755 "packaging/deb/$script" "$root/DEBIAN/$script"
