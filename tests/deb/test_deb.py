@@ -449,6 +449,7 @@ def c_client():
     )
     flags = run(["pkg-config", "--cflags", "--libs", "libspread"], env=env).split()
     assert f"-I{root}/usr/include" in flags and "-lspread" in flags, flags
+    assert f"-L{root}/usr/lib/{State.multiarch}" in flags, flags
     client = os.path.join(root, "usr/local/bin/client")
     os.makedirs(os.path.dirname(client), exist_ok=True)
     run(["cc", "-Wall", "-Wextra", "-Werror", "-std=c11", "-o", client, os.path.join(ROOT_DIR, "tests/deb/client.c"), *flags])
