@@ -35,6 +35,14 @@ for ci in bindings-python/ci.sh bindings-node/ci.sh bindings-java/ci.sh; do
   fi
   tail -n 1 target/binding-output.txt >> target/bindings-summary.txt
 done
+# The Debian package: built from the debug build, installed into an empty
+# root, its unit's command started there and a C client built against it
+# (the parts that need root say skipped otherwise).
+echo "== tests/deb/test_deb.py"
+if ! python3 tests/deb/test_deb.py 2>&1 | tee target/binding-output.txt; then
+  binding_failures=$((binding_failures + 1))
+fi
+tail -n 1 target/binding-output.txt >> target/bindings-summary.txt
 # The decoders of network input under libFuzzer for a few seconds each: in
 # CI, or when FUZZ_SECONDS is set (FUZZ_SECONDS=0 skips it).
 if [ "${FUZZ_SECONDS:-}" != 0 ] && { [ "${CI:-}" = true ] || [ -n "${FUZZ_SECONDS:-}" ]; }; then
