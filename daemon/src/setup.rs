@@ -213,6 +213,7 @@ fn ring_settings(
         accelerated_window: (config.accelerated_ring == Some(true))
             .then(|| config.accelerated_window.unwrap_or(15) as i32),
         max_message_len: crate::packet::ring_message_limit(config.max_message_size),
+        packet_body: crate::packet::packet_body(config.ring_key_file.is_some()),
         timeouts,
         epoch_secs: 0,
     };

@@ -167,6 +167,9 @@ fn a_sealed_ring_carries_messages_and_refuses_the_rest() {
     });
     assert_eq!(ring_size(&m), 3);
     exchange(&ring, &[1, 2, 3], "g", SECRET_TEXT);
+    // A large message, cut into full packets: sealed, each is still no
+    // longer than 5.0.1's largest datagram (no IP fragments on a LAN).
+    exchange(&ring, &[1, 2, 3], "big", &SECRET_TEXT.repeat(600));
 
     let mut captured = Vec::new();
     let mut buf = [0u8; 65536];
@@ -189,11 +192,6 @@ fn a_sealed_ring_carries_messages_and_refuses_the_rest() {
     let before = metrics(&ring, 2, port);
     let sender = UdpSocket::bind((ring.ip(5).as_str(), 0)).unwrap();
     let d2 = (ring.ip(2), ring.port);
-    // Twice each: what d2 had not seen (datagrams meant for d4 alone, and
-    // its own) is taken the first time; every second copy is a replay.
-    for (_, d) in captured.iter().chain(&captured) {
-        sender.send_to(d, (d2.0.as_str(), d2.1)).unwrap();
-    }
     // Changed copies carry numbers not yet taken (a copy with a number
     // taken is refused as replayed before it is opened).
     let (_, sample) = &captured[0];
@@ -216,6 +214,13 @@ fn a_sealed_ring_carries_messages_and_refuses_the_rest() {
         &plain[..],
     ] {
         sender.send_to(d, (d2.0.as_str(), d2.1)).unwrap();
+    }
+    // Twice each: what d2 had not seen (datagrams meant for d4 alone, and
+    // its own) is taken the first time; every second copy is a replay.
+    for (_, d) in captured.iter().chain(&captured) {
+        sender.send_to(d, (d2.0.as_str(), d2.1)).unwrap();
+        // Paced, so that d2's socket buffer loses none.
+        std::thread::sleep(Duration::from_micros(300));
     }
     let after = until(&ring, 2, port, |m| {
         dropped(m, "unsealed") > dropped(&before, "unsealed")

@@ -184,6 +184,52 @@ fn a_request_from_the_wrong_address_gets_no_answer() {
     ));
 }
 
+/// On a sealed ring (RingKeyFile) spmonitor seals its requests and opens
+/// the replies; a plain request, even from a daemon's address, gets no
+/// answer.
+#[test]
+fn status_of_a_sealed_ring() {
+    use std::os::unix::fs::PermissionsExt;
+    let keys = spread_testkit::TempDir::new("spread-monitor-keys");
+    let key = keys.join("ring.key");
+    std::fs::write(&key, [0x66u8; 32]).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let ring = TestRing::start(2, &format!("RingKeyFile = {}", key.display()), &[]);
+    let conf = conf_of(&ring);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let out = loop {
+        let (code, out) = spmonitor(&["-c", &conf, "-n", "d1", "-p", "0"]);
+        if (code == Some(0) && out.matches("2 daemons in 1 segments").count() == 2)
+            || Instant::now() > deadline
+        {
+            break out;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(out.contains("d1 (id ") && out.contains("d2 (id "), "{out}");
+    assert_eq!(out.matches("state OP").count(), 2, "{out}");
+
+    let s = std::net::UdpSocket::bind((ring.ip(2).as_str(), 0)).unwrap();
+    let d2 = 348480928;
+    let mut header = DataHeader::new(STATUS_TYPE, d2);
+    header.transmiter_id = d2;
+    header.seq = i32::from(s.local_addr().unwrap().port());
+    let request = MonitorPacket {
+        header,
+        body: MonitorBody::StatusRequest,
+    }
+    .encode();
+    s.send_to(&request, (ring.ip(1).as_str(), ring.port))
+        .unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let mut buf = [0u8; 2048];
+    assert!(
+        s.recv_from(&mut buf).is_err(),
+        "a plain request was answered"
+    );
+}
+
 /// spmonitor with d1's configuration and identity, on any free port.
 fn monitor(ring: &TestRing, args: &[&str]) -> (Option<i32>, String) {
     let conf = conf_of(ring);

@@ -48,8 +48,8 @@ pub use monitor::{
     STATUS_LEN,
 };
 pub use packer::{
-    fragment_message, ring_message_limit, OutMessage, Packer, MAX_LARGE_MESSAGE_LEN,
-    MAX_MESSAGE_FRAGMENTS, MAX_MESSAGE_LEN,
+    fragment_message, packet_body, ring_message_limit, OutMessage, Packer, MAX_LARGE_MESSAGE_LEN,
+    MAX_MESSAGE_FRAGMENTS, MAX_MESSAGE_LEN, MIN_PACKET_BODY,
 };
 pub use rtr::{RtrBlock, RTR_BLOCK_HEADER_LEN};
 pub use token::{RegularToken, TokenHeader, MAX_TOKEN_BODY};

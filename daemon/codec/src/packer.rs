@@ -40,7 +40,6 @@ pub const MAX_MESSAGE_LEN: usize = MAX_MESSAGE_FRAGMENTS * MAX_BODY_LEN;
 pub const MAX_LARGE_MESSAGE_LEN: usize = spread_core::consts::MAX_LARGE_MESSAGE
     + spread_core::consts::HEADER_LEN
     + spread_core::consts::MAX_GROUPS_PER_MESSAGE * spread_core::consts::MAX_GROUP_NAME;
-const _: () = assert!(MAX_LARGE_MESSAGE_LEN.div_ceil(MAX_BODY_LEN) <= i16::MAX as usize);
 
 /// The most bytes (client header and group names included) a ring carries
 /// in one message: 5.0.1's 100 fragments, or with a `MaxMessageSize` of
@@ -55,16 +54,32 @@ pub fn ring_message_limit(max_message_size: Option<usize>) -> usize {
     }
 }
 
-/// The fragments of a message: consecutive 1432-byte pieces, the last one
-/// shorter (a 0-byte message is one empty fragment).
-pub fn fragment_message(message: &Bytes) -> Vec<Bytes> {
+/// The fragments of a message: consecutive pieces of `body` bytes (1432
+/// on 5.0.1's rings), the last one shorter (a 0-byte message is one empty
+/// fragment).
+pub fn fragment_message(message: &Bytes, body: usize) -> Vec<Bytes> {
     if message.is_empty() {
         return vec![Bytes::new()];
     }
     (0..message.len())
-        .step_by(MAX_BODY_LEN)
-        .map(|at| message.slice(at..(at + MAX_BODY_LEN).min(message.len())))
+        .step_by(body)
+        .map(|at| message.slice(at..(at + body).min(message.len())))
         .collect()
+}
+
+/// The smallest packet body a ring of ours uses (a sealed ring's), which
+/// still numbers the fragments of the largest message in 16 bits.
+pub const MIN_PACKET_BODY: usize = MAX_BODY_LEN - crate::seal::OVERHEAD;
+const _: () = assert!(MAX_LARGE_MESSAGE_LEN.div_ceil(MIN_PACKET_BODY) <= i16::MAX as usize);
+
+/// The packet body of a ring: 5.0.1's, or on a sealed ring (`RingKeyFile`)
+/// one that leaves room for the seal within 5.0.1's datagram size.
+pub fn packet_body(sealed: bool) -> usize {
+    if sealed {
+        MIN_PACKET_BODY
+    } else {
+        MAX_BODY_LEN
+    }
 }
 
 /// A message waiting to be sent: its packet service (a `*_TYPE` service
@@ -95,6 +110,9 @@ pub struct Packer {
     sent: usize,
     /// The largest message accepted, in bytes ([`ring_message_limit`]).
     max_len: usize,
+    /// The most bytes a packet carries: 5.0.1's [`MAX_BODY_LEN`], less on
+    /// a sealed ring so that a sealed packet is no longer than a plain one.
+    body: usize,
     /// The last packet was one of overtaking messages: the next one is the
     /// head's.
     overtook: bool,
@@ -115,10 +133,17 @@ impl Packer {
     /// A packer of messages of up to `max_len` bytes (at most
     /// [`MAX_LARGE_MESSAGE_LEN`]).
     pub fn with_limit(max_len: usize) -> Packer {
+        Packer::with_limits(max_len, MAX_BODY_LEN)
+    }
+
+    /// The same, with packets of at most `body` bytes (between
+    /// [`MIN_PACKET_BODY`] and [`MAX_BODY_LEN`]).
+    pub fn with_limits(max_len: usize, body: usize) -> Packer {
         Packer {
             queue: VecDeque::new(),
             sent: 0,
             max_len: max_len.min(MAX_LARGE_MESSAGE_LEN),
+            body: body.clamp(MIN_PACKET_BODY, MAX_BODY_LEN),
             overtook: false,
         }
     }
@@ -130,8 +155,9 @@ impl Packer {
 
     /// A new limit for messages pushed from now on (a reloaded
     /// configuration).
-    pub fn set_limit(&mut self, max_len: usize) {
+    pub fn set_limits(&mut self, max_len: usize, body: usize) {
         self.max_len = max_len.min(MAX_LARGE_MESSAGE_LEN);
+        self.body = body.clamp(MIN_PACKET_BODY, MAX_BODY_LEN);
     }
 
     /// Queues a message; refuses one longer than the limit.
@@ -149,7 +175,7 @@ impl Packer {
         }
         self.queue.push_back(Queued {
             service: message.service,
-            fragments: fragment_message(&message.bytes),
+            fragments: fragment_message(&message.bytes, self.body),
             lane,
         });
         Ok(())
@@ -198,7 +224,7 @@ impl Packer {
         while let Some(next) = self.queue.front() {
             let frag = &next.fragments[self.sent];
             let padding = padding_after(body.len());
-            let fits = body.len() + padding + FRAG_HEADER_LEN + frag.len() <= MAX_BODY_LEN;
+            let fits = body.len() + padding + FRAG_HEADER_LEN + frag.len() <= self.body;
             if !fits || !services_pack_together(service, next.service) {
                 break;
             }
@@ -241,7 +267,7 @@ impl Packer {
                 Some(_) => len + padding_after(len) + FRAG_HEADER_LEN + frag.len(),
             };
             let packs = service.is_none_or(|s| services_pack_together(s, m.service));
-            if m.fragments.len() == 1 && packs && room <= MAX_BODY_LEN {
+            if m.fragments.len() == 1 && packs && room <= self.body {
                 service.get_or_insert(m.service);
                 len = room;
                 picked.push(i);
@@ -369,11 +395,50 @@ mod tests {
     #[test]
     fn fragment_sizes() {
         for len in [0, 1, 1431, 1432, 1433, 3080, MAX_MESSAGE_LEN] {
-            let frags = fragment_message(&Bytes::from(vec![0; len]));
+            let frags = fragment_message(&Bytes::from(vec![0; len]), MAX_BODY_LEN);
             assert_eq!(frags.len(), fragment_count(len));
             assert_eq!(frags.iter().map(Bytes::len).sum::<usize>(), len);
             assert!(frags.iter().all(|f| f.len() <= MAX_BODY_LEN));
         }
+    }
+
+    /// A sealed ring's packer cuts and packs to its smaller body: with the
+    /// seal, its packets are no longer than 5.0.1's, and the largest
+    /// message still fits its fragment numbers.
+    #[test]
+    fn a_sealed_rings_packets_leave_room_for_the_seal() {
+        let body = packet_body(true);
+        assert_eq!(
+            crate::HEADER_LEN + body + crate::seal::OVERHEAD,
+            crate::MAX_PACKET_SIZE
+        );
+        let mut p = Packer::with_limits(MAX_LARGE_MESSAGE_LEN, body);
+        p.push(msg(AGREED_TYPE, 3 * body + 1, 1)).unwrap();
+        for len in [100, body - 104, 600, 600] {
+            p.push(msg(AGREED_TYPE, len, 2)).unwrap();
+        }
+        let t = DataHeader::new(0, 1);
+        let mut sizes = Vec::new();
+        while let Some(pk) = p.next_packet(&t) {
+            assert!(pk.body.len() <= body, "{}", pk.body.len());
+            sizes.push(pk.body.len());
+        }
+        // Three full fragments; the last byte with the 100-byte message
+        // (the next one no longer fits: 108 + 4 + body - 104 > body); that
+        // one alone; the two of 600 together.
+        assert_eq!(sizes[..3], [body; 3]);
+        assert_eq!(sizes[3..], [108, body - 104, 1204], "{sizes:?}");
+        let mut big = Packer::with_limits(MAX_LARGE_MESSAGE_LEN, body);
+        big.push(msg(AGREED_TYPE, MAX_LARGE_MESSAGE_LEN, 0))
+            .unwrap();
+        let mut last = 0;
+        while let Some(pk) = big.next_packet(&t) {
+            last = pk.header.first_frag.index;
+        }
+        assert_eq!(
+            -i64::from(last),
+            MAX_LARGE_MESSAGE_LEN.div_ceil(body) as i64
+        );
     }
 
     #[test]

@@ -46,6 +46,8 @@ pub struct Cluster {
     accelerated: bool,
     /// MaxMessageSize of every daemon (None: 5.0.1's limit).
     max_message_size: Option<usize>,
+    /// Every daemon's packet body (a sealed ring's is smaller).
+    packet_body: usize,
     timeouts: Timeouts,
     /// Restarts so far (names the clients of restarted daemons).
     restarts: usize,
@@ -74,11 +76,12 @@ impl Cluster {
         seed: u64,
         accelerated: bool,
     ) -> Cluster {
-        Cluster::with_max_message_size(daemons, clients, faults, seed, accelerated, None)
+        let body = crate::packet::MAX_BODY_LEN;
+        Cluster::with_max_message_size(daemons, clients, faults, seed, accelerated, None, body)
     }
 
     /// As [`Cluster::new`], every daemon with `MaxMessageSize` (its
-    /// clients take it).
+    /// clients take it) and packets of `packet_body` bytes at most.
     pub fn with_max_message_size(
         daemons: usize,
         clients: usize,
@@ -86,6 +89,7 @@ impl Cluster {
         seed: u64,
         accelerated: bool,
         max_message_size: Option<usize>,
+        packet_body: usize,
     ) -> Cluster {
         let ids: Vec<u32> = (0..daemons as u32).map(|i| FIRST_ID + i).collect();
         let mut c = Cluster {
@@ -95,6 +99,7 @@ impl Cluster {
             configs: vec![((0..daemons).collect(), 99); daemons],
             accelerated,
             max_message_size,
+            packet_body,
             timeouts: SIM_TIMEOUTS,
             restarts: 0,
             net: Net::new(daemons, faults, seed),
@@ -135,6 +140,7 @@ impl Cluster {
             personal_window: 20,
             accelerated_window: self.accelerated.then_some(15),
             max_message_len: crate::packet::ring_message_limit(self.max_message_size),
+            packet_body: self.packet_body,
             timeouts: self.timeouts,
             epoch_secs: 1_000_000,
         };

@@ -212,7 +212,10 @@ pub fn large_message_history(seed: u64) -> (Cluster, Vec<ClientLog>) {
     let faults = random_faults(&mut rng);
     let accelerated = rng.chance(0.5);
     let max = Some(1 << 20);
-    let mut c = Cluster::with_max_message_size(daemons, clients, faults, seed, accelerated, max);
+    // Half of them cut packets as a sealed ring does.
+    let body = crate::packet::packet_body(rng.chance(0.5));
+    let mut c =
+        Cluster::with_max_message_size(daemons, clients, faults, seed, accelerated, max, body);
     c.run_for(FORMATION_US);
     everyone_joins(&mut c, &mut rng);
     c.run_for(2_000_000);

@@ -76,6 +76,8 @@ pub struct MembershipConfig {
     pub accelerated_window: Option<i32>,
     /// The most bytes of one message on the ring (`RingConfig`).
     pub max_message_len: usize,
+    /// The most bytes of one packet's body (`packet::packet_body`).
+    pub packet_body: usize,
     pub timeouts: Timeouts,
     /// Wall-clock seconds at time 0 (ring ids are made of seconds).
     pub epoch_secs: i64,
@@ -192,6 +194,7 @@ impl Membership {
             hurry_timeout_us: cfg.timeouts.hurry,
             token_timeout_us: cfg.timeouts.token,
             max_message_len: cfg.max_message_len,
+            packet_body: cfg.packet_body,
         };
         let mut m = Membership {
             ring: Ring::dormant(ring_cfg, now),
@@ -372,7 +375,8 @@ impl Membership {
             self.cfg.personal_window,
             self.cfg.accelerated_window,
         );
-        self.ring.set_message_limit(self.cfg.max_message_len);
+        self.ring
+            .set_message_limits(self.cfg.max_message_len, self.cfg.packet_body);
         self.alone = alone;
         self.token_loss(now);
     }

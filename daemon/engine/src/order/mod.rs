@@ -64,6 +64,8 @@ pub struct RingConfig {
     /// (`packet::ring_message_limit`): 5.0.1's 143,200, or more with a
     /// MaxMessageSize.
     pub max_message_len: usize,
+    /// The most bytes of one packet's body (`packet::packet_body`).
+    pub packet_body: usize,
 }
 
 /// A datagram to send.
@@ -209,7 +211,7 @@ impl Ring {
             last_delivered: 0,
             last_discarded: 0,
             store: BTreeMap::new(),
-            packer: Packer::with_limit(cfg.max_message_len),
+            packer: Packer::with_limits(cfg.max_message_len, cfg.packet_body),
             last_token: None,
             holding: false,
             fc_limited: false,
@@ -222,7 +224,7 @@ impl Ring {
             stalled_visits: 0,
             last_arrival_aru: 0,
             just_installed: None,
-            reassembly: Reassembly::new(cfg.max_message_len),
+            reassembly: Reassembly::new(cfg.max_message_len, cfg.packet_body),
             sends: VecDeque::new(),
             deliveries: VecDeque::new(),
             recovery: None,

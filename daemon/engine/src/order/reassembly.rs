@@ -18,7 +18,7 @@ pub struct Reassembly {
 
 impl Default for Reassembly {
     fn default() -> Reassembly {
-        Reassembly::new(MAX_MESSAGE_FRAGMENTS * MAX_BODY_LEN)
+        Reassembly::new(MAX_MESSAGE_FRAGMENTS * MAX_BODY_LEN, MAX_BODY_LEN)
     }
 }
 
@@ -29,11 +29,12 @@ struct Partial {
 }
 
 impl Reassembly {
-    /// Reassembles messages of up to `max_len` bytes (the ring's limit).
-    pub fn new(max_len: usize) -> Reassembly {
+    /// Reassembles messages of up to `max_len` bytes (the ring's limit)
+    /// sent in packets of up to `body` bytes.
+    pub fn new(max_len: usize, body: usize) -> Reassembly {
         Reassembly {
             partial: HashMap::new(),
-            max_fragments: max_len.div_ceil(MAX_BODY_LEN).max(1),
+            max_fragments: max_len.div_ceil(body.max(1)).max(1),
         }
     }
 
@@ -135,7 +136,7 @@ mod tests {
     #[test]
     fn a_larger_limit_bounds_the_partial_message() {
         let max_len = 10 * MAX_BODY_LEN;
-        let mut r = Reassembly::new(max_len);
+        let mut r = Reassembly::new(max_len, MAX_BODY_LEN);
         let full = vec![7u8; MAX_BODY_LEN];
         for i in 1..=10 {
             assert_eq!(r.add(1, h(i, MAX_BODY_LEN), &full).unwrap(), None);
@@ -151,12 +152,12 @@ mod tests {
         assert_eq!(r.held(), 0);
         // Above 5.0.1's 100 fragments, a one-packet message between two
         // fragments is whole by itself.
-        let mut r = Reassembly::new(200 * MAX_BODY_LEN);
+        let mut r = Reassembly::new(200 * MAX_BODY_LEN, MAX_BODY_LEN);
         assert_eq!(r.add(3, h(1, 1), b"a").unwrap(), None);
         assert_eq!(r.add(3, h(-1, 1), b"z").unwrap(), Some(b"z".to_vec()));
         assert_eq!(r.add(3, h(-2, 1), b"b").unwrap(), Some(b"ab".to_vec()));
         // The largest limit numbers its fragments within an i16.
-        r = Reassembly::new(crate::packet::MAX_LARGE_MESSAGE_LEN);
+        r = Reassembly::new(crate::packet::MAX_LARGE_MESSAGE_LEN, MAX_BODY_LEN);
         assert!(r.max_fragments <= i16::MAX as usize);
     }
 }

@@ -348,7 +348,7 @@ impl Ring {
         // Messages cut by a hole, or by the end of the old ring, are never
         // completed: receivers start them afresh, and so does this
         // daemon's message that was partly sent.
-        self.reassembly = Reassembly::new(self.cfg.max_message_len);
+        self.reassembly = Reassembly::new(self.cfg.max_message_len, self.cfg.packet_body);
         self.packer.restart_head();
         self.deliveries.push_back(Delivery::Regular {
             members: self.cfg.members.clone(),

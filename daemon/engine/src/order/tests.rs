@@ -20,6 +20,7 @@ pub fn config_with(n: usize, me: usize, accelerated_window: Option<i32>) -> Ring
         hurry_timeout_us: 500_000,
         token_timeout_us: 1_250_000,
         max_message_len: crate::packet::MAX_MESSAGE_LEN,
+        packet_body: crate::packet::MAX_BODY_LEN,
     }
 }
 

@@ -48,12 +48,13 @@ impl Ring {
 }
 
 impl Ring {
-    /// A reloaded MaxMessageSize: messages queued from now on are held to
-    /// it, and the next ring reassembles up to it (the ring is about to be
-    /// replaced: the hash changed with it).
-    pub fn set_message_limit(&mut self, max_message_len: usize) {
+    /// A reloaded MaxMessageSize or RingKeyFile: messages queued from now
+    /// on are held to it and cut to the new packet body, and the next ring
+    /// reassembles up to it (the ring is about to be replaced).
+    pub fn set_message_limits(&mut self, max_message_len: usize, packet_body: usize) {
         self.cfg.max_message_len = max_message_len;
-        self.packer.set_limit(max_message_len);
+        self.cfg.packet_body = packet_body;
+        self.packer.set_limits(max_message_len, packet_body);
     }
 }
 
@@ -77,6 +78,7 @@ mod tests {
             hurry_timeout_us: 500_000,
             token_timeout_us: 1_250_000,
             max_message_len: crate::packet::MAX_MESSAGE_LEN,
+            packet_body: crate::packet::MAX_BODY_LEN,
         }
     }
 

@@ -63,6 +63,7 @@ impl Memberships {
                         personal_window: 20,
                         accelerated_window: None,
                         max_message_len: crate::packet::MAX_MESSAGE_LEN,
+                        packet_body: crate::packet::MAX_BODY_LEN,
                         timeouts: Timeouts::LAN,
                         epoch_secs: 1_700_000_000,
                     },
