@@ -15,6 +15,7 @@
 # closer to a LAN than loopback. Clients run in their daemon's namespace.
 # --loopback (the default otherwise): 127.0.x.1-3 on this host's loopback.
 # ACCELERATED=1 turns on AcceleratedRing; WINDOWS='Window = 200' adds lines;
+# RING_KEY=1 seals the ring (RingKeyFile, a fresh key) to measure its cost;
 # SPREAD_BENCH_DAEMON=path runs another daemon binary (A/B comparisons);
 # BENCH_ONLY="latency sizes" runs only those groups of rows (of: flood,
 # latency, sizes).
@@ -80,6 +81,10 @@ else
   on() { shift; "$@"; }
 fi
 
+if [ -n "${RING_KEY:-}" ]; then
+  head -c 32 /dev/urandom > "$work/ring.key"
+  chmod 600 "$work/ring.key"
+fi
 for i in 1 2 3; do
   mkdir -p "$work/d$i"; chmod 1777 "$work/d$i"
   {
@@ -89,6 +94,7 @@ for i in 1 2 3; do
     echo "RuntimeDir = $work/d$i"
     [ -n "${ACCELERATED:-}" ] && echo "AcceleratedRing = true"
     [ -n "${WINDOWS:-}" ] && echo "$WINDOWS"
+    [ -n "${RING_KEY:-}" ] && echo "RingKeyFile = $work/ring.key"
   } > "$work/d$i/spread.conf"
   (cd "$work/d$i" && on "$i" env SPREAD_SOCKET_DIR="$work/d$i" "$daemon" -n "d$i" -c spread.conf 2>daemon.log) &
 done
@@ -157,7 +163,7 @@ latency() { # name messages splatency-args...
 }
 
 only() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
-echo "== 3 daemons, $mode ($net.1-3, segment $segment), $count messages per run"
+echo "== 3 daemons, $mode ($net.1-3, segment $segment), $count messages per run${RING_KEY:+, sealed (RingKeyFile)}"
 if only flood; then
   alone agreed 1000 "$count"
   pair agreed 1000 "$count"

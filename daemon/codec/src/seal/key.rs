@@ -1,7 +1,8 @@
 //! Ring keys: the 32-byte secrets of `RingKeyFile` and `AcceptRingKeyFile`.
 
-use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
-use sha2::{Digest, Sha256};
+use super::StreamId;
+use ring::aead::{LessSafeKey, UnboundKey, AES_256_GCM};
+use ring::{digest, hkdf};
 use std::fmt;
 use std::io::{self, Read};
 use std::os::unix::fs::MetadataExt;
@@ -25,12 +26,13 @@ pub enum KeyError {
     Size { path: String, found: String },
 }
 
-/// One ring key: the cipher it keys and the id that names it in sealed
-/// datagrams (so that a receiver holding two keys tries the right one).
+/// One ring key: the secret each run's key is drawn from, and the id
+/// that names it in sealed datagrams (so that a receiver holding two keys
+/// tries the right one).
 #[derive(Clone)]
 pub struct RingKey {
     pub(super) id: u32,
-    pub(super) cipher: XChaCha20Poly1305,
+    prk: hkdf::Prk,
 }
 
 impl fmt::Debug for RingKey {
@@ -50,14 +52,30 @@ impl RingKey {
     pub fn new(secret: &[u8; KEY_LEN]) -> RingKey {
         // The id is a digest of the secret under a label of its own, so it
         // tells nothing of the secret and names the key across restarts.
-        let digest = Sha256::new()
-            .chain_update(b"spread-rs ring key id v1\0")
-            .chain_update(secret)
-            .finalize();
+        let mut ctx = digest::Context::new(&digest::SHA256);
+        ctx.update(b"spread-rs ring key id v1\0");
+        ctx.update(secret);
+        let d = ctx.finish();
+        let d = d.as_ref();
         RingKey {
-            id: u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]),
-            cipher: XChaCha20Poly1305::new(secret.into()),
+            id: u32::from_be_bytes([d[0], d[1], d[2], d[3]]),
+            prk: hkdf::Salt::new(hkdf::HKDF_SHA256, b"spread-rs ring key v1").extract(secret),
         }
+    }
+
+    /// The AES-256-GCM key of one run (stream): every run seals under a
+    /// key of its own, so that its numbers alone make nonces unique.
+    pub(super) fn stream_key(&self, s: StreamId) -> LessSafeKey {
+        let mut info = [0u8; 16];
+        info[..4].copy_from_slice(&s.sender.to_be_bytes());
+        info[4..12].copy_from_slice(&s.epoch.to_be_bytes());
+        info[12..].copy_from_slice(&s.salt.to_be_bytes());
+        let info = [&info[..]];
+        let okm = self
+            .prk
+            .expand(&info, &AES_256_GCM)
+            .expect("32 bytes are within HKDF's limit");
+        LessSafeKey::new(UnboundKey::from(okm))
     }
 
     /// The key's id as the log shows it.

@@ -1,6 +1,7 @@
 //! Sealed datagrams between daemons (`RingKeyFile`), our option: every
-//! datagram is encrypted and authenticated with XChaCha20-Poly1305 under
-//! the ring key, and taken only once (`replay.rs`).
+//! datagram is encrypted and authenticated with AES-256-GCM (`ring`) under
+//! a key of its sender's run drawn from the ring key (HKDF-SHA256), and
+//! taken only once (`replay.rs`).
 //!
 //! A sealed datagram is a 32-byte header, the ciphertext and a 16-byte tag;
 //! the header is authenticated with it:
@@ -10,13 +11,15 @@
 //! | 0..2 | `SK` |
 //! | 2 | version, 1 |
 //! | 3 | kind: 0 from a daemon, 1 a monitor's request |
-//! | 4..8 | the key's id (big-endian), see [`RingKey`] |
-//! | 8..32 | the nonce: sender (the daemon id it sends as), epoch (µs since the Unix epoch at its start), salt (random per run), number (from 0) |
+//! | 4..8 | the ring key's id (big-endian), see [`RingKey`] |
+//! | 8..24 | the stream: sender (the daemon id it sends as), epoch (µs since the Unix epoch at its start), salt (random per run) |
+//! | 24..32 | the datagram's number in its stream, from 0 |
 //!
-//! The nonce never repeats under a key: a run's epoch and random salt
-//! differ from every other run's, and its numbers count up. A datagram
-//! that does not open under any key held is dropped, and so is one whose
-//! stream and number were taken before.
+//! The stream names the run's key (drawn from the ring key with the
+//! stream as HKDF's info), and the number is the GCM nonce: no two runs
+//! share a key (epoch and random salt), and a run never reuses a number.
+//! A datagram that does not open under any key held is dropped, and so is
+//! one whose stream and number were taken before.
 
 mod key;
 mod replay;
@@ -24,10 +27,10 @@ mod replay;
 pub use key::{KeyError, RingKey, KEY_LEN};
 pub use replay::{StreamId, Verdict};
 
-use chacha20poly1305::aead::AeadInPlace;
-use chacha20poly1305::{Tag, XNonce};
 use replay::Replay;
-use std::cell::Cell;
+use ring::aead::{Aad, LessSafeKey, Nonce, Tag};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 
 const MAGIC: [u8; 2] = *b"SK";
 const VERSION: u8 = 1;
@@ -35,6 +38,8 @@ pub const HEADER_LEN: usize = 32;
 const TAG_LEN: usize = 16;
 /// What sealing adds to a datagram.
 pub const OVERHEAD: usize = HEADER_LEN + TAG_LEN;
+/// Run keys an opener keeps (a ring's daemons, a few restarts, monitors).
+const RUN_KEYS: usize = 256;
 
 /// Who seals: a daemon, or a monitor (whose requests are judged by their
 /// time, since a monitor is a new run each time it is started).
@@ -51,32 +56,48 @@ pub fn looks_sealed(bytes: &[u8]) -> bool {
 }
 
 /// Seals what one run sends.
-#[derive(Debug)]
 pub struct Sealer {
     kind: Kind,
     /// A monitor's epoch is the time of each request (see `replay.rs`).
     stream: Cell<StreamId>,
     next: Cell<u64>,
     key: RingKey,
+    /// The run's key under `key` for `stream`.
+    run_key: RefCell<LessSafeKey>,
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Sealer({:?}, {:?}, {:?})",
+            self.kind,
+            self.stream.get(),
+            self.key
+        )
+    }
 }
 
 impl Sealer {
     /// A new run for `sender`, sealing with `key`.
     pub fn new(kind: Kind, sender: u32, key: RingKey) -> Sealer {
+        let stream = StreamId {
+            sender,
+            epoch: wall_us(),
+            salt: random_u32(),
+        };
         Sealer {
             kind,
-            stream: Cell::new(StreamId {
-                sender,
-                epoch: wall_us(),
-                salt: random_u32(),
-            }),
+            stream: Cell::new(stream),
             next: Cell::new(0),
+            run_key: RefCell::new(key.stream_key(stream)),
             key,
         }
     }
 
     /// Seals with another key from now on (the numbering goes on).
     pub fn rekey(&mut self, key: RingKey) {
+        self.run_key = RefCell::new(key.stream_key(self.stream.get()));
         self.key = key;
     }
 
@@ -92,22 +113,24 @@ impl Sealer {
             let mut s = self.stream.get();
             s.epoch = wall_us();
             self.stream.set(s);
+            *self.run_key.borrow_mut() = self.key.stream_key(s);
         }
         let mut out = Vec::with_capacity(plain.len() + OVERHEAD);
         out.extend_from_slice(&MAGIC);
         out.push(VERSION);
         out.push(self.kind as u8);
         out.extend_from_slice(&self.key.id.to_be_bytes());
-        out.extend_from_slice(&nonce(self.stream.get(), n));
+        out.extend_from_slice(&stream_bytes(self.stream.get()));
+        out.extend_from_slice(&n.to_be_bytes());
         out.extend_from_slice(plain);
         let (header, body) = out.split_at_mut(HEADER_LEN);
         let tag = self
-            .key
-            .cipher
-            .encrypt_in_place_detached(XNonce::from_slice(&header[8..]), header, body)
-            // Only a body over 256 GiB fails.
+            .run_key
+            .borrow()
+            .seal_in_place_separate_tag(nonce(n), Aad::from(&*header), body)
+            // Only a body over 64 GiB fails.
             .expect("a datagram is far below the cipher's limit");
-        out.extend_from_slice(&tag);
+        out.extend_from_slice(tag.as_ref());
         out
     }
 }
@@ -138,10 +161,22 @@ pub struct Opened {
 }
 
 /// Opens what the others send: holds the keys and what was taken.
-#[derive(Debug)]
 pub struct Opener {
     keys: Vec<RingKey>,
     replay: Replay,
+    /// Run keys drawn so far, by ring key id and stream.
+    run_keys: HashMap<(u32, StreamId), LessSafeKey>,
+}
+
+impl std::fmt::Debug for Opener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Opener({:?}, {} run keys)",
+            self.keys,
+            self.run_keys.len()
+        )
+    }
 }
 
 impl Opener {
@@ -149,12 +184,14 @@ impl Opener {
         Opener {
             keys,
             replay: Replay::default(),
+            run_keys: HashMap::new(),
         }
     }
 
     /// Other keys from now on (what was taken is still remembered).
     pub fn rekey(&mut self, keys: Vec<RingKey>) {
         self.keys = keys;
+        self.run_keys.clear();
     }
 
     /// Opens `bytes`; `mono_us` is a monotonic clock, `wall_us` the time
@@ -168,13 +205,20 @@ impl Opener {
             1 => Kind::Monitor,
             _ => return Err(Refusal::Forged),
         };
-        let id = u32::from_be_bytes(bytes[4..8].try_into().unwrap_or_default());
+        let word =
+            |r: std::ops::Range<usize>| bytes[r].iter().fold(0u64, |a, &x| a << 8 | u64::from(x));
+        let id = word(4..8) as u32;
         let key = self
             .keys
             .iter()
             .find(|k| k.id == id)
             .ok_or(Refusal::OtherKey)?;
-        let (stream, n) = parse_nonce(&bytes[8..HEADER_LEN]);
+        let stream = StreamId {
+            sender: word(8..12) as u32,
+            epoch: word(12..20),
+            salt: word(20..24) as u32,
+        };
+        let n = word(24..32);
         let verdict = match kind {
             Kind::Daemon => self.replay.check_daemon(stream, n, mono_us),
             Kind::Monitor => self.replay.check_monitor(stream, n, wall_us),
@@ -185,15 +229,26 @@ impl Opener {
             Verdict::Stale => return Err(Refusal::Stale),
             Verdict::Untimely => return Err(Refusal::Untimely),
         }
+        if !self.run_keys.contains_key(&(id, stream)) && self.run_keys.len() >= RUN_KEYS {
+            // Drawing a key again costs a few microseconds; forgetting all
+            // keeps this bounded whatever key holders send.
+            self.run_keys.clear();
+        }
+        let run_key = self
+            .run_keys
+            .entry((id, stream))
+            .or_insert_with(|| key.stream_key(stream));
         let (header, rest) = bytes.split_at(HEADER_LEN);
         let (body, tag) = rest.split_at(rest.len() - TAG_LEN);
+        let tag: [u8; TAG_LEN] = tag.try_into().map_err(|_| Refusal::Forged)?;
         let mut plain = body.to_vec();
-        key.cipher
-            .decrypt_in_place_detached(
-                XNonce::from_slice(&header[8..]),
-                header,
+        run_key
+            .open_in_place_separate_tag(
+                nonce(n),
+                Aad::from(header),
+                Tag::from(tag),
                 &mut plain,
-                Tag::from_slice(tag),
+                0..,
             )
             .map_err(|_| Refusal::Forged)?;
         match kind {
@@ -208,25 +263,19 @@ impl Opener {
     }
 }
 
-fn nonce(s: StreamId, n: u64) -> [u8; 24] {
-    let mut out = [0u8; 24];
+fn stream_bytes(s: StreamId) -> [u8; 16] {
+    let mut out = [0u8; 16];
     out[..4].copy_from_slice(&s.sender.to_be_bytes());
     out[4..12].copy_from_slice(&s.epoch.to_be_bytes());
-    out[12..16].copy_from_slice(&s.salt.to_be_bytes());
-    out[16..].copy_from_slice(&n.to_be_bytes());
+    out[12..].copy_from_slice(&s.salt.to_be_bytes());
     out
 }
 
-fn parse_nonce(b: &[u8]) -> (StreamId, u64) {
-    let word = |r: std::ops::Range<usize>| b[r].iter().fold(0u64, |a, &x| a << 8 | u64::from(x));
-    (
-        StreamId {
-            sender: word(0..4) as u32,
-            epoch: word(4..12),
-            salt: word(12..16) as u32,
-        },
-        word(16..24),
-    )
+/// GCM's 96-bit nonce: the datagram's number.
+fn nonce(n: u64) -> Nonce {
+    let mut out = [0u8; 12];
+    out[4..].copy_from_slice(&n.to_be_bytes());
+    Nonce::assume_unique_for_key(out)
 }
 
 /// Microseconds since the Unix epoch.
