@@ -100,3 +100,28 @@ fn monitor_requests_carry_their_time() {
         Refusal::Untimely
     );
 }
+
+/// Arbitrary bytes, with and without a sealed header, of every length up
+/// to a few headers: refused, never a panic.
+#[test]
+fn garbage_is_refused_without_a_panic() {
+    let mut opener = Opener::new(vec![key(1)]);
+    let real = Sealer::new(Kind::Daemon, 3, key(1)).seal(b"x");
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for len in 0..200 {
+        for _ in 0..20 {
+            let mut d: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect();
+            if len >= 8 && x % 2 == 0 {
+                d[..8].copy_from_slice(&real[..8]);
+            }
+            assert!(opener.open(&d, 0, 0).is_err(), "{d:?}");
+        }
+    }
+}
