@@ -128,6 +128,11 @@ pub struct Sample {
     pub session_backlog_messages: usize,
     pub session_backlog_bytes: usize,
     pub uptime_secs: u64,
+    /// Connections an authentication method refused, in
+    /// [`crate::auth::AUTH_REASONS`] order.
+    pub auth_refused: [u64; crate::auth::AUTH_REASONS.len()],
+    /// Handshakes that failed otherwise.
+    pub handshakes_failed: u64,
 }
 
 /// The `reason` label of `spread_dropped_total`.
@@ -290,6 +295,20 @@ impl Sample {
         for (i, r) in DROPS.iter().enumerate() {
             o.line("spread_dropped_total", &[("reason", r)], self.drops[i]);
         }
+        o.head(
+            "spread_auth_refused_total",
+            "counter",
+            "Connections refused by an authentication method, by reason.",
+        );
+        for (i, r) in crate::auth::AUTH_REASONS.iter().enumerate() {
+            let v = self.auth_refused[i];
+            o.line("spread_auth_refused_total", &[("reason", r)], v);
+        }
+        o.counter(
+            "spread_handshakes_failed_total",
+            "Handshakes that failed for other causes (names, versions, timeouts, closed).",
+            self.handshakes_failed,
+        );
         o.counter(
             "spread_sessions_cut_off_total",
             "Sessions disconnected past MaxSessionMessages, MaxSessionBytes or MaxQueuedBytes.",

@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
 use tracing::{debug, error, info, warn};
@@ -167,7 +167,9 @@ impl Bound {
         let (core_tx, core_rx) = mpsc::channel(4096);
         let shared = Arc::new(Shared {
             daemon_name: settings.daemon_name.clone(),
-            auth: settings.auth.clone(),
+            auth: RwLock::new(Arc::new(settings.auth.clone())),
+            auth_refused: Default::default(),
+            handshakes_failed: AtomicU64::new(0),
             registry: Registry::new(settings.max_sessions),
             backlogs: Default::default(),
             refusals: Default::default(),
@@ -452,6 +454,8 @@ impl Core {
         r.me = me;
         self.status = settings.status;
         self.queue = settings.queue;
+        // Clients that come from now on meet the new methods and lists.
+        self.shared.set_auth_policy(settings.auth);
         // Sessions that took MaxMessageSize follow the new one (none: back
         // to 5.0.1's limit); the ring takes it with the new membership.
         let max = settings.max_message_size.unwrap_or(0);
@@ -523,6 +527,8 @@ impl Core {
             session_backlog_messages: backlogs.clone().map(|b| b.messages()).sum(),
             session_backlog_bytes: backlogs.map(|b| b.bytes()).sum(),
             uptime_secs: self.started.elapsed().as_secs(),
+            auth_refused: (self.shared.auth_refused.each_ref()).map(|a| a.load(Ordering::Relaxed)),
+            handshakes_failed: self.shared.handshakes_failed.load(Ordering::Relaxed),
         }
     }
 

@@ -1,7 +1,7 @@
 //! From a configuration to the runtime's settings: which daemon this is,
 //! where it listens, how clients authenticate.
 
-use crate::auth::{AuthPolicy, IpRules};
+use crate::auth::{AllowList, AuthPolicy, Checks, IpRules};
 use crate::config::{Config, DaemonEntry};
 use crate::control::ControlSettings;
 use crate::engine::membership::{Daemon, MembershipConfig, Timeouts};
@@ -52,12 +52,7 @@ pub fn settings_from(
             })
             .collect()
     };
-    let auth = AuthPolicy::new(
-        config.allowed_auth_methods.as_deref(),
-        config.required_auth_methods.as_deref(),
-        rules,
-    )
-    .map_err(|e| format!("{}: {e}", config.source))?;
+    let auth = auth_policy(config, rules)?;
     let (net, membership) = ring_settings(config, me, &local);
     Ok(Settings {
         daemon_name: entry.name.clone(),
@@ -103,6 +98,28 @@ pub fn settings_from(
         metrics: config
             .metrics_address
             .map(|a| (a, config.where_set("MetricsAddress"))),
+    })
+}
+
+/// The methods and what they check: `spread.access_ip` (read at start),
+/// PEERCRED's allow-lists resolved now. Errors name `file:line`.
+fn auth_policy(config: &Config, rules: IpRules) -> Result<AuthPolicy, String> {
+    let checks = Checks {
+        ip: rules,
+        peercred: AllowList::resolve(config)?,
+    };
+    AuthPolicy::new(
+        config.allowed_auth_methods.as_deref(),
+        config.required_auth_methods.as_deref(),
+        checks,
+    )
+    .map_err(|e| {
+        let at = if config.required_auth_methods.is_some() {
+            config.where_set("RequiredAuthMethods")
+        } else {
+            config.where_set("AllowedAuthMethods")
+        };
+        format!("{at}: {e}")
     })
 }
 

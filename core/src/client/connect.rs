@@ -15,6 +15,9 @@ use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The name of the PEERCRED method (ours).
+pub const PEERCRED_METHOD: &str = "PEERCRED";
+
 /// A client-side authentication method: its name, and the exchange it runs
 /// on the socket after the choice is sent (true = success).
 #[derive(Clone)]
@@ -33,7 +36,15 @@ impl AuthMethod {
         AuthMethod::trivial("NULL")
     }
 
-    /// A method whose exchange has no bytes (NULL, IP).
+    /// PEERCRED (a daemon of ours): no bytes; on the Unix socket the daemon
+    /// asks the kernel which user and group this process runs as, and
+    /// checks them against its `AllowUsers` / `AllowGroups`. Over TCP the
+    /// daemon refuses it (`REJECT_AUTH`).
+    pub fn peercred() -> AuthMethod {
+        AuthMethod::trivial(PEERCRED_METHOD)
+    }
+
+    /// A method whose exchange has no bytes (NULL, IP, PEERCRED).
     pub fn trivial(name: &str) -> AuthMethod {
         AuthMethod {
             name: name.to_string(),

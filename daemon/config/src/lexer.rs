@@ -29,6 +29,9 @@ reserved_words! {
         WideAreaNetwork = "WideAreaNetwork", ExcludeSegAddrsFromHash = "ExcludeSegAddrsFromHash",
         IgnoreMulticastJoinErrors = "IgnoreMulticastJoinErrors",
         MetricsAddress = "MetricsAddress", EventLogFormat = "EventLogFormat",
+        // Client access (client_access.rs).
+        AllowUsers = "AllowUsers", AllowGroups = "AllowGroups",
+        GroupAccessFile = "GroupAccessFile", AuthSecretFile = "AuthSecretFile",
     }
 }
 

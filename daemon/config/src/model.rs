@@ -62,6 +62,9 @@ pub struct Config {
     pub metrics_address: Option<SocketAddr>,
     /// Our extension (`EventLogFormat = text | json`): how log lines look.
     pub event_log_format: LogFormat,
+    /// Our extension: PEERCRED's allow-lists, the group access rules and
+    /// the shared secrets (`client_access.rs`). Not in the hash.
+    pub client_access: crate::ClientAccess,
     /// File name used in messages.
     pub source: String,
     /// Things 5.0.1 only warns about, with their line, for the log.
@@ -239,6 +242,7 @@ impl Config {
             ignore_multicast_join_errors: false,
             metrics_address: None,
             event_log_format: LogFormat::Text,
+            client_access: Default::default(),
             source: source.to_string(),
             warnings: Vec::new(),
             option_lines: Vec::new(),

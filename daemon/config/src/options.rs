@@ -124,6 +124,9 @@ impl Parser<'_> {
                 self.cfg.ignore_multicast_join_errors = self.boolean(o)?
             }
             Opt::MetricsAddress => self.metrics_address(line)?,
+            Opt::AllowUsers | Opt::AllowGroups | Opt::GroupAccessFile | Opt::AuthSecretFile => {
+                self.client_access(o, line)?
+            }
             Opt::EventLogFormat => {
                 let t = self.next()?;
                 self.cfg.event_log_format = match &t.tok {

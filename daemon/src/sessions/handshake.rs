@@ -6,7 +6,7 @@
 //! clients see exactly 5.0.1's bytes and reject codes.
 
 use super::registry::Registry;
-use crate::auth::{AuthPolicy, Peer};
+use crate::auth::{AuthError, AuthPolicy, Who};
 use spread_core::consts::*;
 use spread_core::name::{is_legal_private_name, private_group_name, GroupName};
 use spread_core::wire::handshake::*;
@@ -28,11 +28,24 @@ pub struct Accepted {
     /// The client took the daemon's MaxMessageSize (its auth choice listed
     /// the word the daemon offered).
     pub large_messages: bool,
+    /// Who it is, for the group access rules.
+    pub who: Who,
 }
 
 /// Why a handshake ended without a session (for the log).
 #[derive(Debug)]
-pub struct Refused(pub String);
+pub struct Refused {
+    pub why: String,
+    /// An authentication method refused the client: the index of its
+    /// reason in [`crate::auth::AUTH_REASONS`].
+    pub auth: Option<usize>,
+}
+
+impl From<String> for Refused {
+    fn from(why: String) -> Refused {
+        Refused { why, auth: None }
+    }
+}
 
 pub struct HandshakeContext<'a> {
     pub daemon_name: &'a str,
@@ -49,7 +62,7 @@ pub struct HandshakeContext<'a> {
 async fn reject<S: AsyncWrite + Unpin>(s: &mut S, code: i32, why: String) -> Refused {
     let _ = s.write_all(&[code_byte(code)]).await;
     let _ = s.shutdown().await;
-    Refused(why)
+    Refused::from(why)
 }
 
 /// Reads into `buf` until `done` says the bytes are enough, or the deadline.
@@ -70,13 +83,13 @@ where
         }
         match timeout_at(deadline, s.read(&mut chunk)).await {
             Err(_) => {
-                return Err(Refused(format!(
+                return Err(Refused::from(format!(
                     "no complete {what} in time (closed without reply)"
                 )))
             }
-            Ok(Ok(0)) => return Err(Refused(format!("closed during the {what}"))),
+            Ok(Ok(0)) => return Err(Refused::from(format!("closed during the {what}"))),
             Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
-            Ok(Err(e)) => return Err(Refused(format!("error reading the {what}: {e}"))),
+            Ok(Err(e)) => return Err(Refused::from(format!("error reading the {what}: {e}"))),
         }
     }
 }
@@ -93,7 +106,7 @@ fn random_name(ctx: &HandshakeContext<'_>, rng: &mut crate::rng::Rng) -> Vec<u8>
 /// session ends).
 pub async fn handshake<S>(
     s: &mut S,
-    peer: Peer,
+    who: Who,
     ctx: &HandshakeContext<'_>,
 ) -> Result<Accepted, Refused>
 where
@@ -161,7 +174,7 @@ where
         );
         return Err(reject(s, REJECT_NOT_UNIQUE, why).await);
     };
-    let large_messages = match authenticate(s, peer, &hello, ctx).await {
+    let large_messages = match authenticate(s, &who, &hello, ctx).await {
         Ok(large) => large,
         Err(fail) => {
             // Free the name before answering, so a client that retries at
@@ -169,6 +182,10 @@ where
             ctx.registry.release_name(&name);
             return Err(match fail {
                 Fail::Reject(code, why) => reject(s, code, why).await,
+                Fail::Auth(e) => Refused {
+                    auth: Some(e.reason()),
+                    ..reject(s, REJECT_AUTH, e.to_string()).await
+                },
                 Fail::Closed(r) => r,
             });
         }
@@ -184,7 +201,7 @@ where
     if let Err(e) = s.write_all(&accept).await {
         ctx.registry.release_name(&name);
         ctx.registry.release_slot();
-        return Err(Refused(format!("error writing the accept: {e}")));
+        return Err(Refused::from(format!("error writing the accept: {e}")));
     }
     Ok(Accepted {
         private_name: name,
@@ -192,11 +209,14 @@ where
         membership: hello.membership,
         version: (hello.major, hello.minor, hello.patch),
         large_messages,
+        who,
     })
 }
 
 enum Fail {
     Reject(i32, String),
+    /// A method refused the client (REJECT_AUTH).
+    Auth(AuthError),
     Closed(Refused),
 }
 
@@ -204,7 +224,7 @@ enum Fail {
 /// daemon's MaxMessageSize.
 async fn authenticate<S>(
     s: &mut S,
-    peer: Peer,
+    who: &Who,
     hello: &ConnectMessage,
     ctx: &HandshakeContext<'_>,
 ) -> Result<bool, Fail>
@@ -214,23 +234,20 @@ where
     if hello.version() < AUTH_EXCHANGE_VERSION {
         return ctx
             .auth
-            .check_old_client(peer)
+            .check_old_client(who)
             .map(|()| false)
-            .map_err(|why| Fail::Reject(REJECT_AUTH, why));
+            .map_err(Fail::Auth);
     }
     let mut offered: Vec<&str> = ctx.auth.offered();
     if offered.is_empty() {
-        return Err(Fail::Reject(
-            REJECT_AUTH,
-            "no authentication method is enabled".into(),
-        ));
+        return Err(Fail::Auth(AuthError::NoneEnabled));
     }
     // Offered after the methods, as one more word 5.0.1's libraries pass
     // over; only when configured, so a default daemon's bytes are 5.0.1's.
     let word = ctx.max_message_size.map(large_messages_word);
     offered.extend(word.as_deref());
     if let Err(e) = s.write_all(&encode_auth_list(&offered)).await {
-        return Err(Fail::Closed(Refused(format!(
+        return Err(Fail::Closed(Refused::from(format!(
             "error writing the auth list: {e}"
         ))));
     }
@@ -254,7 +271,7 @@ where
         chosen.retain(|m| m != word.as_bytes());
     }
     ctx.auth
-        .check_choice(&chosen, peer)
+        .check_choice(&chosen, who)
         .map(|()| chosen.len() < before)
-        .map_err(|why| Fail::Reject(REJECT_AUTH, why))
+        .map_err(Fail::Auth)
 }

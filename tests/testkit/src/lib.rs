@@ -161,6 +161,31 @@ impl TestDaemon {
         TestDaemon::start_with(extra, None)
     }
 
+    /// Runs a daemon whose configuration (`extra` from line 5) must stop it
+    /// at start; returns what it wrote to stderr. Panics if it serves, or
+    /// exits with 0.
+    pub fn start_failing(extra: &str) -> String {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = TempDir::new(&format!("spread-failing-{n}"));
+        runtime_dir(&dir);
+        let port = free_port();
+        let conf = format!(
+            "Spread_Segment 127.0.0.255:{port} {{\n\tlocalhost 127.0.0.1\n}}\nRuntimeDir = {}\n{extra}\n",
+            dir.display()
+        );
+        std::fs::write(dir.join("spread.conf"), conf).unwrap();
+        let out = Command::new(daemon_binary())
+            .args(["-n", "localhost", "-c", "spread.conf"])
+            .current_dir(&dir)
+            .env("SPREAD_SOCKET_DIR", &dir)
+            .stdin(Stdio::null())
+            .output();
+        let out = out.expect("run spread");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        err
+    }
+
     /// Also writes `access` as the daemon's `spread.access_ip`.
     pub fn start_with(extra: &str, access: Option<&str>) -> TestDaemon {
         TestDaemon::start_opts(extra, access, None)
