@@ -96,12 +96,21 @@ fn main() -> ExitCode {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    let mut group_file = None;
+    let group_rules = match spread_daemon::auth::kept::load_group_rules(&config, &mut group_file) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("spread: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let reloader = Reloader {
         file: config_file,
         config: config.clone(),
         me,
         name: args.name.clone(),
         rules: rules.clone(),
+        group_file,
     };
     let mut settings = match settings_from(&config, me, rules, now as i32) {
         Ok(s) => s,
@@ -110,6 +119,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    settings.group_rules = group_rules;
     // SAFETY: geteuid cannot fail.
     settings.trusted_uids = vec![unsafe { libc::geteuid() }, plan.final_uid()];
     if let Plan::Drop(t) = &plan {

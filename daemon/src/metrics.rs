@@ -75,6 +75,9 @@ pub struct Counters {
     pub refused_joins: u64,
     /// Sessions disconnected for what they had queued and not read.
     pub sessions_cut_off: u64,
+    /// Joins and sends the group access rules refused, in
+    /// [`crate::auth::ACTIONS`] order.
+    pub access_refused: [u64; crate::auth::ACTIONS.len()],
 }
 
 impl Counters {
@@ -303,6 +306,15 @@ impl Sample {
         for (i, r) in crate::auth::AUTH_REASONS.iter().enumerate() {
             let v = self.auth_refused[i];
             o.line("spread_auth_refused_total", &[("reason", r)], v);
+        }
+        o.head(
+            "spread_access_refused_total",
+            "counter",
+            "Joins and sends refused by GroupAccessFile, by action.",
+        );
+        for (i, a) in crate::auth::ACTIONS.iter().enumerate() {
+            let v = c.access_refused[i];
+            o.line("spread_access_refused_total", &[("action", a)], v);
         }
         o.counter(
             "spread_handshakes_failed_total",

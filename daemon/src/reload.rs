@@ -189,6 +189,8 @@ pub struct Reloader {
     pub me: (usize, usize),
     pub name: Option<String>,
     pub rules: crate::auth::IpRules,
+    /// `GroupAccessFile`, reached through its directory.
+    pub group_file: Option<crate::auth::kept::KeptFile>,
 }
 
 impl Reloader {

@@ -4,7 +4,7 @@
 //! datagrams and time, sends what the node wants sent and hands frames to
 //! the sessions' writers.
 
-use crate::auth::AuthPolicy;
+use crate::auth::{Action, AuthPolicy, GroupRules, Who};
 use crate::control::{Control, ControlSettings, Imposed, Windows};
 use crate::engine::node::{Node, NodeConfig, Refused};
 use crate::engine::{Output, SessionId};
@@ -22,7 +22,7 @@ use crate::sessions::{Cmd, Outbound, Shared};
 use crate::status::{status_reply, StatusInfo};
 use crate::transport::Received;
 use spread_core::consts::{
-    is_membership, is_regular, HEADER_LEN, MAX_GROUP_NAME, MAX_INTEROPERABLE_PAYLOAD,
+    is_membership, is_regular, HEADER_LEN, JOIN_MESS, MAX_GROUP_NAME, MAX_INTEROPERABLE_PAYLOAD,
 };
 use spread_core::wire::Header;
 use spread_core::GroupName;
@@ -70,6 +70,8 @@ pub struct Settings {
     pub control: ControlSettings,
     /// MetricsAddress, and where the configuration set it (for errors).
     pub metrics: Option<(SocketAddr, String)>,
+    /// `GroupAccessFile`'s rules (none: every join and send is allowed).
+    pub group_rules: GroupRules,
 }
 
 /// Clients are not read while this many messages wait to be sent on the
@@ -210,6 +212,7 @@ impl Bound {
             socket_file,
             reloader,
             counters: Counters::default(),
+            access: settings.group_rules.clone(),
         };
         core.run(core_rx, net_rx, reload_now, scrapes).await;
     }
@@ -226,6 +229,8 @@ struct Handle {
     large_messages: bool,
     /// Cut off for what it had queued (counted once).
     cut_off: bool,
+    /// Who it is, for the group access rules.
+    who: Who,
 }
 
 /// A regular message above what a 5.0.1 client takes (body and names
@@ -262,6 +267,8 @@ struct Core {
     reloader: Option<Reloader>,
     /// What the metrics show beyond the engine's counts.
     counters: Counters,
+    /// `GroupAccessFile`'s rules in force.
+    access: GroupRules,
 }
 
 /// The next scrape, if metrics are served.
@@ -456,6 +463,19 @@ impl Core {
         self.queue = settings.queue;
         // Clients that come from now on meet the new methods and lists.
         self.shared.set_auth_policy(settings.auth);
+        // Joins and sends from now on meet the new group rules; a file
+        // that cannot be read or parsed leaves the old ones in force.
+        match crate::auth::kept::load_group_rules(&r.config, &mut r.group_file) {
+            Ok(rules) => {
+                if rules != self.access {
+                    info!(target: "spread::auth", "{why}: {} group access rules in force", rules.len());
+                }
+                self.access = rules;
+            }
+            Err(e) => {
+                error!(target: "spread::auth", "{why}: {e}; the group access rules in force stay")
+            }
+        }
         // Sessions that took MaxMessageSize follow the new one (none: back
         // to 5.0.1's limit); the ring takes it with the new membership.
         let max = settings.max_message_size.unwrap_or(0);
@@ -567,6 +587,9 @@ impl Core {
 
     /// A request of a local session, for the node to order.
     fn order(&mut self, id: SessionId, header: &spread_core::wire::Header, frame: bytes::Bytes) {
+        if !self.access.is_empty() && !self.access_allows(id, header, &frame) {
+            return;
+        }
         let now = self.net.now();
         match self.node.handle_request(id, header, frame, now) {
             Ok(()) => self.counters.from_client(header),
@@ -584,6 +607,49 @@ impl Core {
         }
     }
 
+    /// Checks a join or a message against the group access rules; a
+    /// refusal goes back to the sender as a REJECT (as a join past
+    /// MaxGroupsPerSession does), is counted, and logged once a minute.
+    fn access_allows(
+        &mut self,
+        id: SessionId,
+        header: &spread_core::wire::Header,
+        frame: &[u8],
+    ) -> bool {
+        let action = if header.service_type & JOIN_MESS != 0 {
+            Action::Join
+        } else if is_regular(header.service_type) {
+            Action::Send
+        } else {
+            return true;
+        };
+        let Some(h) = self.sessions.get(&id) else {
+            return true;
+        };
+        let n = header.num_groups.max(0) as usize;
+        let names = frame
+            .get(HEADER_LEN..HEADER_LEN + n * MAX_GROUP_NAME)
+            .unwrap_or_default();
+        for name in names.chunks(MAX_GROUP_NAME) {
+            let group = name.split(|&b| b == 0).next().unwrap_or_default();
+            if let Err(denied) = self.access.check(action, group, &h.who) {
+                self.counters.access_refused[action.index()] += 1;
+                let line = format!(
+                    "refused a {} of {} to {} ({}): denied by {}",
+                    action.name(),
+                    header.sender,
+                    String::from_utf8_lossy(group),
+                    h.peer,
+                    denied.at
+                );
+                self.shared.refusals.note(Refusal::Access(action), line);
+                self.node.handle_refused(id, header, names);
+                return false;
+            }
+        }
+        true
+    }
+
     fn handle(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::Open {
@@ -593,6 +659,7 @@ impl Core {
                 peer,
                 out: outbound,
                 large_messages,
+                who,
             } => {
                 debug!(target: "spread::session", "{} connected ({peer})", info.private_group);
                 let group = info.private_group;
@@ -607,6 +674,7 @@ impl Core {
                         out: outbound,
                         large_messages,
                         cut_off: false,
+                        who,
                     },
                 );
             }

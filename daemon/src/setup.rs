@@ -98,6 +98,8 @@ pub fn settings_from(
         metrics: config
             .metrics_address
             .map(|a| (a, config.where_set("MetricsAddress"))),
+        // Read by the caller, through the file's kept directory.
+        group_rules: Default::default(),
     })
 }
 

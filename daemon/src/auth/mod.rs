@@ -9,11 +9,14 @@
 //! kernel credentials when PEERCRED is required).
 
 pub mod ip;
+pub mod kept;
 pub mod peercred;
+pub mod rules;
 pub mod users;
 
 pub use ip::IpRules;
 pub use peercred::AllowList;
+pub use rules::{Action, GroupRules, ACTIONS};
 pub use users::Creds;
 
 use std::net::IpAddr;

@@ -12,7 +12,7 @@ pub mod session;
 pub mod socket_file;
 pub mod validate;
 
-use crate::auth::{AuthPolicy, AUTH_REASONS};
+use crate::auth::{AuthPolicy, Who, AUTH_REASONS};
 use crate::engine::{SessionId, SessionInfo};
 use bytes::Bytes;
 use registry::Registry;
@@ -33,6 +33,8 @@ pub enum Cmd {
         out: Outbound,
         /// It took MaxMessageSize in its handshake.
         large_messages: bool,
+        /// Who it is, for the group access rules.
+        who: Who,
     },
     Request {
         id: SessionId,

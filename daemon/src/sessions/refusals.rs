@@ -4,7 +4,7 @@
 //! were (a flood of refused connections once wrote 13.5 MB in 12 s).
 
 use super::Shared;
-use crate::auth::AUTH_REASONS;
+use crate::auth::{Action, ACTIONS, AUTH_REASONS};
 use crate::logging::LineBudget;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,10 +34,13 @@ pub enum Refusal {
     /// A client an authentication method refused, by reason (an index
     /// into [`AUTH_REASONS`]): one line a minute for each.
     Auth(usize),
+    /// A join or send the group access rules refused: one line a minute
+    /// for each action.
+    Access(Action),
 }
 
 const PLAIN_KINDS: usize = 6;
-const KINDS: usize = PLAIN_KINDS + AUTH_REASONS.len();
+const KINDS: usize = PLAIN_KINDS + AUTH_REASONS.len() + ACTIONS.len();
 /// The period of the kinds that write one line a minute.
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -51,6 +54,7 @@ impl Refusal {
             Refusal::Message => 4,
             Refusal::Join => 5,
             Refusal::Auth(r) => PLAIN_KINDS + r.min(AUTH_REASONS.len() - 1),
+            Refusal::Access(a) => PLAIN_KINDS + AUTH_REASONS.len() + a.index(),
         }
     }
 
@@ -63,13 +67,15 @@ impl Refusal {
             3 => Refusal::Accept,
             4 => Refusal::Message,
             5 => Refusal::Join,
-            _ => Refusal::Auth(i - PLAIN_KINDS),
+            i if i < PLAIN_KINDS + AUTH_REASONS.len() => Refusal::Auth(i - PLAIN_KINDS),
+            i if i == PLAIN_KINDS + AUTH_REASONS.len() => Refusal::Access(Action::Join),
+            _ => Refusal::Access(Action::Send),
         }
     }
 
     fn budget(self) -> LineBudget {
         match self {
-            Refusal::Auth(_) => LineBudget::new(1, MINUTE),
+            Refusal::Auth(_) | Refusal::Access(_) => LineBudget::new(1, MINUTE),
             _ => LineBudget::new(BURST, PERIOD),
         }
     }
@@ -84,6 +90,10 @@ impl Refusal {
                 "refused {n} more connections ({} authentication)",
                 AUTH_REASONS[r.min(AUTH_REASONS.len() - 1)]
             ),
+            Refusal::Access(Action::Join) => format!("refused {n} more joins (GroupAccessFile)"),
+            Refusal::Access(Action::Send) => {
+                format!("refused {n} more messages (GroupAccessFile)")
+            }
             Refusal::Accept => format!("{n} more failed accepts"),
             Refusal::Message => format!("refused {n} more messages"),
             Refusal::Join => format!("refused {n} more joins"),
@@ -97,7 +107,7 @@ impl Refusal {
             }
             Refusal::Accept | Refusal::Message => warn!(target: "spread::session", "{line}"),
             Refusal::Join => info!(target: "spread::groups", "{line}"),
-            Refusal::Auth(_) => warn!(target: "spread::auth", "{line}"),
+            Refusal::Auth(_) | Refusal::Access(_) => warn!(target: "spread::auth", "{line}"),
         }
     }
 }

@@ -159,6 +159,7 @@ async fn serve<C: Connection>(
             pause: pause_tx,
         },
         large_messages: accepted.large_messages,
+        who: accepted.who,
     };
     if shared.core.send(open).await.is_err() {
         return;
