@@ -104,6 +104,14 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let mut secret_file = None;
+    let secrets = match spread_daemon::auth::secret::load_secrets(&config, &mut secret_file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("spread: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let reloader = Reloader {
         file: config_file,
         config: config.clone(),
@@ -111,8 +119,9 @@ fn main() -> ExitCode {
         name: args.name.clone(),
         rules: rules.clone(),
         group_file,
+        secret_file,
     };
-    let mut settings = match settings_from(&config, me, rules, now as i32) {
+    let mut settings = match settings_from(&config, me, rules, secrets, now as i32) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");

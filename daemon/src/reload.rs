@@ -191,6 +191,8 @@ pub struct Reloader {
     pub rules: crate::auth::IpRules,
     /// `GroupAccessFile`, reached through its directory.
     pub group_file: Option<crate::auth::kept::KeptFile>,
+    /// `AuthSecretFile`, reached through its directory.
+    pub secret_file: Option<crate::auth::kept::KeptFile>,
 }
 
 impl Reloader {

@@ -446,7 +446,14 @@ impl Core {
         let Some(me) = new_me else {
             return;
         };
-        let settings = match crate::setup::settings_from(&new, me, r.rules.clone(), 0) {
+        let secrets = match crate::auth::secret::load_secrets(&new, &mut r.secret_file) {
+            Ok(s) => s,
+            Err(e) => {
+                error!(target: "spread::config", "{why}: {e}; the running configuration (hash {}) stays in force", r.config.hash());
+                return;
+            }
+        };
+        let settings = match crate::setup::settings_from(&new, me, r.rules.clone(), secrets, 0) {
             Ok(s) => s,
             Err(e) => {
                 error!(target: "spread::config", "{why}: {e}; the running configuration (hash {}) stays in force", r.config.hash());

@@ -1,7 +1,7 @@
 //! From a configuration to the runtime's settings: which daemon this is,
 //! where it listens, how clients authenticate.
 
-use crate::auth::{AllowList, AuthPolicy, Checks, IpRules};
+use crate::auth::{AllowList, AuthPolicy, Checks, IpRules, Secrets};
 use crate::config::{Config, DaemonEntry};
 use crate::control::ControlSettings;
 use crate::engine::membership::{Daemon, MembershipConfig, Timeouts};
@@ -13,6 +13,7 @@ use crate::segment::Segment;
 use crate::status::StatusInfo;
 use crate::transport::Peer;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a client may take for each step of its handshake.
@@ -23,6 +24,7 @@ pub fn settings_from(
     config: &Config,
     me: (usize, usize),
     rules: IpRules,
+    secrets: Option<Arc<Secrets>>,
     membership_time: i32,
 ) -> Result<Settings, String> {
     let seg = &config.segments[me.0];
@@ -52,7 +54,7 @@ pub fn settings_from(
             })
             .collect()
     };
-    let auth = auth_policy(config, rules)?;
+    let auth = auth_policy(config, rules, secrets)?;
     let (net, membership) = ring_settings(config, me, &local);
     Ok(Settings {
         daemon_name: entry.name.clone(),
@@ -104,11 +106,17 @@ pub fn settings_from(
 }
 
 /// The methods and what they check: `spread.access_ip` (read at start),
-/// PEERCRED's allow-lists resolved now. Errors name `file:line`.
-fn auth_policy(config: &Config, rules: IpRules) -> Result<AuthPolicy, String> {
+/// PEERCRED's allow-lists resolved now, SECRET's secrets (read by the
+/// caller). Errors name `file:line`.
+fn auth_policy(
+    config: &Config,
+    rules: IpRules,
+    secrets: Option<Arc<Secrets>>,
+) -> Result<AuthPolicy, String> {
     let checks = Checks {
         ip: rules,
         peercred: AllowList::resolve(config)?,
+        secrets,
     };
     AuthPolicy::new(
         config.allowed_auth_methods.as_deref(),

@@ -201,3 +201,134 @@ fn peercred_tells_users_and_groups_apart() {
     );
     assert!(!flooder_as(0, 0, &d.unix_name()).0, "root's group is not");
 }
+
+const SECRET: &str = "a long and random shared secret";
+
+/// A secrets file (mode 0600) in `dir`.
+fn secrets_file(dir: &std::path::Path, text: &str, mode: u32) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join("secrets");
+    std::fs::write(&p, text).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+    p
+}
+
+#[test]
+fn secret_proves_an_identity_without_sending_it() {
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let dir = spread_testkit::TempDir::new("spread-secret-ok");
+    let file = secrets_file(&dir, &format!("# who\nbackup {SECRET}\n"), 0o600);
+    let acl = dir.join("groups.acl");
+    std::fs::write(
+        &acl,
+        "allow join backups secret:backup\ndeny join backups any\n",
+    )
+    .unwrap();
+    let d = TestDaemon::start(&format!(
+        "AllowedAuthMethods = \"NULL\"\nRequiredAuthMethods = \"SECRET\"\nAuthSecretFile = {}\n\
+         GroupAccessFile = {}\nMetricsAddress = {metrics}",
+        file.display(),
+        acl.display()
+    ));
+    let secret = |id: &str, s: &str| AuthMethod::secret(id, s.as_bytes().to_vec()).unwrap();
+    for daemon in [d.tcp_name(), d.unix_name()] {
+        let m = connect(&daemon, "ok", vec![secret("backup", SECRET)]).expect("SECRET");
+        m.disconnect().unwrap();
+    }
+    // With NULL first, as one more method: both run.
+    let m = connect(
+        &d.tcp_name(),
+        "both",
+        vec![AuthMethod::null(), secret("backup", SECRET)],
+    )
+    .expect("NULL then SECRET");
+    // The identity is what the group rules see.
+    m.join("backups").unwrap();
+    match m.receive_timeout(Duration::from_secs(5)).unwrap() {
+        Some(spread_core::wire::Message::Membership(v)) => {
+            assert_eq!(v.group.to_string(), "backups");
+        }
+        other => panic!("expected the join's view, got {other:?}"),
+    }
+    // From a file (mode 0600), as the bindings and C take it.
+    let client_file = dir.join("client-secret");
+    std::fs::write(&client_file, format!("{SECRET}\n")).unwrap();
+    let refused = AuthMethod::secret_file("backup", &client_file).unwrap_err();
+    assert!(refused.to_string().contains("chmod 600"), "{refused}");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&client_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let from_file = AuthMethod::secret_file("backup", &client_file).unwrap();
+    connect(&d.tcp_name(), "file", vec![from_file]).expect("a secret from a file");
+
+    for (name, methods) in [
+        ("wrong", vec![secret("backup", "not the secret at all!")]),
+        ("who", vec![secret("stranger", SECRET)]),
+        ("null", vec![AuthMethod::null()]),
+    ] {
+        assert_eq!(
+            connect(&d.tcp_name(), name, methods).err(),
+            Some(REJECT_AUTH),
+            "{name}"
+        );
+    }
+    // A 5.0.1 client (NULL) is refused at once: SECRET is required.
+    let mut raw = d.raw();
+    raw.send(&hello(b"old"));
+    assert_eq!(raw.read_exact(13), b"\x0cNULL SECRET ");
+    raw.send(&choice(&["NULL"]));
+    assert_eq!(raw.read_to_close(), [REJECT_AUTH as u8]);
+    // A client that never answers the challenge is dropped after the
+    // handshake's step limit, not held.
+    let mut raw = d.raw();
+    raw.send(&hello(b"mute"));
+    raw.read_exact(13);
+    raw.send(&choice(&["SECRET"]));
+    assert_eq!(raw.read_exact(32).len(), 32, "the challenge");
+    let t = std::time::Instant::now();
+    assert!(raw.read_to_close().is_empty(), "closed without a reply");
+    assert!(t.elapsed() < Duration::from_secs(5));
+    let m = scrape(&metrics);
+    assert_eq!(
+        m["spread_auth_refused_total{reason=\"secret\"}"], 4,
+        "{m:?}"
+    );
+    let log = d.log_text();
+    // The first refusal, then nothing more this minute for the cause.
+    assert!(
+        log.contains("identity \"backup\": unknown, or the answer"),
+        "{log}"
+    );
+    assert!(!log.contains("stranger"), "{log}");
+    assert!(!log.contains(SECRET), "the secret is never logged");
+}
+
+#[test]
+fn bad_secret_files_stop_the_daemon() {
+    let dir = spread_testkit::TempDir::new("spread-secret-bad");
+    let open = secrets_file(&dir, &format!("backup {SECRET}\n"), 0o644);
+    let err = TestDaemon::start_failing(&format!(
+        "AllowedAuthMethods = \"SECRET\"\nAuthSecretFile = {}",
+        open.display()
+    ));
+    assert!(
+        err.contains("mode 0644: the secrets must not be open"),
+        "{err}"
+    );
+    let short = secrets_file(&dir, "\nbackup short\n", 0o600);
+    let err = TestDaemon::start_failing(&format!(
+        "AllowedAuthMethods = \"SECRET\"\nAuthSecretFile = {}",
+        short.display()
+    ));
+    assert!(
+        err.contains(&format!(
+            "{}:2: the secret of backup is shorter",
+            short.display()
+        )),
+        "{err}"
+    );
+    let err = TestDaemon::start_failing("AllowedAuthMethods = \"SECRET\"");
+    assert!(
+        err.contains("spread.conf:5: SECRET is enabled but no AuthSecretFile"),
+        "{err}"
+    );
+}

@@ -1,22 +1,27 @@
-//! Client authentication: the methods (NULL and IP as in 5.0.1; PEERCRED,
-//! ours), which are enabled, which are required, and what each checks.
+//! Client authentication: the methods (NULL and IP as in 5.0.1; PEERCRED
+//! and SECRET, ours), which are enabled, which are required, and what each
+//! checks.
 //!
 //! As in 5.0.1 the methods a client chose run in its order, then every
 //! required method it did not choose. Methods without an exchange (NULL,
 //! IP, PEERCRED) judge what the daemon already knows of the connection,
 //! so a required one also applies to clients that never heard of it (a
 //! 5.0.1 client choosing NULL on the Unix socket is still checked by its
-//! kernel credentials when PEERCRED is required).
+//! kernel credentials when PEERCRED is required). SECRET has an exchange
+//! (`sessions/handshake.rs` runs it): a client must choose it, a required
+//! SECRET not chosen refuses the client.
 
 pub mod ip;
 pub mod kept;
 pub mod peercred;
 pub mod rules;
+pub mod secret;
 pub mod users;
 
 pub use ip::IpRules;
 pub use peercred::AllowList;
 pub use rules::{Action, GroupRules, ACTIONS};
+pub use secret::Secrets;
 pub use users::Creds;
 
 use std::net::IpAddr;
@@ -26,18 +31,20 @@ pub enum Method {
     Null,
     Ip,
     PeerCred,
+    Secret,
 }
 
 impl Method {
     /// Every method this daemon knows, in the order they are registered
     /// (the order of the auth list): 5.0.1's first.
-    pub const ALL: [Method; 3] = [Method::Null, Method::Ip, Method::PeerCred];
+    pub const ALL: [Method; 4] = [Method::Null, Method::Ip, Method::PeerCred, Method::Secret];
 
     pub fn name(self) -> &'static str {
         match self {
             Method::Null => "NULL",
             Method::Ip => "IP",
             Method::PeerCred => "PEERCRED",
+            Method::Secret => "SECRET",
         }
     }
 
@@ -60,12 +67,15 @@ pub enum Peer {
     Unix,
 }
 
-/// What the daemon knows of a connecting client before any method runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What the daemon knows of a client: before any method runs, where it
+/// is and the kernel's credentials; after SECRET, its identity too.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Who {
     pub peer: Peer,
     /// The kernel's word on the Unix socket's peer (None over TCP).
     pub creds: Option<Creds>,
+    /// The identity SECRET proved.
+    pub secret: Option<std::sync::Arc<str>>,
 }
 
 impl Who {
@@ -73,6 +83,7 @@ impl Who {
         Who {
             peer: Peer::Ip(ip),
             creds: None,
+            secret: None,
         }
     }
 }
@@ -92,11 +103,13 @@ pub enum AuthError {
     Ip,
     #[error("method PEERCRED refused the client: {0}")]
     PeerCred(String),
+    #[error("method SECRET refused the client: {0}")]
+    Secret(String),
 }
 
 /// The `reason` labels of refused authentications, in [`AuthError::reason`]
 /// order.
-pub const AUTH_REASONS: [&str; 3] = ["method", "ip", "peercred"];
+pub const AUTH_REASONS: [&str; 4] = ["method", "ip", "peercred", "secret"];
 
 impl AuthError {
     /// Index into [`AUTH_REASONS`].
@@ -108,6 +121,7 @@ impl AuthError {
             | AuthError::NoneEnabled => 0,
             AuthError::Ip => 1,
             AuthError::PeerCred(_) => 2,
+            AuthError::Secret(_) => 3,
         }
     }
 }
@@ -119,6 +133,8 @@ pub struct Checks {
     pub ip: IpRules,
     /// PEERCRED: `AllowUsers`, `AllowGroups`.
     pub peercred: AllowList,
+    /// SECRET: `AuthSecretFile`.
+    pub secrets: Option<std::sync::Arc<Secrets>>,
 }
 
 /// Which methods clients may use and which they must pass.
@@ -164,6 +180,9 @@ impl AuthPolicy {
         if enabled.contains(&Method::PeerCred) && checks.peercred.is_empty() {
             return Err("PEERCRED is enabled but AllowUsers and AllowGroups name no one".into());
         }
+        if enabled.contains(&Method::Secret) && checks.secrets.is_none() {
+            return Err("SECRET is enabled but no AuthSecretFile is configured".into());
+        }
         Ok(AuthPolicy {
             enabled,
             required,
@@ -176,9 +195,19 @@ impl AuthPolicy {
         self.enabled.iter().map(|m| m.name()).collect()
     }
 
-    /// Runs method `m` on what is known of the client.
-    fn run(&self, m: Method, who: &Who) -> Result<(), AuthError> {
+    /// SECRET's secrets (when it is enabled).
+    pub fn secrets(&self) -> Option<&Secrets> {
+        self.checks.secrets.as_deref()
+    }
+
+    /// Runs method `m` on what is known of the client; SECRET, whose
+    /// exchange the handshake runs, passes here only if it was proved.
+    pub fn run(&self, m: Method, who: &Who) -> Result<(), AuthError> {
         match m {
+            Method::Secret if who.secret.is_some() => Ok(()),
+            Method::Secret => Err(AuthError::Secret(
+                "it is required and the client did not choose it".into(),
+            )),
             Method::Null => Ok(()),
             Method::Ip if self.checks.ip.allows(who.peer) => Ok(()),
             Method::Ip => Err(AuthError::Ip),
@@ -230,7 +259,8 @@ impl AuthPolicy {
     }
 
     /// Clients older than 3.16 have no exchange: IP if it is enabled, else
-    /// NULL if it is (as 5.0.1); and PEERCRED if it is required.
+    /// NULL if it is (as 5.0.1); then the required methods (PEERCRED can
+    /// judge such a client, SECRET cannot: it is refused).
     pub fn check_old_client(&self, who: &Who) -> Result<(), AuthError> {
         let first = if self.enabled.contains(&Method::Ip) {
             Method::Ip
@@ -240,8 +270,10 @@ impl AuthPolicy {
             return Err(AuthError::OldClient);
         };
         self.run(first, who)?;
-        if self.required.contains(&Method::PeerCred) {
-            self.run(Method::PeerCred, who)?;
+        for &m in &self.required {
+            if m != first {
+                self.run(m, who)?;
+            }
         }
         Ok(())
     }
@@ -259,12 +291,14 @@ mod tests {
     const UNIX: Who = Who {
         peer: Peer::Unix,
         creds: None,
+        secret: None,
     };
 
     fn unix(uid: u32, gid: u32) -> Who {
         Who {
             peer: Peer::Unix,
             creds: Some(Creds { uid, gid, pid: 9 }),
+            secret: None,
         }
     }
 
@@ -295,7 +329,7 @@ mod tests {
         let e = AuthPolicy::new(Some(&names(&["PASSWORD"])), None, Checks::default());
         assert_eq!(
             e.unwrap_err(),
-            "unknown authentication method \"PASSWORD\" (known: NULL, IP, PEERCRED)"
+            "unknown authentication method \"PASSWORD\" (known: NULL, IP, PEERCRED, SECRET)"
         );
     }
 

@@ -16,10 +16,12 @@
 //! `any`; `unix` (any client on the Unix socket); `user:NAME|UID` and
 //! `group:NAME|GID` (the kernel's credentials of a Unix-socket client:
 //! its uid, its primary gid or a group listing it); `net:ADDR[/LEN]`
-//! (IPv4 or IPv6, a TCP client's address).
+//! (IPv4 or IPv6, a TCP client's address); `secret:ID` (a client that
+//! passed SECRET as identity ID).
 
 use super::users::{group_of, uid_of, Group};
 use super::{Peer, Who};
+use spread_core::wire::secret::is_valid_identity;
 use std::net::IpAddr;
 
 /// What a client asks to do with a group.
@@ -65,6 +67,7 @@ enum Subject {
     User(u32),
     Group(Group),
     Net { addr: IpAddr, len: u8 },
+    Secret(String),
 }
 
 impl Subject {
@@ -74,6 +77,7 @@ impl Subject {
             Subject::Unix => who.peer == Peer::Unix,
             Subject::User(uid) => who.creds.is_some_and(|c| c.uid == *uid),
             Subject::Group(g) => who.creds.is_some_and(|c| g.contains(&c)),
+            Subject::Secret(id) => who.secret.as_deref() == Some(id.as_str()),
             Subject::Net { addr, len } => match who.peer {
                 Peer::Ip(ip) => in_net(ip.to_canonical(), *addr, *len),
                 Peer::Unix => false,
@@ -233,11 +237,13 @@ fn subject(word: &str) -> Result<Subject, String> {
     }
     let Some((kind, value)) = word.split_once(':') else {
         return Err(format!(
-            "'{word}' is not a subject (any, unix, user:, group:, net:)"
+            "'{word}' is not a subject (any, unix, user:, group:, net:, secret:)"
         ));
     };
     match kind {
         "user" => uid_of(value).map(Subject::User),
+        "secret" if is_valid_identity(value.as_bytes()) => Ok(Subject::Secret(value.into())),
+        "secret" => Err(format!("'{value}' is not a SECRET identity")),
         "group" => group_of(value).map(Subject::Group),
         "net" => {
             let (a, len) = match value.split_once('/') {
@@ -261,7 +267,7 @@ fn subject(word: &str) -> Result<Subject, String> {
             })
         }
         _ => Err(format!(
-            "'{kind}:' is not a kind of subject (user:, group:, net:)"
+            "'{kind}:' is not a kind of subject (user:, group:, net:, secret:)"
         )),
     }
 }
@@ -275,7 +281,12 @@ mod tests {
         Who {
             peer: Peer::Unix,
             creds: Some(Creds { uid, gid, pid: 1 }),
+            secret: None,
         }
+    }
+
+    fn alice_tcp() -> Who {
+        Who::tcp("192.0.2.7".parse().unwrap())
     }
 
     const RULES: &str = "\
@@ -285,12 +296,20 @@ allow send      news        net:10.0.0.0/8 net:::1
 deny  join,send chat,ops.*  any   # everyone else
 deny  send      news        any
 allow join      *           unix
+allow send      backups     secret:backup
+deny  send      backups     any
 ";
 
     #[test]
     fn first_match_decides_and_unmatched_is_allowed() {
         let r = GroupRules::parse(RULES, "g.acl").unwrap();
-        assert_eq!(r.len(), 5);
+        assert_eq!(r.len(), 7);
+        let backup = Who {
+            secret: Some("backup".into()),
+            ..Who::tcp("192.0.2.1".parse().unwrap())
+        };
+        assert!(r.check(Action::Send, b"backups", &backup).is_ok());
+        assert!(r.check(Action::Send, b"backups", &alice_tcp()).is_err());
         let alice = unix(1000, 1);
         let staff = unix(7, 50);
         let other = unix(7, 7);

@@ -6,10 +6,11 @@
 //! clients see exactly 5.0.1's bytes and reject codes.
 
 use super::registry::Registry;
-use crate::auth::{AuthError, AuthPolicy, Who};
+use crate::auth::{AuthError, AuthPolicy, Method, Who};
 use spread_core::consts::*;
 use spread_core::name::{is_legal_private_name, private_group_name, GroupName};
 use spread_core::wire::handshake::*;
+use spread_core::wire::secret::{answer_len, parse_answer, MAX_IDENTITY, SECRET_METHOD};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{timeout_at, Instant};
@@ -106,7 +107,7 @@ fn random_name(ctx: &HandshakeContext<'_>, rng: &mut crate::rng::Rng) -> Vec<u8>
 /// session ends).
 pub async fn handshake<S>(
     s: &mut S,
-    who: Who,
+    mut who: Who,
     ctx: &HandshakeContext<'_>,
 ) -> Result<Accepted, Refused>
 where
@@ -174,7 +175,7 @@ where
         );
         return Err(reject(s, REJECT_NOT_UNIQUE, why).await);
     };
-    let large_messages = match authenticate(s, &who, &hello, ctx).await {
+    let large_messages = match authenticate(s, &mut who, &hello, ctx).await {
         Ok(large) => large,
         Err(fail) => {
             // Free the name before answering, so a client that retries at
@@ -224,7 +225,7 @@ enum Fail {
 /// daemon's MaxMessageSize.
 async fn authenticate<S>(
     s: &mut S,
-    who: &Who,
+    who: &mut Who,
     hello: &ConnectMessage,
     ctx: &HandshakeContext<'_>,
 ) -> Result<bool, Fail>
@@ -270,8 +271,52 @@ where
     if let Some(word) = &word {
         chosen.retain(|m| m != word.as_bytes());
     }
-    ctx.auth
-        .check_choice(&chosen, who)
-        .map(|()| chosen.len() < before)
-        .map_err(Fail::Auth)
+    let large = chosen.len() < before;
+    // The methods in order: SECRET's exchange where the client chose it,
+    // the others on what is known of the connection.
+    for m in ctx.auth.plan(&chosen).map_err(Fail::Auth)? {
+        if m == Method::Secret && chosen.iter().any(|c| c == SECRET_METHOD.as_bytes()) {
+            let identity = secret_exchange(s, ctx).await?;
+            who.secret = Some(identity.into());
+        } else {
+            ctx.auth.run(m, who).map_err(Fail::Auth)?;
+        }
+    }
+    Ok(large)
+}
+
+/// SECRET's exchange: a fresh challenge out, the answer in and checked.
+/// Ok: the identity it proved.
+async fn secret_exchange<S>(s: &mut S, ctx: &HandshakeContext<'_>) -> Result<String, Fail>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let refuse = |why: &str| Fail::Auth(AuthError::Secret(why.to_string()));
+    let secrets = ctx.auth.secrets().ok_or_else(|| refuse("no secrets"))?;
+    let nonce = crate::auth::secret::nonce()
+        .map_err(|e| Fail::Closed(Refused::from(format!("no random bytes: {e}"))))?;
+    if let Err(e) = s.write_all(&nonce).await {
+        let why = format!("error writing the SECRET challenge: {e}");
+        return Err(Fail::Closed(Refused::from(why)));
+    }
+    let mut buf = Vec::with_capacity(1 + MAX_IDENTITY + 32);
+    let deadline = Instant::now() + ctx.step_timeout;
+    let n = read_until(s, &mut buf, deadline, "SECRET answer", |b| {
+        answer_len(b).filter(|&n| b.len() >= n)
+    })
+    .await
+    .map_err(Fail::Closed)?;
+    if buf.len() > n {
+        return Err(refuse("bytes sent after the answer before the accept"));
+    }
+    let Some((identity, mac)) = parse_answer(&buf) else {
+        return Err(refuse("a malformed answer"));
+    };
+    let shown = String::from_utf8_lossy(identity).into_owned();
+    if !secrets.check(&nonce, identity, mac) {
+        return Err(refuse(&format!(
+            "identity {shown:?}: unknown, or the answer does not prove its secret"
+        )));
+    }
+    Ok(shown)
 }

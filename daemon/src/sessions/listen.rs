@@ -72,6 +72,7 @@ pub async fn accept_unix(listener: UnixListener, path: PathBuf, shared: Arc<Shar
                 let who = Who {
                     peer: Peer::Unix,
                     creds,
+                    secret: None,
                 };
                 let text = match creds {
                     Some(c) => format!("{peer_text} ({c})"),

@@ -174,15 +174,32 @@ impl TestDaemon {
             dir.display()
         );
         std::fs::write(dir.join("spread.conf"), conf).unwrap();
-        let out = Command::new(daemon_binary())
+        let log = dir.join("daemon.log");
+        let mut child = Command::new(daemon_binary())
             .args(["-n", "localhost", "-c", "spread.conf"])
             .current_dir(&dir)
             .env("SPREAD_SOCKET_DIR", &dir)
             .stdin(Stdio::null())
-            .output();
-        let out = out.expect("run spread");
-        let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert_eq!(out.status.code(), Some(1), "{err}");
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("run spread");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                stop_child(&mut child);
+                panic!(
+                    "the daemon did not stop at start: {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let err = std::fs::read_to_string(&log).unwrap_or_default();
+        assert_eq!(status.code(), Some(1), "{err}");
         err
     }
 
