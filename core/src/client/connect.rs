@@ -97,8 +97,9 @@ impl AuthMethod {
 }
 
 /// SECRET's exchange on the session's socket: the challenge in, the
-/// answer out (the socket's timeouts bound both).
-fn secret_exchange(fd: RawFd, identity: &[u8], secret: &[u8]) -> io::Result<()> {
+/// answer out (the socket's timeouts bound both). For callers that run
+/// methods on a descriptor themselves (libspread's `SP_auth_secret`).
+pub fn secret_exchange(fd: RawFd, identity: &[u8], secret: &[u8]) -> io::Result<()> {
     use std::os::fd::FromRawFd;
     // SAFETY: `fd` is the session's socket, open for the whole handshake;
     // ManuallyDrop keeps this borrowed File from closing it.
