@@ -66,7 +66,20 @@ export interface ConnectOptions {
   priority?: number;
   /** Limit for the connect and handshake. */
   timeoutMs?: number;
+  /** Authentication methods, run in order (default NULL). */
+  auth?: AuthMethod[];
 }
+
+/**
+ * An authentication method. PEERCRED and SECRET need a daemon of ours:
+ * PEERCRED is checked with the kernel's credentials on the Unix socket;
+ * SECRET proves a secret the daemon knows under `identity` without
+ * sending it (`secretFile` must be mode 0600).
+ */
+export type AuthMethod =
+  | { method: 'NULL' | 'IP' | 'PEERCRED' }
+  | { method: 'SECRET'; identity: string; secret: string | Uint8Array }
+  | { method: 'SECRET'; identity: string; secretFile: string };
 
 export type Data = string | Uint8Array | ArrayBufferView | ArrayBuffer;
 

@@ -532,6 +532,35 @@ class Mailbox extends EventEmitter {
 }
 
 /**
+ * The `auth` option: absent (NULL), or an array of methods run in order,
+ * each `{ method: 'NULL' | 'IP' | 'PEERCRED' }` or `{ method: 'SECRET',
+ * identity, secret }` / `{ method: 'SECRET', identity, secretFile }`. The
+ * exchanges are the Rust client's.
+ */
+function checkAuth(auth) {
+  if (auth === undefined) return undefined;
+  if (!Array.isArray(auth) || auth.length === 0) {
+    throw new TypeError(`auth must be a non-empty array of methods, not ${describe(auth)}`);
+  }
+  return auth.map((a, i) => {
+    if (a === null || typeof a !== 'object' || typeof a.method !== 'string') {
+      throw new TypeError(`auth[${i}] must be an object with a method name, not ${describe(a)}`);
+    }
+    for (const key of ['identity', 'secretFile']) {
+      if (a[key] !== undefined && typeof a[key] !== 'string') {
+        throw new TypeError(`auth[${i}].${key} must be a string, not ${describe(a[key])}`);
+      }
+    }
+    return {
+      method: a.method,
+      identity: a.identity,
+      secret: a.secret === undefined ? undefined : toBytes(a.secret),
+      secretFile: a.secretFile,
+    };
+  });
+}
+
+/**
  * Connects to a daemon. `daemon` is Spread's name for it: "4803" (local,
  * port 4803), "4803@host", or a Unix socket path; default "4803".
  */
@@ -558,6 +587,7 @@ async function connect(options = {}) {
     membership: options.membership,
     priority: options.priority,
     timeoutMs: options.timeoutMs,
+    auth: checkAuth(options.auth),
   }, (ev) => settle(pending, ev));
   if (!(r instanceof native.NativeMailbox)) throw spreadError(r);
   return new Mailbox(r, pending);
@@ -800,6 +830,7 @@ async function connectFlush(options = {}) {
     name: options.name,
     priority: options.priority,
     timeoutMs: options.timeoutMs,
+    auth: checkAuth(options.auth),
   });
   if (!(r instanceof native.NativeFlushMailbox)) throw spreadError(r);
   return new FlushMailbox(r);

@@ -96,6 +96,20 @@ export declare class NativeMailbox {
 export declare const AGREED_MESS: number
 
 /**
+ * One authentication method: `{ method: 'NULL' }`, `{ method: 'PEERCRED' }`
+ * (a daemon of ours: the kernel's credentials on the Unix socket),
+ * `{ method: 'SECRET', identity, secret }` or `{ method: 'SECRET',
+ * identity, secretFile }` (a daemon of ours: the secret is proved, never
+ * sent; a file must be mode 0600).
+ */
+export interface AuthOption {
+  method: string
+  identity?: string
+  secret?: Buffer
+  secretFile?: string
+}
+
+/**
  * The messages of one read. Data messages are packed into one buffer that
  * index.js unpacks into the same plain objects `Message` describes:
  * building them in JavaScript from one buffer is several times cheaper
@@ -138,6 +152,8 @@ export interface ConnectOptions {
   membership?: boolean
   /** Limit for the connect and handshake, in milliseconds. */
   timeoutMs?: number
+  /** Authentication methods, run in order (default NULL). */
+  auth?: Array<AuthOption>
 }
 
 export declare const DEFAULT_SPREAD_PORT: number

@@ -134,6 +134,16 @@ typedef struct dummy_membership_info {
     vs_set_info  my_vs_set;
 } membership_info;
 
+/* Ours (spread-rs): the SECRET method's data for SP_auth_secret. The
+ * identity is the name the daemon's AuthSecretFile knows the secret by
+ * (1 to 64 letters, digits, '.', '_', '-', '@'); the secret never
+ * crosses the wire (the daemon's challenge is answered with an HMAC). */
+typedef struct dummy_sp_secret {
+    const char *identity;
+    const void *secret;
+    int         secret_len;
+} sp_secret;
+
 #include "sp_events.h"
 #include "sp_func.h"
 

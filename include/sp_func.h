@@ -10,6 +10,12 @@ int SP_version(int *major_version, int *minor_version, int *patch_version);
 int SP_set_auth_method(const char *auth_name, int (*auth_function)(int, void *), void *auth_data);
 int SP_set_auth_methods(int num_methods, const char *auth_name[],
                         int (*auth_function[])(int, void *), void *auth_data[]);
+/* Ours (spread-rs): exchanges for the methods of our daemon. PEERCRED has
+ * none: SP_set_auth_method("PEERCRED", SP_auth_no_exchange, NULL). SECRET
+ * answers the daemon's challenge: SP_set_auth_method("SECRET",
+ * SP_auth_secret, &s) with an sp_secret s that outlives SP_connect. */
+int SP_auth_no_exchange(int fd, void *auth_data);
+int SP_auth_secret(int fd, void *auth_data);
 
 int SP_connect(const char *spread_name, const char *private_name, int priority,
                int group_membership, mailbox *mbox, char *private_group);

@@ -51,6 +51,9 @@ pub extern "system" fn Java_spread_Native_connect<'l>(
     membership: jboolean,
     auth_name: JString<'l>,
     auth_object: JObject<'l>,
+    secret_identity: JString<'l>,
+    secret: JByteArray<'l>,
+    secret_file: JString<'l>,
     timeout_millis: jlong,
 ) -> jlong {
     bridge::run(&mut env, 0, |env| {
@@ -63,7 +66,15 @@ pub extern "system" fn Java_spread_Native_connect<'l>(
             timeout: (timeout_millis > 0).then(|| Duration::from_millis(timeout_millis as u64)),
             ..ConnectOptions::default()
         };
-        if let Some(name) = bridge::opt_string(env, &auth_name)? {
+        if let Some(identity) = bridge::opt_string(env, &secret_identity)? {
+            // SECRET (ours): the core runs the exchange on the socket.
+            let method = match bridge::opt_string(env, &secret_file)? {
+                Some(file) => AuthMethod::secret_file(&identity, std::path::Path::new(&file))?,
+                None if secret.is_null() => return Err(Failure::null("the secret")),
+                None => AuthMethod::secret(&identity, env.convert_byte_array(&secret)?)?,
+            };
+            opts.auth_methods = vec![method];
+        } else if let Some(name) = bridge::opt_string(env, &auth_name)? {
             opts.auth_methods = if auth_object.is_null() {
                 vec![AuthMethod::trivial(&name)]
             } else {

@@ -444,19 +444,27 @@ pub fn connect_flush<'env>(
     options: Option<ConnectOptions>,
 ) -> Result<PromiseRaw<'env, Either<NativeFlushMailbox, NativeError>>> {
     let defaults = client::ConnectOptions::default();
-    let opts = match options {
-        Some(o) => client::ConnectOptions {
-            private_name: o.name.unwrap_or_default(),
-            priority: o.priority.unwrap_or(defaults.priority),
-            timeout: o.timeout_ms.map(|t| Duration::from_millis(u64::from(t))),
-            ..defaults
-        },
-        None => defaults,
+    let (mut opts, auth) = match options {
+        Some(o) => (
+            client::ConnectOptions {
+                private_name: o.name.unwrap_or_default(),
+                priority: o.priority.unwrap_or(defaults.priority),
+                timeout: o.timeout_ms.map(|t| Duration::from_millis(u64::from(t))),
+                ..defaults
+            },
+            o.auth,
+        ),
+        None => (defaults, None),
     };
     env.spawn_future(async move {
-        let connected = spawn_blocking(move || FlushMailbox::connect_with(&daemon, &opts))
-            .await
-            .map_err(|e| napi::Error::from_reason(format!("connect task failed: {e}")))?;
+        let connected = spawn_blocking(move || {
+            if let Some(methods) = crate::mailbox::auth_methods(auth).map_err(FlushError::from)? {
+                opts.auth_methods = methods;
+            }
+            FlushMailbox::connect_with(&daemon, &opts)
+        })
+        .await
+        .map_err(|e| napi::Error::from_reason(format!("connect task failed: {e}")))?;
         let fl = match connected {
             Ok(m) => m,
             Err(e) => return Ok(Either::B((&e).into())),

@@ -28,6 +28,57 @@ pub struct ConnectOptions {
     pub membership: Option<bool>,
     /// Limit for the connect and handshake, in milliseconds.
     pub timeout_ms: Option<u32>,
+    /// Authentication methods, run in order (default NULL).
+    pub auth: Option<Vec<AuthOption>>,
+}
+
+/// One authentication method: `{ method: 'NULL' }`, `{ method: 'PEERCRED' }`
+/// (a daemon of ours: the kernel's credentials on the Unix socket),
+/// `{ method: 'SECRET', identity, secret }` or `{ method: 'SECRET',
+/// identity, secretFile }` (a daemon of ours: the secret is proved, never
+/// sent; a file must be mode 0600).
+#[napi(object)]
+pub struct AuthOption {
+    pub method: String,
+    pub identity: Option<String>,
+    pub secret: Option<Buffer>,
+    pub secret_file: Option<String>,
+}
+
+/// The core's methods for `auth` (None: the default, NULL).
+pub fn auth_methods(
+    auth: Option<Vec<AuthOption>>,
+) -> std::result::Result<Option<Vec<client::AuthMethod>>, SpreadError> {
+    let Some(auth) = auth else {
+        return Ok(None);
+    };
+    let bad = |m: String| SpreadError::RejectAuth(m);
+    let mut out = Vec::with_capacity(auth.len());
+    for a in auth {
+        let m = match (a.method.as_str(), a.identity, a.secret, a.secret_file) {
+            ("SECRET", Some(id), Some(secret), None) => {
+                client::AuthMethod::secret(&id, secret.to_vec())?
+            }
+            ("SECRET", Some(id), None, Some(file)) => {
+                client::AuthMethod::secret_file(&id, std::path::Path::new(&file))?
+            }
+            ("SECRET", ..) => {
+                return Err(bad(
+                    "SECRET takes an identity and one of secret, secretFile".into(),
+                ))
+            }
+            (_, None, None, None) if a.method == client::PEERCRED_METHOD => {
+                client::AuthMethod::peercred()
+            }
+            (name, None, None, None) => client::AuthMethod::trivial(name),
+            (name, ..) => return Err(bad(format!("{name} takes no identity or secret"))),
+        };
+        out.push(m);
+    }
+    if out.is_empty() {
+        return Err(bad("auth names no method".into()));
+    }
+    Ok(Some(out))
 }
 
 /// The result of one queued request (send, join, leave, close).
@@ -568,9 +619,11 @@ pub fn connect<'env>(
         priority: None,
         membership: None,
         timeout_ms: None,
+        auth: None,
     });
+    let auth = options.auth;
     let defaults = client::ConnectOptions::default();
-    let opts = client::ConnectOptions {
+    let mut opts = client::ConnectOptions {
         private_name: options.name.unwrap_or_default(),
         priority: options.priority.unwrap_or(defaults.priority),
         membership: options.membership.unwrap_or(defaults.membership),
@@ -580,9 +633,14 @@ pub fn connect<'env>(
         ..defaults
     };
     env.spawn_future(async move {
-        let connected = spawn_blocking(move || Mailbox::connect_with(&daemon, &opts))
-            .await
-            .map_err(|e| napi::Error::from_reason(format!("connect task failed: {e}")))?;
+        let connected = spawn_blocking(move || {
+            if let Some(methods) = auth_methods(auth)? {
+                opts.auth_methods = methods;
+            }
+            Mailbox::connect_with(&daemon, &opts)
+        })
+        .await
+        .map_err(|e| napi::Error::from_reason(format!("connect task failed: {e}")))?;
         let mbox = match connected {
             Ok(m) => m,
             Err(e) => return Ok(Either::B((&e).into())),

@@ -4,6 +4,7 @@
 //! SpreadModule's API and the modern `Session` on it. `FlushSession` maps
 //! `spread_core::flush::FlushMailbox` (Flush Spread) the same way.
 
+mod auth;
 mod conn;
 mod errors;
 mod flush;
@@ -18,13 +19,14 @@ use spread_core::consts::*;
 
 /// Connects to a Spread daemon, as SpreadModule's `connect`.
 #[pyfunction]
-#[pyo3(signature = (daemon=None, name=None, priority=0, membership=1))]
+#[pyo3(signature = (daemon=None, name=None, priority=0, membership=1, *, auth=None))]
 fn connect(
     py: Python<'_>,
     daemon: Option<&Bound<'_, PyAny>>,
     name: Option<&Bound<'_, PyAny>>,
     priority: i32,
     membership: i32,
+    auth: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<mailbox::Mailbox> {
     let daemon = match daemon {
         Some(d) => name_arg(d, "daemon")?,
@@ -38,6 +40,7 @@ fn connect(
         private_name: name,
         priority,
         membership: membership != 0,
+        auth_methods: auth::methods(auth)?,
         ..ConnectOptions::default()
     };
     let conn = conn::Conn::connect(py, &daemon, &opts)?;
@@ -65,6 +68,7 @@ fn _spread(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(messages::_bind_flush_types, m)?)?;
     m.add_class::<mailbox::Mailbox>()?;
     m.add_class::<session::Session>()?;
+    m.add_class::<auth::Auth>()?;
     m.add_class::<flush::FlushSession>()?;
     m.add_class::<messages::RegularMsg>()?;
     m.add_class::<messages::MembershipMsg>()?;

@@ -26,8 +26,8 @@ pub struct Session {
 impl Session {
     #[new]
     #[pyo3(
-        signature = (daemon=None, name=None, *, membership=true, priority=0),
-        text_signature = "(daemon='4803', name=None, *, membership=True, priority=0)"
+        signature = (daemon=None, name=None, *, membership=true, priority=0, auth=None),
+        text_signature = "(daemon='4803', name=None, *, membership=True, priority=0, auth=None)"
     )]
     fn new(
         py: Python<'_>,
@@ -35,6 +35,7 @@ impl Session {
         name: Option<&Bound<'_, PyAny>>,
         membership: bool,
         priority: i32,
+        auth: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Session> {
         let daemon = match daemon {
             Some(d) => name_arg(d, "daemon")?,
@@ -47,6 +48,7 @@ impl Session {
             },
             priority,
             membership,
+            auth_methods: crate::auth::methods(auth)?,
             ..ConnectOptions::default()
         };
         let conn = Conn::connect(py, &daemon, &opts)?;

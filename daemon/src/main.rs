@@ -97,6 +97,22 @@ fn main() -> ExitCode {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    let mut group_file = None;
+    let group_rules = match spread_daemon::auth::kept::load_group_rules(&config, &mut group_file) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("spread: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut secret_file = None;
+    let secrets = match spread_daemon::auth::secret::load_secrets(&config, &mut secret_file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("spread: {e}");
+            return ExitCode::from(1);
+        }
+    };
     // Before any chroot, as the configuration file.
     let key_files = KeyFiles::open(&config);
     let keys = match key_files.load(&config) {
@@ -120,8 +136,10 @@ fn main() -> ExitCode {
         name: args.name.clone(),
         rules: rules.clone(),
         key_files,
+        group_file,
+        secret_file,
     };
-    let mut settings = match settings_from(&config, me, rules, now as i32) {
+    let mut settings = match settings_from(&config, me, rules, secrets, now as i32) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
@@ -129,6 +147,7 @@ fn main() -> ExitCode {
         }
     };
     settings.net.keys = keys;
+    settings.group_rules = group_rules;
     // SAFETY: geteuid cannot fail.
     settings.trusted_uids = vec![unsafe { libc::geteuid() }, plan.final_uid()];
     if let Plan::Drop(t) = &plan {

@@ -76,6 +76,9 @@ pub struct Counters {
     pub refused_joins: u64,
     /// Sessions disconnected for what they had queued and not read.
     pub sessions_cut_off: u64,
+    /// Joins and sends the group access rules refused, in
+    /// [`crate::auth::ACTIONS`] order.
+    pub access_refused: [u64; crate::auth::ACTIONS.len()],
 }
 
 impl Counters {
@@ -132,6 +135,11 @@ pub struct Sample {
     pub session_backlog_messages: usize,
     pub session_backlog_bytes: usize,
     pub uptime_secs: u64,
+    /// Connections an authentication method refused, in
+    /// [`crate::auth::AUTH_REASONS`] order.
+    pub auth_refused: [u64; crate::auth::AUTH_REASONS.len()],
+    /// Handshakes that failed otherwise.
+    pub handshakes_failed: u64,
 }
 
 /// The `reason` label of `spread_dropped_total`.
@@ -297,6 +305,29 @@ impl Sample {
         for (i, (r, _)) in SealRefusals::REASONS.iter().enumerate() {
             o.line("spread_dropped_total", &[("reason", r)], self.seal_drops[i]);
         }
+        o.head(
+            "spread_auth_refused_total",
+            "counter",
+            "Connections refused by an authentication method, by reason.",
+        );
+        for (i, r) in crate::auth::AUTH_REASONS.iter().enumerate() {
+            let v = self.auth_refused[i];
+            o.line("spread_auth_refused_total", &[("reason", r)], v);
+        }
+        o.head(
+            "spread_access_refused_total",
+            "counter",
+            "Joins and sends refused by GroupAccessFile, by action.",
+        );
+        for (i, a) in crate::auth::ACTIONS.iter().enumerate() {
+            let v = c.access_refused[i];
+            o.line("spread_access_refused_total", &[("action", a)], v);
+        }
+        o.counter(
+            "spread_handshakes_failed_total",
+            "Handshakes that failed for other causes (names, versions, timeouts, closed).",
+            self.handshakes_failed,
+        );
         o.counter(
             "spread_sessions_cut_off_total",
             "Sessions disconnected past MaxSessionMessages, MaxSessionBytes or MaxQueuedBytes.",

@@ -197,6 +197,10 @@ pub struct Reloader {
     pub rules: crate::auth::IpRules,
     /// Where RingKeyFile and AcceptRingKeyFile are read again from.
     pub key_files: crate::ring_keys::KeyFiles,
+    /// `GroupAccessFile`, reached through its directory.
+    pub group_file: Option<crate::auth::kept::KeptFile>,
+    /// `AuthSecretFile`, reached through its directory.
+    pub secret_file: Option<crate::auth::kept::KeptFile>,
 }
 
 impl Reloader {

@@ -4,7 +4,7 @@
 //! datagrams and time, sends what the node wants sent and hands frames to
 //! the sessions' writers.
 
-use crate::auth::AuthPolicy;
+use crate::auth::{Action, AuthPolicy, GroupRules, Who};
 use crate::control::{Control, ControlSettings, Imposed, Windows};
 use crate::engine::node::{Node, NodeConfig, Refused};
 use crate::engine::{Output, SessionId};
@@ -22,7 +22,7 @@ use crate::sessions::{Cmd, Outbound, Shared};
 use crate::status::{status_reply, StatusInfo};
 use crate::transport::Received;
 use spread_core::consts::{
-    is_membership, is_regular, HEADER_LEN, MAX_GROUP_NAME, MAX_INTEROPERABLE_PAYLOAD,
+    is_membership, is_regular, HEADER_LEN, JOIN_MESS, MAX_GROUP_NAME, MAX_INTEROPERABLE_PAYLOAD,
 };
 use spread_core::wire::Header;
 use spread_core::GroupName;
@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
 use tracing::{debug, error, info, warn};
@@ -70,6 +70,8 @@ pub struct Settings {
     pub control: ControlSettings,
     /// MetricsAddress, and where the configuration set it (for errors).
     pub metrics: Option<(SocketAddr, String)>,
+    /// `GroupAccessFile`'s rules (none: every join and send is allowed).
+    pub group_rules: GroupRules,
 }
 
 /// Clients are not read while this many messages wait to be sent on the
@@ -167,7 +169,9 @@ impl Bound {
         let (core_tx, core_rx) = mpsc::channel(4096);
         let shared = Arc::new(Shared {
             daemon_name: settings.daemon_name.clone(),
-            auth: settings.auth.clone(),
+            auth: RwLock::new(Arc::new(settings.auth.clone())),
+            auth_refused: Default::default(),
+            handshakes_failed: AtomicU64::new(0),
             registry: Registry::new(settings.max_sessions),
             backlogs: Default::default(),
             refusals: Default::default(),
@@ -208,6 +212,7 @@ impl Bound {
             socket_file,
             reloader,
             counters: Counters::default(),
+            access: settings.group_rules.clone(),
         };
         core.run(core_rx, net_rx, reload_now, scrapes).await;
     }
@@ -224,6 +229,8 @@ struct Handle {
     large_messages: bool,
     /// Cut off for what it had queued (counted once).
     cut_off: bool,
+    /// Who it is, for the group access rules.
+    who: Who,
 }
 
 /// A regular message above what a 5.0.1 client takes (body and names
@@ -260,6 +267,8 @@ struct Core {
     reloader: Option<Reloader>,
     /// What the metrics show beyond the engine's counts.
     counters: Counters,
+    /// `GroupAccessFile`'s rules in force.
+    access: GroupRules,
 }
 
 /// The next scrape, if metrics are served.
@@ -442,7 +451,15 @@ impl Core {
         let Some(me) = new_me else {
             return;
         };
-        let mut settings = match crate::setup::settings_from(&new, me, r.rules.clone(), 0) {
+        let secrets = match crate::auth::secret::load_secrets(&new, &mut r.secret_file) {
+            Ok(s) => s,
+            Err(e) => {
+                error!(target: "spread::config", "{why}: {e}; the running configuration (hash {}) stays in force", r.config.hash());
+                return;
+            }
+        };
+        let mut settings = match crate::setup::settings_from(&new, me, r.rules.clone(), secrets, 0)
+        {
             Ok(s) => s,
             Err(e) => {
                 error!(target: "spread::config", "{why}: {e}; the running configuration (hash {}) stays in force", r.config.hash());
@@ -469,6 +486,21 @@ impl Core {
         r.me = me;
         self.status = settings.status;
         self.queue = settings.queue;
+        // Clients that come from now on meet the new methods and lists.
+        self.shared.set_auth_policy(settings.auth);
+        // Joins and sends from now on meet the new group rules; a file
+        // that cannot be read or parsed leaves the old ones in force.
+        match crate::auth::kept::load_group_rules(&r.config, &mut r.group_file) {
+            Ok(rules) => {
+                if rules != self.access {
+                    info!(target: "spread::auth", "{why}: {} group access rules in force", rules.len());
+                }
+                self.access = rules;
+            }
+            Err(e) => {
+                error!(target: "spread::auth", "{why}: {e}; the group access rules in force stay")
+            }
+        }
         // Sessions that took MaxMessageSize follow the new one (none: back
         // to 5.0.1's limit); the ring takes it with the new membership.
         let max = settings.max_message_size.unwrap_or(0);
@@ -541,6 +573,8 @@ impl Core {
             session_backlog_messages: backlogs.clone().map(|b| b.messages()).sum(),
             session_backlog_bytes: backlogs.map(|b| b.bytes()).sum(),
             uptime_secs: self.started.elapsed().as_secs(),
+            auth_refused: (self.shared.auth_refused.each_ref()).map(|a| a.load(Ordering::Relaxed)),
+            handshakes_failed: self.shared.handshakes_failed.load(Ordering::Relaxed),
         }
     }
 
@@ -579,6 +613,9 @@ impl Core {
 
     /// A request of a local session, for the node to order.
     fn order(&mut self, id: SessionId, header: &spread_core::wire::Header, frame: bytes::Bytes) {
+        if !self.access.is_empty() && !self.access_allows(id, header, &frame) {
+            return;
+        }
         let now = self.net.now();
         match self.node.handle_request(id, header, frame, now) {
             Ok(()) => self.counters.from_client(header),
@@ -596,6 +633,49 @@ impl Core {
         }
     }
 
+    /// Checks a join or a message against the group access rules; a
+    /// refusal goes back to the sender as a REJECT (as a join past
+    /// MaxGroupsPerSession does), is counted, and logged once a minute.
+    fn access_allows(
+        &mut self,
+        id: SessionId,
+        header: &spread_core::wire::Header,
+        frame: &[u8],
+    ) -> bool {
+        let action = if header.service_type & JOIN_MESS != 0 {
+            Action::Join
+        } else if is_regular(header.service_type) {
+            Action::Send
+        } else {
+            return true;
+        };
+        let Some(h) = self.sessions.get(&id) else {
+            return true;
+        };
+        let n = header.num_groups.max(0) as usize;
+        let names = frame
+            .get(HEADER_LEN..HEADER_LEN + n * MAX_GROUP_NAME)
+            .unwrap_or_default();
+        for name in names.chunks(MAX_GROUP_NAME) {
+            let group = name.split(|&b| b == 0).next().unwrap_or_default();
+            if let Err(denied) = self.access.check(action, group, &h.who) {
+                self.counters.access_refused[action.index()] += 1;
+                let line = format!(
+                    "refused a {} of {} to {} ({}): denied by {}",
+                    action.name(),
+                    header.sender,
+                    String::from_utf8_lossy(group),
+                    h.peer,
+                    denied.at
+                );
+                self.shared.refusals.note(Refusal::Access(action), line);
+                self.node.handle_refused(id, header, names);
+                return false;
+            }
+        }
+        true
+    }
+
     fn handle(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::Open {
@@ -605,6 +685,7 @@ impl Core {
                 peer,
                 out: outbound,
                 large_messages,
+                who,
             } => {
                 debug!(target: "spread::session", "{} connected ({peer})", info.private_group);
                 let group = info.private_group;
@@ -619,6 +700,7 @@ impl Core {
                         out: outbound,
                         large_messages,
                         cut_off: false,
+                        who,
                     },
                 );
             }

@@ -1,7 +1,7 @@
 //! From a configuration to the runtime's settings: which daemon this is,
 //! where it listens, how clients authenticate.
 
-use crate::auth::{AuthPolicy, IpRules};
+use crate::auth::{AllowList, AuthPolicy, Checks, IpRules, Secrets};
 use crate::config::{Config, DaemonEntry};
 use crate::control::ControlSettings;
 use crate::engine::membership::{Daemon, MembershipConfig, Timeouts};
@@ -13,6 +13,7 @@ use crate::segment::Segment;
 use crate::status::StatusInfo;
 use crate::transport::Peer;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a client may take for each step of its handshake.
@@ -23,6 +24,7 @@ pub fn settings_from(
     config: &Config,
     me: (usize, usize),
     rules: IpRules,
+    secrets: Option<Arc<Secrets>>,
     membership_time: i32,
 ) -> Result<Settings, String> {
     let seg = &config.segments[me.0];
@@ -52,12 +54,7 @@ pub fn settings_from(
             })
             .collect()
     };
-    let auth = AuthPolicy::new(
-        config.allowed_auth_methods.as_deref(),
-        config.required_auth_methods.as_deref(),
-        rules,
-    )
-    .map_err(|e| format!("{}: {e}", config.source))?;
+    let auth = auth_policy(config, rules, secrets)?;
     let (net, membership) = ring_settings(config, me, &local);
     Ok(Settings {
         daemon_name: entry.name.clone(),
@@ -103,6 +100,36 @@ pub fn settings_from(
         metrics: config
             .metrics_address
             .map(|a| (a, config.where_set("MetricsAddress"))),
+        // Read by the caller, through the file's kept directory.
+        group_rules: Default::default(),
+    })
+}
+
+/// The methods and what they check: `spread.access_ip` (read at start),
+/// PEERCRED's allow-lists resolved now, SECRET's secrets (read by the
+/// caller). Errors name `file:line`.
+fn auth_policy(
+    config: &Config,
+    rules: IpRules,
+    secrets: Option<Arc<Secrets>>,
+) -> Result<AuthPolicy, String> {
+    let checks = Checks {
+        ip: rules,
+        peercred: AllowList::resolve(config)?,
+        secrets,
+    };
+    AuthPolicy::new(
+        config.allowed_auth_methods.as_deref(),
+        config.required_auth_methods.as_deref(),
+        checks,
+    )
+    .map_err(|e| {
+        let at = if config.required_auth_methods.is_some() {
+            config.where_set("RequiredAuthMethods")
+        } else {
+            config.where_set("AllowedAuthMethods")
+        };
+        format!("{at}: {e}")
     })
 }
 

@@ -2,9 +2,11 @@
 //! every later SP_connect.
 
 use crate::guard::{c_bytes, guard};
+use crate::types::SecretC;
 use libc::{c_char, c_int, c_void};
-use spread_core::client::AuthMethod;
+use spread_core::client::{secret_exchange, AuthMethod};
 use spread_core::consts::{MAX_AUTH_METHODS, MAX_AUTH_NAME};
+use spread_core::wire::secret::{is_valid_identity, MAX_IDENTITY};
 use std::sync::{Arc, Mutex};
 
 /// An authentication callback; NULL is None.
@@ -123,5 +125,47 @@ pub unsafe extern "C" fn SP_set_auth_methods(
         }
         *METHODS.lock().unwrap_or_else(|p| p.into_inner()) = Some(list);
         1
+    })
+}
+
+/// An exchange with no bytes, for the methods that need none (NULL, IP,
+/// PEERCRED): `SP_set_auth_method("PEERCRED", SP_auth_no_exchange, NULL)`.
+/// Always 1. Ours (5.0.1 has no such function).
+#[no_mangle]
+pub extern "C" fn SP_auth_no_exchange(_fd: c_int, _auth_data: *mut c_void) -> c_int {
+    1
+}
+
+/// The SECRET method's exchange (a daemon of ours with `AuthSecretFile`):
+/// `auth_data` points to an `sp_secret` (identity, secret, its length),
+/// which must stay valid while SP_connect runs. 1 when the answer was
+/// sent (the daemon judges it), 0 on a bad `sp_secret` or a failed
+/// exchange. Ours: `SP_set_auth_method("SECRET", SP_auth_secret, &s)`.
+///
+/// # Safety
+/// `auth_data` is NULL or points to an `sp_secret` whose `identity` is
+/// NULL or a C string and whose `secret` has `secret_len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn SP_auth_secret(fd: c_int, auth_data: *mut c_void) -> c_int {
+    guard(0, || {
+        if auth_data.is_null() {
+            return 0;
+        }
+        // SAFETY: the caller guarantees auth_data points to an sp_secret.
+        let s = unsafe { *(auth_data as *const SecretC) };
+        if s.secret.is_null() || s.secret_len <= 0 {
+            return 0;
+        }
+        // SAFETY: identity is NULL or a C string; at most 65 bytes read.
+        let Some(identity) = (unsafe { c_bytes(s.identity, MAX_IDENTITY + 1) }) else {
+            return 0;
+        };
+        if !is_valid_identity(identity) {
+            return 0;
+        }
+        // SAFETY: the caller guarantees `secret_len` readable bytes.
+        let secret =
+            unsafe { std::slice::from_raw_parts(s.secret as *const u8, s.secret_len as usize) };
+        c_int::from(secret_exchange(fd, identity, secret).is_ok())
     })
 }

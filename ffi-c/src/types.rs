@@ -47,3 +47,12 @@ pub struct SpTime {
     pub sec: c_long,
     pub usec: c_long,
 }
+
+/// `sp_secret` (ours): the SECRET method's data for `SP_auth_secret`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SecretC {
+    pub identity: *const c_char,
+    pub secret: *const libc::c_void,
+    pub secret_len: libc::c_int,
+}

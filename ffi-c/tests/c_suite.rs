@@ -477,6 +477,33 @@ c_programs! { large }
 c_programs! { slow_reader }
 c_programs! { descriptors }
 
+/// Our daemon's methods (PEERCRED, SECRET) from C: the daemon's
+/// configuration names this process's uid and a secrets file of its own.
+fn auth_ours_setup(dir: &Path) -> Setup {
+    use std::os::unix::fs::PermissionsExt;
+    let secrets = dir.join("secrets");
+    std::fs::write(&secrets, "backup the shared secret of the backup service\n").unwrap();
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let extra = format!(
+        "AllowedAuthMethods = \"NULL PEERCRED SECRET\"\nAllowUsers = {uid}\nAuthSecretFile = {}",
+        secrets.display()
+    );
+    Setup {
+        daemon: Some((Box::leak(extra.into_boxed_str()), None)),
+        args: tcp_and_unix,
+        ..PLAIN
+    }
+}
+
+#[test]
+fn c_auth_ours() {
+    let dir = spread_testkit::TempDir::new("spread-c-auth-ours");
+    run_with("auth_ours", Mode::Plain, auth_ours_setup(&dir));
+    run_with("auth_ours", Mode::Asan, auth_ours_setup(&dir));
+}
+
 /// Flush Spread (fl.h) in the same library; FL_error prints 5.0.1's text.
 #[test]
 fn c_flush() {
@@ -605,6 +632,8 @@ fn c_layout() {
             "gid" => gid, "changed_member" => changed_member,
             "num_vs_sets" => num_vs_sets, "my_vs_set" => my_vs_set),
         layout!("sp_time", SpTime; "sec" => sec, "usec" => usec),
+        layout!("sp_secret", SecretC;
+            "identity" => identity, "secret" => secret, "secret_len" => secret_len),
         vec![
             ("mailbox.size", size_of::<Mailbox>()),
             ("service.size", size_of::<Service>()),

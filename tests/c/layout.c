@@ -35,6 +35,10 @@ int main(void)
     FIELD(membership_info, changed_member);
     FIELD(membership_info, num_vs_sets);
     FIELD(membership_info, my_vs_set);
+    SIZE(sp_secret);
+    FIELD(sp_secret, identity);
+    FIELD(sp_secret, secret);
+    FIELD(sp_secret, secret_len);
 
     SIZE(sp_time);
     FIELD(sp_time, sec);

@@ -64,6 +64,7 @@ from ._messages import (
 )
 from ._spread import *  # noqa: F401,F403  (SpreadModule's constants)
 from ._spread import (
+    Auth as Auth,
     FlushSession as FlushSession,
     GroupId as GroupId,
     Mailbox as Mailbox,

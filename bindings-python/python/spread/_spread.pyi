@@ -1,8 +1,23 @@
 """Type stubs of the extension module ``spread._spread`` (written by hand;
 ``tests/test_stubs.py`` checks them against the built module)."""
 
+import os
 from types import TracebackType
-from typing import Any, Dict, Iterable, List, Iterator, Optional, Tuple, Type, TypeVar, Union, final, overload
+from typing import (
+    Any,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    TypeVar,
+    Union,
+    final,
+    overload,
+)
 
 from ._messages import Cause, FlushMessage, Message, Service
 
@@ -69,11 +84,29 @@ FL_MIN_LEGAL_MESS_TYPE: int
 DEFAULT_BUFFER_SIZE: int
 DEFAULT_GROUPS_SIZE: int
 
+@final
+class Auth:
+    """An authentication method for ``auth=`` (one, or a sequence run in order)."""
+
+    name: str
+    @staticmethod
+    def null() -> Auth: ...
+    @staticmethod
+    def peercred() -> Auth: ...
+    @staticmethod
+    def secret(identity: str, secret: Union[bytes, str]) -> Auth: ...
+    @staticmethod
+    def secret_file(identity: str, path: Union[str, os.PathLike[str]]) -> Auth: ...
+
+_AuthArg = Union[None, Auth, Sequence[Auth]]
+
 def connect(
     daemon: Optional[_Name] = None,
     name: Optional[_Name] = None,
     priority: int = 0,
     membership: int = 1,
+    *,
+    auth: _AuthArg = None,
 ) -> Mailbox: ...
 def version() -> Tuple[int, int, int]: ...
 def strerror(code: int) -> str: ...
@@ -135,7 +168,13 @@ class Session:
 
     private_group: str
     def __new__(
-        cls, daemon: _Name = "4803", name: Optional[_Name] = None, *, membership: bool = True, priority: int = 0
+        cls,
+        daemon: _Name = "4803",
+        name: Optional[_Name] = None,
+        *,
+        membership: bool = True,
+        priority: int = 0,
+        auth: _AuthArg = None,
     ) -> Session: ...
     def join(self, group: _Name) -> None: ...
     def leave(self, group: _Name) -> None: ...

@@ -14,12 +14,12 @@ import asyncio
 import collections
 import functools
 from types import TracebackType
-from typing import Any, AsyncIterator, Deque, Generic, Iterable, List, Optional, Tuple, Type, TypeVar, Union
+from typing import Any, AsyncIterator, Deque, Generic, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from . import _spread
 from ._errors import IllegalSessionError, _from_code
 from ._messages import FlushMessage, Message, Service
-from ._spread import FlushSession as _FlushBlocking, Session as _Blocking
+from ._spread import Auth, FlushSession as _FlushBlocking, Session as _Blocking
 
 Data = Union[bytes, bytearray, memoryview, str]
 Groups = Union[str, Iterable[str]]
@@ -187,13 +187,14 @@ class Session(_Receiving[_Blocking, Message]):
         *,
         membership: bool = True,
         priority: Union[bool, int] = False,
+        auth: Union[None, Auth, Sequence[Auth]] = None,
     ) -> None:
         super().__init__()
-        self._args = (daemon, name, membership, priority)
+        self._args = (daemon, name, membership, priority, auth)
 
     def _make(self) -> _Blocking:
-        daemon, name, membership, priority = self._args
-        return _Blocking(daemon, name, membership=membership, priority=priority)
+        daemon, name, membership, priority, auth = self._args
+        return _Blocking(daemon, name, membership=membership, priority=priority, auth=auth)
 
     def _take(self, box: _Blocking) -> Optional[Message]:
         return box._try_receive()

@@ -8,12 +8,16 @@ use crate::name::GroupName;
 use crate::wire::handshake::{
     encode_auth_choice, offered_large_messages, parse_auth_list, ConnectMessage,
 };
+use crate::wire::secret;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The name of the PEERCRED method (ours).
+pub const PEERCRED_METHOD: &str = "PEERCRED";
 
 /// A client-side authentication method: its name, and the exchange it runs
 /// on the socket after the choice is sent (true = success).
@@ -33,13 +37,76 @@ impl AuthMethod {
         AuthMethod::trivial("NULL")
     }
 
-    /// A method whose exchange has no bytes (NULL, IP).
+    /// PEERCRED (a daemon of ours): no bytes; on the Unix socket the daemon
+    /// asks the kernel which user and group this process runs as, and
+    /// checks them against its `AllowUsers` / `AllowGroups`. Over TCP the
+    /// daemon refuses it (`REJECT_AUTH`).
+    pub fn peercred() -> AuthMethod {
+        AuthMethod::trivial(PEERCRED_METHOD)
+    }
+
+    /// SECRET (a daemon of ours): answers the daemon's challenge with an
+    /// HMAC of `secret` (which never crosses the wire) under `identity`,
+    /// the name the daemon's `AuthSecretFile` knows it by (1 to 64 bytes
+    /// of letters, digits, `.`, `_`, `-`, `@`). See [`crate::wire::secret`].
+    pub fn secret(identity: &str, secret: impl Into<Vec<u8>>) -> Result<AuthMethod> {
+        let identity = identity.as_bytes().to_vec();
+        if !secret::is_valid_identity(&identity) {
+            return Err(Error::RejectAuth(format!(
+                "SECRET identity {:?}: 1 to 64 letters, digits, '.', '_', '-' or '@'",
+                String::from_utf8_lossy(&identity)
+            )));
+        }
+        let secret: Vec<u8> = secret.into();
+        if secret.is_empty() {
+            return Err(Error::RejectAuth("an empty SECRET".into()));
+        }
+        Ok(AuthMethod {
+            name: secret::SECRET_METHOD.to_string(),
+            authenticate: Arc::new(move |fd| secret_exchange(fd, &identity, &secret).is_ok()),
+        })
+    }
+
+    /// [`AuthMethod::secret`] with the secret read from `path` (its bytes,
+    /// without a final newline). The file must not be readable or writable
+    /// by group or others (mode 0600 or 0400).
+    pub fn secret_file(identity: &str, path: &std::path::Path) -> Result<AuthMethod> {
+        use std::os::unix::fs::PermissionsExt;
+        let bad = |e: String| Error::RejectAuth(format!("{}: {e}", path.display()));
+        let meta = std::fs::metadata(path).map_err(|e| bad(e.to_string()))?;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(bad(format!(
+                "mode {mode:04o}: a secret must not be open to group or others (chmod 600)"
+            )));
+        }
+        let mut bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+        while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            bytes.pop();
+        }
+        AuthMethod::secret(identity, bytes)
+    }
+
+    /// A method whose exchange has no bytes (NULL, IP, PEERCRED).
     pub fn trivial(name: &str) -> AuthMethod {
         AuthMethod {
             name: name.to_string(),
             authenticate: Arc::new(|_| true),
         }
     }
+}
+
+/// SECRET's exchange on the session's socket: the challenge in, the
+/// answer out (the socket's timeouts bound both). For callers that run
+/// methods on a descriptor themselves (libspread's `SP_auth_secret`).
+pub fn secret_exchange(fd: RawFd, identity: &[u8], secret: &[u8]) -> io::Result<()> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: `fd` is the session's socket, open for the whole handshake;
+    // ManuallyDrop keeps this borrowed File from closing it.
+    let mut sock = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
+    let mut nonce = [0u8; secret::NONCE_LEN];
+    sock.read_exact(&mut nonce)?;
+    sock.write_all(&secret::answer(secret, &nonce, identity))
 }
 
 impl std::fmt::Debug for AuthMethod {

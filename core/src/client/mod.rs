@@ -12,7 +12,7 @@ mod registry;
 mod stream;
 
 pub use addr::{parse_daemon_name, unix_socket_dir, DaemonAddr};
-pub use connect::{AuthMethod, ConnectOptions};
+pub use connect::{secret_exchange, AuthMethod, ConnectOptions, PEERCRED_METHOD};
 pub use receiver::Receiver;
 pub use registry::Registry;
 pub use stream::{set_client_socket_buffers, Stream, CLIENT_SOCKET_BUFFER};

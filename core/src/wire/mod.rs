@@ -7,6 +7,7 @@ pub mod handshake;
 pub mod header;
 pub mod membership;
 pub mod message;
+pub mod secret;
 
 pub use frame::{split_frame, Frame, FrameError, Limits};
 pub use header::{ByteOrder, Header, Hint};

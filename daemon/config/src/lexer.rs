@@ -30,6 +30,9 @@ reserved_words! {
         IgnoreMulticastJoinErrors = "IgnoreMulticastJoinErrors",
         MetricsAddress = "MetricsAddress", EventLogFormat = "EventLogFormat",
         RingKeyFile = "RingKeyFile", AcceptRingKeyFile = "AcceptRingKeyFile",
+        // Client access (client_access.rs).
+        AllowUsers = "AllowUsers", AllowGroups = "AllowGroups",
+        GroupAccessFile = "GroupAccessFile", AuthSecretFile = "AuthSecretFile",
     }
 }
 

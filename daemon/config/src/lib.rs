@@ -2,6 +2,7 @@
 //! section 5), daemon ids and the configuration hash (2.1.5), and finding
 //! which configured daemon this process is.
 
+mod client_access;
 mod error;
 mod hash;
 mod identity;
@@ -14,6 +15,7 @@ mod segment;
 #[cfg(test)]
 mod tests;
 
+pub use client_access::{ClientAccess, Written};
 pub use error::ConfigError;
 pub use hash::{automatic_id, jenkins_one_at_a_time};
 pub use identity::{interface_index, local_addresses, local_interfaces};

@@ -72,6 +72,9 @@ pub struct Config {
     /// open datagrams besides `ring_key_file` but never seal one, for a
     /// key rotation without a restart.
     pub accept_ring_key_files: Vec<String>,
+    /// Our extension: PEERCRED's allow-lists, the group access rules and
+    /// the shared secrets (`client_access.rs`). Not in the hash.
+    pub client_access: crate::ClientAccess,
     /// File name used in messages.
     pub source: String,
     /// Things 5.0.1 only warns about, with their line, for the log.
@@ -251,6 +254,7 @@ impl Config {
             event_log_format: LogFormat::Text,
             ring_key_file: None,
             accept_ring_key_files: Vec::new(),
+            client_access: Default::default(),
             source: source.to_string(),
             warnings: Vec::new(),
             option_lines: Vec::new(),

@@ -129,6 +129,9 @@ impl Parser<'_> {
                 let path = self.string(o)?;
                 self.cfg.accept_ring_key_files.push(path);
             }
+            Opt::AllowUsers | Opt::AllowGroups | Opt::GroupAccessFile | Opt::AuthSecretFile => {
+                self.client_access(o, line)?
+            }
             Opt::EventLogFormat => {
                 let t = self.next()?;
                 self.cfg.event_log_format = match &t.tok {

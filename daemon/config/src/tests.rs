@@ -653,3 +653,49 @@ fn ring_key_options() {
         .to_string();
     assert!(err.starts_with("t:"), "{err}");
 }
+
+/// AllowUsers, AllowGroups, GroupAccessFile and AuthSecretFile are this
+/// daemon's own: kept with their lines, outside the configuration hash.
+#[test]
+fn client_access_options() {
+    use crate::Written;
+    let base = "Spread_Segment 225.1.1.1:4803 {\n a 10.0.0.1\n}\n";
+    let plain = Config::parse(base, "t").unwrap();
+    assert!(!plain.client_access.is_configured());
+    let text = format!(
+        "{base}AllowUsers = \"alice 1001\"\nAllowUsers = bob\nAllowGroups = 10\n\
+         GroupAccessFile = /etc/spread/groups.acl\nAuthSecretFile = \"/etc/spread/secrets\"\n\
+         RequiredAuthMethods = \"PEERCRED\"\n"
+    );
+    let c = Config::parse(&text, "t").unwrap();
+    let a = &c.client_access;
+    let w = |line, v: &str| Written {
+        line,
+        value: v.to_string(),
+    };
+    assert_eq!(a.allow_users, [w(4, "alice"), w(4, "1001"), w(5, "bob")]);
+    assert_eq!(a.allow_groups, [w(6, "10")]);
+    assert_eq!(
+        a.group_access_file,
+        Some(Written {
+            line: 7,
+            value: "/etc/spread/groups.acl".into()
+        })
+    );
+    assert_eq!(a.auth_secret_file.as_ref().unwrap().line, 8);
+    assert_eq!(c.hash(), plain.hash());
+    assert_eq!(c.hash_text(), plain.hash_text());
+    for (bad, want) in [
+        ("AllowUsers = \"\"\n", "t:4: AllowUsers names no one"),
+        (
+            "GroupAccessFile = \"\"\n",
+            "t:4: GroupAccessFile needs a file name",
+        ),
+        ("AllowGroups wheel\n", "t:4: expected '=' after AllowGroups"),
+    ] {
+        let e = Config::parse(&format!("{base}{bad}"), "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with(want), "{bad:?}: {e}");
+    }
+}

@@ -6,10 +6,11 @@
 //! clients see exactly 5.0.1's bytes and reject codes.
 
 use super::registry::Registry;
-use crate::auth::{AuthPolicy, Peer};
+use crate::auth::{AuthError, AuthPolicy, Method, Who};
 use spread_core::consts::*;
 use spread_core::name::{is_legal_private_name, private_group_name, GroupName};
 use spread_core::wire::handshake::*;
+use spread_core::wire::secret::{answer_len, parse_answer, MAX_IDENTITY, SECRET_METHOD};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{timeout_at, Instant};
@@ -28,11 +29,24 @@ pub struct Accepted {
     /// The client took the daemon's MaxMessageSize (its auth choice listed
     /// the word the daemon offered).
     pub large_messages: bool,
+    /// Who it is, for the group access rules.
+    pub who: Who,
 }
 
 /// Why a handshake ended without a session (for the log).
 #[derive(Debug)]
-pub struct Refused(pub String);
+pub struct Refused {
+    pub why: String,
+    /// An authentication method refused the client: the index of its
+    /// reason in [`crate::auth::AUTH_REASONS`].
+    pub auth: Option<usize>,
+}
+
+impl From<String> for Refused {
+    fn from(why: String) -> Refused {
+        Refused { why, auth: None }
+    }
+}
 
 pub struct HandshakeContext<'a> {
     pub daemon_name: &'a str,
@@ -49,7 +63,7 @@ pub struct HandshakeContext<'a> {
 async fn reject<S: AsyncWrite + Unpin>(s: &mut S, code: i32, why: String) -> Refused {
     let _ = s.write_all(&[code_byte(code)]).await;
     let _ = s.shutdown().await;
-    Refused(why)
+    Refused::from(why)
 }
 
 /// Reads into `buf` until `done` says the bytes are enough, or the deadline.
@@ -70,13 +84,13 @@ where
         }
         match timeout_at(deadline, s.read(&mut chunk)).await {
             Err(_) => {
-                return Err(Refused(format!(
+                return Err(Refused::from(format!(
                     "no complete {what} in time (closed without reply)"
                 )))
             }
-            Ok(Ok(0)) => return Err(Refused(format!("closed during the {what}"))),
+            Ok(Ok(0)) => return Err(Refused::from(format!("closed during the {what}"))),
             Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
-            Ok(Err(e)) => return Err(Refused(format!("error reading the {what}: {e}"))),
+            Ok(Err(e)) => return Err(Refused::from(format!("error reading the {what}: {e}"))),
         }
     }
 }
@@ -93,7 +107,7 @@ fn random_name(ctx: &HandshakeContext<'_>, rng: &mut crate::rng::Rng) -> Vec<u8>
 /// session ends).
 pub async fn handshake<S>(
     s: &mut S,
-    peer: Peer,
+    mut who: Who,
     ctx: &HandshakeContext<'_>,
 ) -> Result<Accepted, Refused>
 where
@@ -161,7 +175,7 @@ where
         );
         return Err(reject(s, REJECT_NOT_UNIQUE, why).await);
     };
-    let large_messages = match authenticate(s, peer, &hello, ctx).await {
+    let large_messages = match authenticate(s, &mut who, &hello, ctx).await {
         Ok(large) => large,
         Err(fail) => {
             // Free the name before answering, so a client that retries at
@@ -169,6 +183,10 @@ where
             ctx.registry.release_name(&name);
             return Err(match fail {
                 Fail::Reject(code, why) => reject(s, code, why).await,
+                Fail::Auth(e) => Refused {
+                    auth: Some(e.reason()),
+                    ..reject(s, REJECT_AUTH, e.to_string()).await
+                },
                 Fail::Closed(r) => r,
             });
         }
@@ -184,7 +202,7 @@ where
     if let Err(e) = s.write_all(&accept).await {
         ctx.registry.release_name(&name);
         ctx.registry.release_slot();
-        return Err(Refused(format!("error writing the accept: {e}")));
+        return Err(Refused::from(format!("error writing the accept: {e}")));
     }
     Ok(Accepted {
         private_name: name,
@@ -192,11 +210,14 @@ where
         membership: hello.membership,
         version: (hello.major, hello.minor, hello.patch),
         large_messages,
+        who,
     })
 }
 
 enum Fail {
     Reject(i32, String),
+    /// A method refused the client (REJECT_AUTH).
+    Auth(AuthError),
     Closed(Refused),
 }
 
@@ -204,7 +225,7 @@ enum Fail {
 /// daemon's MaxMessageSize.
 async fn authenticate<S>(
     s: &mut S,
-    peer: Peer,
+    who: &mut Who,
     hello: &ConnectMessage,
     ctx: &HandshakeContext<'_>,
 ) -> Result<bool, Fail>
@@ -214,23 +235,20 @@ where
     if hello.version() < AUTH_EXCHANGE_VERSION {
         return ctx
             .auth
-            .check_old_client(peer)
+            .check_old_client(who)
             .map(|()| false)
-            .map_err(|why| Fail::Reject(REJECT_AUTH, why));
+            .map_err(Fail::Auth);
     }
     let mut offered: Vec<&str> = ctx.auth.offered();
     if offered.is_empty() {
-        return Err(Fail::Reject(
-            REJECT_AUTH,
-            "no authentication method is enabled".into(),
-        ));
+        return Err(Fail::Auth(AuthError::NoneEnabled));
     }
     // Offered after the methods, as one more word 5.0.1's libraries pass
     // over; only when configured, so a default daemon's bytes are 5.0.1's.
     let word = ctx.max_message_size.map(large_messages_word);
     offered.extend(word.as_deref());
     if let Err(e) = s.write_all(&encode_auth_list(&offered)).await {
-        return Err(Fail::Closed(Refused(format!(
+        return Err(Fail::Closed(Refused::from(format!(
             "error writing the auth list: {e}"
         ))));
     }
@@ -253,8 +271,52 @@ where
     if let Some(word) = &word {
         chosen.retain(|m| m != word.as_bytes());
     }
-    ctx.auth
-        .check_choice(&chosen, peer)
-        .map(|()| chosen.len() < before)
-        .map_err(|why| Fail::Reject(REJECT_AUTH, why))
+    let large = chosen.len() < before;
+    // The methods in order: SECRET's exchange where the client chose it,
+    // the others on what is known of the connection.
+    for m in ctx.auth.plan(&chosen).map_err(Fail::Auth)? {
+        if m == Method::Secret && chosen.iter().any(|c| c == SECRET_METHOD.as_bytes()) {
+            let identity = secret_exchange(s, ctx).await?;
+            who.secret = Some(identity.into());
+        } else {
+            ctx.auth.run(m, who).map_err(Fail::Auth)?;
+        }
+    }
+    Ok(large)
+}
+
+/// SECRET's exchange: a fresh challenge out, the answer in and checked.
+/// Ok: the identity it proved.
+async fn secret_exchange<S>(s: &mut S, ctx: &HandshakeContext<'_>) -> Result<String, Fail>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let refuse = |why: &str| Fail::Auth(AuthError::Secret(why.to_string()));
+    let secrets = ctx.auth.secrets().ok_or_else(|| refuse("no secrets"))?;
+    let nonce = crate::auth::secret::nonce()
+        .map_err(|e| Fail::Closed(Refused::from(format!("no random bytes: {e}"))))?;
+    if let Err(e) = s.write_all(&nonce).await {
+        let why = format!("error writing the SECRET challenge: {e}");
+        return Err(Fail::Closed(Refused::from(why)));
+    }
+    let mut buf = Vec::with_capacity(1 + MAX_IDENTITY + 32);
+    let deadline = Instant::now() + ctx.step_timeout;
+    let n = read_until(s, &mut buf, deadline, "SECRET answer", |b| {
+        answer_len(b).filter(|&n| b.len() >= n)
+    })
+    .await
+    .map_err(Fail::Closed)?;
+    if buf.len() > n {
+        return Err(refuse("bytes sent after the answer before the accept"));
+    }
+    let Some((identity, mac)) = parse_answer(&buf) else {
+        return Err(refuse("a malformed answer"));
+    };
+    let shown = String::from_utf8_lossy(identity).into_owned();
+    if !secrets.check(&nonce, identity, mac) {
+        return Err(refuse(&format!(
+            "identity {shown:?}: unknown, or the answer does not prove its secret"
+        )));
+    }
+    Ok(shown)
 }

@@ -3,7 +3,7 @@
 use super::refusals::Refusal;
 use super::session::admit;
 use super::Shared;
-use crate::auth::Peer;
+use crate::auth::{Creds, Peer, Who};
 use crate::config::TriState;
 use spread_core::client::set_client_socket_buffers;
 use std::io;
@@ -45,8 +45,8 @@ pub async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>) {
             Ok((stream, addr)) => {
                 let _ = stream.set_nodelay(true);
                 set_client_socket_buffers(stream.as_raw_fd());
-                let peer = Peer::Ip(addr.ip().to_canonical());
-                admit(stream, peer, addr.to_string(), &shared);
+                let who = Who::tcp(addr.ip().to_canonical());
+                admit(stream, who, addr.to_string(), &shared);
             }
             Err(e) => {
                 let line = format!("accept on TCP failed: {e}");
@@ -63,7 +63,22 @@ pub async fn accept_unix(listener: UnixListener, path: PathBuf, shared: Arc<Shar
         match listener.accept().await {
             Ok((stream, _)) => {
                 set_client_socket_buffers(stream.as_raw_fd());
-                admit(stream, Peer::Unix, peer_text.clone(), &shared)
+                // SO_PEERCRED: who the kernel says connected.
+                let creds = stream.peer_cred().ok().map(|c| Creds {
+                    uid: c.uid(),
+                    gid: c.gid(),
+                    pid: c.pid().unwrap_or(0),
+                });
+                let who = Who {
+                    peer: Peer::Unix,
+                    creds,
+                    secret: None,
+                };
+                let text = match creds {
+                    Some(c) => format!("{peer_text} ({c})"),
+                    None => peer_text.clone(),
+                };
+                admit(stream, who, text, &shared)
             }
             Err(e) => {
                 let line = format!("accept on {} failed: {e}", path.display());

@@ -12,13 +12,13 @@ pub mod session;
 pub mod socket_file;
 pub mod validate;
 
-use crate::auth::AuthPolicy;
+use crate::auth::{AuthPolicy, Who, AUTH_REASONS};
 use crate::engine::{SessionId, SessionInfo};
 use bytes::Bytes;
 use registry::Registry;
 use spread_core::wire::Header;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
@@ -33,6 +33,8 @@ pub enum Cmd {
         out: Outbound,
         /// It took MaxMessageSize in its handshake.
         large_messages: bool,
+        /// Who it is, for the group access rules.
+        who: Who,
     },
     Request {
         id: SessionId,
@@ -87,7 +89,13 @@ impl Outbound {
 #[derive(Debug)]
 pub struct Shared {
     pub daemon_name: String,
-    pub auth: AuthPolicy,
+    /// The authentication policy in force (a reload replaces it).
+    pub auth: RwLock<Arc<AuthPolicy>>,
+    /// Handshakes an authentication method refused, by reason
+    /// ([`crate::auth::AUTH_REASONS`]).
+    pub auth_refused: [AtomicU64; AUTH_REASONS.len()],
+    /// Handshakes that failed otherwise (names, versions, timeouts, ...).
+    pub handshakes_failed: AtomicU64,
     pub registry: Registry,
     /// What waits for the sessions' writers, all together.
     pub backlogs: backlog::Backlogs,
@@ -105,6 +113,16 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The authentication policy in force.
+    pub fn auth_policy(&self) -> Arc<AuthPolicy> {
+        self.auth.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Puts a reloaded policy in force for the clients that come next.
+    pub fn set_auth_policy(&self, policy: AuthPolicy) {
+        *self.auth.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(policy);
+    }
+
     /// MaxMessageSize in force.
     pub fn max_message_size(&self) -> Option<usize> {
         Some(self.max_message_size.load(Ordering::Relaxed)).filter(|&n| n > 0)

@@ -4,6 +4,7 @@
 //! were (a flood of refused connections once wrote 13.5 MB in 12 s).
 
 use super::Shared;
+use crate::auth::{Action, ACTIONS, AUTH_REASONS};
 use crate::logging::LineBudget;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -30,13 +31,53 @@ pub enum Refusal {
     Message,
     /// A join past MaxGroupsPerSession.
     Join,
+    /// A client an authentication method refused, by reason (an index
+    /// into [`AUTH_REASONS`]): one line a minute for each.
+    Auth(usize),
+    /// A join or send the group access rules refused: one line a minute
+    /// for each action.
+    Access(Action),
 }
 
-const KINDS: usize = 6;
+const PLAIN_KINDS: usize = 6;
+const KINDS: usize = PLAIN_KINDS + AUTH_REASONS.len() + ACTIONS.len();
+/// The period of the kinds that write one line a minute.
+const MINUTE: Duration = Duration::from_secs(60);
 
 impl Refusal {
     fn index(self) -> usize {
-        self as usize
+        match self {
+            Refusal::SessionLimit => 0,
+            Refusal::NoTurn => 1,
+            Refusal::Handshake => 2,
+            Refusal::Accept => 3,
+            Refusal::Message => 4,
+            Refusal::Join => 5,
+            Refusal::Auth(r) => PLAIN_KINDS + r.min(AUTH_REASONS.len() - 1),
+            Refusal::Access(a) => PLAIN_KINDS + AUTH_REASONS.len() + a.index(),
+        }
+    }
+
+    /// The kind of index `i` (the inverse of [`Refusal::index`]).
+    fn of_index(i: usize) -> Refusal {
+        match i {
+            0 => Refusal::SessionLimit,
+            1 => Refusal::NoTurn,
+            2 => Refusal::Handshake,
+            3 => Refusal::Accept,
+            4 => Refusal::Message,
+            5 => Refusal::Join,
+            i if i < PLAIN_KINDS + AUTH_REASONS.len() => Refusal::Auth(i - PLAIN_KINDS),
+            i if i == PLAIN_KINDS + AUTH_REASONS.len() => Refusal::Access(Action::Join),
+            _ => Refusal::Access(Action::Send),
+        }
+    }
+
+    fn budget(self) -> LineBudget {
+        match self {
+            Refusal::Auth(_) | Refusal::Access(_) => LineBudget::new(1, MINUTE),
+            _ => LineBudget::new(BURST, PERIOD),
+        }
     }
 
     /// How the count of held-back lines is told.
@@ -44,6 +85,14 @@ impl Refusal {
         match self {
             Refusal::SessionLimit | Refusal::NoTurn | Refusal::Handshake => {
                 format!("refused {n} more connections")
+            }
+            Refusal::Auth(r) => format!(
+                "refused {n} more connections ({} authentication)",
+                AUTH_REASONS[r.min(AUTH_REASONS.len() - 1)]
+            ),
+            Refusal::Access(Action::Join) => format!("refused {n} more joins (GroupAccessFile)"),
+            Refusal::Access(Action::Send) => {
+                format!("refused {n} more messages (GroupAccessFile)")
             }
             Refusal::Accept => format!("{n} more failed accepts"),
             Refusal::Message => format!("refused {n} more messages"),
@@ -58,6 +107,7 @@ impl Refusal {
             }
             Refusal::Accept | Refusal::Message => warn!(target: "spread::session", "{line}"),
             Refusal::Join => info!(target: "spread::groups", "{line}"),
+            Refusal::Auth(_) | Refusal::Access(_) => warn!(target: "spread::auth", "{line}"),
         }
     }
 }
@@ -77,8 +127,8 @@ pub struct Refusals {
 impl Default for Refusals {
     fn default() -> Refusals {
         Refusals {
-            kinds: Mutex::new(std::array::from_fn(|_| Kind {
-                budget: LineBudget::new(BURST, PERIOD),
+            kinds: Mutex::new(std::array::from_fn(|i| Kind {
+                budget: Refusal::of_index(i).budget(),
                 last: String::new(),
             })),
         }
@@ -109,19 +159,10 @@ impl Refusals {
         let now = Instant::now();
         let mut kinds = self.lock();
         for (i, k) in kinds.iter_mut().enumerate() {
-            tell_held(KIND_ORDER[i], k, now);
+            tell_held(Refusal::of_index(i), k, now);
         }
     }
 }
-
-const KIND_ORDER: [Refusal; KINDS] = [
-    Refusal::SessionLimit,
-    Refusal::NoTurn,
-    Refusal::Handshake,
-    Refusal::Accept,
-    Refusal::Message,
-    Refusal::Join,
-];
 
 fn tell_held(kind: Refusal, k: &mut Kind, now: Instant) {
     if let Some(n) = k.budget.held_back(now) {
@@ -152,8 +193,8 @@ mod tests {
 
     #[test]
     fn kinds_are_listed_in_their_order() {
-        for (i, k) in KIND_ORDER.iter().enumerate() {
-            assert_eq!(k.index(), i);
+        for i in 0..KINDS {
+            assert_eq!(Refusal::of_index(i).index(), i);
         }
     }
 }

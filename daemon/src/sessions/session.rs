@@ -8,7 +8,7 @@ use super::handshake::{handshake, HandshakeContext};
 use super::refusals::Refusal;
 use super::validate::{check_header_within, Verdict};
 use super::{Cmd, Outbound, Shared};
-use crate::auth::Peer;
+use crate::auth::Who;
 use crate::engine::{SessionId, SessionInfo};
 use bytes::{Buf, BytesMut};
 use spread_core::consts::{HEADER_LEN, KILL_MESS};
@@ -62,7 +62,8 @@ fn quota_byte() -> [u8; 1] {
 
 /// A connection just accepted: served now, or once a handshake permit is
 /// free, or turned away with REJECT_QUOTA without waiting for anything.
-pub fn admit<C: Connection>(conn: C, peer: Peer, peer_text: String, shared: &Arc<Shared>) {
+pub fn admit<C: Connection>(conn: C, who: Who, peer_text: String, shared: &Arc<Shared>) {
+    let peer = who.peer;
     // A full daemon says so at once, as 5.0.1 does; the slot itself is
     // taken only when the handshake has succeeded.
     if shared.registry.is_full() {
@@ -74,12 +75,12 @@ pub fn admit<C: Connection>(conn: C, peer: Peer, peer_text: String, shared: &Arc
     let shared = shared.clone();
     match shared.admission.enter(peer) {
         Entry::Now(permit) => {
-            tokio::spawn(serve(conn, permit, peer, peer_text, shared));
+            tokio::spawn(serve(conn, permit, who, peer_text, shared));
         }
         Entry::Wait(ticket) => {
             tokio::spawn(async move {
                 match ticket.permit(PATIENCE).await {
-                    Some(permit) => serve(conn, permit, peer, peer_text, shared).await,
+                    Some(permit) => serve(conn, permit, who, peer_text, shared).await,
                     None => {
                         conn.write_now(&quota_byte());
                         let line = format!(
@@ -103,26 +104,37 @@ pub fn admit<C: Connection>(conn: C, peer: Peer, peer_text: String, shared: &Arc
 async fn serve<C: Connection>(
     mut stream: C,
     permit: Permit,
-    peer: Peer,
+    who: Who,
     peer_text: String,
     shared: Arc<Shared>,
 ) {
     let number = shared.next_id.fetch_add(1, Ordering::Relaxed);
+    // The policy in force when the client came (a reload may replace it).
+    let auth = shared.auth_policy();
     let ctx = HandshakeContext {
         daemon_name: &shared.daemon_name,
-        auth: &shared.auth,
+        auth: &auth,
         registry: &shared.registry,
         step_timeout: shared.step_timeout,
         session_number: number,
         max_message_size: shared.max_message_size(),
     };
-    let result = handshake(&mut stream, peer, &ctx).await;
+    let result = handshake(&mut stream, who, &ctx).await;
     drop(permit);
     let accepted = match result {
         Ok(a) => a,
         Err(refused) => {
-            let line = format!("refused {peer_text}: {}", refused.0);
-            shared.refusals.note(Refusal::Handshake, line);
+            let line = format!("refused {peer_text}: {}", refused.why);
+            match refused.auth {
+                Some(reason) => {
+                    shared.auth_refused[reason].fetch_add(1, Ordering::Relaxed);
+                    shared.refusals.note(Refusal::Auth(reason), line);
+                }
+                None => {
+                    shared.handshakes_failed.fetch_add(1, Ordering::Relaxed);
+                    shared.refusals.note(Refusal::Handshake, line);
+                }
+            }
             return;
         }
     };
@@ -147,6 +159,7 @@ async fn serve<C: Connection>(
             pause: pause_tx,
         },
         large_messages: accepted.large_messages,
+        who: accepted.who,
     };
     if shared.core.send(open).await.is_err() {
         return;

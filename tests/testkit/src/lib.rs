@@ -161,6 +161,48 @@ impl TestDaemon {
         TestDaemon::start_with(extra, None)
     }
 
+    /// Runs a daemon whose configuration (`extra` from line 5) must stop it
+    /// at start; returns what it wrote to stderr. Panics if it serves, or
+    /// exits with 0.
+    pub fn start_failing(extra: &str) -> String {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = TempDir::new(&format!("spread-failing-{n}"));
+        runtime_dir(&dir);
+        let port = free_port();
+        let conf = format!(
+            "Spread_Segment 127.0.0.255:{port} {{\n\tlocalhost 127.0.0.1\n}}\nRuntimeDir = {}\n{extra}\n",
+            dir.display()
+        );
+        std::fs::write(dir.join("spread.conf"), conf).unwrap();
+        let log = dir.join("daemon.log");
+        let mut child = Command::new(daemon_binary())
+            .args(["-n", "localhost", "-c", "spread.conf"])
+            .current_dir(&dir)
+            .env("SPREAD_SOCKET_DIR", &dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("run spread");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                stop_child(&mut child);
+                panic!(
+                    "the daemon did not stop at start: {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let err = std::fs::read_to_string(&log).unwrap_or_default();
+        assert_eq!(status.code(), Some(1), "{err}");
+        err
+    }
+
     /// Also writes `access` as the daemon's `spread.access_ip`.
     pub fn start_with(extra: &str, access: Option<&str>) -> TestDaemon {
         TestDaemon::start_opts(extra, access, None)

@@ -118,7 +118,7 @@ fn garbage_is_refused_without_a_panic() {
                     x as u8
                 })
                 .collect();
-            if len >= 8 && x % 2 == 0 {
+            if len >= 8 && x.is_multiple_of(2) {
                 d[..8].copy_from_slice(&real[..8]);
             }
             assert!(opener.open(&d, 0, 0).is_err(), "{d:?}");

@@ -69,6 +69,10 @@ public class SpreadConnection implements AutoCloseable {
     private Duration connectTimeout;
     private String authName = "NULL";
     private String authClassName = NULLAuth.class.getName();
+    /** SECRET (ours): the identity, and the secret or the file holding it. */
+    private String secretIdentity;
+    private byte[] secret;
+    private String secretFile;
 
     private final List<BasicMessageListener> basicListeners = new CopyOnWriteArrayList<>();
     private final List<AdvancedMessageListener> advancedListeners = new CopyOnWriteArrayList<>();
@@ -99,7 +103,72 @@ public class SpreadConnection implements AutoCloseable {
             }
             this.authName = authName.length() > MAX_AUTH_NAME ? authName.substring(0, MAX_AUTH_NAME) : authName;
             this.authClassName = authClassName;
+            clearSecretLocked();
         }
+    }
+
+    /**
+     * Chooses PEERCRED for the next connects (a daemon of spread-rs): on the
+     * Unix socket the daemon checks this process's user and group with the
+     * kernel; nothing is exchanged. Over TCP the daemon refuses it. An
+     * addition to Spread 5.0.1's Java API.
+     *
+     * @throws SpreadException if connected
+     */
+    public void registerPeerCredAuthentication() throws SpreadException {
+        registerAuthentication("PEERCRED", NULLAuth.class.getName());
+    }
+
+    /**
+     * Chooses SECRET for the next connects (a daemon of spread-rs with an
+     * AuthSecretFile): the daemon's challenge is answered with an HMAC of
+     * the secret, which is never sent. An addition to Spread 5.0.1's Java API.
+     *
+     * @param identity the name the daemon knows the secret by (1 to 64 letters,
+     *     digits, '.', '_', '-', '@')
+     * @param secret the shared secret (copied)
+     * @throws SpreadException if connected, or an argument is null
+     */
+    public void registerSecretAuthentication(String identity, byte[] secret) throws SpreadException {
+        if (identity == null || secret == null) {
+            throw new SpreadException("The identity and secret must not be null.", SpreadException.REJECT_AUTH);
+        }
+        setSecret(identity, secret.clone(), null);
+    }
+
+    /**
+     * As {@link #registerSecretAuthentication(String, byte[])}, the secret read
+     * at each connect from {@code file} (its bytes without a final newline;
+     * mode 0600 or 0400, else the connect fails with REJECT_AUTH).
+     *
+     * @param identity the name the daemon knows the secret by
+     * @param file the file holding the secret
+     * @throws SpreadException if connected, or an argument is null
+     */
+    public void registerSecretAuthentication(String identity, java.nio.file.Path file) throws SpreadException {
+        if (identity == null || file == null) {
+            throw new SpreadException("The identity and file must not be null.", SpreadException.REJECT_AUTH);
+        }
+        setSecret(identity, null, file.toString());
+    }
+
+    private void setSecret(String identity, byte[] bytes, String file) throws SpreadException {
+        synchronized (lifecycle) {
+            if (session != null) {
+                throw new SpreadException("Already connected.", SpreadException.ILLEGAL_SESSION);
+            }
+            authName = "SECRET";
+            authClassName = NULLAuth.class.getName();
+            secretIdentity = identity;
+            secret = bytes;
+            secretFile = file;
+        }
+    }
+
+    private void clearSecretLocked() {
+        secretIdentity = null;
+        secret = null;
+        secretFile = null;
     }
 
     /**
@@ -181,7 +250,7 @@ public class SpreadConnection implements AutoCloseable {
                 }
             }
             long handle = Native.connect(daemon, privateName, priority ? 1 : 0, groupMembership, authName, auth,
-                    millis);
+                    secretIdentity, secret, secretFile, millis);
             Session s;
             try {
                 s = new Session(handle, new SpreadGroup(null, Native.privateGroup(handle)));
