@@ -5,7 +5,7 @@
 
 use crate::engine::node::Node;
 use crate::logging::ReportedCount;
-use crate::packet::seal::{looks_sealed, wall_us, Opener, Refusal};
+use crate::packet::seal::{claimed_sender, looks_sealed, wall_us, Opener, Refusal};
 use crate::packet::{DataHeader, Packet, HEADER_LEN, ROUTED_TYPE};
 use crate::ring_keys::RingKeys;
 use crate::transport::{Peer, Received, Transport};
@@ -189,6 +189,11 @@ impl NetIo {
             }
             return true;
         };
+        if claimed_sender(&d.bytes) == Some(self.me) {
+            // Our own, back from the segment address: dropped unopened, as
+            // `decode` drops it plain. (A forgery naming us goes with it.)
+            return false;
+        }
         match opener.open(&d.bytes, self.start.elapsed().as_micros() as u64, wall_us()) {
             Ok(o) => {
                 d.bytes = o.plain;

@@ -6,7 +6,7 @@
 use crate::sessions::socket_file::open_dir;
 use std::ffi::CString;
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -44,20 +44,7 @@ impl KeptFile {
 
     /// Reads the file as it is now.
     pub fn read(&self) -> io::Result<Contents> {
-        // SAFETY: the descriptor is open and the name NUL-terminated; the
-        // result is checked.
-        let fd = unsafe {
-            libc::openat(
-                self.dir.as_raw_fd(),
-                self.name.as_ptr(),
-                libc::O_RDONLY | libc::O_CLOEXEC,
-            )
-        };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `fd` was just opened and is owned by nobody else.
-        let mut file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        let mut file = crate::reload::open_at(&self.dir, &self.name)?;
         let meta = file.metadata()?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;

@@ -55,6 +55,13 @@ pub fn looks_sealed(bytes: &[u8]) -> bool {
     bytes.len() >= OVERHEAD && bytes[..2] == MAGIC && bytes[2] == VERSION
 }
 
+/// The daemon id a sealed datagram names as its sender (before anything
+/// is checked: only to skip this daemon's own datagrams, which come back
+/// from a multicast segment address).
+pub fn claimed_sender(bytes: &[u8]) -> Option<u32> {
+    looks_sealed(bytes).then(|| u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]))
+}
+
 /// Seals what one run sends.
 pub struct Sealer {
     kind: Kind,
