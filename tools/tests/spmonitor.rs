@@ -165,15 +165,7 @@ fn a_request_from_the_wrong_address_gets_no_answer() {
         "a forged request was answered"
     );
     // From the right address it is answered.
-    let s = std::net::UdpSocket::bind((ring.ip(2).as_str(), 0)).unwrap();
-    let mut header = DataHeader::new(STATUS_TYPE, d2);
-    header.transmiter_id = d2;
-    header.seq = i32::from(s.local_addr().unwrap().port());
-    let request = MonitorPacket {
-        header,
-        body: MonitorBody::StatusRequest,
-    }
-    .encode();
+    let (s, request) = plain_request_as_d2(&ring);
     s.send_to(&request, (ring.ip(1).as_str(), ring.port))
         .unwrap();
     s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
@@ -209,6 +201,20 @@ fn status_of_a_sealed_ring() {
     assert!(out.contains("d1 (id ") && out.contains("d2 (id "), "{out}");
     assert_eq!(out.matches("state OP").count(), 2, "{out}");
 
+    let (s, request) = plain_request_as_d2(&ring);
+    s.send_to(&request, (ring.ip(1).as_str(), ring.port))
+        .unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let mut buf = [0u8; 2048];
+    assert!(
+        s.recv_from(&mut buf).is_err(),
+        "a plain request was answered"
+    );
+}
+
+/// A socket on d2's address and a plain STATUS request from it as d2.
+fn plain_request_as_d2(ring: &TestRing) -> (std::net::UdpSocket, Vec<u8>) {
     let s = std::net::UdpSocket::bind((ring.ip(2).as_str(), 0)).unwrap();
     let d2 = 348480928;
     let mut header = DataHeader::new(STATUS_TYPE, d2);
@@ -219,15 +225,7 @@ fn status_of_a_sealed_ring() {
         body: MonitorBody::StatusRequest,
     }
     .encode();
-    s.send_to(&request, (ring.ip(1).as_str(), ring.port))
-        .unwrap();
-    s.set_read_timeout(Some(Duration::from_millis(500)))
-        .unwrap();
-    let mut buf = [0u8; 2048];
-    assert!(
-        s.recv_from(&mut buf).is_err(),
-        "a plain request was answered"
-    );
+    (s, request)
 }
 
 /// spmonitor with d1's configuration and identity, on any free port.

@@ -55,11 +55,13 @@ pub fn looks_sealed(bytes: &[u8]) -> bool {
     bytes.len() >= OVERHEAD && bytes[..2] == MAGIC && bytes[2] == VERSION
 }
 
-/// The daemon id a sealed datagram names as its sender (before anything
-/// is checked: only to skip this daemon's own datagrams, which come back
-/// from a multicast segment address).
+/// The daemon id a sealed datagram from a daemon names as its sender
+/// (before anything is checked: only to skip this daemon's own datagrams,
+/// which come back from a multicast segment address). A monitor's request
+/// names the daemon whose address it uses, often the one it asks: None.
 pub fn claimed_sender(bytes: &[u8]) -> Option<u32> {
-    looks_sealed(bytes).then(|| u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]))
+    (looks_sealed(bytes) && bytes[3] == Kind::Daemon as u8)
+        .then(|| u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]))
 }
 
 /// Seals what one run sends.
