@@ -194,10 +194,10 @@ impl NetIo {
             // `decode` drops it plain. (A forgery naming us goes with it.)
             return false;
         }
-        match opener.open(&d.bytes, self.start.elapsed().as_micros() as u64, wall_us()) {
-            Ok(o) => {
-                d.bytes = o.plain;
-                d.sealed_by = Some(o.sender);
+        let mono = self.start.elapsed().as_micros() as u64;
+        match opener.open_in_place(&mut d.bytes, mono, wall_us()) {
+            Ok((_, sender)) => {
+                d.sealed_by = Some(sender);
                 true
             }
             Err(r) => {

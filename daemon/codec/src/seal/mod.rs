@@ -206,16 +206,36 @@ impl Opener {
     /// Opens `bytes`; `mono_us` is a monotonic clock, `wall_us` the time
     /// since the Unix epoch (monitor requests are judged by it).
     pub fn open(&mut self, bytes: &[u8], mono_us: u64, wall_us: u64) -> Result<Opened, Refusal> {
+        let mut plain = bytes.to_vec();
+        let (kind, sender) = self.open_in_place(&mut plain, mono_us, wall_us)?;
+        Ok(Opened {
+            plain,
+            kind,
+            sender,
+        })
+    }
+
+    /// The same in place: on success `bytes` holds what was sealed (and
+    /// the kind and sender are returned); on failure its contents are
+    /// undefined.
+    pub fn open_in_place(
+        &mut self,
+        bytes: &mut Vec<u8>,
+        mono_us: u64,
+        wall_us: u64,
+    ) -> Result<(Kind, u32), Refusal> {
         if !looks_sealed(bytes) {
             return Err(Refusal::Plain);
         }
-        let kind = match bytes[3] {
+        let mut header = [0u8; HEADER_LEN];
+        header.copy_from_slice(&bytes[..HEADER_LEN]);
+        let kind = match header[3] {
             0 => Kind::Daemon,
             1 => Kind::Monitor,
             _ => return Err(Refusal::Forged),
         };
         let word =
-            |r: std::ops::Range<usize>| bytes[r].iter().fold(0u64, |a, &x| a << 8 | u64::from(x));
+            |r: std::ops::Range<usize>| header[r].iter().fold(0u64, |a, &x| a << 8 | u64::from(x));
         let id = word(4..8) as u32;
         let key = self
             .keys
@@ -247,28 +267,27 @@ impl Opener {
             .run_keys
             .entry((id, stream))
             .or_insert_with(|| key.stream_key(stream));
-        let (header, rest) = bytes.split_at(HEADER_LEN);
-        let (body, tag) = rest.split_at(rest.len() - TAG_LEN);
-        let tag: [u8; TAG_LEN] = tag.try_into().map_err(|_| Refusal::Forged)?;
-        let mut plain = body.to_vec();
+        let sealed_len = bytes.len() - TAG_LEN;
+        let tag: [u8; TAG_LEN] = bytes[sealed_len..]
+            .try_into()
+            .map_err(|_| Refusal::Forged)?;
+        // The plain text is written from the buffer's start, over the
+        // header (kept above for the authentication).
         run_key
             .open_in_place_separate_tag(
                 nonce(n),
                 Aad::from(header),
                 Tag::from(tag),
-                &mut plain,
-                0..,
+                &mut bytes[..sealed_len],
+                HEADER_LEN..,
             )
             .map_err(|_| Refusal::Forged)?;
+        bytes.truncate(sealed_len - HEADER_LEN);
         match kind {
             Kind::Daemon => self.replay.take_daemon(stream, n, mono_us),
             Kind::Monitor => self.replay.take_monitor(stream, n),
         }
-        Ok(Opened {
-            plain,
-            kind,
-            sender: stream.sender,
-        })
+        Ok((kind, stream.sender))
     }
 }
 
