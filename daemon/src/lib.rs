@@ -14,6 +14,7 @@ pub mod cli;
 pub mod control;
 pub mod logfile;
 pub mod logging;
+pub mod memory;
 pub mod metrics;
 pub mod net_io;
 pub mod notify;

@@ -16,6 +16,8 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 use tracing::{info, warn};
 
 fn main() -> ExitCode {
+    // Before the first large block is freed (see the module).
+    spread_daemon::memory::hold_mmap_threshold();
     let args = match cli::parse(std::env::args().skip(1)) {
         Ok(a) => a,
         Err(e) => {

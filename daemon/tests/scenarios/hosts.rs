@@ -94,24 +94,57 @@ impl Hosts {
             std::fs::write(d.join("spread.conf"), conf).unwrap();
         }
         for i in 1..=count {
-            let d = hosts.dir.join(format!("d{i}"));
-            let log = std::fs::File::create(d.join("daemon.log")).unwrap();
-            let child = Command::new("ip")
-                .args(["netns", "exec", &hosts.host(i)])
-                .arg(daemon_binary())
-                .args(["-n", &format!("d{i}"), "-c", "spread.conf"])
-                .env("SPREAD_SOCKET_DIR", &d)
-                .current_dir(&d)
-                .stdout(Stdio::null())
-                .stderr(log)
-                .spawn()
-                .expect("start spread in its namespace");
+            let child = hosts.spawn(i);
             hosts.daemons.push(child);
         }
         for i in 1..=count {
             hosts.wait_ready(i);
         }
         hosts
+    }
+
+    /// Starts daemon `i` in its namespace (`ip netns exec` execs it, so the
+    /// child's pid is the daemon's), its log appended to.
+    fn spawn(&self, i: usize) -> Child {
+        let d = self.dir.join(format!("d{i}"));
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(d.join("daemon.log"))
+            .unwrap();
+        Command::new("ip")
+            .args(["netns", "exec", &self.host(i)])
+            .arg(daemon_binary())
+            .args(["-n", &format!("d{i}"), "-c", "spread.conf"])
+            .env("SPREAD_SOCKET_DIR", &d)
+            .current_dir(&d)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start spread in its namespace")
+    }
+
+    /// The process id of daemon `i`.
+    pub fn pid(&self, i: usize) -> u32 {
+        self.daemons[i - 1].id()
+    }
+
+    /// Stops daemon `i`: SIGTERM (then SIGKILL after 3 s), or SIGKILL at
+    /// once if `kill9`.
+    pub fn stop(&mut self, i: usize, kill9: bool) {
+        let c = &mut self.daemons[i - 1];
+        if kill9 {
+            let _ = c.kill();
+            let _ = c.wait();
+        } else {
+            spread_testkit::stop_child(c);
+        }
+    }
+
+    /// Starts daemon `i` again (after `stop`) and waits until it serves.
+    pub fn restart(&mut self, i: usize) {
+        self.daemons[i - 1] = self.spawn(i);
+        self.wait_ready(i);
     }
 
     /// The daemon name of daemon `i` for clients: its Unix socket.

@@ -20,6 +20,13 @@ pub struct MsgId {
 /// A view's group id: (proc_id, time, index).
 pub type ViewId = (u32, i32, i32);
 
+/// What names one view across clients: its group, its id and its
+/// members. The id alone does not: 5.0.1 (and this daemon, as it) gives a
+/// group created again within one daemon membership (its last member left,
+/// then someone joined) the ids it had before, from index 1, which a
+/// network view of the group may also have had.
+pub type ViewKey<'a> = (&'a str, ViewId, &'a [String]);
+
 /// A regular membership as one client saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct View {
@@ -34,6 +41,10 @@ pub struct View {
 }
 
 impl View {
+    pub fn key(&self) -> ViewKey<'_> {
+        (&self.group, self.id, &self.members)
+    }
+
     pub fn from_membership(m: &MembershipMessage) -> View {
         let names =
             |v: &[spread_core::GroupName]| v.iter().map(|n| n.to_string()).collect::<Vec<_>>();

@@ -178,7 +178,14 @@ fn view_violations_are_found() {
         vec![view(1, &["a", "b"]), msg("a", 1), msg("b", 1)],
         &[1],
     );
-    let other_view = log("b", vec![view(1, &["b"]), msg("a", 1), msg("b", 1)], &[1]);
+    let other_sets = Event::View(View {
+        vs_sets: vec![names(&["a"])],
+        ..match view(1, &["a", "b"]) {
+            Event::View(v) => v,
+            _ => unreachable!(),
+        }
+    });
+    let other_view = log("b", vec![other_sets, msg("a", 1), msg("b", 1)], &[1]);
     assert!(err(&[a, other_view]).contains("differently"));
     let backwards = log("a", vec![view(2, &["a"]), view(1, &["a", "b"])], &[]);
     assert!(err(&[backwards]).contains("follows"));
@@ -301,4 +308,19 @@ fn virtual_synchrony_and_safe_violations_are_found() {
     );
     let e = err(&[a, b]);
     assert!(e.contains("never reached"), "{e}");
+}
+
+/// 5.0.1 gives a group created again within one daemon membership the ids
+/// it had before: the same id with other members is another view.
+#[test]
+fn a_group_created_again_reuses_its_ids() {
+    let mut left = log("a", vec![view(1, &["a"]), msg("a", 1)], &[1]);
+    left.events.push(Event::Left { group: "g".into() });
+    let again = log(
+        "b",
+        vec![view(1, &["b"]), msg("b", 1), view(2, &["b", "c"])],
+        &[1],
+    );
+    let joiner = log("c", vec![view(2, &["b", "c"])], &[]);
+    assert_eq!(check(&[left, again, joiner]), Ok(()));
 }
