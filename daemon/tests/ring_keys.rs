@@ -193,9 +193,13 @@ fn a_sealed_ring_carries_messages_and_refuses_the_rest() {
     let before = metrics(&ring, 2, port);
     let sender = UdpSocket::bind((ring.ip(5).as_str(), 0)).unwrap();
     let d2 = (ring.ip(2), ring.port);
-    // Changed copies carry numbers not yet taken (a copy with a number
-    // taken is refused as replayed before it is opened).
-    let (_, sample) = &captured[0];
+    // Changed copies of a datagram of d1 or d3 (d2 drops its own unopened)
+    // carry numbers not yet taken (a copy with a number taken is refused
+    // as replayed before it is opened).
+    let (_, sample) = captured
+        .iter()
+        .find(|(from, _)| from.ip().to_string() != ring.ip(2))
+        .expect("datagrams of d1 or d3");
     let renumbered = |n: u64| {
         let mut d = sample.clone();
         d[24..32].copy_from_slice(&n.to_be_bytes());
