@@ -215,3 +215,28 @@ fn unix_socket_serves_and_a_stale_file_is_replaced() {
         b"\x01\x05\x00\x01\x0d#ux#localhost"
     );
 }
+
+/// A flood of failed handshakes writes one line a minute (the first, with
+/// its reason; session lines are on with DebugFlags SESSION), and every one
+/// is counted in the metrics.
+#[test]
+fn failed_handshakes_are_logged_once_a_minute_and_counted() {
+    let port = spread_testkit::free_port();
+    let d = TestDaemon::start(&format!(
+        "MetricsAddress = 127.0.0.1:{port}\nDebugFlags = {{ SESSION }}"
+    ));
+    let failed =
+        || spread_testkit::scrape(&format!("127.0.0.1:{port}"))["spread_handshakes_failed_total"];
+    // The readiness probes of the test kit count too (connected, closed).
+    let before = failed();
+    for _ in 0..20 {
+        let mut c = d.raw();
+        c.send(&hello(V501, 1, b"bad name"));
+        assert_eq!(c.read_to_close(), [0xfb]);
+    }
+    assert_eq!(failed() - before, 20);
+    // The first refusal (a probe's, or the first bad name) is written.
+    let log = d.log_text();
+    let lines = log.lines().filter(|l| l.contains("refused ")).count();
+    assert_eq!(lines, 1, "{log}");
+}

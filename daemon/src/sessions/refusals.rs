@@ -23,7 +23,7 @@ pub enum Refusal {
     /// A connection turned away: no handshake permit in time, or no room
     /// to wait for one.
     NoTurn,
-    /// A handshake that failed.
+    /// A handshake that failed: one line a minute.
     Handshake,
     /// An accept that failed (out of descriptors, ...).
     Accept,
@@ -75,7 +75,11 @@ impl Refusal {
 
     fn budget(self) -> LineBudget {
         match self {
-            Refusal::Auth(_) | Refusal::Access(_) => LineBudget::new(1, MINUTE),
+            // Failed handshakes, as the datagrams a sealed ring refuses:
+            // one line a minute with the first one's reason, then the count.
+            Refusal::Handshake | Refusal::Auth(_) | Refusal::Access(_) => {
+                LineBudget::new(1, MINUTE)
+            }
             _ => LineBudget::new(BURST, PERIOD),
         }
     }
