@@ -23,6 +23,7 @@ pub mod recvmmsg;
 pub mod reload;
 pub mod ring_keys;
 pub mod runtime;
+pub mod sealing;
 pub mod segment;
 pub mod sendmmsg;
 pub mod sessions;

@@ -4,7 +4,7 @@
 //! Nothing is shared or locked per message. Not configured, nothing here
 //! runs.
 
-use crate::net_io::SealRefusals;
+use crate::sealing::SealRefusals;
 use spread_core::consts::*;
 use spread_core::wire::Header;
 use std::fmt::Write as _;
