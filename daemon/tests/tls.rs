@@ -119,12 +119,31 @@ fn tls_and_plain_clients_share_groups() {
             }
         }
     }
+    // A burst to a TLS reader that is not reading: the daemon's writes and
+    // the pump wait, then everything arrives.
+    let burst = 40;
+    for i in 0..burst {
+        plain.multicast(RELIABLE_MESS, "chat", i, &big).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    for i in 0..burst {
+        match next(&secure) {
+            Message::Data(d) => assert_eq!((d.mess_type, d.data.len()), (i, big.len())),
+            other => panic!("{other:?}"),
+        }
+    }
+    for _ in 0..burst {
+        assert!(matches!(next(&plain), Message::Data(_)));
+    }
     // Readiness on the one descriptor: nothing, then a message.
     assert!(secure.try_receive().unwrap().is_none());
     plain.multicast(AGREED_MESS, "chat", 6, b"poke").unwrap();
     assert!(matches!(next(&secure), Message::Data(_)));
     secure.leave("chat").unwrap();
     view(&plain, "chat", 1);
+    // The daemon's refusals reach a TLS client as a plain one.
+    let e = Mailbox::connect_with(&t.tls_name, &opts("secure", Some(trusting(&t.files.ca)))).unwrap_err();
+    assert_eq!(e.code(), REJECT_NOT_UNIQUE, "{e}");
     drop(secure);
     assert_eq!(tls_failures(&t), 0);
 }

@@ -54,6 +54,17 @@ impl Connection for tokio::net::UnixStream {
     }
 }
 
+/// Writes `bytes` and flushes: a TLS stream may keep the last records of
+/// a write that met a full socket until flushed (a plain socket keeps
+/// nothing, and its flush does nothing).
+pub(super) async fn write_out<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    w.write_all(bytes).await?;
+    w.flush().await
+}
+
 fn quota_byte() -> [u8; 1] {
     [spread_core::wire::handshake::code_byte(
         spread_core::consts::REJECT_QUOTA,
@@ -297,7 +308,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             tokio::select! {
                 biased;
                 _ = aborted(&mut abort) => break,
-                r = w.write_all(&first) => r,
+                r = write_out(&mut w, &first) => r,
             }
         } else {
             batch.clear();
@@ -314,7 +325,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             tokio::select! {
                 biased;
                 _ = aborted(&mut abort) => break,
-                r = w.write_all(&batch) => r,
+                r = write_out(&mut w, &batch) => r,
             }
         };
         if let Err(e) = result {
