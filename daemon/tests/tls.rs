@@ -142,7 +142,8 @@ fn tls_and_plain_clients_share_groups() {
     secure.leave("chat").unwrap();
     view(&plain, "chat", 1);
     // The daemon's refusals reach a TLS client as a plain one.
-    let e = Mailbox::connect_with(&t.tls_name, &opts("secure", Some(trusting(&t.files.ca)))).unwrap_err();
+    let e = Mailbox::connect_with(&t.tls_name, &opts("secure", Some(trusting(&t.files.ca))))
+        .unwrap_err();
     assert_eq!(e.code(), REJECT_NOT_UNIQUE, "{e}");
     drop(secure);
     assert_eq!(tls_failures(&t), 0);
@@ -329,4 +330,32 @@ fn bad_tls_files_stop_the_start_with_their_names() {
         err.contains("TlsCertificateFile") && err.contains("TlsKeyFile"),
         "{err}"
     );
+}
+
+#[test]
+fn a_reload_leaves_tls_as_it_is() {
+    let pki = TestPki::new();
+    let t = start(&pki, TempDir::new("spread-tls-reload"), "");
+    let conf = t.d.dir.join("spread.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    // TLS options gone from the file: the running listener stays.
+    let without: String = text
+        .lines()
+        .filter(|l| !l.starts_with("Tls"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&conf, without).unwrap();
+    // SAFETY: kill with the pid of the daemon this test started.
+    unsafe { libc::kill(t.d.pid() as i32, libc::SIGHUP) };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let want =
+        "the TLS options (TlsAddress and its files) stay as they were until the daemon restarts";
+    while !t.d.log_text().contains(want) {
+        assert!(std::time::Instant::now() < deadline, "{}", t.d.log_text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let m =
+        Mailbox::connect_with(&t.tls_name, &opts("after", Some(trusting(&t.files.ca)))).unwrap();
+    m.join("g").unwrap();
+    view(&m, "g", 1);
 }
