@@ -68,6 +68,22 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Authentication methods, run in order (default NULL). */
   auth?: AuthMethod[];
+  /** TLS to the daemon's TlsAddress (a daemon of ours); absent: plain. */
+  tls?: TlsOptions;
+}
+
+/**
+ * TLS to a daemon's TlsAddress ("4813@host"): `caFile` (PEM) holds the
+ * CAs trusted to sign the daemon's certificate, which must carry
+ * `serverName` (default: the host of the daemon name); `certFile` and
+ * `keyFile` (PEM, both or neither) are shown to a daemon that asks for a
+ * client certificate.
+ */
+export interface TlsOptions {
+  caFile: string;
+  certFile?: string;
+  keyFile?: string;
+  serverName?: string;
 }
 
 /**

@@ -561,6 +561,23 @@ function checkAuth(auth) {
 }
 
 /**
+ * The `tls` option: absent (plain), or `{ caFile, certFile?, keyFile?,
+ * serverName? }` for a daemon's TlsAddress. The TLS is the Rust client's.
+ */
+function checkTls(tls) {
+  if (tls === undefined) return undefined;
+  if (tls === null || typeof tls !== 'object' || typeof tls.caFile !== 'string') {
+    throw new TypeError(`tls must be an object with a caFile, not ${describe(tls)}`);
+  }
+  for (const key of ['certFile', 'keyFile', 'serverName']) {
+    if (tls[key] !== undefined && typeof tls[key] !== 'string') {
+      throw new TypeError(`tls.${key} must be a string, not ${describe(tls[key])}`);
+    }
+  }
+  return { caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile, serverName: tls.serverName };
+}
+
+/**
  * Connects to a daemon. `daemon` is Spread's name for it: "4803" (local,
  * port 4803), "4803@host", or a Unix socket path; default "4803".
  */
@@ -588,6 +605,7 @@ async function connect(options = {}) {
     priority: options.priority,
     timeoutMs: options.timeoutMs,
     auth: checkAuth(options.auth),
+    tls: checkTls(options.tls),
   }, (ev) => settle(pending, ev));
   if (!(r instanceof native.NativeMailbox)) throw spreadError(r);
   return new Mailbox(r, pending);
@@ -831,6 +849,7 @@ async function connectFlush(options = {}) {
     priority: options.priority,
     timeoutMs: options.timeoutMs,
     auth: checkAuth(options.auth),
+    tls: checkTls(options.tls),
   });
   if (!(r instanceof native.NativeFlushMailbox)) throw spreadError(r);
   return new FlushMailbox(r);

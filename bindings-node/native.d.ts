@@ -154,6 +154,8 @@ export interface ConnectOptions {
   timeoutMs?: number
   /** Authentication methods, run in order (default NULL). */
   auth?: Array<AuthOption>
+  /** TLS to the daemon's TlsAddress (a daemon of ours); absent: plain. */
+  tls?: TlsOption
 }
 
 export declare const DEFAULT_SPREAD_PORT: number
@@ -267,5 +269,19 @@ export declare const SELF_DISCARD: number
 
 /** Spread's own text for a code (`SP_strerror`). */
 export declare function strerror(code: number): string
+
+/**
+ * TLS to a daemon's TlsAddress: `caFile` (PEM) holds the CAs trusted to
+ * sign the daemon's certificate, which must carry `serverName` (default:
+ * the host of the daemon name, "4813@spread.example.org"); `certFile`
+ * and `keyFile` (PEM, both or neither) are shown to a daemon that asks
+ * for a client certificate.
+ */
+export interface TlsOption {
+  caFile: string
+  certFile?: string
+  keyFile?: string
+  serverName?: string
+}
 
 export declare const UNRELIABLE_MESS: number

@@ -16,6 +16,12 @@ int SP_set_auth_methods(int num_methods, const char *auth_name[],
  * SP_auth_secret, &s) with an sp_secret s that outlives SP_connect. */
 int SP_auth_no_exchange(int fd, void *auth_data);
 int SP_auth_secret(int fd, void *auth_data);
+/* Ours (spread-rs): every later SP_connect speaks TLS to the daemon's
+ * TlsAddress ("4813@host": its certificate must carry that host, signed
+ * by a CA of ca_file), showing cert_file and key_file (both or neither,
+ * PEM) to a daemon that asks for a client certificate. NULL ca_file: TLS
+ * off. The files are read now; 1, or 0 if one does not read. */
+int SP_set_tls(const char *ca_file, const char *cert_file, const char *key_file);
 
 int SP_connect(const char *spread_name, const char *private_name, int priority,
                int group_membership, mailbox *mbox, char *private_group);

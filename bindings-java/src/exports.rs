@@ -11,7 +11,7 @@ use crate::sessions;
 use jni::objects::{GlobalRef, JByteArray, JClass, JIntArray, JObject, JString};
 use jni::sys::{jboolean, jbyteArray, jint, jlong, jshort, jstring, JNI_TRUE};
 use jni::JNIEnv;
-use spread_core::client::{AuthMethod, ConnectOptions, Mailbox};
+use spread_core::client::{AuthMethod, ConnectOptions, Mailbox, TlsOptions};
 use spread_core::consts::*;
 use spread_core::name::GroupName;
 use std::cell::RefCell;
@@ -54,6 +54,9 @@ pub extern "system" fn Java_spread_Native_connect<'l>(
     secret_identity: JString<'l>,
     secret: JByteArray<'l>,
     secret_file: JString<'l>,
+    tls_ca_file: JString<'l>,
+    tls_cert_file: JString<'l>,
+    tls_key_file: JString<'l>,
     timeout_millis: jlong,
 ) -> jlong {
     bridge::run(&mut env, 0, |env| {
@@ -80,6 +83,15 @@ pub extern "system" fn Java_spread_Native_connect<'l>(
             } else {
                 vec![java_auth(name, env.new_global_ref(&auth_object)?)]
             };
+        }
+        if let Some(ca) = bridge::opt_string(env, &tls_ca_file)? {
+            let cert = bridge::opt_string(env, &tls_cert_file)?.map(std::path::PathBuf::from);
+            let key = bridge::opt_string(env, &tls_key_file)?.map(std::path::PathBuf::from);
+            opts.tls = Some(TlsOptions::from_files(
+                std::path::Path::new(&ca),
+                cert.as_deref(),
+                key.as_deref(),
+            )?);
         }
         let mailbox = Mailbox::connect_with(&daemon, &opts)?;
         Ok(sessions::insert(mailbox))

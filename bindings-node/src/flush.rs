@@ -444,7 +444,7 @@ pub fn connect_flush<'env>(
     options: Option<ConnectOptions>,
 ) -> Result<PromiseRaw<'env, Either<NativeFlushMailbox, NativeError>>> {
     let defaults = client::ConnectOptions::default();
-    let (mut opts, auth) = match options {
+    let (mut opts, auth, tls) = match options {
         Some(o) => (
             client::ConnectOptions {
                 private_name: o.name.unwrap_or_default(),
@@ -453,14 +453,16 @@ pub fn connect_flush<'env>(
                 ..defaults
             },
             o.auth,
+            o.tls,
         ),
-        None => (defaults, None),
+        None => (defaults, None, None),
     };
     env.spawn_future(async move {
         let connected = spawn_blocking(move || {
             if let Some(methods) = crate::mailbox::auth_methods(auth).map_err(FlushError::from)? {
                 opts.auth_methods = methods;
             }
+            opts.tls = crate::mailbox::tls_options(tls).map_err(FlushError::from)?;
             FlushMailbox::connect_with(&daemon, &opts)
         })
         .await

@@ -30,6 +30,38 @@ pub struct ConnectOptions {
     pub timeout_ms: Option<u32>,
     /// Authentication methods, run in order (default NULL).
     pub auth: Option<Vec<AuthOption>>,
+    /// TLS to the daemon's TlsAddress (a daemon of ours); absent: plain.
+    pub tls: Option<TlsOption>,
+}
+
+/// TLS to a daemon's TlsAddress: `caFile` (PEM) holds the CAs trusted to
+/// sign the daemon's certificate, which must carry `serverName` (default:
+/// the host of the daemon name, "4813@spread.example.org"); `certFile`
+/// and `keyFile` (PEM, both or neither) are shown to a daemon that asks
+/// for a client certificate.
+#[napi(object)]
+pub struct TlsOption {
+    pub ca_file: String,
+    pub cert_file: Option<String>,
+    pub key_file: Option<String>,
+    pub server_name: Option<String>,
+}
+
+/// The core's TLS options for `tls` (None: plain).
+pub fn tls_options(
+    tls: Option<TlsOption>,
+) -> std::result::Result<Option<client::TlsOptions>, SpreadError> {
+    let Some(t) = tls else {
+        return Ok(None);
+    };
+    let path = |p: &Option<String>| p.as_ref().map(std::path::PathBuf::from);
+    let mut o = client::TlsOptions::from_files(
+        std::path::Path::new(&t.ca_file),
+        path(&t.cert_file).as_deref(),
+        path(&t.key_file).as_deref(),
+    )?;
+    o.server_name = t.server_name;
+    Ok(Some(o))
 }
 
 /// One authentication method: `{ method: 'NULL' }`, `{ method: 'PEERCRED' }`
@@ -620,8 +652,10 @@ pub fn connect<'env>(
         membership: None,
         timeout_ms: None,
         auth: None,
+        tls: None,
     });
     let auth = options.auth;
+    let tls = options.tls;
     let defaults = client::ConnectOptions::default();
     let mut opts = client::ConnectOptions {
         private_name: options.name.unwrap_or_default(),
@@ -637,6 +671,7 @@ pub fn connect<'env>(
             if let Some(methods) = auth_methods(auth)? {
                 opts.auth_methods = methods;
             }
+            opts.tls = tls_options(tls)?;
             Mailbox::connect_with(&daemon, &opts)
         })
         .await

@@ -11,6 +11,7 @@ mod flush;
 mod mailbox;
 mod messages;
 mod session;
+mod tls;
 
 use errors::name_arg;
 use pyo3::prelude::*;
@@ -19,7 +20,7 @@ use spread_core::consts::*;
 
 /// Connects to a Spread daemon, as SpreadModule's `connect`.
 #[pyfunction]
-#[pyo3(signature = (daemon=None, name=None, priority=0, membership=1, *, auth=None))]
+#[pyo3(signature = (daemon=None, name=None, priority=0, membership=1, *, auth=None, tls=None))]
 fn connect(
     py: Python<'_>,
     daemon: Option<&Bound<'_, PyAny>>,
@@ -27,6 +28,7 @@ fn connect(
     priority: i32,
     membership: i32,
     auth: Option<&Bound<'_, PyAny>>,
+    tls: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<mailbox::Mailbox> {
     let daemon = match daemon {
         Some(d) => name_arg(d, "daemon")?,
@@ -41,6 +43,7 @@ fn connect(
         priority,
         membership: membership != 0,
         auth_methods: auth::methods(auth)?,
+        tls: tls::options(tls)?,
         ..ConnectOptions::default()
     };
     let conn = conn::Conn::connect(py, &daemon, &opts)?;
@@ -69,6 +72,7 @@ fn _spread(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<mailbox::Mailbox>()?;
     m.add_class::<session::Session>()?;
     m.add_class::<auth::Auth>()?;
+    m.add_class::<tls::Tls>()?;
     m.add_class::<flush::FlushSession>()?;
     m.add_class::<messages::RegularMsg>()?;
     m.add_class::<messages::MembershipMsg>()?;

@@ -26,8 +26,8 @@ pub struct Session {
 impl Session {
     #[new]
     #[pyo3(
-        signature = (daemon=None, name=None, *, membership=true, priority=0, auth=None),
-        text_signature = "(daemon='4803', name=None, *, membership=True, priority=0, auth=None)"
+        signature = (daemon=None, name=None, *, membership=true, priority=0, auth=None, tls=None),
+        text_signature = "(daemon='4803', name=None, *, membership=True, priority=0, auth=None, tls=None)"
     )]
     fn new(
         py: Python<'_>,
@@ -36,6 +36,7 @@ impl Session {
         membership: bool,
         priority: i32,
         auth: Option<&Bound<'_, PyAny>>,
+        tls: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Session> {
         let daemon = match daemon {
             Some(d) => name_arg(d, "daemon")?,
@@ -49,6 +50,7 @@ impl Session {
             priority,
             membership,
             auth_methods: crate::auth::methods(auth)?,
+            tls: crate::tls::options(tls)?,
             ..ConnectOptions::default()
         };
         let conn = Conn::connect(py, &daemon, &opts)?;

@@ -115,6 +115,14 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Read once, before any chroot: changing TLS needs a restart.
+    let tls = match spread_daemon::sessions::tls::load(&config) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("spread: {e}");
+            return ExitCode::from(1);
+        }
+    };
     // Before any chroot, as the configuration file.
     let key_files = KeyFiles::open(&config);
     let keys = match key_files.load(&config) {
@@ -150,6 +158,7 @@ fn main() -> ExitCode {
     };
     settings.net.keys = keys;
     settings.group_rules = group_rules;
+    settings.tls = tls;
     // SAFETY: geteuid cannot fail.
     settings.trusted_uids = vec![unsafe { libc::geteuid() }, plan.final_uid()];
     if let Plan::Drop(t) = &plan {

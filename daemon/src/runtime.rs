@@ -18,6 +18,7 @@ use crate::sessions::pacing::{Hold, Pacing, STALL};
 use crate::sessions::refusals::{tell_held_periodically, Refusal};
 use crate::sessions::registry::Registry;
 use crate::sessions::socket_file::{bind_unix, Occupant, SocketFile, UnixBinding};
+use crate::sessions::tls::accept_tls;
 use crate::sessions::{Cmd, Outbound, Shared};
 use crate::status::{status_reply, StatusInfo};
 use crate::transport::Received;
@@ -72,6 +73,8 @@ pub struct Settings {
     pub metrics: Option<(SocketAddr, String)>,
     /// `GroupAccessFile`'s rules (none: every join and send is allowed).
     pub group_rules: GroupRules,
+    /// The TLS listener (TlsAddress and its files), read at start.
+    pub tls: Option<crate::sessions::tls::TlsSettings>,
 }
 
 /// Clients are not read while this many messages wait to be sent on the
@@ -86,6 +89,7 @@ const PACING_REVIEW: Duration = Duration::from_millis(500);
 pub struct Bound {
     settings: Settings,
     tcp: Vec<tokio::net::TcpListener>,
+    tls: Option<(tokio::net::TcpListener, tokio_rustls::TlsAcceptor)>,
     unix: Option<tokio::net::UnixListener>,
     socket_file: Option<Arc<SocketFile>>,
     net: NetIo,
@@ -101,6 +105,15 @@ impl Bound {
         for a in &settings.tcp {
             tcp.push(bind_tcp(*a, settings.port_reuse)?);
         }
+        let tls = match &settings.tls {
+            Some(t) => {
+                let l = bind_tcp(t.addr, settings.port_reuse).map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("{}: TlsAddress: {e}", t.set_at))
+                })?;
+                Some((l, t.acceptor.clone()))
+            }
+            None => None,
+        };
         // Before the Unix socket: a port in use leaves no file behind.
         let metrics = match &settings.metrics {
             Some((addr, set)) => Some(MetricsListener::bind(*addr, set)?),
@@ -129,6 +142,7 @@ impl Bound {
         Ok(Bound {
             settings,
             tcp,
+            tls,
             unix,
             socket_file,
             net,
@@ -159,6 +173,7 @@ impl Bound {
         let Bound {
             settings,
             tcp,
+            tls,
             unix,
             socket_file,
             net,
@@ -184,6 +199,9 @@ impl Bound {
         tokio::spawn(tell_held_periodically(shared.clone()));
         for l in tcp {
             tokio::spawn(accept_tcp(l, shared.clone()));
+        }
+        if let Some((l, acceptor)) = tls {
+            tokio::spawn(accept_tls(l, acceptor, shared.clone()));
         }
         if let (Some(l), Some(path)) = (unix, settings.unix.clone()) {
             tokio::spawn(accept_unix(l, path, shared.clone()));
@@ -435,6 +453,19 @@ impl Core {
             != (r.config.metrics_address, r.config.event_log_format)
         {
             warn!(target: "spread::config", "{why}: MetricsAddress and EventLogFormat stay as they were until the daemon restarts");
+        }
+        let tls_options = |c: &crate::config::ClientAccess| {
+            let path =
+                |w: &Option<crate::config::Written<PathBuf>>| w.as_ref().map(|w| w.value.clone());
+            (
+                c.tls_address.as_ref().map(|w| w.value),
+                path(&c.tls_certificate_file),
+                path(&c.tls_key_file),
+                path(&c.tls_client_ca_file),
+            )
+        };
+        if tls_options(&new.client_access) != tls_options(&r.config.client_access) {
+            warn!(target: "spread::config", "{why}: the TLS options (TlsAddress and its files) stay as they were until the daemon restarts");
         }
         let new_me = new.find_me(r.name.as_deref()).ok();
         let alone = match judge(&r.config, r.me, &new, new_me) {

@@ -102,6 +102,8 @@ pub fn settings_from(
             .map(|a| (a, config.where_set("MetricsAddress"))),
         // Read by the caller, through the file's kept directory.
         group_rules: Default::default(),
+        // Read by the caller at start only.
+        tls: None,
     })
 }
 

@@ -72,6 +72,7 @@ pub(crate) unsafe fn connect_options(
         membership: group_membership != 0,
         timeout,
         auth_methods: auth::methods(),
+        tls: crate::tls::options(),
         ..ConnectOptions::default()
     };
     Ok((daemon, opts))

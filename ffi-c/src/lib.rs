@@ -15,4 +15,5 @@ mod misc;
 mod receive;
 mod send;
 mod table;
+mod tls;
 pub mod types;

@@ -182,6 +182,8 @@ struct Setup {
     daemon: Option<(&'static str, Option<&'static str>)>,
     /// Its arguments, given the daemon.
     args: fn(&TestDaemon) -> Vec<String>,
+    /// Arguments after those.
+    more_args: &'static [String],
     /// Kill the daemon when the program prints "ready", then write a line
     /// to its stdin.
     kill_daemon_when_ready: bool,
@@ -205,6 +207,7 @@ fn tcp_and_unix(d: &TestDaemon) -> Vec<String> {
 const PLAIN: Setup = Setup {
     daemon: Some(("", None)),
     args: tcp,
+    more_args: &[],
     kill_daemon_when_ready: false,
     default_socket: false,
 };
@@ -362,10 +365,11 @@ fn run_with(name: &str, mode: Mode, s: Setup) -> String {
             TestDaemon::start_with(extra, access)
         }
     });
-    let args = match &daemon {
+    let mut args = match &daemon {
         Some(d) => (s.args)(d),
         None => vec![],
     };
+    args.extend(s.more_args.iter().cloned());
     let mut cmd = match mode {
         Mode::Valgrind => {
             let mut c = Command::new("valgrind");
@@ -502,6 +506,44 @@ fn c_auth_ours() {
     let dir = spread_testkit::TempDir::new("spread-c-auth-ours");
     run_with("auth_ours", Mode::Plain, auth_ours_setup(&dir));
     run_with("auth_ours", Mode::Asan, auth_ours_setup(&dir));
+}
+
+/// TLS from C (SP_set_tls): a daemon with a TLS port that asks for client
+/// certificates; certificates made here.
+fn tls_setup(dir: &Path) -> Setup {
+    let pki = spread_testkit::tls::TestPki::new();
+    let files = pki.write_server(dir);
+    let (cert, key) = pki.write_client(dir, "c-client");
+    let other = dir.join("other-ca.pem");
+    std::fs::write(&other, spread_testkit::tls::TestPki::new().ca_pem()).unwrap();
+    let port = spread_testkit::free_port();
+    let extra = format!(
+        "TlsAddress = 127.0.0.1:{port}\nTlsCertificateFile = {}\nTlsKeyFile = {}\nTlsClientCAFile = {}",
+        files.cert.display(),
+        files.key.display(),
+        files.ca.display()
+    );
+    let more: Vec<String> = [&files.ca, &cert, &key, &other]
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    Setup {
+        daemon: Some((Box::leak(extra.into_boxed_str()), None)),
+        args: tcp,
+        more_args: Box::leak(
+            [vec![format!("{port}@127.0.0.1")], more]
+                .concat()
+                .into_boxed_slice(),
+        ),
+        ..PLAIN
+    }
+}
+
+#[test]
+fn c_tls() {
+    let dir = spread_testkit::TempDir::new("spread-c-tls");
+    run_with("tls", Mode::Plain, tls_setup(&dir));
+    run_with("tls", Mode::Asan, tls_setup(&dir));
 }
 
 /// Flush Spread (fl.h) in the same library; FL_error prints 5.0.1's text.

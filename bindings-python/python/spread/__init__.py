@@ -65,6 +65,7 @@ from ._messages import (
 from ._spread import *  # noqa: F401,F403  (SpreadModule's constants)
 from ._spread import (
     Auth as Auth,
+    Tls as Tls,
     FlushSession as FlushSession,
     GroupId as GroupId,
     Mailbox as Mailbox,

@@ -100,6 +100,19 @@ class Auth:
 
 _AuthArg = Union[None, Auth, Sequence[Auth]]
 
+@final
+class Tls:
+    """TLS to a daemon's TlsAddress, for ``tls=``."""
+
+    def __new__(
+        cls,
+        ca_file: Union[str, os.PathLike[str]],
+        *,
+        cert_file: Optional[Union[str, os.PathLike[str]]] = None,
+        key_file: Optional[Union[str, os.PathLike[str]]] = None,
+        server_name: Optional[str] = None,
+    ) -> Tls: ...
+
 def connect(
     daemon: Optional[_Name] = None,
     name: Optional[_Name] = None,
@@ -107,6 +120,7 @@ def connect(
     membership: int = 1,
     *,
     auth: _AuthArg = None,
+    tls: Optional[Tls] = None,
 ) -> Mailbox: ...
 def version() -> Tuple[int, int, int]: ...
 def strerror(code: int) -> str: ...
@@ -175,6 +189,7 @@ class Session:
         membership: bool = True,
         priority: int = 0,
         auth: _AuthArg = None,
+        tls: Optional[Tls] = None,
     ) -> Session: ...
     def join(self, group: _Name) -> None: ...
     def leave(self, group: _Name) -> None: ...

@@ -19,7 +19,7 @@ from typing import Any, AsyncIterator, Deque, Generic, Iterable, List, Optional,
 from . import _spread
 from ._errors import IllegalSessionError, _from_code
 from ._messages import FlushMessage, Message, Service
-from ._spread import Auth, FlushSession as _FlushBlocking, Session as _Blocking
+from ._spread import Auth, FlushSession as _FlushBlocking, Session as _Blocking, Tls
 
 Data = Union[bytes, bytearray, memoryview, str]
 Groups = Union[str, Iterable[str]]
@@ -188,13 +188,16 @@ class Session(_Receiving[_Blocking, Message]):
         membership: bool = True,
         priority: Union[bool, int] = False,
         auth: Union[None, Auth, Sequence[Auth]] = None,
+        tls: Optional[Tls] = None,
     ) -> None:
         super().__init__()
-        self._args = (daemon, name, membership, priority, auth)
+        self._args = (daemon, name, membership, priority, auth, tls)
 
     def _make(self) -> _Blocking:
-        daemon, name, membership, priority, auth = self._args
-        return _Blocking(daemon, name, membership=membership, priority=priority, auth=auth)
+        daemon, name, membership, priority, auth, tls = self._args
+        return _Blocking(
+            daemon, name, membership=membership, priority=priority, auth=auth, tls=tls
+        )
 
     def _take(self, box: _Blocking) -> Optional[Message]:
         return box._try_receive()

@@ -88,9 +88,45 @@ pub fn parse_daemon_name(name: &str) -> Result<DaemonAddr> {
     )))
 }
 
+/// The host a TCP daemon name names (`"4813@spread.example.org"`,
+/// `"host:port"`, `"[::1]:port"`), as written: the name a TLS daemon's
+/// certificate must carry unless another is given. None for the Unix
+/// socket's forms.
+pub fn daemon_host(name: &str) -> Option<String> {
+    let name = name.trim();
+    let unbracket = |h: &str| {
+        (h.strip_prefix('[').and_then(|h| h.strip_suffix(']')))
+            .unwrap_or(h)
+            .to_string()
+    };
+    if let Some((_, host)) = name.split_once('@') {
+        return Some(unbracket(host)).filter(|h| !h.is_empty());
+    }
+    if let Some(rest) = name.strip_prefix('[') {
+        return rest.split_once("]:").map(|(h, _)| h.to_string());
+    }
+    match name.rsplit_once(':') {
+        Some((host, _)) if !host.contains(':') && !name.starts_with('/') => Some(host.into()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_of_tcp_names() {
+        assert_eq!(
+            daemon_host("4813@spread.example.org").as_deref(),
+            Some("spread.example.org")
+        );
+        assert_eq!(daemon_host("4813@[::1]").as_deref(), Some("::1"));
+        assert_eq!(daemon_host("[fe80::1]:4813").as_deref(), Some("fe80::1"));
+        assert_eq!(daemon_host("localhost:4813").as_deref(), Some("localhost"));
+        assert_eq!(daemon_host("4803"), None);
+        assert_eq!(daemon_host("/tmp/4803"), None);
+    }
 
     #[test]
     fn forms() {

@@ -2,6 +2,7 @@
 
 use super::addr::DaemonAddr;
 use super::stream::Stream;
+use super::tls::{self, TlsOptions};
 use crate::consts::*;
 use crate::error::{Error, Result};
 use crate::name::GroupName;
@@ -136,6 +137,9 @@ pub struct ConnectOptions {
     /// does, and then nothing on the wire differs). Needs a free slot in
     /// the auth choice: at most two `auth_methods`.
     pub large_messages: bool,
+    /// Speak TLS to the daemon (its `TlsAddress`, a daemon of ours; the
+    /// daemon name must be a TCP one). `None`: plain, as 5.0.1.
+    pub tls: Option<TlsOptions>,
 }
 
 impl Default for ConnectOptions {
@@ -147,6 +151,7 @@ impl Default for ConnectOptions {
             timeout: None,
             auth_methods: vec![AuthMethod::null()],
             large_messages: true,
+            tls: None,
         }
     }
 }
@@ -164,10 +169,29 @@ fn closed(what: &str, e: io::Error) -> Error {
     }
 }
 
-fn open(addr: &DaemonAddr, timeout: Option<Duration>) -> Result<Stream> {
-    let s = connect_to(addr, timeout)?;
+/// The connection to the daemon, and with TLS where its pump notes what
+/// went wrong.
+fn open(
+    addr: &DaemonAddr,
+    opts: &ConnectOptions,
+    host: Option<&str>,
+) -> Result<(Stream, Option<tls::Failure>)> {
+    let s = connect_to(addr, opts.timeout)?;
     super::stream::set_client_socket_buffers(s.as_raw_fd());
-    Ok(s)
+    let Some(t) = &opts.tls else {
+        return Ok((s, None));
+    };
+    let Stream::Tcp(tcp) = s else {
+        return Err(Error::CouldNotConnect(
+            "TLS needs a TCP daemon name (4813@host), not the Unix socket".into(),
+        ));
+    };
+    let name = t.server_name.as_deref().or(host).ok_or_else(|| {
+        Error::CouldNotConnect("TLS: no server name for the daemon's certificate".into())
+    })?;
+    let (app, failure) = tls::start(tcp, t, name, opts.timeout)?;
+    super::stream::set_client_socket_buffers(app.as_raw_fd());
+    Ok((Stream::Unix(app), Some(failure)))
 }
 
 fn connect_to(addr: &DaemonAddr, timeout: Option<Duration>) -> Result<Stream> {
@@ -214,10 +238,24 @@ pub struct Session {
     pub max_body: Option<usize>,
 }
 
-/// Connects and runs the handshake.
-pub fn handshake(addr: &DaemonAddr, opts: &ConnectOptions) -> Result<Session> {
+/// Connects and runs the handshake; `host` is the host of the daemon
+/// name, the name a TLS daemon's certificate must carry by default.
+pub fn handshake(addr: &DaemonAddr, opts: &ConnectOptions, host: Option<&str>) -> Result<Session> {
+    let (stream, failure) = open(addr, opts, host)?;
+    run(stream, opts).map_err(|e| {
+        // A daemon that refused our TLS (our certificate, say) says so
+        // only once the handshake is over: tell that, not the close.
+        let noted = failure.and_then(|f| f.lock().unwrap_or_else(|p| p.into_inner()).take());
+        match noted {
+            Some(why) => Error::CouldNotConnect(format!("TLS: {why}")),
+            None => e,
+        }
+    })
+}
+
+fn run(stream: Stream, opts: &ConnectOptions) -> Result<Session> {
     let deadline = opts.timeout.map(|t| Instant::now() + t);
-    let mut s = open(addr, opts.timeout)?;
+    let mut s = stream;
     let remaining = || {
         deadline.map(|d| {
             d.saturating_duration_since(Instant::now())

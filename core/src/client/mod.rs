@@ -10,12 +10,14 @@ mod connect;
 mod receiver;
 mod registry;
 mod stream;
+mod tls;
 
-pub use addr::{parse_daemon_name, unix_socket_dir, DaemonAddr};
+pub use addr::{daemon_host, parse_daemon_name, unix_socket_dir, DaemonAddr};
 pub use connect::{secret_exchange, AuthMethod, ConnectOptions, PEERCRED_METHOD};
 pub use receiver::Receiver;
 pub use registry::Registry;
 pub use stream::{set_client_socket_buffers, Stream, CLIENT_SOCKET_BUFFER};
+pub use tls::TlsOptions;
 
 use crate::consts::*;
 use crate::error::{Error, Result};
@@ -97,7 +99,7 @@ impl Mailbox {
     /// [`Error::RejectNotUnique`], [`Error::RejectVersion`], ...).
     pub fn connect_with(daemon: &str, opts: &ConnectOptions) -> Result<Mailbox> {
         let addr = parse_daemon_name(daemon)?;
-        let session = connect::handshake(&addr, opts)?;
+        let session = connect::handshake(&addr, opts, daemon_host(daemon).as_deref())?;
         let (private_group, max_body) = (session.private_group, session.max_body);
         let stream = Arc::new(session.stream);
         Ok(Mailbox {

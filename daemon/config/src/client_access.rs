@@ -7,7 +7,10 @@
 //! * `GroupAccessFile = /etc/spread/groups.acl`: who may join and send to
 //!   which groups;
 //! * `AuthSecretFile = /etc/spread/secrets`: the SECRET method's shared
-//!   secrets.
+//!   secrets;
+//! * `TlsAddress = 0.0.0.0:4813` with `TlsCertificateFile` and `TlsKeyFile`
+//!   (PEM): a second TCP listener whose clients speak TLS; with
+//!   `TlsClientCAFile` they must show a certificate that CA signed.
 //!
 //! The daemon resolves names and reads the files (at start and on reload);
 //! this crate keeps what was written and on which line, for `file:line`
@@ -37,6 +40,15 @@ pub struct ClientAccess {
     pub group_access_file: Option<Written<PathBuf>>,
     /// `AuthSecretFile`: the last statement counts.
     pub auth_secret_file: Option<Written<PathBuf>>,
+    /// `TlsAddress`: where TLS clients connect (the last statement counts).
+    pub tls_address: Option<Written<std::net::SocketAddr>>,
+    /// `TlsCertificateFile`: the daemon's certificate chain (PEM).
+    pub tls_certificate_file: Option<Written<PathBuf>>,
+    /// `TlsKeyFile`: the certificate's private key (PEM).
+    pub tls_key_file: Option<Written<PathBuf>>,
+    /// `TlsClientCAFile`: the CAs whose certificates TLS clients must show
+    /// (PEM); none: clients show no certificate.
+    pub tls_client_ca_file: Option<Written<PathBuf>>,
 }
 
 impl ClientAccess {
@@ -48,6 +60,11 @@ impl ClientAccess {
 
 impl Parser<'_> {
     pub(super) fn client_access(&mut self, o: Opt, line: usize) -> Res<()> {
+        if o == Opt::TlsAddress {
+            let addr = self.address_with_port(o, line, 4813)?;
+            self.cfg.client_access.tls_address = Some(Written { line, value: addr });
+            return Ok(());
+        }
         // A lone uid or gid is a number token.
         let value = match o {
             Opt::AllowUsers | Opt::AllowGroups => {
@@ -91,6 +108,9 @@ impl Parser<'_> {
                 });
                 match o {
                     Opt::GroupAccessFile => access.group_access_file = path,
+                    Opt::TlsCertificateFile => access.tls_certificate_file = path,
+                    Opt::TlsKeyFile => access.tls_key_file = path,
+                    Opt::TlsClientCaFile => access.tls_client_ca_file = path,
                     _ => access.auth_secret_file = path,
                 }
             }

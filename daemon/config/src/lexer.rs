@@ -33,6 +33,8 @@ reserved_words! {
         // Client access (client_access.rs).
         AllowUsers = "AllowUsers", AllowGroups = "AllowGroups",
         GroupAccessFile = "GroupAccessFile", AuthSecretFile = "AuthSecretFile",
+        TlsAddress = "TlsAddress", TlsCertificateFile = "TlsCertificateFile",
+        TlsKeyFile = "TlsKeyFile", TlsClientCaFile = "TlsClientCAFile",
     }
 }
 

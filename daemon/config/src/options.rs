@@ -123,15 +123,22 @@ impl Parser<'_> {
             Opt::IgnoreMulticastJoinErrors => {
                 self.cfg.ignore_multicast_join_errors = self.boolean(o)?
             }
-            Opt::MetricsAddress => self.metrics_address(line)?,
+            Opt::MetricsAddress => {
+                self.cfg.metrics_address = Some(self.address_with_port(o, line, 9464)?)
+            }
             Opt::RingKeyFile => self.cfg.ring_key_file = Some(self.string(o)?),
             Opt::AcceptRingKeyFile => {
                 let path = self.string(o)?;
                 self.cfg.accept_ring_key_files.push(path);
             }
-            Opt::AllowUsers | Opt::AllowGroups | Opt::GroupAccessFile | Opt::AuthSecretFile => {
-                self.client_access(o, line)?
-            }
+            Opt::AllowUsers
+            | Opt::AllowGroups
+            | Opt::GroupAccessFile
+            | Opt::AuthSecretFile
+            | Opt::TlsAddress
+            | Opt::TlsCertificateFile
+            | Opt::TlsKeyFile
+            | Opt::TlsClientCaFile => self.client_access(o, line)?,
             Opt::EventLogFormat => {
                 let t = self.next()?;
                 self.cfg.event_log_format = match &t.tok {
@@ -159,26 +166,33 @@ impl Parser<'_> {
         Ok(())
     }
 
-    /// An address with a port: `127.0.0.1:9464` or `[::1]:9464`.
-    fn metrics_address(&mut self, line: usize) -> Res<()> {
+    /// An address with a port: `127.0.0.1:9464` or `[::1]:9464` (`example`
+    /// is the port the messages suggest).
+    pub(super) fn address_with_port(
+        &mut self,
+        o: Opt,
+        line: usize,
+        example: u16,
+    ) -> Res<std::net::SocketAddr> {
+        let name = o.keyword();
         let t = self.next()?;
         let addr = match t.tok {
             Tok::AddrPort(ip, port) => std::net::SocketAddr::new(ip, port),
             Tok::Addr(_) => {
-                let m = format!("MetricsAddress needs a port: '{}:9464', say", t.text);
+                let m = format!("{name} needs a port: '{}:{example}', say", t.text);
                 return Err(self.semantic(line, m));
             }
             _ => {
-                let e =
-                    "MetricsAddress expects an address with a port (127.0.0.1:9464, [::1]:9464)";
-                return Err(self.unexpected(&t, e));
+                let e = format!(
+                    "{name} expects an address with a port (127.0.0.1:{example}, [::1]:{example})"
+                );
+                return Err(self.unexpected(&t, &e));
             }
         };
         if addr.port() == 0 {
-            return Err(self.semantic(line, "MetricsAddress needs a port other than 0"));
+            return Err(self.semantic(line, format!("{name} needs a port other than 0")));
         }
-        self.cfg.metrics_address = Some(addr);
-        Ok(())
+        Ok(addr)
     }
 
     /// It must agree with daemons already configured, as it applies to all.

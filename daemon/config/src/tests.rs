@@ -699,3 +699,51 @@ fn client_access_options() {
         assert!(e.starts_with(want), "{bad:?}: {e}");
     }
 }
+
+/// The TLS options are this daemon's own: kept with their lines, outside
+/// the configuration hash.
+#[test]
+fn tls_options() {
+    let base = "Spread_Segment 225.1.1.1:4803 {\n a 10.0.0.1\n}\n";
+    let plain = Config::parse(base, "t").unwrap();
+    let text = format!(
+        "{base}TlsAddress = 0.0.0.0:4813\nTlsCertificateFile = /etc/spread/tls.crt\n\
+         TlsKeyFile = \"/etc/spread/tls.key\"\nTlsClientCAFile = /etc/spread/clients.pem\n"
+    );
+    let c = Config::parse(&text, "t").unwrap();
+    let a = &c.client_access;
+    assert!(a.is_configured());
+    let addr = a.tls_address.as_ref().unwrap();
+    assert_eq!(
+        (addr.line, addr.value),
+        (4, "0.0.0.0:4813".parse().unwrap())
+    );
+    let cert = a.tls_certificate_file.as_ref().unwrap();
+    assert_eq!(
+        (cert.line, cert.value.to_str()),
+        (5, Some("/etc/spread/tls.crt"))
+    );
+    assert_eq!(
+        a.tls_key_file.as_ref().unwrap().value.to_str(),
+        Some("/etc/spread/tls.key")
+    );
+    assert_eq!(a.tls_client_ca_file.as_ref().unwrap().line, 7);
+    assert_eq!(c.hash(), plain.hash());
+    assert_eq!(c.hash_text(), plain.hash_text());
+    for (bad, want) in [
+        (
+            "TlsAddress = 127.0.0.1\n",
+            "t:4: TlsAddress needs a port: '127.0.0.1:4813', say",
+        ),
+        (
+            "TlsAddress = 127.0.0.1:0\n",
+            "t:4: TlsAddress needs a port other than 0",
+        ),
+        ("TlsKeyFile = \"\"\n", "t:4: TlsKeyFile needs a file name"),
+    ] {
+        let e = Config::parse(&format!("{base}{bad}"), "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with(want), "{bad:?}: {e}");
+    }
+}

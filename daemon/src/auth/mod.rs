@@ -11,6 +11,7 @@
 //! (`sessions/handshake.rs` runs it): a client must choose it, a required
 //! SECRET not chosen refuses the client.
 
+pub mod cert;
 pub mod ip;
 pub mod kept;
 pub mod peercred;
@@ -76,6 +77,9 @@ pub struct Who {
     pub creds: Option<Creds>,
     /// The identity SECRET proved.
     pub secret: Option<std::sync::Arc<str>>,
+    /// The common name of the certificate a TLS client showed (verified
+    /// against `TlsClientCAFile`).
+    pub cert: Option<std::sync::Arc<str>>,
 }
 
 impl Who {
@@ -84,6 +88,7 @@ impl Who {
             peer: Peer::Ip(ip),
             creds: None,
             secret: None,
+            cert: None,
         }
     }
 }
@@ -108,8 +113,12 @@ pub enum AuthError {
 }
 
 /// The `reason` labels of refused authentications, in [`AuthError::reason`]
-/// order.
-pub const AUTH_REASONS: [&str; 4] = ["method", "ip", "peercred", "secret"];
+/// order, then `tls`: TLS handshakes that failed ([`TLS_REASON`]).
+pub const AUTH_REASONS: [&str; 5] = ["method", "ip", "peercred", "secret", "tls"];
+
+/// The index in [`AUTH_REASONS`] of failed TLS handshakes (a bad or
+/// missing client certificate, a client that does not trust ours, ...).
+pub const TLS_REASON: usize = 4;
 
 impl AuthError {
     /// Index into [`AUTH_REASONS`].
@@ -292,6 +301,7 @@ mod tests {
         peer: Peer::Unix,
         creds: None,
         secret: None,
+        cert: None,
     };
 
     fn unix(uid: u32, gid: u32) -> Who {
@@ -299,6 +309,7 @@ mod tests {
             peer: Peer::Unix,
             creds: Some(Creds { uid, gid, pid: 9 }),
             secret: None,
+            cert: None,
         }
     }
 

@@ -17,7 +17,8 @@
 //! `group:NAME|GID` (the kernel's credentials of a Unix-socket client:
 //! its uid, its primary gid or a group listing it); `net:ADDR[/LEN]`
 //! (IPv4 or IPv6, a TCP client's address); `secret:ID` (a client that
-//! passed SECRET as identity ID).
+//! passed SECRET as identity ID); `cert:NAME` (a TLS client whose
+//! certificate, verified against `TlsClientCAFile`, has common name NAME).
 
 use super::users::{group_of, uid_of, Group};
 use super::{Peer, Who};
@@ -68,6 +69,7 @@ enum Subject {
     Group(Group),
     Net { addr: IpAddr, len: u8 },
     Secret(String),
+    Cert(String),
 }
 
 impl Subject {
@@ -78,6 +80,7 @@ impl Subject {
             Subject::User(uid) => who.creds.is_some_and(|c| c.uid == *uid),
             Subject::Group(g) => who.creds.is_some_and(|c| g.contains(&c)),
             Subject::Secret(id) => who.secret.as_deref() == Some(id.as_str()),
+            Subject::Cert(name) => who.cert.as_deref() == Some(name.as_str()),
             Subject::Net { addr, len } => match who.peer {
                 Peer::Ip(ip) => in_net(ip.to_canonical(), *addr, *len),
                 Peer::Unix => false,
@@ -237,13 +240,15 @@ fn subject(word: &str) -> Result<Subject, String> {
     }
     let Some((kind, value)) = word.split_once(':') else {
         return Err(format!(
-            "'{word}' is not a subject (any, unix, user:, group:, net:, secret:)"
+            "'{word}' is not a subject (any, unix, user:, group:, net:, secret:, cert:)"
         ));
     };
     match kind {
         "user" => uid_of(value).map(Subject::User),
         "secret" if is_valid_identity(value.as_bytes()) => Ok(Subject::Secret(value.into())),
         "secret" => Err(format!("'{value}' is not a SECRET identity")),
+        "cert" if !value.is_empty() => Ok(Subject::Cert(value.into())),
+        "cert" => Err("'cert:' needs a certificate's common name".into()),
         "group" => group_of(value).map(Subject::Group),
         "net" => {
             let (a, len) = match value.split_once('/') {
@@ -267,7 +272,7 @@ fn subject(word: &str) -> Result<Subject, String> {
             })
         }
         _ => Err(format!(
-            "'{kind}:' is not a kind of subject (user:, group:, net:, secret:)"
+            "'{kind}:' is not a kind of subject (user:, group:, net:, secret:, cert:)"
         )),
     }
 }
@@ -282,6 +287,7 @@ mod tests {
             peer: Peer::Unix,
             creds: Some(Creds { uid, gid, pid: 1 }),
             secret: None,
+            cert: None,
         }
     }
 
@@ -296,7 +302,7 @@ allow send      news        net:10.0.0.0/8 net:::1
 deny  join,send chat,ops.*  any   # everyone else
 deny  send      news        any
 allow join      *           unix
-allow send      backups     secret:backup
+allow send      backups     secret:backup cert:backup.example
 deny  send      backups     any
 ";
 
@@ -310,6 +316,16 @@ deny  send      backups     any
         };
         assert!(r.check(Action::Send, b"backups", &backup).is_ok());
         assert!(r.check(Action::Send, b"backups", &alice_tcp()).is_err());
+        let by_cert = |name: &str| Who {
+            cert: Some(name.into()),
+            ..Who::tcp("192.0.2.1".parse().unwrap())
+        };
+        assert!(r
+            .check(Action::Send, b"backups", &by_cert("backup.example"))
+            .is_ok());
+        assert!(r
+            .check(Action::Send, b"backups", &by_cert("backup"))
+            .is_err());
         let alice = unix(1000, 1);
         let staff = unix(7, 50);
         let other = unix(7, 7);
@@ -364,8 +380,12 @@ deny  send      backups     any
                 "f:1: '10.0.0' is not an IPv4",
             ),
             (
-                "allow join chat cert:CN=x\n",
-                "f:1: 'cert:' is not a kind of subject",
+                "allow join chat cert:\n",
+                "f:1: 'cert:' needs a certificate's common name",
+            ),
+            (
+                "allow join chat tls:x\n",
+                "f:1: 'tls:' is not a kind of subject",
             ),
             ("allow join chat bob\n", "f:1: 'bob' is not a subject"),
             (

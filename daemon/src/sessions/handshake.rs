@@ -6,6 +6,7 @@
 //! clients see exactly 5.0.1's bytes and reject codes.
 
 use super::registry::Registry;
+use super::session::write_out;
 use crate::auth::{AuthError, AuthPolicy, Method, Who};
 use spread_core::consts::*;
 use spread_core::name::{is_legal_private_name, private_group_name, GroupName};
@@ -199,7 +200,7 @@ where
     }
     let private_group = private_group_name(&name, ctx.daemon_name.as_bytes());
     let accept = encode_accept(has_patch_byte(hello.major, hello.minor), &private_group);
-    if let Err(e) = s.write_all(&accept).await {
+    if let Err(e) = write_out(s, &accept).await {
         ctx.registry.release_name(&name);
         ctx.registry.release_slot();
         return Err(Refused::from(format!("error writing the accept: {e}")));
@@ -247,7 +248,7 @@ where
     // over; only when configured, so a default daemon's bytes are 5.0.1's.
     let word = ctx.max_message_size.map(large_messages_word);
     offered.extend(word.as_deref());
-    if let Err(e) = s.write_all(&encode_auth_list(&offered)).await {
+    if let Err(e) = write_out(s, &encode_auth_list(&offered)).await {
         return Err(Fail::Closed(Refused::from(format!(
             "error writing the auth list: {e}"
         ))));
@@ -295,7 +296,7 @@ where
     let secrets = ctx.auth.secrets().ok_or_else(|| refuse("no secrets"))?;
     let nonce = crate::auth::secret::nonce()
         .map_err(|e| Fail::Closed(Refused::from(format!("no random bytes: {e}"))))?;
-    if let Err(e) = s.write_all(&nonce).await {
+    if let Err(e) = write_out(s, &nonce).await {
         let why = format!("error writing the SECRET challenge: {e}");
         return Err(Fail::Closed(Refused::from(why)));
     }

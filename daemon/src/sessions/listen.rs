@@ -73,6 +73,7 @@ pub async fn accept_unix(listener: UnixListener, path: PathBuf, shared: Arc<Shar
                     peer: Peer::Unix,
                     creds,
                     secret: None,
+                    cert: None,
                 };
                 let text = match creds {
                     Some(c) => format!("{peer_text} ({c})"),

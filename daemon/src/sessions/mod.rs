@@ -10,6 +10,7 @@ pub mod refusals;
 pub mod registry;
 pub mod session;
 pub mod socket_file;
+pub mod tls;
 pub mod validate;
 
 use crate::auth::{AuthPolicy, Who, AUTH_REASONS};

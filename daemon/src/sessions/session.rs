@@ -29,7 +29,7 @@ pub trait Connection: AsyncRead + AsyncWrite + Unpin + Send + 'static {
     type Writer: AsyncWrite + Unpin + Send + 'static;
     fn split(self) -> (Self::Reader, Self::Writer);
     /// Writes `bytes` if the socket takes them at once; never waits.
-    fn write_now(&self, bytes: &[u8]);
+    fn write_now(&mut self, bytes: &[u8]);
 }
 
 impl Connection for tokio::net::TcpStream {
@@ -38,7 +38,7 @@ impl Connection for tokio::net::TcpStream {
     fn split(self) -> (Self::Reader, Self::Writer) {
         self.into_split()
     }
-    fn write_now(&self, bytes: &[u8]) {
+    fn write_now(&mut self, bytes: &[u8]) {
         let _ = self.try_write(bytes);
     }
 }
@@ -49,9 +49,20 @@ impl Connection for tokio::net::UnixStream {
     fn split(self) -> (Self::Reader, Self::Writer) {
         self.into_split()
     }
-    fn write_now(&self, bytes: &[u8]) {
+    fn write_now(&mut self, bytes: &[u8]) {
         let _ = self.try_write(bytes);
     }
+}
+
+/// Writes `bytes` and flushes: a TLS stream may keep the last records of
+/// a write that met a full socket until flushed (a plain socket keeps
+/// nothing, and its flush does nothing).
+pub(super) async fn write_out<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    w.write_all(bytes).await?;
+    w.flush().await
 }
 
 fn quota_byte() -> [u8; 1] {
@@ -62,7 +73,7 @@ fn quota_byte() -> [u8; 1] {
 
 /// A connection just accepted: served now, or once a handshake permit is
 /// free, or turned away with REJECT_QUOTA without waiting for anything.
-pub fn admit<C: Connection>(conn: C, who: Who, peer_text: String, shared: &Arc<Shared>) {
+pub fn admit<C: Connection>(mut conn: C, who: Who, peer_text: String, shared: &Arc<Shared>) {
     let peer = who.peer;
     // A full daemon says so at once, as 5.0.1 does; the slot itself is
     // taken only when the handshake has succeeded.
@@ -79,6 +90,7 @@ pub fn admit<C: Connection>(conn: C, who: Who, peer_text: String, shared: &Arc<S
         }
         Entry::Wait(ticket) => {
             tokio::spawn(async move {
+                let mut conn = conn;
                 match ticket.permit(PATIENCE).await {
                     Some(permit) => serve(conn, permit, who, peer_text, shared).await,
                     None => {
@@ -296,7 +308,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             tokio::select! {
                 biased;
                 _ = aborted(&mut abort) => break,
-                r = w.write_all(&first) => r,
+                r = write_out(&mut w, &first) => r,
             }
         } else {
             batch.clear();
@@ -313,7 +325,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             tokio::select! {
                 biased;
                 _ = aborted(&mut abort) => break,
-                r = w.write_all(&batch) => r,
+                r = write_out(&mut w, &batch) => r,
             }
         };
         if let Err(e) = result {

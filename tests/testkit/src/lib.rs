@@ -11,6 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+pub mod tls;
+
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// Stops a daemon as its operator would (SIGTERM, so that it removes its

@@ -114,10 +114,13 @@ final class Native {
     static final int META_LEN = 10;
 
     // The sessions are the native library's; Java holds them by handle.
-    /** timeoutMillis 0: no limit. A secretIdentity (with secret or secretFile) chooses SECRET. */
+    /**
+     * timeoutMillis 0: no limit. A secretIdentity (with secret or secretFile) chooses SECRET.
+     * A tlsCaFile (PEM) speaks TLS, showing tlsCertFile and tlsKeyFile if not null.
+     */
     static native long connect(String daemon, String privateName, int priority, boolean membership,
             String authName, Object authObject, String secretIdentity, byte[] secret, String secretFile,
-            long timeoutMillis) throws SpreadException;
+            String tlsCaFile, String tlsCertFile, String tlsKeyFile, long timeoutMillis) throws SpreadException;
 
     static native String privateGroup(long handle) throws SpreadException;
 
