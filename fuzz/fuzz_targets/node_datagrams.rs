@@ -41,6 +41,7 @@ fn node(conf_hash: u32) -> Node {
             personal_window: 20,
             accelerated_window: None,
             max_message_len: spread_daemon::packet::MAX_MESSAGE_LEN,
+            packet_body: spread_daemon::packet::MAX_BODY_LEN,
             timeouts: Timeouts::LAN,
             epoch_secs: 1_000_000,
         },
