@@ -38,10 +38,7 @@ impl LogFile {
                 path.display()
             )
         };
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
+        let parent = crate::sessions::socket_file::dir_of(&path);
         let name = path
             .file_name()
             .ok_or_else(|| fail(io::Error::other("not a file name")))?;

@@ -40,10 +40,7 @@ impl ConfigFile {
         let Some(path) = path else {
             return Ok(ConfigFile::Embedded);
         };
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
+        let parent = crate::sessions::socket_file::dir_of(path);
         let name = path
             .file_name()
             .ok_or_else(|| io::Error::other(format!("{}: not a file name", path.display())))?;

@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::packet::seal::{KeyError, RingKey};
 use crate::reload::open_at;
-use crate::sessions::socket_file::open_dir;
+use crate::sessions::socket_file::{dir_of as parent, open_dir};
 use std::ffi::CString;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
@@ -98,11 +98,4 @@ fn paths(config: &Config) -> impl Iterator<Item = &String> {
         .ring_key_file
         .iter()
         .chain(&config.accept_ring_key_files)
-}
-
-fn parent(p: &Path) -> &Path {
-    match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    }
 }

@@ -8,7 +8,7 @@
 use spread_core::client::Mailbox;
 use spread_core::consts::AGREED_MESS;
 use spread_core::wire::Message;
-use spread_testkit::{free_port, scrape, TempDir, TestRing};
+use spread_testkit::{free_port, scrape, TempDir, TestDaemon, TestRing};
 use std::collections::HashMap;
 use std::net::UdpSocket;
 use std::os::unix::fs::PermissionsExt;
@@ -431,19 +431,8 @@ fn bad_key_files_stop_the_daemon_with_their_name() {
         ),
     ];
     for (extra, want) in cases {
-        let conf = format!(
-            "Spread_Segment 127.0.0.255:{} {{\n  d1 127.0.0.1\n}}\nRuntimeDir = {}\n{extra}\n",
-            free_port(),
-            keys.display()
-        );
-        std::fs::write(keys.join("spread.conf"), conf).unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_spread"))
-            .args(["-c", "spread.conf", "-n", "d1"])
-            .current_dir(&keys)
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{extra}: {err}");
+        // It must stop at start (not serve, not exit with 0).
+        let err = TestDaemon::start_failing(&extra);
         assert!(err.contains(&want), "{extra}: wanted {want:?} in {err}");
     }
 }

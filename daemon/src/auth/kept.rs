@@ -28,10 +28,7 @@ pub struct Contents {
 
 impl KeptFile {
     pub fn open(path: &Path) -> io::Result<KeptFile> {
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
+        let parent = crate::sessions::socket_file::dir_of(path);
         let name = path
             .file_name()
             .ok_or_else(|| io::Error::other("not a file name"))?;

@@ -166,10 +166,7 @@ pub struct SocketFile {
 
 impl SocketFile {
     fn new(path: &Path) -> io::Result<SocketFile> {
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
+        let parent = dir_of(path);
         let name = path.file_name().unwrap_or(OsStr::new(""));
         let dir = open_dir(parent)?;
         let meta = std::fs::symlink_metadata(path)?;
@@ -203,6 +200,14 @@ impl SocketFile {
 }
 
 /// A descriptor of a directory, to reach entries in it by name later.
+/// The directory `path` is in (`.` for a bare name).
+pub fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
 pub fn open_dir(dir: &Path) -> io::Result<OwnedFd> {
     let c = CString::new(dir.as_os_str().as_bytes()).map_err(io::Error::other)?;
     // SAFETY: `c` is NUL-terminated; the result is checked.

@@ -157,6 +157,18 @@ pub fn runtime_dir(dir: &Path) {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
 }
 
+/// Writes `dir/spread.conf` for one daemon, `localhost` on a free port
+/// (returned), with `dir` as its RuntimeDir and `extra` from line 5.
+fn write_single_conf(dir: &Path, extra: &str) -> u16 {
+    let port = free_port();
+    let conf = format!(
+        "Spread_Segment 127.0.0.255:{port} {{\n\tlocalhost 127.0.0.1\n}}\nRuntimeDir = {}\n{extra}\n",
+        dir.display()
+    );
+    std::fs::write(dir.join("spread.conf"), conf).unwrap();
+    port
+}
+
 impl TestDaemon {
     /// Starts a daemon named `localhost` with `extra` appended to its config.
     pub fn start(extra: &str) -> TestDaemon {
@@ -170,12 +182,7 @@ impl TestDaemon {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let dir = TempDir::new(&format!("spread-failing-{n}"));
         runtime_dir(&dir);
-        let port = free_port();
-        let conf = format!(
-            "Spread_Segment 127.0.0.255:{port} {{\n\tlocalhost 127.0.0.1\n}}\nRuntimeDir = {}\n{extra}\n",
-            dir.display()
-        );
-        std::fs::write(dir.join("spread.conf"), conf).unwrap();
+        write_single_conf(&dir, extra);
         let log = dir.join("daemon.log");
         let mut child = Command::new(daemon_binary())
             .args(["-n", "localhost", "-c", "spread.conf"])
@@ -242,12 +249,7 @@ impl TestDaemon {
         if let Some(a) = access {
             std::fs::write(dir.join("spread.access_ip"), a).unwrap();
         }
-        let port = free_port();
-        let conf = format!(
-            "Spread_Segment 127.0.0.255:{port} {{\n\tlocalhost 127.0.0.1\n}}\nRuntimeDir = {}\n{extra}\n",
-            dir.display()
-        );
-        std::fs::write(dir.join("spread.conf"), conf).unwrap();
+        let port = write_single_conf(&dir, extra);
         let log = dir.join("daemon.log");
         let socket_dir = socket_dir.unwrap_or_else(|| dir.clone());
         let child = TestDaemon::spawn(&dir, &socket_dir, &log, fd_limit);
